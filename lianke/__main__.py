@@ -1,0 +1,3 @@
+from lianke.cli import main
+
+main()

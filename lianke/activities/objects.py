@@ -1,0 +1,23 @@
+from django.utils.translation import gettext_lazy as _
+
+from lianke.core.registry import ObjectType, register
+
+from .models import Activity
+
+
+@register
+class ActivityObject(ObjectType):
+    model = Activity
+    icon = "chat-left-text"
+    nav_order = 40
+    title_field = "subject"
+    search_fields = ("subject", "body")
+    list_columns = ("subject", "kind", "occurred_at", "account", "assignee", "due_at", "is_done", "owner")
+    filter_fields = ("kind", "assignee", "is_done", "occurred_at", "due_at", "account")
+    sections = (
+        (_("Activity"), ("kind", "subject", "body", "occurred_at", "direction", "duration_minutes", "location")),
+        (_("Task"), ("assignee", "due_at", "is_done")),
+    )
+    default_ordering = ("-occurred_at", "-id")
+    list_select_related = ("account", "assignee")
+    has_activities = False

@@ -1,0 +1,77 @@
+import datetime as dt
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lianke.core import services
+from lianke.org import access
+from lianke.org.choices import Action
+
+from .choices import ActivityKind
+from .models import Activity
+
+
+@transaction.atomic
+def log_activity(*, actor, target, activity: Activity) -> Activity:
+    """Attach ``activity`` to ``target`` (any record the actor can see) and save it."""
+    if not access.can(actor, target, Action.VIEW):
+        raise PermissionDenied(_("You cannot add activities to this record."))
+    activity.content_type = ContentType.objects.get_for_model(type(target))
+    activity.object_id = target.pk
+    from lianke.customers.models import Account
+
+    if isinstance(target, Account):
+        activity.account_id = target.pk
+    else:
+        activity.account_id = getattr(target, "account_id", None)
+    services.save_record(actor=actor, instance=activity)
+    if activity.kind != ActivityKind.TASK and hasattr(type(target), "last_activity_at"):
+        # A denormalised "last follow-up" timestamp (drives pool recycling); not business data,
+        # so it is not a history entry.
+        type(target).all_objects.filter(pk=target.pk).update(last_activity_at=activity.occurred_at)
+    return activity
+
+
+def tasks_due(user, *, days: int = 0):
+    """Open tasks assigned to ``user`` due by the end of today (+ ``days``), oldest first."""
+    end = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=days + 1)
+    return (
+        Activity.objects.filter(kind=ActivityKind.TASK, assignee=user, is_done=False, due_at__lt=end)
+        .select_related("account")
+        .order_by("due_at", "pk")[:50]
+    )
+
+
+def timeline(target, *, limit: int = 50):
+    """Activities on the record (an account's include those on its contacts and opportunities)
+    merged with its history, newest first. The caller has checked the user may see ``target``."""
+    from django.db.models import Q
+
+    from lianke.core import audit
+    from lianke.customers.models import Account
+
+    ct = ContentType.objects.get_for_model(type(target))
+    q = Q(content_type=ct, object_id=target.pk)
+    if isinstance(target, Account):
+        q |= Q(account_id=target.pk)
+    # Activities hang on a record the user may see, so they inherit its visibility (as in
+    # Salesforce); the query still goes through the system manager explicitly, never silently.
+    activities = list(
+        Activity.all_objects.filter(q, is_deleted=False).select_related("owner", "assignee").order_by("-occurred_at", "-pk")[:limit]
+    )
+    changes = list(audit.history_for(target).select_related("user")[:limit])
+    items = [("activity", a.occurred_at, a) for a in activities] + [("change", c.time, c) for c in changes]
+    items.sort(key=lambda item: item[1], reverse=True)
+    return items[:limit]
+
+
+def complete_task(*, actor, task: Activity, done: bool = True) -> Activity:
+    from lianke.core import audit
+
+    before = audit.snapshot(task)
+    task.is_done = done
+    task.done_at = timezone.now() if done else None
+    return services.save_record(actor=actor, instance=task, before=before)

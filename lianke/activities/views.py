@@ -1,0 +1,67 @@
+from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_POST
+
+from lianke.core.registry import registry
+from lianke.org import access
+from lianke.org.choices import Action
+
+from .forms import QuickActivityForm
+from .models import Activity
+from .services import complete_task, log_activity, timeline
+
+
+def _target(content_type_id: int, object_id: int):
+    """The record, through the scoped manager: 404 if the user may not see it."""
+    ct = get_object_or_404(ContentType, pk=content_type_id)
+    model = ct.model_class()
+    if model is None or registry.get_for_model(model, None) is None:
+        raise Http404
+    return get_object_or_404(model.objects.all(), pk=object_id)
+
+
+def _render_timeline(request, target, form=None, status=200):
+    ct = ContentType.objects.get_for_model(type(target))
+    context = {
+        "target": target,
+        "items": timeline(target),
+        "form": form or QuickActivityForm(),
+        "content_type_id": ct.pk,
+        "can_add": access.has_action(request.user, Activity, Action.CREATE),
+    }
+    return render(request, "activities/timeline.html", context, status=status)
+
+
+@login_required
+def timeline_view(request, content_type_id: int, object_id: int):
+    return _render_timeline(request, _target(content_type_id, object_id))
+
+
+@login_required
+@require_POST
+def add_activity(request, content_type_id: int, object_id: int):
+    target = _target(content_type_id, object_id)
+    if not access.has_action(request.user, Activity, Action.CREATE):
+        raise PermissionDenied
+    form = QuickActivityForm(request.POST)
+    if form.is_valid():
+        activity = form.save(commit=False)
+        try:
+            log_activity(actor=request.user, target=target, activity=activity)
+        except ValidationError as exc:
+            for key, errors in exc.message_dict.items():
+                form.add_error(key if key in form.fields else None, errors)
+        else:
+            return _render_timeline(request, target)
+    return _render_timeline(request, target, form=form)
+
+
+@login_required
+@require_POST
+def toggle_task(request, pk: int):
+    task = get_object_or_404(Activity.objects.restrict(request.user, Action.EDIT), pk=pk)
+    complete_task(actor=request.user, task=task, done=request.POST.get("done") == "1")
+    return render(request, "activities/partials/task_row.html", {"task": task})

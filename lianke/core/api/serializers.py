@@ -1,0 +1,118 @@
+"""Serializers generated from the registry. ``custom_fields`` is one object of name → value,
+validated by the same ``clean_custom_data`` as forms and imports; PATCH merges into it."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from lianke.core import context, services
+from lianke.core.models.customfields import clean_custom_data
+
+
+@extend_schema_field({"type": "object", "additionalProperties": True, "description": "Custom field values by name"})
+class CustomFieldsField(serializers.Field):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("source", "custom_data")
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        active = {d.name for d in self.parent.object_type.custom_fields()}
+        return {k: v for k, v in (value or {}).items() if k in active}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(_("Custom fields must be an object of name → value."))
+        return data
+
+
+def django_errors_to_drf(exc: DjangoValidationError) -> serializers.ValidationError:
+    if hasattr(exc, "error_dict"):
+        detail = {}
+        for key, errors in exc.error_dict.items():
+            messages = [m for e in errors for m in e.messages]
+            if key.startswith("cf_"):
+                detail.setdefault("custom_fields", {})[key[3:]] = messages
+            else:
+                detail[key] = messages
+        return serializers.ValidationError(detail)
+    return serializers.ValidationError({"non_field_errors": exc.messages})
+
+
+class BusinessSerializer(serializers.ModelSerializer):
+    object_type = None
+    custom_fields = CustomFieldsField()
+    owner = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.none(), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "owner" in self.fields:
+            self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True)
+            if self.instance is not None and not isinstance(self.instance, list | tuple):
+                self.fields["owner"].read_only = True  # ownership changes through /transfer/
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        incoming = attrs.pop("custom_data", None)
+        existing = getattr(self.instance, "custom_data", None) or {}
+        try:
+            attrs["custom_data"] = clean_custom_data(
+                self.object_type.custom_fields(), incoming or {}, existing=existing, partial=bool(self.partial)
+            )
+        except DjangoValidationError as exc:
+            raise django_errors_to_drf(exc) from exc
+        return attrs
+
+    def _save(self, instance, validated_data):
+        before = None
+        if not instance._state.adding:
+            from lianke.core import audit
+
+            before = audit.snapshot(instance)
+        for key, value in validated_data.items():
+            setattr(instance, key, value)
+        actor = context.require().user
+        try:
+            return services.save_record(actor=actor, instance=instance, before=before)
+        except DjangoValidationError as exc:
+            raise django_errors_to_drf(exc) from exc
+        except PermissionDenied as exc:
+            from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
+
+            raise DRFPermissionDenied(str(exc)) from exc
+
+    def create(self, validated_data):
+        return self._save(self.Meta.model(), validated_data)
+
+    def update(self, instance, validated_data):
+        return self._save(instance, validated_data)
+
+
+def build_serializer(object_type):
+    fields = ["id", *object_type.form_fields, "owner", "department", "created_at", "updated_at", "custom_fields"]
+    meta = type(
+        "Meta",
+        (),
+        {
+            "model": object_type.model,
+            "fields": fields,
+            "read_only_fields": ["department", "created_at", "updated_at"],
+            "validators": [],  # uniqueness is checked against every row by the model (hidden ones too)
+        },
+    )
+    base = object_type.serializer_base or BusinessSerializer
+    return type(f"{object_type.model.__name__}Serializer", (base,), {"Meta": meta, "object_type": object_type})
+
+
+class TransferSerializer(serializers.Serializer):
+    new_owner = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.none())
+    with_related = serializers.BooleanField(default=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_owner"].queryset = get_user_model().objects.filter(is_active=True)

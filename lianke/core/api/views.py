@@ -1,0 +1,86 @@
+"""API viewsets generated from the registry: the same scoped managers, FilterSets and services
+as the UI."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from lianke.core import services
+from lianke.org import access
+from lianke.org.choices import Action
+
+from .serializers import TransferSerializer
+
+METHOD_ACTIONS = {
+    "GET": Action.VIEW,
+    "HEAD": Action.VIEW,
+    "OPTIONS": Action.VIEW,
+    "POST": Action.CREATE,
+    "PUT": Action.EDIT,
+    "PATCH": Action.EDIT,
+    "DELETE": Action.DELETE,
+}
+
+
+class ObjectTypePermission(permissions.BasePermission):
+    """Function permission by method (or the viewset action's own, e.g. ``transfer``)."""
+
+    def has_permission(self, request, view):
+        needed = getattr(view, "required_action", None) or METHOD_ACTIONS.get(request.method)
+        return needed is not None and access.has_action(request.user, view.object_type.model, needed)
+
+
+class BusinessViewSet(viewsets.ModelViewSet):
+    object_type = None
+    required_action = None  # set per extra action (e.g. transfer)
+    permission_classes = [permissions.IsAuthenticated, ObjectTypePermission]
+
+    def get_queryset(self):
+        return self.object_type.list_queryset(self.object_type.model.objects.all())
+
+    def get_serializer_class(self):
+        return self.object_type.serializer_class
+
+    @property
+    def filterset_class(self):
+        return self.object_type.filterset_class
+
+    def get_object(self):
+        obj = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        needed = {"PUT": Action.EDIT, "PATCH": Action.EDIT, "DELETE": Action.DELETE}.get(self.request.method)
+        if self.action == "transfer":
+            needed = Action.TRANSFER
+        if needed and not access.can(self.request.user, obj, needed):
+            raise PermissionDenied()
+        return obj
+
+    def perform_destroy(self, instance):
+        services.delete_records(actor=self.request.user, records=[instance])
+
+    @extend_schema(request=TransferSerializer, responses={200: None})
+    @action(detail=True, methods=["post"], required_action=Action.TRANSFER)
+    def transfer(self, request, pk=None):
+        obj = self.get_object()
+        serializer = TransferSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        moved = services.transfer_records(
+            actor=request.user,
+            records=[obj],
+            new_owner=serializer.validated_data["new_owner"],
+            with_related=serializer.validated_data["with_related"],
+        )
+        return Response({"transferred": moved}, status=status.HTTP_200_OK)
+
+
+def build_viewset(object_type):
+    name = f"{object_type.model.__name__}ViewSet"
+    return type(
+        name,
+        (object_type.viewset_base if hasattr(object_type, "viewset_base") else BusinessViewSet,),
+        {"object_type": object_type, "queryset": object_type.model.all_objects.none()},
+    )

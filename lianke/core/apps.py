@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "lianke.core"
+    label = "core"
+    verbose_name = _("Core")
+
+    def ready(self):
+        from django.utils.module_loading import autodiscover_modules
+
+        # Each business app declares its object types in ``objects.py``.
+        autodiscover_modules("objects")

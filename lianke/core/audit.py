@@ -1,0 +1,103 @@
+"""History: snapshots of records and the ``ObjectChange`` rows that compare them.
+
+Written in the same transaction as the change, by the services (never by signals), so bulk
+work is recorded too. Who/where comes from the active context (web, API, command, job…).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from . import context
+from .models import ObjectChange
+
+SKIP_FIELDS = {"id", "custom_data", "created_at", "updated_at", "deleted_at", "deleted_by", "deletion_batch", "created_by"}
+
+
+def _jsonable(value):
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def snapshot(obj: models.Model) -> dict:
+    """Every field's stored value, custom fields as ``cf.<name>``; foreign keys as ids."""
+    data = {}
+    for field in obj._meta.concrete_fields:
+        if field.name in SKIP_FIELDS:
+            continue
+        data[field.name] = _jsonable(getattr(obj, field.attname))
+    for name, value in (getattr(obj, "custom_data", None) or {}).items():
+        data[f"cf.{name}"] = value
+    return data
+
+
+def _parent(obj):
+    from .registry import registry
+
+    object_type = registry.get_for_model(type(obj), None)
+    parent_field = object_type.parent_field if object_type else None
+    if parent_field:
+        parent_id = getattr(obj, f"{parent_field}_id", None)
+        if parent_id:
+            parent_model = obj._meta.get_field(parent_field).related_model
+            return ContentType.objects.get_for_model(parent_model), parent_id
+    return None, None
+
+
+def build_change(action: str, obj: models.Model, before: dict | None, after: dict | None) -> ObjectChange:
+    ctx = context.current()
+    user = ctx.user if ctx else None
+    related_ct, related_id = _parent(obj)
+    return ObjectChange(
+        user=user,
+        user_name=(str(user) if user else "")[:150],
+        request_id=ctx.request_id if ctx else "",
+        source=ctx.source if ctx else context.Source.SYSTEM,
+        action=action,
+        content_type=ContentType.objects.get_for_model(type(obj)),
+        object_id=obj.pk,
+        object_repr=str(obj)[:200],
+        related_content_type=related_ct,
+        related_object_id=related_id,
+        prechange_data=before,
+        postchange_data=after,
+    )
+
+
+def record(action: str, obj: models.Model, before: dict | None, after: dict | None) -> ObjectChange | None:
+    if action == ObjectChange.ActionChoices.UPDATE and before == after:
+        return None
+    change = build_change(action, obj, before, after)
+    change.save()
+    return change
+
+
+def record_many(entries) -> None:
+    """Bulk form of :func:`record`: ``entries`` yields ``(action, obj, before, after)``."""
+    changes = [
+        build_change(action, obj, before, after)
+        for action, obj, before, after in entries
+        if not (action == ObjectChange.ActionChoices.UPDATE and before == after)
+    ]
+    ObjectChange.objects.bulk_create(changes, batch_size=1000)
+
+
+def history_for(obj: models.Model):
+    """Changes of the record and of the records that hang on it (e.g. an account's contacts).
+
+    The caller has already established that the user may see ``obj``.
+    """
+    ct = ContentType.objects.get_for_model(type(obj))
+    return ObjectChange.objects.filter(
+        models.Q(content_type=ct, object_id=obj.pk) | models.Q(related_content_type=ct, related_object_id=obj.pk)
+    ).select_related("content_type")

@@ -1,0 +1,82 @@
+"""Turning stored values into what a person reads: choices, money, dates, links, custom fields.
+Labels for user/lookup custom fields are fetched in one query per page, never per row."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from .models.customfields import FieldType
+from .registry import registry
+
+
+class Cell:
+    __slots__ = ("text", "url")
+
+    def __init__(self, text="", url=None):
+        self.text, self.url = text, url
+
+    def __str__(self):
+        return self.text
+
+
+def format_value(value, field: models.Field | None = None) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        if field is not None and getattr(field, "money", False):
+            return f"¥{value:,.2f}"
+        return formats.number_format(value, use_l10n=True, force_grouping=True)
+    return str(value)
+
+
+def field_cell(obj, name: str, object_type) -> Cell:
+    field = object_type.field(name)
+    if field.choices:
+        return Cell(getattr(obj, f"get_{name}_display")())
+    if isinstance(field, models.ForeignKey):
+        related = getattr(obj, name)
+        if related is None:
+            return Cell("")
+        rt = registry.get_for_model(type(related), None)
+        return Cell(str(related), rt.url("detail", pk=related.pk) if rt else None)
+    return Cell(format_value(getattr(obj, name), field))
+
+
+def custom_labels(definitions, objects) -> dict[str, dict]:
+    """``{field name: {id: label}}`` for user and lookup custom fields over ``objects``."""
+    labels: dict[str, dict] = {}
+    for d in definitions:
+        if d.type not in (FieldType.USER, FieldType.LOOKUP):
+            continue
+        ids = {o.custom_data.get(d.name) for o in objects if o.custom_data.get(d.name) is not None}
+        if not ids:
+            continue
+        if d.type == FieldType.USER:
+            model = get_user_model()
+            labels[d.name] = {u.pk: str(u) for u in model.objects.filter(pk__in=ids)}
+        else:
+            target = registry.get(d.target_object_type)
+            labels[d.name] = {r.pk: target.title(r) for r in target.model.objects.filter(pk__in=ids)}
+    return labels
+
+
+def custom_cell(obj, definition, labels) -> Cell:
+    value = (obj.custom_data or {}).get(definition.name)
+    url = None
+    if definition.type == FieldType.LOOKUP and value is not None and value in labels.get(definition.name, {}):
+        url = registry.get(definition.target_object_type).url("detail", pk=value)
+    if definition.type == FieldType.URL and value:
+        url = value
+    return Cell(definition.display(value, labels=labels.get(definition.name)), url)

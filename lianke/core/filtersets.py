@@ -1,0 +1,230 @@
+"""One FilterSet per object type, generated from the registry and shared by list pages and the
+API (NetBox's pattern). Custom fields get ``cf_<name>`` filters built from their definitions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import django_filters as filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db import connection, models
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models.customfields import RANGE_TYPES, TEXT_TYPES, FieldType
+from .regions import PROVINCES
+
+DATE_ATTRS = {"type": "date"}
+
+
+def search_q(fields, text: str) -> Q:
+    """OR of case-insensitive ``contains`` over the search fields (trigram-indexed on PostgreSQL)."""
+    q = Q()
+    for name in fields:
+        q |= Q(**{f"{name}__icontains": text})
+    return q
+
+
+def custom_sort_expression(definition):
+    """Expression to order by a custom field (numbers numerically, the rest as stored text)."""
+    text = KT(f"custom_data__{definition.name}")
+    if definition.type in (FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY, FieldType.PERCENT):
+        return Cast(text, models.DecimalField(max_digits=30, decimal_places=6))
+    return text
+
+
+def custom_filter(queryset, definition, lookup: str, value):
+    """Apply one custom-field filter; ``lookup`` ∈ exact, in, gte, lte, icontains, contains_any."""
+    name = definition.name
+    alias = f"_cf_{name}"
+    if lookup == "icontains":
+        return queryset.filter(**{f"custom_data__{name}__icontains": value})
+    if lookup in ("gte", "lte"):
+        # ``value`` was parsed by a typed filter (Decimal or date) before it gets here.
+        if definition.type == FieldType.DATETIME:
+            day = dt.datetime.combine(value, dt.time.min if lookup == "gte" else dt.time.max)
+            value = timezone.make_aware(day).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        elif definition.type == FieldType.DATE:
+            value = value.isoformat()
+        expr = custom_sort_expression(definition)
+        return queryset.alias(**{alias: expr}).filter(**{f"{alias}__{lookup}": value})
+    if lookup == "in":  # single select: any of the chosen options
+        if connection.vendor == "postgresql":
+            q = Q()
+            for key in value:  # jsonb containment uses the GIN index on custom_data
+                q |= Q(custom_data__contains={name: key})
+            return queryset.filter(q)
+        return queryset.filter(**{f"custom_data__{name}__in": list(value)})
+    if lookup == "contains_any":  # multi select: has any of the chosen options
+        if connection.vendor == "postgresql":
+            q = Q()
+            for key in value:
+                q |= Q(custom_data__contains={name: [key]})
+            return queryset.filter(q)
+        table = connection.ops.quote_name(queryset.model._meta.db_table)
+        q = Q()
+        for index, key in enumerate(value):
+            sql = f"EXISTS (SELECT 1 FROM json_each({table}.custom_data, '$.{name}') WHERE value = %s)"
+            key_alias = f"{alias}_{index}"
+            queryset = queryset.alias(**{key_alias: RawSQL(sql, [key], output_field=models.BooleanField())})
+            q |= Q(**{key_alias: True})
+        return queryset.filter(q)
+    if lookup == "province":
+        return queryset.filter(**{f"custom_data__{name}__province": value})
+    if lookup == "exact":
+        if definition.type == FieldType.BOOLEAN:
+            return queryset.filter(**{f"custom_data__{name}": value in (True, "true", "1", "True")})
+        return queryset.filter(**{f"custom_data__{name}": definition.clean_value(value)})
+    raise ValueError(lookup)
+
+
+def _custom_filters(definitions) -> dict[str, filters.Filter]:
+    """Filters for the active custom fields; methods close over their definition."""
+    result: dict[str, filters.Filter] = {}
+    for d in definitions:
+        label = d.display_label
+
+        def method(lookup, definition=d):
+            def apply(queryset, _name, value):
+                if value in (None, "", []):
+                    return queryset
+                return custom_filter(queryset, definition, lookup, value)
+
+            return apply
+
+        if d.type in TEXT_TYPES:
+            result[d.filter_name] = filters.CharFilter(label=label, method=method("icontains"))
+        elif d.type == FieldType.SELECT:
+            result[d.filter_name] = filters.MultipleChoiceFilter(
+                label=label, choices=d.option_choices(), method=method("in")
+            )
+        elif d.type == FieldType.MULTISELECT:
+            result[d.filter_name] = filters.MultipleChoiceFilter(
+                label=label, choices=d.option_choices(), method=method("contains_any")
+            )
+        elif d.type == FieldType.BOOLEAN:
+            result[d.filter_name] = filters.ChoiceFilter(
+                label=label, choices=[("true", _("Yes")), ("false", _("No"))], method=method("exact")
+            )
+        elif d.type in RANGE_TYPES:
+            for lookup, text in (("gte", _("%(field)s from")), ("lte", _("%(field)s to"))):
+                if d.type in (FieldType.DATE, FieldType.DATETIME):
+                    flt = filters.DateFilter(
+                        label=text % {"field": label}, method=method(lookup), widget=forms.DateInput(attrs=DATE_ATTRS)
+                    )
+                else:
+                    flt = filters.NumberFilter(label=text % {"field": label}, method=method(lookup))
+                result[f"{d.filter_name}__{lookup}"] = flt
+        elif d.type in (FieldType.USER, FieldType.LOOKUP):
+            result[d.filter_name] = filters.NumberFilter(label=label, method=method("exact"))
+        elif d.type == FieldType.REGION:
+            result[d.filter_name] = filters.ChoiceFilter(label=label, choices=PROVINCES, method=method("province"))
+    return result
+
+
+class BusinessFilterSet(filters.FilterSet):
+    """Base of every generated FilterSet: search, owner, department, dates and custom fields."""
+
+    search = filters.CharFilter(label=_("Search"), method="filter_search")
+    owner = filters.ModelMultipleChoiceFilter(label=_("Owner"), queryset=None)
+    created_at__gte = filters.DateFilter(
+        field_name="created_at", label=_("Created from"), widget=forms.DateInput(attrs=DATE_ATTRS),
+        method="filter_from_day_start",
+    )
+    created_at__lte = filters.DateFilter(
+        field_name="created_at", lookup_expr="lt", label=_("Created to"), widget=forms.DateInput(attrs=DATE_ATTRS),
+        method="filter_before_day_end",
+    )
+    updated_at__gte = filters.DateFilter(
+        field_name="updated_at", label=_("Updated from"), widget=forms.DateInput(attrs=DATE_ATTRS),
+        method="filter_from_day_start",
+    )
+
+    object_type = None  # set by build_filterset
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["owner"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+        # Custom fields are defined at runtime: add their filters per instance.
+        for name, flt in _custom_filters(self.object_type.custom_fields()).items():
+            flt.model = self._meta.model
+            flt.parent = self
+            self.filters[name] = flt
+            self.base_filters  # noqa: B018 - the class-level filters stay untouched
+
+    @property
+    def form(self):
+        form = super().form
+        if not getattr(form, "_styled", False):
+            for field in form.fields.values():
+                widget = field.widget
+                if isinstance(widget, forms.SelectMultiple):
+                    widget.attrs.setdefault("class", "form-select form-select-sm")
+                    widget.attrs.setdefault("size", min(5, len(getattr(field, "choices", ())) or 1))
+                elif isinstance(widget, forms.Select):
+                    widget.attrs.setdefault("class", "form-select form-select-sm")
+                elif not isinstance(widget, forms.CheckboxInput):
+                    widget.attrs.setdefault("class", "form-control form-control-sm")
+            form._styled = True
+        return form
+
+    def filter_from_day_start(self, queryset, name, value):
+        start = timezone.make_aware(dt.datetime.combine(value, dt.time.min))
+        return queryset.filter(**{f"{name}__gte": start})
+
+    def filter_before_day_end(self, queryset, name, value):
+        # Index-friendly: ``created_at < next local midnight`` instead of ``date(created_at) <= d``.
+        end = timezone.make_aware(dt.datetime.combine(value + dt.timedelta(days=1), dt.time.min))
+        return queryset.filter(**{f"{name}__lt": end})
+
+    def filter_search(self, queryset, _name, value):
+        value = (value or "").strip()
+        if not value:
+            return queryset
+        return queryset.filter(search_q(self.object_type.search_fields, value))
+
+
+def _filter_for(object_type, name: str) -> dict[str, filters.Filter]:
+    field = object_type.field(name)
+    label = field.verbose_name
+    if field.choices:
+        return {name: filters.MultipleChoiceFilter(field_name=name, choices=field.choices, label=label)}
+    if isinstance(field, models.ForeignKey):
+        if object_type.is_lookup_relation(field):
+            return {name: filters.NumberFilter(field_name=name, label=label)}
+        return {
+            name: filters.ModelMultipleChoiceFilter(
+                field_name=name, queryset=field.related_model._base_manager.all(), label=label
+            )
+        }
+    if isinstance(field, models.BooleanField):
+        return {name: filters.BooleanFilter(field_name=name, label=label)}
+    if isinstance(field, models.DateField | models.DecimalField | models.IntegerField):
+        lookup_gte, lookup_lte = "gte", "lte"
+        is_date = isinstance(field, models.DateField)
+        filter_cls = filters.DateFilter if is_date else filters.NumberFilter
+        extra = {"widget": forms.DateInput(attrs=DATE_ATTRS)} if is_date else {}
+        return {
+            f"{name}__gte": filter_cls(
+                field_name=name, lookup_expr=lookup_gte, label=_("%(field)s from") % {"field": label}, **extra
+            ),
+            f"{name}__lte": filter_cls(
+                field_name=name, lookup_expr=lookup_lte, label=_("%(field)s to") % {"field": label}, **extra
+            ),
+        }
+    return {name: filters.CharFilter(field_name=name, lookup_expr="icontains", label=label)}
+
+
+def build_filterset(object_type):
+    attrs: dict = {"object_type": object_type}
+    for name in object_type.filter_fields:
+        attrs.update(_filter_for(object_type, name))
+    base = object_type.filterset_base or BusinessFilterSet
+    meta = type("Meta", (), {"model": object_type.model, "fields": []})
+    attrs["Meta"] = meta
+    return type(f"{object_type.model.__name__}FilterSet", (base,), attrs)

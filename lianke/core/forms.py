@@ -1,0 +1,128 @@
+"""Create/edit forms generated from the registry, with the object's custom fields added at
+runtime. Relations are limited by the data-scope filter (the default managers are restricted),
+and relations to large tables use a server-side search widget."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .formfields import LookupSelect
+from .models.customfields import clean_custom_data
+
+
+def _widget_for(field: models.Field):
+    if isinstance(field, models.DateTimeField):
+        return forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    if isinstance(field, models.DateField):
+        return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    if isinstance(field, models.TextField):
+        return forms.Textarea(attrs={"rows": 3})
+    return None
+
+
+class BusinessForm(forms.ModelForm):
+    """Base of every generated form. ``object_type`` and ``user`` are set per instance."""
+
+    object_type = None
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        ot = self.object_type
+        for name, field in self.fields.items():
+            model_field = ot.opts.get_field(name) if name in ot.form_fields else None
+            if isinstance(model_field, models.ForeignKey):
+                # Never reuse the class-level queryset: it was filtered for whoever built the
+                # class. A fresh one runs through the current user's data scope.
+                field.queryset = model_field.related_model._default_manager.all()
+                if ot.is_lookup_relation(model_field):
+                    # Restricted default manager: only records the user may see are valid.
+                    field.widget = LookupSelect(
+                        model_field.related_model._meta.label_lower, attrs={"class": "form-select"}
+                    )
+                    field.widget.choices = field.choices
+                elif model_field.related_model is get_user_model():
+                    field.queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+        if self.instance._state.adding and "owner" not in self.fields:
+            self.fields["owner"] = forms.ModelChoiceField(
+                label=_("Owner"),
+                queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+                initial=user.pk if user else None,
+                help_text=_("You can create records only for owners within your data scope."),
+            )
+        self.custom_definitions = ot.custom_fields()
+        stored = self.instance.custom_data or {}
+        for definition in self.custom_definitions:
+            value = stored.get(definition.name)
+            self.fields[definition.filter_name] = definition.to_form_field(
+                initial=definition.form_initial(value), user=user
+            )
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxSelectMultiple | forms.CheckboxInput | forms.MultiWidget):
+                continue
+            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+            widget.attrs.setdefault("class", css)
+
+    def custom_field_names(self):
+        return [d.filter_name for d in self.custom_definitions]
+
+    def sections(self):
+        """``[(label, [bound fields])]`` in the order the registry declares, custom fields last
+        (grouped by their own section name)."""
+        result = []
+        for label, names in self.object_type.sections:
+            bound = [self[n] for n in names if n in self.fields]
+            if label == self.object_type.sections[0][0] and "owner" in self.fields:
+                bound.insert(0, self["owner"])
+            if bound:
+                result.append((label, bound))
+        groups: dict[str, list] = {}
+        for d in self.custom_definitions:
+            groups.setdefault(d.section or str(_("More information")), []).append(self[d.filter_name])
+        result.extend(groups.items())
+        return result
+
+    def clean(self):
+        cleaned = super().clean()
+        incoming = {}
+        for d in self.custom_definitions:
+            if d.filter_name in self.errors:
+                continue
+            value = cleaned.get(d.filter_name)
+            incoming[d.name] = value.pk if isinstance(value, models.Model) else value
+        try:
+            self.cleaned_custom_data = clean_custom_data(
+                self.custom_definitions, incoming, existing=self.instance.custom_data or {}
+            )
+        except ValidationError as exc:
+            for key, errors in exc.error_dict.items():
+                if key in self.fields:
+                    for error in errors:
+                        self.add_error(key, error)
+                else:
+                    self.add_error(None, errors)
+        if "owner" in self.fields and cleaned.get("owner"):
+            self.instance.owner = cleaned["owner"]
+        return cleaned
+
+    def save(self, commit=True):
+        instance = super().save(commit=False)
+        instance.custom_data = getattr(self, "cleaned_custom_data", instance.custom_data)
+        return instance
+
+
+def build_form(object_type):
+    fields = list(object_type.form_fields)
+    widgets = {}
+    for name in fields:
+        widget = _widget_for(object_type.field(name))
+        if widget is not None:
+            widgets[name] = widget
+    meta = type("Meta", (), {"model": object_type.model, "fields": fields, "widgets": widgets})
+    base = object_type.form_base or BusinessForm
+    return type(f"{object_type.model.__name__}Form", (base,), {"Meta": meta, "object_type": object_type})

@@ -1,0 +1,19 @@
+from .base import BusinessManager, BusinessModel, BusinessQuerySet, TimestampedModel
+from .changes import ObjectChange
+from .customfields import CustomField, FieldType, clean_custom_data, definitions_for
+from .files import Attachment
+from .views import SavedView
+
+__all__ = [
+    "Attachment",
+    "BusinessManager",
+    "BusinessModel",
+    "BusinessQuerySet",
+    "CustomField",
+    "FieldType",
+    "clean_custom_data",
+    "definitions_for",
+    "ObjectChange",
+    "SavedView",
+    "TimestampedModel",
+]

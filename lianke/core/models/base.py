@@ -1,0 +1,105 @@
+"""The base every business object inherits: owner and department (for data scopes), custom
+fields, timestamps, soft delete (recycle bin) and a fail-closed, scope-restricted manager."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from lianke.core import context
+from lianke.org import access
+from lianke.org.choices import Action
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class BusinessQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = Action.VIEW):
+        """Further limit to the records on which ``user`` may do ``action`` (e.g. edit)."""
+        return access.restrict(self, user, action)
+
+
+class BusinessManager(models.Manager.from_queryset(BusinessQuerySet)):
+    """Default manager: live (not deleted) records the current context may see.
+
+    Outside an access context it raises instead of returning everything (fail closed).
+    """
+
+    def get_queryset(self):
+        qs = super().get_queryset().filter(is_deleted=False)
+        ctx = context.require()
+        if ctx.system:
+            return qs
+        return access.restrict(qs, ctx.user, Action.VIEW)
+
+
+class AllObjectsManager(models.Manager.from_queryset(BusinessQuerySet)):
+    """Every row, deleted or not, unrestricted: only for system code that restricts explicitly."""
+
+
+class BusinessModel(TimestampedModel):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
+    )
+    department = models.ForeignKey(
+        "org.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The owner's department; set automatically."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    custom_data = models.JSONField(_("custom fields"), default=dict, blank=True, editable=False)
+    is_deleted = models.BooleanField(_("deleted"), default=False, editable=False)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    deletion_batch = models.UUIDField(null=True, blank=True, editable=False)
+
+    objects = BusinessManager()
+    all_objects = AllObjectsManager()
+
+    class Meta:
+        abstract = True
+        ordering = ["-updated_at", "-id"]
+
+    # Uniqueness must be checked against every row, not just the visible ones, or a hidden
+    # duplicate would surface as an IntegrityError (a 500) instead of a clear form error.
+    def _perform_unique_checks(self, unique_checks):
+        with context.system_context():
+            return super()._perform_unique_checks(unique_checks)
+
+    def validate_constraints(self, exclude=None):
+        with context.system_context():
+            return super().validate_constraints(exclude=exclude)
+
+    def save(self, *args, **kwargs):
+        if self.owner_id and self.department_id is None:
+            # The record belongs to its owner's department (services keep it in step on transfer).
+            self.department_id = self.owner.department_id
+        super().save(*args, **kwargs)
+
+    @property
+    def object_type(self):
+        from lianke.core.registry import registry
+
+        return registry.get_for_model(type(self))
+
+    def get_absolute_url(self):
+        return self.object_type.url("detail", pk=self.pk)

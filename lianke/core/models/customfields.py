@@ -1,0 +1,435 @@
+"""Administrator-defined fields (C2, M3, S1…), stored in each record's ``custom_data`` JSON.
+
+The definition owns its type's behaviour: ``clean`` (the one validation used by forms, the API
+and imports), ``to_form_field``, ``filter``, ``sort_expression`` and ``display``. Values are stored
+exactly: integers as JSON numbers, decimals and money as decimal strings, dates and datetimes as
+ISO strings (which sort and compare as text), multi-selects as arrays of option keys.
+"""
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator, RegexValidator, URLValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
+PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ()]{3,28}[0-9](\s*(ext|转|#)\s*[0-9]{1,6})?$")
+TRUE_WORDS = {"1", "true", "yes", "y", "on", "是", "真"}
+FALSE_WORDS = {"0", "false", "no", "n", "off", "否", "假"}
+MAX_DIGITS = 18
+
+
+class FieldType(models.TextChoices):
+    TEXT = "text", _("Text")
+    LONGTEXT = "longtext", _("Long text")
+    INTEGER = "integer", _("Integer")
+    DECIMAL = "decimal", _("Decimal")
+    MONEY = "money", _("Money (CNY)")
+    PERCENT = "percent", _("Percent")
+    DATE = "date", _("Date")
+    DATETIME = "datetime", _("Date and time")
+    BOOLEAN = "boolean", _("Yes / no")
+    SELECT = "select", _("Single select")
+    MULTISELECT = "multiselect", _("Multiple select")
+    USER = "user", _("User")
+    LOOKUP = "lookup", _("Lookup to another object")
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
+    URL = "url", _("URL")
+    REGION = "region", _("Region (province / city / district)")
+
+
+TEXT_TYPES = {FieldType.TEXT, FieldType.LONGTEXT, FieldType.PHONE, FieldType.EMAIL, FieldType.URL}
+NUMBER_TYPES = {FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY, FieldType.PERCENT}
+RANGE_TYPES = NUMBER_TYPES | {FieldType.DATE, FieldType.DATETIME}
+
+
+def _empty(value) -> bool:
+    return value is None or value == "" or value == [] or value == {} or (isinstance(value, str) and not value.strip())
+
+
+class CustomField(models.Model):
+    object_type = models.CharField(_("object type"), max_length=100, db_index=True)
+    name = models.CharField(
+        _("name"),
+        max_length=50,
+        help_text=_("Internal name: lower-case letters, digits and underscores; used in the API and filters."),
+    )
+    label = models.CharField(_("label (Chinese)"), max_length=100)
+    label_en = models.CharField(_("label (English)"), max_length=100, blank=True)
+    type = models.CharField(_("type"), max_length=20, choices=FieldType.choices, default=FieldType.TEXT)
+    required = models.BooleanField(_("required"), default=False)
+    default = models.JSONField(_("default"), null=True, blank=True)
+    help_text = models.CharField(_("help text"), max_length=300, blank=True)
+    options = models.JSONField(
+        _("options"),
+        default=list,
+        blank=True,
+        help_text=_("For select fields: a list of {key, label, label_en, is_active}, in display order."),
+    )
+    target_object_type = models.CharField(_("lookup target"), max_length=100, blank=True)
+    max_length = models.PositiveIntegerField(_("maximum length"), null=True, blank=True)
+    min_value = models.DecimalField(_("minimum value"), max_digits=MAX_DIGITS, decimal_places=4, null=True, blank=True)
+    max_value = models.DecimalField(_("maximum value"), max_digits=MAX_DIGITS, decimal_places=4, null=True, blank=True)
+    decimal_places = models.PositiveSmallIntegerField(_("decimal places"), default=2)
+    section = models.CharField(_("form section"), max_length=100, blank=True)
+    order = models.PositiveIntegerField(_("order"), default=100)
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive fields keep their values but are hidden and not editable.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["object_type", "order", "id"]
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        constraints = [models.UniqueConstraint(fields=["object_type", "name"], name="core_customfield_unique_name")]
+
+    def __str__(self):
+        return f"{self.display_label} ({self.object_type})"
+
+    # ------------------------------------------------------------------ definition checks
+    def clean(self):
+        from lianke.core.registry import registry
+
+        errors = {}
+        if not NAME_RE.match(self.name or ""):
+            errors["name"] = _("Use lower-case letters, digits and underscores, starting with a letter.")
+        if self.object_type not in registry.keys():
+            errors["object_type"] = _("Unknown object type.")
+        if self.type in (FieldType.SELECT, FieldType.MULTISELECT):
+            keys = [o.get("key") for o in self.options or [] if isinstance(o, dict)]
+            if not keys or len(keys) != len(self.options) or any(not k for k in keys):
+                errors["options"] = _("A select field needs at least one option, each with a key and a label.")
+            elif len(set(keys)) != len(keys):
+                errors["options"] = _("Option keys must be unique.")
+        if self.type == FieldType.LOOKUP and self.target_object_type not in registry.keys():
+            errors["target_object_type"] = _("Choose the object type this field looks up.")
+        if self.decimal_places > 6:
+            errors["decimal_places"] = _("At most 6 decimal places.")
+        if errors:
+            raise ValidationError(errors)
+        if self.default is not None and not _empty(self.default):
+            try:
+                self.default = self.clean_value(self.default)
+            except ValidationError as exc:
+                raise ValidationError({"default": exc.messages}) from exc
+
+    # ------------------------------------------------------------------ labels & options
+    @property
+    def display_label(self) -> str:
+        if self.label_en and (get_language() or "").startswith("en"):
+            return self.label_en
+        return self.label
+
+    @property
+    def filter_name(self) -> str:
+        return f"cf_{self.name}"
+
+    def option_label(self, key) -> str:
+        english = (get_language() or "").startswith("en")
+        for option in self.options or []:
+            if option.get("key") == key:
+                return (option.get("label_en") if english else None) or option.get("label") or key
+        return str(key)
+
+    def option_choices(self, include=()) -> list[tuple[str, str]]:
+        """Active options, plus inactive ones still in use by the record being edited."""
+        return [
+            (o["key"], self.option_label(o["key"]))
+            for o in self.options or []
+            if o.get("is_active", True) or o["key"] in include
+        ]
+
+    def _match_option(self, raw) -> str:
+        text = str(raw).strip()
+        for option in self.options or []:
+            if text in (option.get("key"), option.get("label"), option.get("label_en")):
+                return option["key"]
+        raise ValidationError(
+            _("%(field)s: “%(value)s” is not one of the options."), params={"field": self.display_label, "value": text}
+        )
+
+    # ------------------------------------------------------------------ validation
+    def _error(self, message, **params):
+        return ValidationError(message, params={"field": self.display_label, **params})
+
+    def clean_value(self, value, *, old=None):
+        """Turn any accepted input (form value, JSON, import text) into the stored form.
+
+        Raises ``ValidationError`` whose message names the field. ``old`` is the value already
+        stored, so an option deactivated since may be kept but not newly chosen.
+        """
+        if _empty(value):
+            return None
+        t = self.type
+        if t in (FieldType.TEXT, FieldType.LONGTEXT, FieldType.PHONE, FieldType.EMAIL, FieldType.URL):
+            if not isinstance(value, str | int):
+                raise self._error(_("%(field)s: enter text."))
+            value = str(value).strip()
+            limit = self.max_length or (10000 if t == FieldType.LONGTEXT else 255)
+            if len(value) > limit:
+                raise self._error(
+                    _("%(field)s: at most %(limit)d characters (it has %(length)d)."), limit=limit, length=len(value)
+                )
+            if t == FieldType.PHONE and not PHONE_RE.match(value):
+                raise self._error(_("%(field)s: enter a valid phone number."))
+            if t == FieldType.EMAIL:
+                try:
+                    EmailValidator()(value)
+                except ValidationError:
+                    raise self._error(_("%(field)s: enter a valid email address.")) from None
+            if t == FieldType.URL:
+                try:
+                    URLValidator(schemes=["http", "https"])(value)
+                except ValidationError:
+                    raise self._error(_("%(field)s: enter a valid URL (http or https).")) from None
+            return value
+        if t == FieldType.INTEGER:
+            if isinstance(value, bool):
+                raise self._error(_("%(field)s: enter a whole number."))
+            try:
+                number = Decimal(str(value).strip().replace(",", ""))
+            except InvalidOperation:
+                raise self._error(_("%(field)s: enter a whole number.")) from None
+            if not number.is_finite() or number != number.to_integral_value():
+                raise self._error(_("%(field)s: enter a whole number."))
+            if abs(number) > 2**53:
+                raise self._error(_("%(field)s: the number is too large."))
+            self._check_range(number)
+            return int(number)
+        if t in (FieldType.DECIMAL, FieldType.MONEY, FieldType.PERCENT):
+            if isinstance(value, bool):
+                raise self._error(_("%(field)s: enter a number."))
+            text = str(value).strip().replace(",", "").lstrip("¥￥").rstrip("%")
+            try:
+                number = Decimal(text)
+            except InvalidOperation:
+                raise self._error(_("%(field)s: enter a number.")) from None
+            if not number.is_finite():
+                raise self._error(_("%(field)s: enter a number."))
+            places = 2 if t == FieldType.MONEY else self.decimal_places
+            if number.as_tuple().exponent < -places and number != number.quantize(Decimal(1).scaleb(-places)):
+                raise self._error(_("%(field)s: at most %(places)d decimal places."), places=places)
+            number = number.quantize(Decimal(1).scaleb(-places))
+            if len(number.as_tuple().digits) > MAX_DIGITS:
+                raise self._error(_("%(field)s: the number is too large."))
+            self._check_range(number)
+            return format(number, "f")
+        if t == FieldType.DATE:
+            if isinstance(value, dt.datetime):
+                value = value.date()
+            if isinstance(value, dt.date):
+                return value.isoformat()
+            try:
+                parsed = parse_date(str(value).strip().replace("/", "-"))
+            except ValueError:
+                parsed = None
+            if parsed is None:
+                raise self._error(_("%(field)s: enter a valid date (YYYY-MM-DD)."))
+            return parsed.isoformat()
+        if t == FieldType.DATETIME:
+            if not isinstance(value, dt.datetime):
+                try:
+                    value = parse_datetime(str(value).strip())
+                except ValueError:
+                    value = None
+                if value is None:
+                    raise self._error(_("%(field)s: enter a valid date and time."))
+            if timezone.is_naive(value):
+                value = timezone.make_aware(value)
+            return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if t == FieldType.BOOLEAN:
+            if isinstance(value, bool):
+                return value
+            word = str(value).strip().lower()
+            if word in TRUE_WORDS:
+                return True
+            if word in FALSE_WORDS:
+                return False
+            raise self._error(_("%(field)s: enter yes or no."))
+        if t == FieldType.SELECT:
+            if isinstance(value, list | dict):
+                raise self._error(_("%(field)s: choose one option."))
+            key = self._match_option(value)
+            self._check_active(key, old if isinstance(old, str) else None)
+            return key
+        if t == FieldType.MULTISELECT:
+            items = value if isinstance(value, list | tuple) else re.split(r"[,，;；]", str(value))
+            keys = []
+            for item in items:
+                if isinstance(item, list | dict):
+                    raise self._error(_("%(field)s: choose from the options."))
+                if str(item).strip():
+                    key = self._match_option(item)
+                    self._check_active(key, key if isinstance(old, list) and key in old else None)
+                    if key not in keys:
+                        keys.append(key)
+            return keys or None
+        if t == FieldType.USER:
+            from django.contrib.auth import get_user_model
+
+            user_model = get_user_model()
+            if isinstance(value, user_model):
+                value = value.pk
+            text = str(value).strip()
+            query = user_model.objects.filter(is_active=True)
+            user_id = (
+                query.filter(pk=int(text)).values_list("pk", flat=True).first()
+                if text.isdigit()
+                else query.filter(models.Q(username=text) | models.Q(name=text)).values_list("pk", flat=True).first()
+            )
+            if user_id is None:
+                raise self._error(_("%(field)s: no active user “%(value)s”."), value=text)
+            return user_id
+        if t == FieldType.LOOKUP:
+            from lianke.core.registry import registry
+
+            target = registry.get(self.target_object_type)
+            if isinstance(value, models.Model):
+                value = value.pk
+            text = str(value).strip()
+            # The target must be a record the acting user can see (fail closed).
+            if not text.isdigit() or not target.model.objects.filter(pk=int(text)).exists():
+                raise self._error(_("%(field)s: no %(target)s with ID “%(value)s”."), value=text, target=target.label)
+            return int(text)
+        if t == FieldType.REGION:
+            from lianke.core.regions import PROVINCE_NAMES
+
+            if isinstance(value, str):
+                parts = [p for p in re.split(r"[/／\s]+", value.strip()) if p]
+                value = dict(zip(("province", "city", "district"), parts, strict=False))
+            if not isinstance(value, dict) or set(value) - {"province", "city", "district"}:
+                raise self._error(_("%(field)s: enter province, city and district."))
+            region = {k: str(value.get(k) or "").strip()[:50] for k in ("province", "city", "district")}
+            if region["province"] not in PROVINCE_NAMES:
+                raise self._error(_("%(field)s: “%(value)s” is not a province."), value=region["province"])
+            return {k: v for k, v in region.items() if v}
+        raise self._error(_("%(field)s: unsupported field type."))
+
+    def _check_range(self, number: Decimal) -> None:
+        if self.min_value is not None and number < self.min_value:
+            raise self._error(_("%(field)s: must be at least %(min)s."), min=self.min_value.normalize())
+        if self.max_value is not None and number > self.max_value:
+            raise self._error(_("%(field)s: must be at most %(max)s."), max=self.max_value.normalize())
+
+    def _check_active(self, key: str, old: str | None) -> None:
+        option = next(o for o in self.options if o["key"] == key)
+        if not option.get("is_active", True) and key != old:
+            raise self._error(_("%(field)s: the option “%(value)s” is no longer in use."), value=self.option_label(key))
+
+    # ------------------------------------------------------------------ presentation
+    def display(self, value, *, labels=None) -> str:
+        """Human text for a stored value. ``labels`` maps ids to names for user/lookup fields."""
+        if value is None or value == [] or value == "":
+            return ""
+        t = self.type
+        if t == FieldType.SELECT:
+            return self.option_label(value)
+        if t == FieldType.MULTISELECT:
+            return "、".join(self.option_label(v) for v in value)
+        if t == FieldType.BOOLEAN:
+            return str(_("Yes")) if value else str(_("No"))
+        if t == FieldType.MONEY:
+            return f"¥{Decimal(value):,.2f}"
+        if t == FieldType.PERCENT:
+            return f"{value}%"
+        if t == FieldType.DATETIME:
+            parsed = parse_datetime(value)
+            return timezone.localtime(parsed).strftime("%Y-%m-%d %H:%M") if parsed else str(value)
+        if t == FieldType.REGION:
+            return " ".join(value.get(k, "") for k in ("province", "city", "district") if value.get(k))
+        if t in (FieldType.USER, FieldType.LOOKUP):
+            return (labels or {}).get(value, f"#{value}")
+        return str(value)
+
+    def to_form_field(self, *, initial=None, user=None):
+        from lianke.core import formfields
+
+        return formfields.custom_form_field(self, initial=initial, user=user)
+
+    def form_initial(self, value):
+        """Stored value → what the form field shows."""
+        if value is None:
+            return self.default if self.default is not None else None
+        if self.type == FieldType.DATETIME:
+            parsed = parse_datetime(value)
+            return timezone.localtime(parsed) if parsed else None
+        if self.type in (FieldType.DECIMAL, FieldType.MONEY, FieldType.PERCENT):
+            return Decimal(value)
+        if self.type == FieldType.BOOLEAN:
+            return "true" if value else "false"
+        if self.type == FieldType.REGION:
+            return [value.get("province", ""), value.get("city", ""), value.get("district", "")]
+        return value
+
+
+def clean_custom_data(definitions, incoming: dict, *, existing: dict | None = None, partial: bool = False) -> dict:
+    """Validate ``incoming`` values against ``definitions`` and merge them onto ``existing``.
+
+    The single validation used by forms, the API and imports. Unknown or inactive fields are
+    errors; values of inactive fields already stored are kept untouched. Required fields are
+    checked on the merged result (so PATCH may omit them). Raises ``ValidationError`` keyed by
+    ``cf_<name>``.
+    """
+    existing = dict(existing or {})
+    by_name = {d.name: d for d in definitions}
+    errors: dict[str, list] = {}
+    merged = dict(existing)
+    if not isinstance(incoming, dict):
+        raise ValidationError({"custom_fields": [_("Custom fields must be an object of name → value.")]})
+    for name, raw in incoming.items():
+        definition = by_name.get(name)
+        if definition is None or not definition.is_active:
+            errors.setdefault(f"cf_{name}", []).append(
+                ValidationError(_("Unknown custom field “%(name)s”."), params={"name": name})
+            )
+            continue
+        try:
+            value = definition.clean_value(raw, old=existing.get(name))
+        except ValidationError as exc:
+            errors.setdefault(definition.filter_name, []).extend(exc.error_list)
+            continue
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    for definition in by_name.values():
+        if not definition.is_active:
+            continue
+        if not partial and definition.name not in incoming and definition.name not in existing:
+            if definition.default is not None:
+                merged[definition.name] = definition.default
+        if definition.required and _empty(merged.get(definition.name)) and definition.filter_name not in errors:
+            errors[definition.filter_name] = [
+                ValidationError(_("%(field)s is required."), params={"field": definition.display_label})
+            ]
+    if errors:
+        raise ValidationError(errors)
+    return merged
+
+
+def definitions_for(object_type: str, *, active_only: bool = True):
+    """The custom fields of an object type, cached for the request."""
+    from lianke.core import context
+
+    ctx = context.current()
+    key = ("customfields", object_type, active_only)
+    if ctx is not None and key in ctx.cache:
+        return ctx.cache[key]
+    query = CustomField.objects.filter(object_type=object_type)
+    if active_only:
+        query = query.filter(is_active=True)
+    result = list(query)
+    if ctx is not None:
+        ctx.cache[key] = result
+    return result
+
+

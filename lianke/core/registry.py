@@ -1,0 +1,201 @@
+"""The object registry: every business object is declared once, here's where.
+
+An app's ``objects.py`` subclasses :class:`ObjectType` and registers it. From the declaration the
+core builds the FilterSet (shared by the list page and the API), the form, the serializer, the
+URLs, the API viewset, and the hooks later features use (import/export, reports, search).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.db import models
+from django.urls import reverse
+from django.utils.text import capfirst
+
+from lianke.org.choices import Action
+
+DEFAULT_ACTIONS = (
+    Action.VIEW,
+    Action.CREATE,
+    Action.EDIT,
+    Action.DELETE,
+    Action.EXPORT,
+    Action.IMPORT,
+    Action.TRANSFER,
+)
+
+
+@dataclass(frozen=True)
+class Related:
+    """A related list on the detail page: records of ``object_type`` whose ``field`` points here."""
+
+    object_type: str
+    field: str
+    columns: tuple[str, ...] = ()
+    limit: int = 10
+
+    @property
+    def type(self) -> ObjectType:
+        return registry.get(self.object_type)
+
+
+class ObjectType:
+    model: type[models.Model]
+    icon: str = "circle"
+    nav_order: int = 100
+    title_field: str = "name"
+    search_fields: tuple[str, ...] = ("name",)
+    list_columns: tuple[str, ...] = ()
+    filter_fields: tuple[str, ...] = ()
+    sections: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    related: tuple[Related, ...] = ()
+    transfer_related: tuple[str, ...] = ()
+    delete_cascade: tuple[str, ...] = ()
+    parent_field: str | None = None
+    extra_actions: tuple[tuple[str, str], ...] = ()
+    list_select_related: tuple[str, ...] = ()
+    # Foreign keys to registered objects use the search widget; small ones a plain select.
+    default_ordering: tuple[str, ...] = ("-updated_at", "-id")
+    kanban_field: str | None = None
+    has_activities: bool = True
+    has_attachments: bool = True
+
+    # Optional overrides (rarely needed: the generated ones follow the declaration).
+    filterset_base: type | None = None
+    form_base: type | None = None
+    serializer_base: type | None = None
+
+    def __init__(self):
+        self.opts = self.model._meta
+
+    # ------------------------------------------------------------------ names
+    @property
+    def key(self) -> str:
+        return self.opts.label_lower
+
+    @property
+    def app_label(self) -> str:
+        return self.opts.app_label
+
+    @property
+    def model_name(self) -> str:
+        return self.opts.model_name
+
+    @property
+    def label(self) -> str:
+        return capfirst(self.opts.verbose_name)
+
+    @property
+    def label_plural(self) -> str:
+        return capfirst(self.opts.verbose_name_plural)
+
+    @property
+    def actions(self) -> tuple[tuple[str, str], ...]:
+        labels = dict(Action.choices)
+        return tuple((a, labels[a]) for a in DEFAULT_ACTIONS) + tuple(self.extra_actions)
+
+    def url_name(self, action: str) -> str:
+        return f"{self.app_label}:{self.model_name}_{action}"
+
+    def url(self, action: str, **kwargs) -> str:
+        return reverse(self.url_name(action), kwargs=kwargs or None)
+
+    @property
+    def url_list(self) -> str:
+        return self.url("list")
+
+    def api_url_name(self, action: str = "list") -> str:
+        return f"api:{self.app_label}-{self.model_name}-{action}"
+
+    def title(self, obj) -> str:
+        return str(getattr(obj, self.title_field, "") or obj)
+
+    # ------------------------------------------------------------------ fields
+    def field(self, name: str) -> models.Field:
+        return self.opts.get_field(name)
+
+    @cached_property
+    def form_fields(self) -> tuple[str, ...]:
+        names = [f for _label, fields in self.sections for f in fields]
+        return tuple(n for n in names if getattr(self.field(n), "editable", False) and n not in ("owner",))
+
+    @cached_property
+    def detail_fields(self) -> tuple[str, ...]:
+        return tuple(f for _label, fields in self.sections for f in fields)
+
+    def is_lookup_relation(self, field: models.Field) -> bool:
+        """True for relations to registered (potentially huge) business objects."""
+        return bool(field.is_relation and field.related_model and registry.get_for_model(field.related_model, None))
+
+    def custom_fields(self, active_only: bool = True):
+        from .models.customfields import definitions_for
+
+        return definitions_for(self.key, active_only=active_only)
+
+    # ------------------------------------------------------------------ generated classes
+    @cached_property
+    def filterset_class(self):
+        from .filtersets import build_filterset
+
+        return build_filterset(self)
+
+    @cached_property
+    def form_class(self):
+        from .forms import build_form
+
+        return build_form(self)
+
+    @cached_property
+    def serializer_class(self):
+        from .api.serializers import build_serializer
+
+        return build_serializer(self)
+
+    def list_queryset(self, queryset):
+        related = [c for c in self.list_columns if self._is_fk(c)] + list(self.list_select_related)
+        return queryset.select_related("owner", *dict.fromkeys(related))
+
+    def _is_fk(self, name: str) -> bool:
+        try:
+            field = self.field(name)
+        except Exception:  # noqa: BLE001 - custom field or property
+            return False
+        return isinstance(field, models.ForeignKey)
+
+
+class Registry:
+    def __init__(self):
+        self._types: dict[str, ObjectType] = {}
+        self._by_model: dict[type, ObjectType] = {}
+
+    def register(self, cls: type[ObjectType]) -> type[ObjectType]:
+        instance = cls()
+        self._types[instance.key] = instance
+        self._by_model[cls.model] = instance
+        return cls
+
+    def get(self, key: str) -> ObjectType:
+        return self._types[key]
+
+    def get_for_model(self, model, default=KeyError):
+        model = getattr(model, "_meta", None) and model._meta.concrete_model or model
+        if model in self._by_model:
+            return self._by_model[model]
+        if default is KeyError:
+            raise KeyError(model)
+        return default
+
+    def keys(self):
+        return self._types.keys()
+
+    def __iter__(self):
+        return iter(sorted(self._types.values(), key=lambda t: (t.nav_order, t.key)))
+
+    def choices(self):
+        return [(t.key, t.label) for t in self]
+
+
+registry = Registry()
+register = registry.register

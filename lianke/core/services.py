@@ -1,0 +1,175 @@
+"""Write workflows shared by every business object: one transaction each, an explicit actor,
+history in the same transaction, and a re-check that the actor still reaches the row."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lianke.org import access
+from lianke.org.choices import Action
+
+from . import audit
+from .models import ObjectChange
+from .registry import registry
+
+A = ObjectChange.ActionChoices
+
+
+def _require(actor, model, action: str) -> None:
+    if not access.has_action(actor, model, action):
+        raise PermissionDenied(_("You do not have permission to do this."))
+
+
+def recheck(actor, obj: models.Model, action: str = Action.VIEW) -> None:
+    """Inside the transaction: the row must still be within the actor's reach (fail closed)."""
+    if not access.can(actor, obj, action):
+        raise PermissionDenied(
+            _("This change would put the record out of your reach (owner or department outside your data scope).")
+        )
+
+
+@transaction.atomic
+def save_record(*, actor, instance: models.Model, before: dict | None = None) -> models.Model:
+    """Create or update one record as ``actor`` (forms and API call this)."""
+    model = type(instance)
+    is_new = instance._state.adding
+    _require(actor, model, Action.CREATE if is_new else Action.EDIT)
+    if is_new:
+        if not instance.owner_id:
+            instance.owner = actor
+        instance.created_by = actor
+        instance.department_id = None  # follows the owner
+    instance.full_clean(exclude=["owner", "department", "created_by"])
+    instance.save()
+    audit.record(A.CREATE if is_new else A.UPDATE, instance, None if is_new else before, audit.snapshot(instance))
+    recheck(actor, instance, Action.VIEW if is_new else Action.EDIT)
+    return instance
+
+
+def _children(obj: models.Model, accessor: str, manager: str = "all_objects"):
+    related = obj._meta.get_field(accessor)
+    child_model = related.related_model
+    return getattr(child_model, manager).filter(**{related.field.name: obj})
+
+
+@transaction.atomic
+def delete_records(*, actor, records: Sequence[models.Model]) -> uuid.UUID:
+    """Move records (and what hangs on them, per the registry) to the recycle bin."""
+    batch = uuid.uuid4()
+    now = timezone.now()
+    entries = []
+    for obj in records:
+        _require(actor, type(obj), Action.DELETE)
+        if not access.can(actor, obj, Action.DELETE):
+            raise PermissionDenied(_("You do not have permission to delete “%(record)s”.") % {"record": obj})
+        group = [obj]
+        for accessor in registry.get_for_model(type(obj)).delete_cascade:
+            group.extend(_children(obj, accessor).filter(is_deleted=False))
+        for item in group:
+            before = audit.snapshot(item)
+            item.is_deleted, item.deleted_at, item.deleted_by, item.deletion_batch = True, now, actor, batch
+            item.save(update_fields=["is_deleted", "deleted_at", "deleted_by", "deletion_batch", "updated_at"])
+            entries.append((A.DELETE, item, before, None))
+    audit.record_many(entries)
+    return batch
+
+
+def deleted_queryset(actor, model):
+    """The recycle bin of ``model`` as ``actor`` may see it (deleted rows in the actor's scope)."""
+    return access.restrict(model.all_objects.filter(is_deleted=True), actor, Action.DELETE)
+
+
+@transaction.atomic
+def restore_records(*, actor, records: Iterable[models.Model]) -> int:
+    """Bring records back from the recycle bin, with everything deleted together with them."""
+    entries, count = [], 0
+    for obj in records:
+        if not deleted_queryset(actor, type(obj)).filter(pk=obj.pk).exists():
+            raise PermissionDenied(_("You do not have permission to restore “%(record)s”.") % {"record": obj})
+        group = [obj]
+        for accessor in registry.get_for_model(type(obj)).delete_cascade:
+            group.extend(_children(obj, accessor).filter(is_deleted=True, deletion_batch=obj.deletion_batch))
+        for item in group:
+            item.is_deleted, item.deleted_at, item.deleted_by, item.deletion_batch = False, None, None, None
+            item.save(update_fields=["is_deleted", "deleted_at", "deleted_by", "deletion_batch", "updated_at"])
+            entries.append((A.RESTORE, item, None, audit.snapshot(item)))
+            count += 1
+    audit.record_many(entries)
+    return count
+
+
+@transaction.atomic
+def transfer_records(*, actor, records: Sequence[models.Model], new_owner, with_related: bool = True) -> int:
+    """Give records (C6, K2, M6) to ``new_owner``; with their related records that the old owner
+    owned (an account's contacts and opportunities…). Nothing else changes; history records it."""
+    if not new_owner.is_active:
+        raise ValidationError({"owner": _("The new owner is not an active user.")})
+    moved = 0
+    for obj in records:
+        model = type(obj)
+        _require(actor, model, Action.TRANSFER)
+        if not access.can(actor, obj, Action.TRANSFER):
+            raise PermissionDenied(_("You do not have permission to transfer “%(record)s”.") % {"record": obj})
+        old_owner_id = obj.owner_id
+        group = [obj]
+        if with_related:
+            for accessor in registry.get_for_model(model).transfer_related:
+                group.extend(_children(obj, accessor).filter(is_deleted=False, owner_id=old_owner_id))
+        entries = []
+        for item in group:
+            if item.owner_id == new_owner.pk:
+                continue
+            before = audit.snapshot(item)
+            item.owner, item.department_id = new_owner, new_owner.department_id
+            entries.append((A.TRANSFER, item, before, audit.snapshot(item)))
+        by_model: dict[type, list] = {}
+        for _action, item, _b, _a in entries:
+            by_model.setdefault(type(item), []).append(item)
+        now = timezone.now()
+        for item_model, items in by_model.items():
+            for item in items:
+                item.updated_at = now
+            item_model.all_objects.bulk_update(items, ["owner", "department", "updated_at"], batch_size=500)
+        audit.record_many(entries)
+        moved += len(entries)
+    return moved
+
+
+@transaction.atomic
+def bulk_edit(*, actor, records: Sequence[models.Model], field: str, value, custom: bool = False) -> int:
+    """Set one field (standard or custom) on many records, with a history entry per record."""
+    entries = []
+    changed = []
+    for obj in records:
+        _require(actor, type(obj), Action.EDIT)
+        before = audit.snapshot(obj)
+        if custom:
+            data = dict(obj.custom_data)
+            if value is None:
+                data.pop(field, None)
+            else:
+                data[field] = value
+            obj.custom_data = data
+        else:
+            setattr(obj, field, value)
+        obj.updated_at = timezone.now()
+        after = audit.snapshot(obj)
+        if before != after:
+            entries.append((A.UPDATE, obj, before, after))
+            changed.append(obj)
+    if changed:
+        model = type(changed[0])
+        model.all_objects.bulk_update(changed, ["custom_data" if custom else field, "updated_at"], batch_size=500)
+        # Every edited row must still be within reach: count them in one query.
+        q = access.scope_q(actor, model, Action.EDIT)
+        reachable = model.all_objects.filter(q, pk__in=[o.pk for o in changed]).count() if q is not None else 0
+        if reachable != len(changed):
+            raise PermissionDenied(_("This change would put records out of your reach."))
+    audit.record_many(entries)
+    return len(changed)

@@ -1,0 +1,47 @@
+"""URLs for every registered object type, generated from the registry:
+``/<app>/<model>/…`` named ``<app>:<model>_<action>``."""
+
+from django.urls import include, path
+
+from .registry import registry
+from .views import misc, objects
+
+ROUTES = (
+    ("", objects.ObjectListView, "list"),
+    ("new/", objects.ObjectEditView, "create"),
+    ("bulk/", objects.BulkActionView, "bulk"),
+    ("recycle-bin/", objects.RecycleBinView, "recycle_bin"),
+    ("<int:pk>/", objects.ObjectDetailView, "detail"),
+    ("<int:pk>/edit/", objects.ObjectEditView, "edit"),
+    ("<int:pk>/delete/", objects.ObjectDeleteView, "delete"),
+    ("<int:pk>/transfer/", objects.ObjectTransferView, "transfer"),
+    ("<int:pk>/history/", objects.ObjectHistoryView, "history"),
+    ("<int:pk>/collaborators/", objects.CollaboratorView, "collaborators"),
+)
+
+
+def object_urlpatterns():
+    by_app: dict[str, list] = {}
+    for ot in registry:
+        patterns = by_app.setdefault(ot.app_label, [])
+        for route, view, action in ROUTES:
+            view_class = getattr(ot, f"{action}_view", None) or view
+            patterns.append(
+                path(f"{ot.model_name}/{route}", view_class.as_view(object_type=ot), name=f"{ot.model_name}_{action}")
+            )
+        patterns.extend(ot.extra_urls() if hasattr(ot, "extra_urls") else ())
+    return [path(f"{app}/", include((patterns, app), namespace=app)) for app, patterns in by_app.items()]
+
+
+app_name = "core"
+urlpatterns = [
+    path("search/", misc.search, name="search"),
+    path("lookup/<str:object_type>/", misc.lookup, name="lookup"),
+    path("attachments/<int:pk>/", misc.attachment_download, name="attachment_download"),
+    path("attachments/<int:pk>/delete/", misc.attachment_delete, name="attachment_delete"),
+    path(
+        "attachments/upload/<int:content_type_id>/<int:object_id>/", misc.attachment_upload, name="attachment_upload"
+    ),
+    path("views/<str:object_type>/save/", misc.saved_view_save, name="saved_view_save"),
+    path("views/<int:pk>/delete/", misc.saved_view_delete, name="saved_view_delete"),
+]

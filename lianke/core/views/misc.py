@@ -1,0 +1,154 @@
+"""Pages that are not one object type's: home, global search, lookups, attachments, saved views."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from lianke.org import access
+from lianke.org.choices import Action
+
+from .. import audit
+from ..attachments import add_attachment
+from ..filtersets import search_q
+from ..models import Attachment, ObjectChange, SavedView
+from ..registry import registry
+from .objects import htmx_redirect
+
+SEARCH_TYPES = ("customers.account", "customers.contact", "marketing.lead", "sales.opportunity")
+
+
+@login_required
+def home(request):
+    from lianke.activities.services import tasks_due
+
+    context = {"tasks": tasks_due(request.user), "types": [t for t in registry if access.has_action(request.user, t.model, Action.VIEW)]}
+    return render(request, "core/home.html", context)
+
+
+def global_search_results(user, text: str, limit: int = 5):
+    results = []
+    for key in SEARCH_TYPES:
+        if key not in registry.keys():
+            continue
+        ot = registry.get(key)
+        if not access.has_action(user, ot.model, Action.VIEW):
+            continue
+        rows = list(ot.model.objects.filter(search_q(ot.search_fields, text)).order_by("-updated_at", "-pk")[: limit + 1])
+        results.append({"type": ot, "rows": rows[:limit], "more": len(rows) > limit, "list_url": ot.url("list")})
+    return results
+
+
+@login_required
+def search(request):
+    text = request.GET.get("q", "").strip()[:100]
+    results = global_search_results(request.user, text) if len(text) >= 1 else []
+    template = "core/search.html#results" if request.headers.get("HX-Request") else "core/search.html"
+    return render(request, template, {"q": text, "results": results})
+
+
+@login_required
+def lookup(request, object_type: str):
+    """Options for the lookup widget: records of ``object_type`` the user may see."""
+    if object_type not in registry.keys():
+        raise Http404
+    ot = registry.get(object_type)
+    if not access.has_action(request.user, ot.model, Action.VIEW):
+        raise PermissionDenied
+    text = request.GET.get("q", "").strip()[:100]
+    queryset = ot.model.objects.all()
+    if text:
+        queryset = queryset.filter(search_q(ot.search_fields, text))
+    rows = list(queryset.order_by("-updated_at", "-pk")[:20])
+    return render(
+        request, "core/partials/lookup_options.html", {"rows": [(r.pk, ot.title(r)) for r in rows], "selected": request.GET.get("selected")}
+    )
+
+
+def _parent(content_type_id, object_id):
+    """The record an attachment hangs on, if the user may see it; else 404."""
+    ct = get_object_or_404(ContentType, pk=content_type_id)
+    model = ct.model_class()
+    if model is None or registry.get_for_model(model, None) is None:
+        raise Http404
+    return get_object_or_404(model.objects.all(), pk=object_id)
+
+
+@login_required
+@require_POST
+def attachment_upload(request, content_type_id: int, object_id: int):
+    obj = _parent(content_type_id, object_id)
+    if not access.can(request.user, obj, Action.EDIT):
+        raise PermissionDenied
+    upload = request.FILES.get("file")
+    if upload is None:
+        return HttpResponseBadRequest(_("Choose a file."))
+    try:
+        add_attachment(actor=request.user, obj=obj, upload=upload)
+        messages.success(request, _("Uploaded “%(name)s”.") % {"name": upload.name})
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return htmx_redirect(request, obj.get_absolute_url() + "#attachments")
+
+
+@login_required
+def attachment_download(request, pk: int):
+    attachment = get_object_or_404(Attachment, pk=pk)
+    # Served only if the user may see the record it belongs to (404 otherwise).
+    _parent(attachment.content_type_id, attachment.object_id)
+    inline = attachment.is_image or attachment.mime_type == "application/pdf"
+    response = FileResponse(attachment.file.open("rb"), as_attachment=not inline, filename=attachment.name)
+    response["Content-Type"] = attachment.mime_type
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    return response
+
+
+@login_required
+@require_POST
+def attachment_delete(request, pk: int):
+    attachment = get_object_or_404(Attachment, pk=pk)
+    obj = _parent(attachment.content_type_id, attachment.object_id)
+    if not access.can(request.user, obj, Action.EDIT):
+        raise PermissionDenied
+    with transaction.atomic():
+        audit.record(ObjectChange.ActionChoices.UPDATE, obj, {"attachment": attachment.name}, {"attachment": None})
+        attachment.file.delete(save=False)
+        attachment.delete()
+    return htmx_redirect(request, obj.get_absolute_url() + "#attachments")
+
+
+@login_required
+@require_POST
+def saved_view_save(request, object_type: str):
+    if object_type not in registry.keys():
+        raise Http404
+    ot = registry.get(object_type)
+    name = request.POST.get("name", "").strip()[:100]
+    if not name:
+        messages.error(request, _("Give the view a name."))
+    else:
+        SavedView.objects.update_or_create(
+            user=request.user,
+            object_type=ot.key,
+            name=name,
+            defaults={"query": request.POST.get("query", "")[:2000], "is_shared": bool(request.POST.get("is_shared"))},
+        )
+        messages.success(request, _("Saved the view “%(name)s”.") % {"name": name})
+    return redirect(ot.url("list") + "?" + request.POST.get("query", ""))
+
+
+@login_required
+@require_POST
+def saved_view_delete(request, pk: int):
+    view = get_object_or_404(SavedView, pk=pk, user=request.user)
+    ot = registry.get(view.object_type)
+    view.delete()
+    return redirect(ot.url("list"))

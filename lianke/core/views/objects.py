@@ -1,0 +1,551 @@
+"""Generic views every registered object type gets: list, detail, create/edit, delete,
+transfer, bulk actions, history, recycle bin and collaborators. They are declarations over
+the registry; a business app adds only what is special to it."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.db.models import F
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+
+from lianke.org import access
+from lianke.org.choices import Action, CollaboratorAccess
+from lianke.org.models import Collaborator
+
+from .. import audit, services
+from ..display import Cell, custom_cell, custom_labels, field_cell
+from ..filtersets import custom_sort_expression
+from ..models import Attachment, SavedView
+from ..pagination import InvalidCursor, SortSpec, capped_count, paginate
+
+PAGE_SIZES = (25, 50, 100)
+
+
+def is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def htmx_redirect(request, url: str) -> HttpResponse:
+    if is_htmx(request):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return HttpResponseRedirect(url)
+
+
+class ObjectTypeView(LoginRequiredMixin, View):
+    """Base: resolves the object type and checks the function permission for ``action``."""
+
+    object_type = None
+    action = Action.VIEW
+    template_name = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not access.has_action(request.user, self.object_type.model, self.action):
+            raise PermissionDenied(_("You do not have permission to do this."))
+        return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def model(self):
+        return self.object_type.model
+
+    def get_object(self, action: str = Action.VIEW):
+        """The record, if the user may do ``action`` on it; otherwise 404 (never reveal it)."""
+        queryset = self.model.objects.all()
+        if action != Action.VIEW:
+            queryset = queryset.restrict(self.request.user, action)
+        return get_object_or_404(queryset, pk=self.kwargs["pk"])
+
+    def base_context(self, **extra):
+        ot = self.object_type
+        user = self.request.user
+        return {
+            "object_type": ot,
+            "perms_for": {a: access.has_action(user, ot.model, a) for a, _label in ot.actions},
+            **extra,
+        }
+
+
+# ---------------------------------------------------------------------------------- list
+class ObjectListView(ObjectTypeView):
+    template_name = "core/object_list.html"
+
+    def sort_spec(self, sort: str, definitions) -> tuple[SortSpec, str]:
+        ot = self.object_type
+        descending = sort.startswith("-")
+        name = sort.lstrip("-")
+        by_filter_name = {d.filter_name: d for d in definitions}
+        if name in by_filter_name:
+            return SortSpec(custom_sort_expression(by_filter_name[name]), descending, True), sort
+        if name in self.sortable_fields():
+            field = ot.field(name)
+            return SortSpec(F(field.attname), descending, field.null), sort
+        default = ot.default_ordering[0]
+        field = ot.field(default.lstrip("-"))
+        return SortSpec(F(field.attname), default.startswith("-"), field.null), default
+
+    def sortable_fields(self) -> set[str]:
+        ot = self.object_type
+        names = set(ot.list_columns) | {"created_at", "updated_at"}
+        return {
+            n
+            for n in names
+            if not isinstance(ot.field(n), models.ForeignKey | models.TextField | models.JSONField)
+        }
+
+    def columns(self, definitions) -> list[tuple[str, str, bool]]:
+        """``[(key, label, sortable)]`` for the chosen columns (or the declared defaults)."""
+        ot = self.object_type
+        available = self.available_columns(definitions)
+        chosen = [c for c in self.request.GET.getlist("cols") if c in available] or list(ot.list_columns)
+        sortable = self.sortable_fields() | {d.filter_name for d in definitions}
+        return [(c, available[c], c in sortable) for c in chosen if c in available]
+
+    def available_columns(self, definitions) -> dict[str, str]:
+        ot = self.object_type
+        cols = {}
+        for name in (*ot.list_columns, *ot.detail_fields, "owner", "department", "created_at", "updated_at"):
+            if name not in cols:
+                cols[name] = str(ot.field(name).verbose_name)
+        for d in definitions:
+            cols[d.filter_name] = d.display_label
+        return cols
+
+    def get(self, request, *args, **kwargs):
+        ot = self.object_type
+        definitions = ot.custom_fields()
+        queryset = ot.list_queryset(self.model.objects.all())
+        filterset = ot.filterset_class(request.GET or None, queryset=queryset, request=request)
+        if filterset.is_bound and not filterset.is_valid():
+            queryset = queryset.none()
+        else:
+            queryset = filterset.qs
+        spec, sort = self.sort_spec(request.GET.get("sort", ""), definitions)
+        try:
+            size = int(request.GET.get("per_page", 50))
+        except ValueError:
+            size = 50
+        size = size if size in PAGE_SIZES else 50
+        try:
+            page = paginate(queryset, spec, request.GET.get("after") or None, size)
+        except InvalidCursor:
+            page = paginate(queryset, spec, None, size)
+        columns = self.columns(definitions)
+        by_name = {d.filter_name: d for d in definitions}
+        labels = custom_labels([by_name[c] for c, _l, _s in columns if c in by_name], page.rows)
+        rows = []
+        for obj in page.rows:
+            cells = [
+                custom_cell(obj, by_name[key], labels) if key in by_name else field_cell(obj, key, ot)
+                for key, _label, _sortable in columns
+            ]
+            rows.append((obj, cells))
+        count, more = capped_count(queryset)
+        params = request.GET.copy()
+        params.pop("after", None)
+        base_query = params.urlencode()
+        next_params = params.copy()
+        if page.next_cursor:
+            next_params["after"] = page.next_cursor
+        context = self.base_context(
+            filterset=filterset,
+            rows=rows,
+            columns=columns,
+            sort=sort,
+            page=page,
+            count=count,
+            count_more=more,
+            base_query=base_query,
+            next_query=next_params.urlencode() if page.next_cursor else None,
+            query_without_sort=_without(params, "sort"),
+            available_columns=self.available_columns(definitions),
+            chosen_columns=[c for c, _l, _s in columns],
+            saved_views=SavedView.objects.filter(object_type=ot.key)
+            .filter(models.Q(user=request.user) | models.Q(is_shared=True))
+            .order_by("name"),
+            users=get_user_model().objects.filter(is_active=True).order_by("username"),
+            bulk_fields=bulk_edit_fields(ot, definitions),
+            per_page=size,
+        )
+        template = self.template_name
+        if is_htmx(request) and request.headers.get("HX-Target") == "object-list":
+            template += "#results"
+        return render(request, template, context)
+
+
+def _without(params, key):
+    params = params.copy()
+    params.pop(key, None)
+    return params.urlencode()
+
+
+def bulk_edit_fields(ot, definitions) -> list[tuple[str, str]]:
+    names = [
+        n
+        for n in ot.form_fields
+        if not isinstance(ot.field(n), models.ForeignKey) or not ot.is_lookup_relation(ot.field(n))
+    ]
+    return [(n, str(ot.field(n).verbose_name)) for n in names] + [(d.filter_name, d.display_label) for d in definitions]
+
+
+# ---------------------------------------------------------------------------------- detail
+class ObjectDetailView(ObjectTypeView):
+    template_name = "core/object_detail.html"
+
+    def get(self, request, *args, **kwargs):
+        ot = self.object_type
+        obj = self.get_object()
+        return render(request, self.template_name, self.base_context(**detail_context(request, ot, obj)))
+
+
+def detail_context(request, ot, obj) -> dict:
+    user = request.user
+    sections = []
+    for label, names in ot.sections:
+        sections.append((label, [(str(ot.field(n).verbose_name), field_cell(obj, n, ot)) for n in names]))
+    definitions = ot.custom_fields()
+    labels = custom_labels(definitions, [obj])
+    groups: dict[str, list] = {}
+    for d in definitions:
+        groups.setdefault(d.section or str(gettext_lazy("More information")), []).append(
+            (d.display_label, custom_cell(obj, d, labels))
+        )
+    sections.extend(groups.items())
+    sections.append(
+        (
+            _("System information"),
+            [
+                (_("Owner"), Cell(str(obj.owner))),
+                (_("Department"), Cell(str(obj.department or ""))),
+                (_("Created by"), Cell(str(obj.created_by or ""))),
+                (_("Created at"), field_cell(obj, "created_at", ot)),
+                (_("Updated at"), field_cell(obj, "updated_at", ot)),
+            ],
+        )
+    )
+    related = []
+    for rel in ot.related:
+        rt = rel.type
+        if not access.has_action(user, rt.model, Action.VIEW):
+            continue
+        children = rt.list_queryset(rt.model.objects.filter(**{rel.field: obj}))
+        cols = rel.columns or rt.list_columns[:4]
+        items = [
+            (child, [field_cell(child, c, rt) for c in cols])
+            for child in children.order_by(*rt.default_ordering)[: rel.limit]
+        ]
+        count, more = capped_count(children, cap=999)
+        related.append(
+            {
+                "type": rt,
+                "field": rel.field,
+                "columns": [str(rt.field(c).verbose_name) for c in cols],
+                "items": items,
+                "count": count,
+                "more": more,
+                "list_url": rt.url("list") + "?" + urlencode({rel.field: obj.pk}),
+                "create_url": rt.url("create") + "?" + urlencode({rel.field: obj.pk}),
+                "can_create": access.has_action(user, rt.model, Action.CREATE),
+            }
+        )
+    ct = ContentType.objects.get_for_model(type(obj))
+    return {
+        "object": obj,
+        "title": ot.title(obj),
+        "sections": sections,
+        "related": related,
+        "collaborators": Collaborator.objects.filter(content_type=ct, object_id=obj.pk).select_related("user"),
+        "attachments": Attachment.objects.filter(content_type=ct, object_id=obj.pk).select_related("uploaded_by"),
+        "can_edit": access.can(user, obj, Action.EDIT),
+        "can_delete": access.can(user, obj, Action.DELETE),
+        "can_transfer": access.can(user, obj, Action.TRANSFER),
+        "content_type_id": ct.pk,
+        "users": get_user_model().objects.filter(is_active=True).order_by("username"),
+        "collaborator_access": CollaboratorAccess.choices,
+    }
+
+
+# ---------------------------------------------------------------------------------- forms
+class ObjectEditView(ObjectTypeView):
+    template_name = "core/object_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.action = Action.EDIT if "pk" in kwargs else Action.CREATE
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_instance(self):
+        if "pk" in self.kwargs:
+            return self.get_object(Action.EDIT)
+        return self.model()
+
+    def initial(self):
+        """Prefill from the query string (e.g. ``?account=5`` from the account's page)."""
+        ot = self.object_type
+        return {k: v for k, v in self.request.GET.items() if k in ot.form_fields}
+
+    def render_form(self, form, instance, status=200):
+        ot = self.object_type
+        context = self.base_context(form=form, object=instance, is_new=instance._state.adding)
+        context["title"] = _("New %(type)s") % {"type": ot.label} if instance._state.adding else ot.title(instance)
+        template = self.template_name + ("#form" if is_htmx(self.request) else "")
+        return render(self.request, template, context, status=status)
+
+    def get(self, request, *args, **kwargs):
+        instance = self.get_instance()
+        form = self.object_type.form_class(instance=instance, initial=self.initial(), user=request.user)
+        return self.render_form(form, instance)
+
+    def post(self, request, *args, **kwargs):
+        ot = self.object_type
+        instance = self.get_instance()
+        before = None if instance._state.adding else audit.snapshot(instance)
+        form = ot.form_class(request.POST, instance=instance, user=request.user)
+        if field := request.GET.get("validate"):
+            # Inline validation of one field (htmx, on change): never saves.
+            form.is_valid()
+            return render(
+                request, "core/partials/field_errors.html", {"errors": form.errors.get(field, []), "field": field}
+            )
+        if form.is_valid():
+            obj = form.save(commit=False)
+            try:
+                services.save_record(actor=request.user, instance=obj, before=before)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc) or _("You do not have permission to do this."))
+            except ValidationError as exc:
+                if hasattr(exc, "error_dict"):
+                    for key, errors in exc.error_dict.items():
+                        form.add_error(key if key in form.fields else None, errors)
+                else:
+                    form.add_error(None, exc)
+            else:
+                messages.success(request, _("Saved “%(record)s”.") % {"record": ot.title(obj)})
+                return htmx_redirect(request, obj.get_absolute_url())
+        return self.render_form(form, instance, status=200 if is_htmx(request) else 400)
+
+
+# ---------------------------------------------------------------------------------- delete
+class ObjectDeleteView(ObjectTypeView):
+    action = Action.DELETE
+    template_name = "core/object_confirm_delete.html"
+
+    def get(self, request, *args, **kwargs):
+        obj = self.get_object(Action.DELETE)
+        return render(request, self.template_name, self.base_context(object=obj, title=self.object_type.title(obj)))
+
+    def post(self, request, *args, **kwargs):
+        obj = self.get_object(Action.DELETE)
+        services.delete_records(actor=request.user, records=[obj])
+        messages.success(request, _("“%(record)s” was moved to the recycle bin.") % {"record": obj})
+        return htmx_redirect(request, self.object_type.url("list"))
+
+
+# ---------------------------------------------------------------------------------- transfer
+class TransferForm(forms.Form):
+    new_owner = forms.ModelChoiceField(
+        label=gettext_lazy("New owner"), queryset=None, widget=forms.Select(attrs={"class": "form-select"})
+    )
+    with_related = forms.BooleanField(
+        label=gettext_lazy("Also transfer the related records the current owner owns"), required=False, initial=True
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_owner"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+class ObjectTransferView(ObjectTypeView):
+    action = Action.TRANSFER
+    template_name = "core/object_transfer.html"
+
+    def get(self, request, *args, **kwargs):
+        obj = self.get_object(Action.TRANSFER)
+        return render(request, self.template_name, self.base_context(object=obj, form=TransferForm()))
+
+    def post(self, request, *args, **kwargs):
+        obj = self.get_object(Action.TRANSFER)
+        form = TransferForm(request.POST)
+        if not form.is_valid():
+            return render(request, self.template_name, self.base_context(object=obj, form=form), status=400)
+        moved = services.transfer_records(
+            actor=request.user,
+            records=[obj],
+            new_owner=form.cleaned_data["new_owner"],
+            with_related=form.cleaned_data["with_related"],
+        )
+        messages.success(
+            request,
+            _("Transferred to %(user)s (%(count)d records).") % {"user": form.cleaned_data["new_owner"], "count": moved},
+        )
+        # The record may now be outside the user's reach: go to it only if still visible.
+        if access.can(request.user, obj, Action.VIEW):
+            return htmx_redirect(request, obj.get_absolute_url())
+        return htmx_redirect(request, self.object_type.url("list"))
+
+
+# ---------------------------------------------------------------------------------- bulk
+class BulkActionView(ObjectTypeView):
+    """POST ``action`` ∈ edit / transfer / delete with ``pk`` values; each restricted by scope."""
+
+    action = Action.VIEW
+    MAX = 1000
+
+    def post(self, request, *args, **kwargs):
+        ot = self.object_type
+        bulk = request.POST.get("bulk_action")
+        ids = [int(i) for i in request.POST.getlist("pk") if i.isdigit()][: self.MAX]
+        needed = {"edit": Action.EDIT, "transfer": Action.TRANSFER, "delete": Action.DELETE}.get(bulk)
+        if needed is None or not ids:
+            messages.error(request, _("Select records and an action."))
+            return htmx_redirect(request, ot.url("list"))
+        if not access.has_action(request.user, ot.model, needed):
+            raise PermissionDenied
+        records = list(self.model.objects.restrict(request.user, needed).filter(pk__in=ids))
+        if len(records) != len(ids):
+            # Some ids are not the user's to change: refuse the whole batch, change nothing.
+            raise PermissionDenied(_("Some of the selected records are outside your permissions."))
+        try:
+            if bulk == "delete":
+                services.delete_records(actor=request.user, records=records)
+                messages.success(request, _("%(count)d records moved to the recycle bin.") % {"count": len(records)})
+            elif bulk == "transfer":
+                owner = get_user_model().objects.filter(pk=request.POST.get("new_owner"), is_active=True).first()
+                if owner is None:
+                    raise ValidationError(_("Choose the new owner."))
+                moved = services.transfer_records(
+                    actor=request.user, records=records, new_owner=owner, with_related=bool(request.POST.get("with_related"))
+                )
+                messages.success(request, _("Transferred %(count)d records to %(user)s.") % {"count": moved, "user": owner})
+            else:
+                field, value, custom = clean_bulk_value(ot, request.POST.get("field", ""), request.POST.get("value"))
+                changed = services.bulk_edit(actor=request.user, records=records, field=field, value=value, custom=custom)
+                messages.success(request, _("Updated %(count)d records.") % {"count": changed})
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return htmx_redirect(request, request.POST.get("next") or ot.url("list"))
+
+
+def clean_bulk_value(ot, field: str, raw):
+    """Validate a bulk-edit value with the same field the form uses."""
+    definitions = {d.filter_name: d for d in ot.custom_fields()}
+    if field in definitions:
+        d = definitions[field]
+        return d.name, d.clean_value(raw), True
+    if field not in dict(bulk_edit_fields(ot, [])):
+        raise ValidationError(_("This field cannot be edited in bulk."))
+    model_field = ot.field(field)
+    form_field = model_field.formfield()
+    if isinstance(model_field, models.ForeignKey):
+        form_field.queryset = model_field.related_model._default_manager.all()
+    value = form_field.clean(raw)
+    if isinstance(model_field, models.ForeignKey):
+        return field, value, False
+    model_field.clean(value, None)
+    return field, value, False
+
+
+# ---------------------------------------------------------------------------------- history
+class ObjectHistoryView(ObjectTypeView):
+    template_name = "core/partials/history.html"
+
+    def get(self, request, *args, **kwargs):
+        obj = self.get_object()
+        changes = list(audit.history_for(obj)[:200])
+        return render(request, self.template_name, {"changes": history_rows(changes), "object": obj})
+
+
+def history_rows(changes):
+    """Changes with field labels and readable values (foreign keys and options resolved)."""
+    from ..models.customfields import definitions_for
+    from ..registry import registry
+
+    rows = []
+    for change in changes:
+        model = change.content_type.model_class()
+        ot = registry.get_for_model(model, None)
+        defs = {d.name: d for d in definitions_for(ot.key, active_only=False)} if ot else {}
+        diff = []
+        for key, old, new in change.diff():
+            if key.startswith("cf."):
+                d = defs.get(key[3:])
+                label = d.display_label if d else key[3:]
+                old, new = (d.display(old), d.display(new)) if d else (old, new)
+            else:
+                try:
+                    field = model._meta.get_field(key)
+                except Exception:  # noqa: BLE001 - a field removed since
+                    field = None
+                label = str(field.verbose_name) if field else key
+                if field is not None and field.choices:
+                    choices = dict(field.flatchoices)
+                    old, new = choices.get(old, old), choices.get(new, new)
+                elif field is not None and field.is_relation:
+                    names = _relation_names(field.related_model, [old, new])
+                    old, new = names.get(old, old), names.get(new, new)
+            diff.append((label, "" if old is None else old, "" if new is None else new))
+        rows.append({"change": change, "diff": diff, "type": ot.label if ot else change.content_type.name})
+    return rows
+
+
+def _relation_names(model, ids):
+    ids = [i for i in ids if i is not None]
+    if not ids:
+        return {}
+    manager = model._default_manager  # scoped for business objects: hidden records stay "#id"
+    return {o.pk: str(o) for o in manager.filter(pk__in=ids)}
+
+
+# ---------------------------------------------------------------------------------- recycle bin
+class RecycleBinView(ObjectTypeView):
+    action = Action.DELETE
+    template_name = "core/recycle_bin.html"
+
+    def get(self, request, *args, **kwargs):
+        ot = self.object_type
+        rows = services.deleted_queryset(request.user, self.model).select_related("deleted_by").order_by(
+            "-deleted_at", "-pk"
+        )[:200]
+        return render(request, self.template_name, self.base_context(rows=rows))
+
+    def post(self, request, *args, **kwargs):
+        ids = [int(i) for i in request.POST.getlist("pk") if i.isdigit()]
+        records = list(services.deleted_queryset(request.user, self.model).filter(pk__in=ids))
+        if len(records) != len(ids) or not records:
+            raise Http404
+        count = services.restore_records(actor=request.user, records=records)
+        messages.success(request, _("Restored %(count)d records.") % {"count": count})
+        return htmx_redirect(request, self.object_type.url("recycle_bin"))
+
+
+# ---------------------------------------------------------------------------------- collaborators
+class CollaboratorView(ObjectTypeView):
+    """Add (POST user, access) or remove (POST remove=<id>) a collaborator; needs edit rights."""
+
+    def post(self, request, *args, **kwargs):
+        obj = self.get_object(Action.EDIT)
+        ct = ContentType.objects.get_for_model(type(obj))
+        with transaction.atomic():
+            if remove := request.POST.get("remove"):
+                Collaborator.objects.filter(content_type=ct, object_id=obj.pk, pk=remove).delete()
+            else:
+                user = get_user_model().objects.filter(pk=request.POST.get("user"), is_active=True).first()
+                level = request.POST.get("access")
+                if user is None or level not in CollaboratorAccess.values:
+                    messages.error(request, _("Choose a user and an access level."))
+                else:
+                    Collaborator.objects.update_or_create(
+                        content_type=ct, object_id=obj.pk, user=user, defaults={"access": level, "added_by": request.user}
+                    )
+        return htmx_redirect(request, obj.get_absolute_url() + "#collaborators")

@@ -1,0 +1,99 @@
+"""Accounts (客户) and contacts (联系人)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from lianke.core.models import BusinessModel
+from lianke.core.regions import PROVINCES
+
+from .choices import AccountLevel, AccountSource, AccountType, Gender, Industry
+from .validators import validate_credit_code, validate_mobile, validate_phone
+
+
+class Account(BusinessModel):
+    """A company (or person) we sell to; the centre of the customer-360 page (C1)."""
+
+    name = models.CharField(_("account name"), max_length=200)
+    short_name = models.CharField(_("short name"), max_length=50, blank=True)
+    credit_code = models.CharField(
+        _("unified social credit code"), max_length=18, blank=True, validators=[validate_credit_code]
+    )
+    account_type = models.CharField(
+        _("account type"), max_length=20, choices=AccountType.choices, default=AccountType.END_CUSTOMER
+    )
+    industry = models.CharField(_("industry"), max_length=30, choices=Industry.choices, blank=True)
+    level = models.CharField(_("level"), max_length=10, choices=AccountLevel.choices, blank=True)
+    source = models.CharField(_("source"), max_length=20, choices=AccountSource.choices, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[validate_phone])
+    email = models.EmailField(_("email"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    province = models.CharField(_("province"), max_length=20, choices=PROVINCES, blank=True)
+    city = models.CharField(_("city"), max_length=50, blank=True)
+    district = models.CharField(_("district / county"), max_length=50, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent account"), null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    description = models.TextField(_("description"), blank=True)
+    last_activity_at = models.DateTimeField(_("last follow-up"), null=True, blank=True, editable=False)
+
+    class Meta(BusinessModel.Meta):
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        indexes = [
+            models.Index(fields=["updated_at", "id"], name="cust_account_upd"),
+            models.Index(fields=["owner", "updated_at", "id"], name="cust_account_own_upd"),
+            models.Index(fields=["department", "updated_at", "id"], name="cust_account_dep_upd"),
+            models.Index(fields=["name", "id"], name="cust_account_name"),
+            models.Index(fields=["phone"], name="cust_account_phone"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credit_code"],
+                condition=models.Q(is_deleted=False) & ~models.Q(credit_code=""),
+                name="cust_account_credit_code_unique",
+                violation_error_message=_("An account with this unified social credit code already exists."),
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        self.credit_code = (self.credit_code or "").upper().strip()
+        self.name = (self.name or "").strip()
+
+
+class Contact(BusinessModel):
+    """A person at an account (K1), captured wherever sales meets them."""
+
+    name = models.CharField(_("name"), max_length=100)
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), null=True, blank=True, on_delete=models.PROTECT, related_name="contacts"
+    )
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+    department_name = models.CharField(_("department at account"), max_length=100, blank=True)
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=20, blank=True, validators=[validate_mobile])
+    phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[validate_phone])
+    email = models.EmailField(_("email"), blank=True)
+    wechat = models.CharField(_("WeChat ID"), max_length=50, blank=True)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+    is_decision_maker = models.BooleanField(_("decision maker"), default=False)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta(BusinessModel.Meta):
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        indexes = [
+            models.Index(fields=["updated_at", "id"], name="cust_contact_upd"),
+            models.Index(fields=["owner", "updated_at", "id"], name="cust_contact_own_upd"),
+            models.Index(fields=["department", "updated_at", "id"], name="cust_contact_dep_upd"),
+            models.Index(fields=["account", "updated_at"], name="cust_contact_account"),
+            models.Index(fields=["mobile"], name="cust_contact_mobile"),
+        ]
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,43 @@
+from django.utils.translation import gettext_lazy as _
+
+from lianke.core.registry import ObjectType, Related, register
+
+from .models import Account, Contact
+
+
+@register
+class AccountObject(ObjectType):
+    model = Account
+    icon = "building"
+    nav_order = 10
+    search_fields = ("name", "short_name", "phone", "credit_code")
+    list_columns = ("name", "account_type", "industry", "level", "province", "city", "owner", "updated_at")
+    filter_fields = ("account_type", "industry", "level", "source", "province", "city", "parent")
+    sections = (
+        (_("Basic information"), ("name", "short_name", "credit_code", "account_type", "industry", "level", "source", "parent")),
+        (_("Contact information"), ("phone", "email", "website", "province", "city", "district", "address")),
+        (_("Description"), ("description",)),
+    )
+    related = (
+        Related("customers.contact", "account", ("name", "title", "mobile", "email")),
+        Related("sales.opportunity", "account", ("name", "stage", "amount", "expected_close_date")),
+    )
+    transfer_related = ("contacts", "opportunities")
+    delete_cascade = ("contacts",)
+
+
+@register
+class ContactObject(ObjectType):
+    model = Contact
+    icon = "person"
+    nav_order = 20
+    search_fields = ("name", "mobile", "phone", "email")
+    list_columns = ("name", "account", "title", "mobile", "email", "owner", "updated_at")
+    filter_fields = ("account", "gender", "is_primary", "is_decision_maker", "title")
+    sections = (
+        (_("Basic information"), ("name", "account", "title", "department_name", "gender", "is_primary", "is_decision_maker")),
+        (_("Contact information"), ("mobile", "phone", "email", "wechat", "address", "birthday")),
+        (_("Description"), ("description",)),
+    )
+    parent_field = "account"
+    list_select_related = ("account",)

@@ -1,0 +1,60 @@
+"""Leads (线索): unqualified prospects, with a status lifecycle and a source (M3)."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from lianke.core.models import BusinessModel
+from lianke.core.regions import PROVINCES
+from lianke.customers.choices import Industry
+from lianke.customers.validators import validate_mobile, validate_phone
+
+from .choices import LEAD_TRANSITIONS, LeadSource, LeadStatus
+
+
+class Lead(BusinessModel):
+    name = models.CharField(_("contact name"), max_length=100)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=20, blank=True, validators=[validate_mobile])
+    phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[validate_phone])
+    email = models.EmailField(_("email"), blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW)
+    source = models.CharField(_("source"), max_length=20, choices=LeadSource.choices, blank=True)
+    industry = models.CharField(_("industry"), max_length=30, choices=Industry.choices, blank=True)
+    province = models.CharField(_("province"), max_length=20, choices=PROVINCES, blank=True)
+    city = models.CharField(_("city"), max_length=50, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    unqualified_reason = models.CharField(_("reason unqualified"), max_length=255, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    last_activity_at = models.DateTimeField(_("last follow-up"), null=True, blank=True, editable=False)
+
+    class Meta(BusinessModel.Meta):
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        indexes = [
+            models.Index(fields=["updated_at", "id"], name="mkt_lead_upd"),
+            models.Index(fields=["owner", "updated_at", "id"], name="mkt_lead_own_upd"),
+            models.Index(fields=["department", "updated_at", "id"], name="mkt_lead_dep_upd"),
+            models.Index(fields=["status", "updated_at"], name="mkt_lead_status"),
+            models.Index(fields=["mobile"], name="mkt_lead_mobile"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} · {self.company}" if self.company else self.name
+
+    def clean(self):
+        """Status changes follow the lifecycle; an unqualified lead says why."""
+        if self.pk:
+            old = type(self).all_objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            if old and old != self.status and self.status not in LEAD_TRANSITIONS[LeadStatus(old)]:
+                raise ValidationError(
+                    {
+                        "status": _("A lead cannot go from “%(old)s” to “%(new)s”.")
+                        % {"old": LeadStatus(old).label, "new": LeadStatus(self.status).label}
+                    }
+                )
+        elif self.status == LeadStatus.CONVERTED:
+            raise ValidationError({"status": _("A new lead cannot be converted already.")})
+        if self.status == LeadStatus.UNQUALIFIED and not self.unqualified_reason.strip():
+            raise ValidationError({"unqualified_reason": _("Say why the lead is unqualified.")})

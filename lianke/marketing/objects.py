@@ -1,0 +1,20 @@
+from django.utils.translation import gettext_lazy as _
+
+from lianke.core.registry import ObjectType, register
+
+from .models import Lead
+
+
+@register
+class LeadObject(ObjectType):
+    model = Lead
+    icon = "funnel"
+    nav_order = 5
+    search_fields = ("name", "company", "mobile", "phone", "email")
+    list_columns = ("name", "company", "status", "source", "mobile", "province", "owner", "updated_at")
+    filter_fields = ("status", "source", "industry", "province", "city")
+    sections = (
+        (_("Basic information"), ("name", "company", "title", "status", "unqualified_reason", "source", "industry")),
+        (_("Contact information"), ("mobile", "phone", "email", "province", "city", "address")),
+        (_("Description"), ("description",)),
+    )

@@ -1,0 +1,176 @@
+"""The one data-scope resolver (X1, O4).
+
+``scope_q(user, model, action)`` turns (user, object type, action) into a ``Q`` over that model,
+or ``None`` when the user may not do the action at all. Every read path (managers, views, API,
+exports, reports, search, attachments, history) and every write re-check ends up here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection
+from django.db.models import Model, Q
+
+from lianke.core import context
+
+from .choices import Action, CollaboratorAccess, Scope
+
+if TYPE_CHECKING:
+    from .models import User
+
+_RANK = {Scope.OWN: 1, Scope.SUBORDINATES: 2, Scope.DEPARTMENT: 3, Scope.DEPARTMENT_TREE: 4, Scope.ALL: 5}
+
+
+def object_type_key(model: type[Model] | Model) -> str:
+    return model._meta.label_lower
+
+
+def _cache(user: User) -> dict[Any, Any]:
+    """Per-request cache: the active context's cache, else one on the user object."""
+    ctx = context.current()
+    if ctx is not None and ctx.user is not None and ctx.user.pk == user.pk:
+        return ctx.cache
+    cache: dict[Any, Any] | None = getattr(user, "_lianke_access_cache", None)
+    if cache is None:
+        cache = {}
+        user._lianke_access_cache = cache  # type: ignore[attr-defined]
+    return cache
+
+
+def clear_cache(user: User) -> None:
+    if hasattr(user, "_lianke_access_cache"):
+        del user._lianke_access_cache
+    ctx = context.current()
+    if ctx is not None:
+        ctx.cache.clear()
+
+
+def grants(user: User) -> dict[str, dict[str, str]]:
+    """``{object_type: {action: widest scope}}`` over all of the user's active roles."""
+    cache = _cache(user)
+    if "grants" not in cache:
+        from .models import RolePermission
+
+        result: dict[str, dict[str, str]] = {}
+        rows = RolePermission.objects.filter(role__users=user, role__is_active=True).values_list(
+            "object_type", "actions", "scope"
+        )
+        for object_type, actions, scope in rows:
+            per_type = result.setdefault(object_type, {})
+            for action in actions or ():
+                if action not in per_type or _RANK[Scope(scope)] > _RANK[Scope(per_type[action])]:
+                    per_type[action] = scope
+        cache["grants"] = result
+    return cache["grants"]
+
+
+def granted_scope(user: User | None, model: type[Model] | Model, action: str) -> str | None:
+    if user is None or not user.is_active:
+        return None
+    if user.is_superuser:
+        return Scope.ALL
+    return grants(user).get(object_type_key(model), {}).get(action)
+
+
+def has_action(user: User | None, model: type[Model] | Model, action: str) -> bool:
+    """Function permission: may the user do ``action`` on this object type at all?"""
+    return granted_scope(user, model, action) is not None
+
+
+def subordinate_ids(user: User) -> list[int]:
+    """Everyone below the user in the reporting chain (not the user)."""
+    cache = _cache(user)
+    if "subordinates" not in cache:
+        from .models import User as UserModel
+
+        table = UserModel._meta.db_table
+        sql = (
+            f"WITH RECURSIVE subs(id) AS ("  # noqa: S608 - table name from model meta
+            f" SELECT id FROM {table} WHERE superior_id = %s"
+            f" UNION SELECT u.id FROM {table} u JOIN subs s ON u.superior_id = s.id"
+            f") SELECT id FROM subs"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [user.pk])
+            cache["subordinates"] = [row[0] for row in cursor.fetchall() if row[0] != user.pk]
+    return cache["subordinates"]
+
+
+def department_tree_ids(department_id: int | None) -> list[int]:
+    if department_id is None:
+        return []
+    from .models import Department
+
+    return list(
+        Department.objects.descendants(Department(pk=department_id), include_self=True).values_list("pk", flat=True)
+    )
+
+
+def _scope_filter(user: User, scope: str) -> Q:
+    own = Q(owner_id=user.pk)
+    if scope == Scope.ALL:
+        return Q()
+    if scope == Scope.OWN:
+        return own
+    if scope == Scope.SUBORDINATES:
+        return Q(owner_id__in=[user.pk, *subordinate_ids(user)])
+    if scope == Scope.DEPARTMENT:
+        return own | Q(department_id=user.department_id) if user.department_id else own
+    if scope == Scope.DEPARTMENT_TREE:
+        cache = _cache(user)
+        key = ("dept_tree", user.department_id)
+        if key not in cache:
+            cache[key] = department_tree_ids(user.department_id)
+        return own | Q(department_id__in=cache[key]) if cache[key] else own
+    raise ValueError(scope)
+
+
+def scope_q(user: User | None, model: type[Model] | Model, action: str = Action.VIEW) -> Q | None:
+    """The filter of records of ``model`` on which ``user`` may do ``action``; ``None`` = none."""
+    scope = granted_scope(user, model, action)
+    if scope is None or user is None:
+        return None
+    cache = _cache(user)
+    key = ("q", object_type_key(model), action)
+    if key in cache:
+        return cache[key]
+    q = _scope_filter(user, scope)
+    if scope != Scope.ALL:
+        # Record collaborators: read for view, read-write for edit (协同负责人).
+        if action in (Action.VIEW, Action.EDIT):
+            from django.contrib.contenttypes.models import ContentType
+
+            from .models import Collaborator
+
+            shared = Collaborator.objects.filter(
+                user_id=user.pk, content_type=ContentType.objects.get_for_model(model, for_concrete_model=True)
+            )
+            if action == Action.EDIT:
+                shared = shared.filter(access=CollaboratorAccess.WRITE)
+            q |= Q(pk__in=shared.values("object_id"))
+        extra = getattr(model, "access_extra_q", None)
+        if extra is not None:
+            more = extra(user, action)
+            if more is not None:
+                q |= more
+    cache[key] = q
+    return q
+
+
+def restrict(queryset, user: User | None, action: str = Action.VIEW):
+    """Limit ``queryset`` to what ``user`` may do ``action`` on (empty when nothing)."""
+    q = scope_q(user, queryset.model, action)
+    if q is None:
+        return queryset.none()
+    return queryset.filter(q) if q else queryset
+
+
+def can(user: User | None, obj: Model, action: str = Action.VIEW) -> bool:
+    """May ``user`` do ``action`` on this one record? Checked in the database, never in Python."""
+    q = scope_q(user, obj, action)
+    if q is None:
+        return False
+    model = type(obj)
+    manager = getattr(model, "all_objects", model._default_manager)
+    return manager.filter(q, pk=obj.pk).exists()

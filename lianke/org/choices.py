@@ -1,0 +1,29 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Scope(models.TextChoices):
+    """Data scope of a role on one object type, narrowest first."""
+
+    OWN = "own", _("Own records")
+    SUBORDINATES = "subordinates", _("Own and subordinates' records")
+    DEPARTMENT = "department", _("Own department")
+    DEPARTMENT_TREE = "department_tree", _("Department and sub-departments")
+    ALL = "all", _("All records")
+
+
+class Action(models.TextChoices):
+    """Function permissions. Object types may add their own (e.g. ``convert``)."""
+
+    VIEW = "view", _("View")
+    CREATE = "create", _("Create")
+    EDIT = "edit", _("Edit")
+    DELETE = "delete", _("Delete")
+    EXPORT = "export", _("Export")
+    IMPORT = "import", _("Import")
+    TRANSFER = "transfer", _("Transfer")
+
+
+class CollaboratorAccess(models.TextChoices):
+    READ = "read", _("Read only")
+    WRITE = "write", _("Read and write")

@@ -1,0 +1,147 @@
+"""Organisation: departments (any depth), users with superiors, roles and their permissions."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from tree_queries.models import TreeNode
+
+from .choices import CollaboratorAccess, Scope
+
+
+class Department(TreeNode):
+    """A node of the org tree: group → company → team, as deep as the customer needs (O2)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(_("code"), max_length=50, blank=True)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_departments",
+    )
+    sort_order = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    """A member of staff. ``name`` is the display name (e.g. 张伟)."""
+
+    name = models.CharField(_("name"), max_length=50, blank=True)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=30, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    employee_no = models.CharField(_("employee number"), max_length=30, blank=True)
+    superior = models.ForeignKey(
+        "self",
+        verbose_name=_("superior"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="direct_reports",
+    )
+    roles = models.ManyToManyField("Role", verbose_name=_("roles"), blank=True, related_name="users")
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["username"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.name or self.get_full_name() or self.username
+
+    def clean(self):
+        super().clean()
+        from django.core.exceptions import ValidationError
+
+        # A reporting line may not loop back onto the user.
+        seen, boss = {self.pk}, self.superior
+        while boss is not None:
+            if boss.pk in seen:
+                raise ValidationError({"superior": _("A user cannot report to themselves, directly or through others.")})
+            seen.add(boss.pk)
+            boss = boss.superior
+
+
+class Role(models.Model):
+    """A bundle of function permissions and data scopes (X1). Several roles combine permissively."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+
+    def __str__(self):
+        return self.name
+
+
+class RolePermission(models.Model):
+    """What a role may do with one object type, and on which records (data scope)."""
+
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="permissions", verbose_name=_("role"))
+    object_type = models.CharField(_("object type"), max_length=100)
+    actions = models.JSONField(_("actions"), default=list, blank=True)
+    scope = models.CharField(_("data scope"), max_length=20, choices=Scope.choices, default=Scope.OWN)
+
+    class Meta:
+        ordering = ["role", "object_type"]
+        verbose_name = _("role permission")
+        verbose_name_plural = _("role permissions")
+        constraints = [models.UniqueConstraint(fields=["role", "object_type"], name="org_rolepermission_unique")]
+
+    def __str__(self):
+        return f"{self.role} · {self.object_type}"
+
+
+class Collaborator(models.Model):
+    """A user who shares one record (协同负责人) with read or read-write access."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.BigIntegerField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collaborations", verbose_name=_("user")
+    )
+    access = models.CharField(
+        _("access"), max_length=10, choices=CollaboratorAccess.choices, default=CollaboratorAccess.READ
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("collaborator")
+        verbose_name_plural = _("collaborators")
+        constraints = [
+            models.UniqueConstraint(fields=["content_type", "object_id", "user"], name="org_collaborator_unique")
+        ]
+        indexes = [models.Index(fields=["user", "content_type", "access", "object_id"])]
+
+    def __str__(self):
+        return f"{self.user} ({self.get_access_display()})"

@@ -1,0 +1,127 @@
+"""Opportunities (商机/项目) moving through configurable sales stages (S1, S2)."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from lianke.core.fields import MoneyField
+from lianke.core.models import BusinessModel
+
+from .choices import LossReason, OpportunitySource, StageKind
+
+
+def _localized(obj):
+    return obj.name_en if obj.name_en and (get_language() or "").startswith("en") else obj.name
+
+
+class StageSet(models.Model):
+    """An ordered set of stages, one per business type (e.g. distributor vs. project sales)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    is_default = models.BooleanField(_("default"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        verbose_name = _("stage set")
+        verbose_name_plural = _("stage sets")
+
+    def __str__(self):
+        return _localized(self)
+
+    @classmethod
+    def default(cls):
+        return cls.objects.filter(is_active=True).order_by("-is_default", "pk").first()
+
+
+class Stage(models.Model):
+    stage_set = models.ForeignKey(StageSet, on_delete=models.CASCADE, related_name="stages", verbose_name=_("stage set"))
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    probability = models.PositiveSmallIntegerField(
+        _("win probability (%)"), default=10, validators=[MaxValueValidator(100)]
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=StageKind.choices, default=StageKind.OPEN)
+
+    class Meta:
+        ordering = ["stage_set", "order", "id"]
+        verbose_name = _("sales stage")
+        verbose_name_plural = _("sales stages")
+
+    def __str__(self):
+        return _localized(self)
+
+    def clean(self):
+        if self.kind == StageKind.WON and self.probability != 100:
+            raise ValidationError({"probability": _("A won stage has a probability of 100%.")})
+        if self.kind == StageKind.LOST and self.probability != 0:
+            raise ValidationError({"probability": _("A lost stage has a probability of 0%.")})
+
+
+class Opportunity(BusinessModel):
+    name = models.CharField(_("opportunity name"), max_length=200)
+    account = models.ForeignKey(
+        "customers.Account", verbose_name=_("account"), on_delete=models.PROTECT, related_name="opportunities"
+    )
+    contact = models.ForeignKey(
+        "customers.Contact",
+        verbose_name=_("primary contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="opportunities",
+    )
+    stage_set = models.ForeignKey(StageSet, verbose_name=_("stage set"), on_delete=models.PROTECT, related_name="+")
+    stage = models.ForeignKey(Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="+")
+    amount = MoneyField(_("amount"), default=0, validators=[MinValueValidator(0)])
+    probability = models.PositiveSmallIntegerField(
+        _("win probability (%)"), default=0, validators=[MaxValueValidator(100)], editable=False
+    )
+    expected_close_date = models.DateField(_("expected close date"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    source = models.CharField(_("source"), max_length=20, choices=OpportunitySource.choices, blank=True)
+    loss_reason = models.CharField(_("loss reason"), max_length=20, choices=LossReason.choices, blank=True)
+    loss_note = models.CharField(_("loss details"), max_length=255, blank=True)
+    competitors = models.CharField(_("competitors"), max_length=255, blank=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta(BusinessModel.Meta):
+        verbose_name = _("opportunity")
+        verbose_name_plural = _("opportunities")
+        indexes = [
+            models.Index(fields=["updated_at", "id"], name="sales_opp_upd"),
+            models.Index(fields=["owner", "updated_at", "id"], name="sales_opp_own_upd"),
+            models.Index(fields=["department", "updated_at", "id"], name="sales_opp_dep_upd"),
+            models.Index(fields=["account", "updated_at"], name="sales_opp_account"),
+            models.Index(fields=["stage", "updated_at"], name="sales_opp_stage"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_closed(self) -> bool:
+        return self.stage.kind != StageKind.OPEN
+
+    def clean(self):
+        """Stage belongs to the set; won/lost close it; lost says why; probability follows stage."""
+        if self.stage_set_id is None and self.stage_id:
+            self.stage_set_id = self.stage.stage_set_id
+        if self.stage_id and self.stage.stage_set_id != self.stage_set_id:
+            raise ValidationError({"stage": _("Choose a stage of the opportunity's stage set.")})
+        if self.stage_id:
+            self.probability = self.stage.probability
+            if self.stage.kind == StageKind.LOST and not self.loss_reason:
+                raise ValidationError({"loss_reason": _("Say why the opportunity was lost.")})
+            if self.stage.kind == StageKind.OPEN:
+                self.closed_at = None
+            elif self.closed_at is None:
+                self.closed_at = timezone.now()
+        if self.contact_id and self.account_id and self.contact.account_id not in (None, self.account_id):
+            raise ValidationError({"contact": _("The contact belongs to another account.")})

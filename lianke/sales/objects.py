@@ -1,0 +1,32 @@
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from lianke.core.registry import ObjectType, register
+
+from .models import Opportunity
+
+
+@register
+class OpportunityObject(ObjectType):
+    model = Opportunity
+    icon = "briefcase"
+    nav_order = 30
+    search_fields = ("name", "account__name")
+    list_columns = ("name", "account", "stage", "amount", "probability", "expected_close_date", "owner", "updated_at")
+    filter_fields = ("account", "stage_set", "stage", "source", "loss_reason", "amount", "expected_close_date")
+    sections = (
+        (_("Basic information"), ("name", "account", "contact", "stage_set", "stage", "amount", "probability", "expected_close_date", "source")),
+        (_("Outcome"), ("closed_at", "loss_reason", "loss_note", "competitors")),
+        (_("Description"), ("description",)),
+    )
+    parent_field = "account"
+    list_select_related = ("account", "stage")
+    kanban_field = "stage"
+
+    def extra_urls(self):
+        from . import views
+
+        return [
+            path("opportunity/kanban/", views.KanbanView.as_view(object_type=self), name="opportunity_kanban"),
+            path("opportunity/<int:pk>/move/", views.MoveStageView.as_view(object_type=self), name="opportunity_move"),
+        ]

@@ -1,0 +1,18 @@
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from lianke.core import audit, services
+
+from .models import Opportunity, Stage
+
+
+def move_stage(*, actor, opportunity: Opportunity, stage: Stage, loss_reason: str = "", loss_note: str = "") -> Opportunity:
+    """Move an opportunity to ``stage`` (kanban drag, or the stage buttons on its page)."""
+    if stage.stage_set_id != opportunity.stage_set_id:
+        raise ValidationError({"stage": _("Choose a stage of the opportunity's stage set.")})
+    before = audit.snapshot(opportunity)
+    opportunity.stage = stage
+    if loss_reason:
+        opportunity.loss_reason = loss_reason
+        opportunity.loss_note = loss_note[:255]
+    return services.save_record(actor=actor, instance=opportunity, before=before)
