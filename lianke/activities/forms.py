@@ -14,11 +14,13 @@ class QuickActivityForm(forms.ModelForm):
             "subject": forms.TextInput(attrs={"class": "form-control form-control-sm"}),
             "body": forms.Textarea(attrs={"class": "form-control form-control-sm", "rows": 2}),
             "occurred_at": forms.DateTimeInput(
-                attrs={"type": "datetime-local", "class": "form-control form-control-sm"}, format="%Y-%m-%dT%H:%M"
+                attrs={"type": "datetime-local", "class": "form-control form-control-sm"},
+                format="%Y-%m-%dT%H:%M",
             ),
             "assignee": forms.Select(attrs={"class": "form-select form-select-sm"}),
             "due_at": forms.DateTimeInput(
-                attrs={"type": "datetime-local", "class": "form-control form-control-sm"}, format="%Y-%m-%dT%H:%M"
+                attrs={"type": "datetime-local", "class": "form-control form-control-sm"},
+                format="%Y-%m-%dT%H:%M",
             ),
         }
 
@@ -26,4 +28,6 @@ class QuickActivityForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         from django.contrib.auth import get_user_model
 
-        self.fields["assignee"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+        self.fields["assignee"].queryset = (
+            get_user_model().objects.filter(is_active=True).order_by("username")
+        )

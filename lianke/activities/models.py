@@ -22,7 +22,9 @@ class Activity(BusinessModel):
     direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices, blank=True)
     duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
     # What the activity is about: any registered record; ``account`` is kept for the 360 page.
-    content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False)
+    content_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
     object_id = models.BigIntegerField(null=True, blank=True, editable=False)
     account = models.ForeignKey(
         "customers.Account",

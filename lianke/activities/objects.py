@@ -15,7 +15,10 @@ class ActivityObject(ObjectType):
     list_columns = ("subject", "kind", "occurred_at", "account", "assignee", "due_at", "is_done", "owner")
     filter_fields = ("kind", "assignee", "is_done", "occurred_at", "due_at", "account")
     sections = (
-        (_("Activity"), ("kind", "subject", "body", "occurred_at", "direction", "duration_minutes", "location")),
+        (
+            _("Activity"),
+            ("kind", "subject", "body", "occurred_at", "direction", "duration_minutes", "location"),
+        ),
         (_("Task"), ("assignee", "due_at", "is_done")),
     )
     default_ordering = ("-occurred_at", "-id")

@@ -37,7 +37,9 @@ def log_activity(*, actor, target, activity: Activity) -> Activity:
 
 def tasks_due(user, *, days: int = 0):
     """Open tasks assigned to ``user`` due by the end of today (+ ``days``), oldest first."""
-    end = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=days + 1)
+    end = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(
+        days=days + 1
+    )
     return (
         Activity.objects.filter(kind=ActivityKind.TASK, assignee=user, is_done=False, due_at__lt=end)
         .select_related("account")
@@ -60,7 +62,9 @@ def timeline(target, *, limit: int = 50):
     # Activities hang on a record the user may see, so they inherit its visibility (as in
     # Salesforce); the query still goes through the system manager explicitly, never silently.
     activities = list(
-        Activity.all_objects.filter(q, is_deleted=False).select_related("owner", "assignee").order_by("-occurred_at", "-pk")[:limit]
+        Activity.all_objects.filter(q, is_deleted=False)
+        .select_related("owner", "assignee")
+        .order_by("-occurred_at", "-pk")[:limit]
     )
     changes = list(audit.history_for(target).select_related("user")[:limit])
     items = [("activity", a.occurred_at, a) for a in activities] + [("change", c.time, c) for c in changes]

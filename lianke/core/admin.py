@@ -34,7 +34,12 @@ class OptionsField(forms.CharField):
             parts = [p.strip() for p in line.strip().lstrip("-").split("|")]
             key = parts[0]
             options.append(
-                {"key": key, "label": parts[1] if len(parts) > 1 and parts[1] else key, "label_en": parts[2] if len(parts) > 2 else "", "is_active": active}
+                {
+                    "key": key,
+                    "label": parts[1] if len(parts) > 1 and parts[1] else key,
+                    "label_en": parts[2] if len(parts) > 2 else "",
+                    "is_active": active,
+                }
             )
         return options
 
@@ -45,12 +50,14 @@ class CustomFieldForm(forms.ModelForm):
     options = OptionsField(
         label=_("options"),
         required=False,
-        help_text=_("One option per line: key | 中文 | English. Start a line with - to deactivate it (old values stay)."),
+        help_text=_(
+            "One option per line: key | 中文 | English. Start a line with - to deactivate it (old values stay)."
+        ),
     )
 
     class Meta:
         model = CustomField
-        fields = "__all__"
+        fields = "__all__"  # noqa: DJ007 - the admin edits every attribute of a definition
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -40,7 +40,10 @@ def _sniff(data: bytes, extension: str) -> str:
         mime = kind.mime
         if mime in ALLOWED and extension in ALLOWED[mime]:
             return mime
-        raise ValidationError(_("The file's content (%(type)s) is not an allowed type or does not match its name."), params={"type": mime})
+        raise ValidationError(
+            _("The file's content (%(type)s) is not an allowed type or does not match its name."),
+            params={"type": mime},
+        )
     if extension in TEXT_EXTENSIONS:
         for encoding in ("utf-8", "gb18030"):
             try:
@@ -74,7 +77,8 @@ def add_attachment(*, actor, obj, upload) -> Attachment:
     name = PurePath(upload.name or "file").name[:200]
     if upload.size > settings.LIANKE_MAX_ATTACHMENT_BYTES:
         raise ValidationError(
-            _("The file is too large (at most %(mb)d MB)."), params={"mb": settings.LIANKE_MAX_ATTACHMENT_BYTES // 2**20}
+            _("The file is too large (at most %(mb)d MB)."),
+            params={"mb": settings.LIANKE_MAX_ATTACHMENT_BYTES // 2**20},
         )
     data = upload.read()
     if not data:

@@ -16,7 +16,16 @@ from django.db import models
 from . import context
 from .models import ObjectChange
 
-SKIP_FIELDS = {"id", "custom_data", "created_at", "updated_at", "deleted_at", "deleted_by", "deletion_batch", "created_by"}
+SKIP_FIELDS = {
+    "id",
+    "custom_data",
+    "created_at",
+    "updated_at",
+    "deleted_at",
+    "deleted_by",
+    "deletion_batch",
+    "created_by",
+}
 
 
 def _jsonable(value):
@@ -99,5 +108,6 @@ def history_for(obj: models.Model):
     """
     ct = ContentType.objects.get_for_model(type(obj))
     return ObjectChange.objects.filter(
-        models.Q(content_type=ct, object_id=obj.pk) | models.Q(related_content_type=ct, related_object_id=obj.pk)
+        models.Q(content_type=ct, object_id=obj.pk)
+        | models.Q(related_content_type=ct, related_object_id=obj.pk)
     ).select_related("content_type")

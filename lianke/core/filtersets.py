@@ -71,7 +71,7 @@ def custom_filter(queryset, definition, lookup: str, value):
         for index, key in enumerate(value):
             sql = f"EXISTS (SELECT 1 FROM json_each({table}.custom_data, '$.{name}') WHERE value = %s)"
             key_alias = f"{alias}_{index}"
-            queryset = queryset.alias(**{key_alias: RawSQL(sql, [key], output_field=models.BooleanField())})
+            queryset = queryset.alias(**{key_alias: RawSQL(sql, [key], output_field=models.BooleanField())})  # noqa: S611 - name matches ^[a-z][a-z0-9_]*$, value is a parameter
             q |= Q(**{key_alias: True})
         return queryset.filter(q)
     if lookup == "province":
@@ -115,7 +115,9 @@ def _custom_filters(definitions) -> dict[str, filters.Filter]:
             for lookup, text in (("gte", _("%(field)s from")), ("lte", _("%(field)s to"))):
                 if d.type in (FieldType.DATE, FieldType.DATETIME):
                     flt = filters.DateFilter(
-                        label=text % {"field": label}, method=method(lookup), widget=forms.DateInput(attrs=DATE_ATTRS)
+                        label=text % {"field": label},
+                        method=method(lookup),
+                        widget=forms.DateInput(attrs=DATE_ATTRS),
                     )
                 else:
                     flt = filters.NumberFilter(label=text % {"field": label}, method=method(lookup))
@@ -123,7 +125,9 @@ def _custom_filters(definitions) -> dict[str, filters.Filter]:
         elif d.type in (FieldType.USER, FieldType.LOOKUP):
             result[d.filter_name] = filters.NumberFilter(label=label, method=method("exact"))
         elif d.type == FieldType.REGION:
-            result[d.filter_name] = filters.ChoiceFilter(label=label, choices=PROVINCES, method=method("province"))
+            result[d.filter_name] = filters.ChoiceFilter(
+                label=label, choices=PROVINCES, method=method("province")
+            )
     return result
 
 
@@ -133,15 +137,22 @@ class BusinessFilterSet(filters.FilterSet):
     search = filters.CharFilter(label=_("Search"), method="filter_search")
     owner = filters.ModelMultipleChoiceFilter(label=_("Owner"), queryset=None)
     created_at__gte = filters.DateFilter(
-        field_name="created_at", label=_("Created from"), widget=forms.DateInput(attrs=DATE_ATTRS),
+        field_name="created_at",
+        label=_("Created from"),
+        widget=forms.DateInput(attrs=DATE_ATTRS),
         method="filter_from_day_start",
     )
     created_at__lte = filters.DateFilter(
-        field_name="created_at", lookup_expr="lt", label=_("Created to"), widget=forms.DateInput(attrs=DATE_ATTRS),
+        field_name="created_at",
+        lookup_expr="lt",
+        label=_("Created to"),
+        widget=forms.DateInput(attrs=DATE_ATTRS),
         method="filter_before_day_end",
     )
     updated_at__gte = filters.DateFilter(
-        field_name="updated_at", label=_("Updated from"), widget=forms.DateInput(attrs=DATE_ATTRS),
+        field_name="updated_at",
+        label=_("Updated from"),
+        widget=forms.DateInput(attrs=DATE_ATTRS),
         method="filter_from_day_start",
     )
 

@@ -1,4 +1,3 @@
-
 from .context import Source, request_context
 
 

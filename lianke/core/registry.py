@@ -127,7 +127,9 @@ class ObjectType:
 
     def is_lookup_relation(self, field: models.Field) -> bool:
         """True for relations to registered (potentially huge) business objects."""
-        return bool(field.is_relation and field.related_model and registry.get_for_model(field.related_model, None))
+        return bool(
+            field.is_relation and field.related_model and registry.get_for_model(field.related_model, None)
+        )
 
     def custom_fields(self, active_only: bool = True):
         from .models.customfields import definitions_for
@@ -186,6 +188,9 @@ class Registry:
         if default is KeyError:
             raise KeyError(model)
         return default
+
+    def __contains__(self, key) -> bool:
+        return key in self._types
 
     def keys(self):
         return self._types.keys()

@@ -30,7 +30,9 @@ def recheck(actor, obj: models.Model, action: str = Action.VIEW) -> None:
     """Inside the transaction: the row must still be within the actor's reach (fail closed)."""
     if not access.can(actor, obj, action):
         raise PermissionDenied(
-            _("This change would put the record out of your reach (owner or department outside your data scope).")
+            _(
+                "This change would put the record out of your reach (owner or department outside your data scope)."
+            )
         )
 
 
@@ -47,7 +49,9 @@ def save_record(*, actor, instance: models.Model, before: dict | None = None) ->
         instance.department_id = None  # follows the owner
     instance.full_clean(exclude=["owner", "department", "created_by"])
     instance.save()
-    audit.record(A.CREATE if is_new else A.UPDATE, instance, None if is_new else before, audit.snapshot(instance))
+    audit.record(
+        A.CREATE if is_new else A.UPDATE, instance, None if is_new else before, audit.snapshot(instance)
+    )
     recheck(actor, instance, Action.VIEW if is_new else Action.EDIT)
     return instance
 
@@ -74,7 +78,9 @@ def delete_records(*, actor, records: Sequence[models.Model]) -> uuid.UUID:
         for item in group:
             before = audit.snapshot(item)
             item.is_deleted, item.deleted_at, item.deleted_by, item.deletion_batch = True, now, actor, batch
-            item.save(update_fields=["is_deleted", "deleted_at", "deleted_by", "deletion_batch", "updated_at"])
+            item.save(
+                update_fields=["is_deleted", "deleted_at", "deleted_by", "deletion_batch", "updated_at"]
+            )
             entries.append((A.DELETE, item, before, None))
     audit.record_many(entries)
     return batch
@@ -97,7 +103,9 @@ def restore_records(*, actor, records: Iterable[models.Model]) -> int:
             group.extend(_children(obj, accessor).filter(is_deleted=True, deletion_batch=obj.deletion_batch))
         for item in group:
             item.is_deleted, item.deleted_at, item.deleted_by, item.deletion_batch = False, None, None, None
-            item.save(update_fields=["is_deleted", "deleted_at", "deleted_by", "deletion_batch", "updated_at"])
+            item.save(
+                update_fields=["is_deleted", "deleted_at", "deleted_by", "deletion_batch", "updated_at"]
+            )
             entries.append((A.RESTORE, item, None, audit.snapshot(item)))
             count += 1
     audit.record_many(entries)
@@ -115,7 +123,9 @@ def transfer_records(*, actor, records: Sequence[models.Model], new_owner, with_
         model = type(obj)
         _require(actor, model, Action.TRANSFER)
         if not access.can(actor, obj, Action.TRANSFER):
-            raise PermissionDenied(_("You do not have permission to transfer “%(record)s”.") % {"record": obj})
+            raise PermissionDenied(
+                _("You do not have permission to transfer “%(record)s”.") % {"record": obj}
+            )
         old_owner_id = obj.owner_id
         group = [obj]
         if with_related:
@@ -165,10 +175,14 @@ def bulk_edit(*, actor, records: Sequence[models.Model], field: str, value, cust
             changed.append(obj)
     if changed:
         model = type(changed[0])
-        model.all_objects.bulk_update(changed, ["custom_data" if custom else field, "updated_at"], batch_size=500)
+        model.all_objects.bulk_update(
+            changed, ["custom_data" if custom else field, "updated_at"], batch_size=500
+        )
         # Every edited row must still be within reach: count them in one query.
         q = access.scope_q(actor, model, Action.EDIT)
-        reachable = model.all_objects.filter(q, pk__in=[o.pk for o in changed]).count() if q is not None else 0
+        reachable = (
+            model.all_objects.filter(q, pk__in=[o.pk for o in changed]).count() if q is not None else 0
+        )
         if reachable != len(changed):
             raise PermissionDenied(_("This change would put records out of your reach."))
     audit.record_many(entries)

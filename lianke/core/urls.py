@@ -27,7 +27,11 @@ def object_urlpatterns():
         for route, view, action in ROUTES:
             view_class = getattr(ot, f"{action}_view", None) or view
             patterns.append(
-                path(f"{ot.model_name}/{route}", view_class.as_view(object_type=ot), name=f"{ot.model_name}_{action}")
+                path(
+                    f"{ot.model_name}/{route}",
+                    view_class.as_view(object_type=ot),
+                    name=f"{ot.model_name}_{action}",
+                )
             )
         patterns.extend(ot.extra_urls() if hasattr(ot, "extra_urls") else ())
     return [path(f"{app}/", include((patterns, app), namespace=app)) for app, patterns in by_app.items()]
@@ -40,7 +44,9 @@ urlpatterns = [
     path("attachments/<int:pk>/", misc.attachment_download, name="attachment_download"),
     path("attachments/<int:pk>/delete/", misc.attachment_delete, name="attachment_delete"),
     path(
-        "attachments/upload/<int:content_type_id>/<int:object_id>/", misc.attachment_upload, name="attachment_upload"
+        "attachments/upload/<int:content_type_id>/<int:object_id>/",
+        misc.attachment_upload,
+        name="attachment_upload",
     ),
     path("views/<str:object_type>/save/", misc.saved_view_save, name="saved_view_save"),
     path("views/<int:pk>/delete/", misc.saved_view_delete, name="saved_view_delete"),

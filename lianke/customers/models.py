@@ -32,7 +32,12 @@ class Account(BusinessModel):
     district = models.CharField(_("district / county"), max_length=50, blank=True)
     address = models.CharField(_("address"), max_length=255, blank=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent account"), null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+        "self",
+        verbose_name=_("parent account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
     )
     description = models.TextField(_("description"), blank=True)
     last_activity_at = models.DateTimeField(_("last follow-up"), null=True, blank=True, editable=False)
@@ -69,7 +74,12 @@ class Contact(BusinessModel):
 
     name = models.CharField(_("name"), max_length=100)
     account = models.ForeignKey(
-        Account, verbose_name=_("account"), null=True, blank=True, on_delete=models.PROTECT, related_name="contacts"
+        Account,
+        verbose_name=_("account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contacts",
     )
     title = models.CharField(_("job title"), max_length=100, blank=True)
     department_name = models.CharField(_("department at account"), max_length=100, blank=True)

@@ -14,7 +14,10 @@ class AccountObject(ObjectType):
     list_columns = ("name", "account_type", "industry", "level", "province", "city", "owner", "updated_at")
     filter_fields = ("account_type", "industry", "level", "source", "province", "city", "parent")
     sections = (
-        (_("Basic information"), ("name", "short_name", "credit_code", "account_type", "industry", "level", "source", "parent")),
+        (
+            _("Basic information"),
+            ("name", "short_name", "credit_code", "account_type", "industry", "level", "source", "parent"),
+        ),
         (_("Contact information"), ("phone", "email", "website", "province", "city", "district", "address")),
         (_("Description"), ("description",)),
     )
@@ -35,7 +38,10 @@ class ContactObject(ObjectType):
     list_columns = ("name", "account", "title", "mobile", "email", "owner", "updated_at")
     filter_fields = ("account", "gender", "is_primary", "is_decision_maker", "title")
     sections = (
-        (_("Basic information"), ("name", "account", "title", "department_name", "gender", "is_primary", "is_decision_maker")),
+        (
+            _("Basic information"),
+            ("name", "account", "title", "department_name", "gender", "is_primary", "is_decision_maker"),
+        ),
         (_("Contact information"), ("mobile", "phone", "email", "wechat", "address", "birthday")),
         (_("Description"), ("description",)),
     )

@@ -18,9 +18,13 @@ def validate_credit_code(value: str) -> None:
     """Unified social credit code (统一社会信用代码, GB 32100-2015): 18 characters + check digit."""
     code = (value or "").upper()
     if len(code) != 18 or any(c not in _CREDIT_CHARS for c in code):
-        raise ValidationError(_("A unified social credit code has 18 digits and capital letters."), code="format")
+        raise ValidationError(
+            _("A unified social credit code has 18 digits and capital letters."), code="format"
+        )
     if credit_code_check_char(code[:17]) != code[17]:
-        raise ValidationError(_("The check character of this unified social credit code is wrong."), code="checksum")
+        raise ValidationError(
+            _("The check character of this unified social credit code is wrong."), code="checksum"
+        )
 
 
 def validate_mobile(value: str) -> None:

@@ -14,7 +14,10 @@ class LeadObject(ObjectType):
     list_columns = ("name", "company", "status", "source", "mobile", "province", "owner", "updated_at")
     filter_fields = ("status", "source", "industry", "province", "city")
     sections = (
-        (_("Basic information"), ("name", "company", "title", "status", "unqualified_reason", "source", "industry")),
+        (
+            _("Basic information"),
+            ("name", "company", "title", "status", "unqualified_reason", "source", "industry"),
+        ),
         (_("Contact information"), ("mobile", "phone", "email", "province", "city", "address")),
         (_("Description"), ("description",)),
     )

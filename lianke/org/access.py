@@ -103,7 +103,9 @@ def department_tree_ids(department_id: int | None) -> list[int]:
     from .models import Department
 
     return list(
-        Department.objects.descendants(Department(pk=department_id), include_self=True).values_list("pk", flat=True)
+        Department.objects.descendants(Department(pk=department_id), include_self=True).values_list(
+            "pk", flat=True
+        )
     )
 
 
@@ -144,7 +146,8 @@ def scope_q(user: User | None, model: type[Model] | Model, action: str = Action.
             from .models import Collaborator
 
             shared = Collaborator.objects.filter(
-                user_id=user.pk, content_type=ContentType.objects.get_for_model(model, for_concrete_model=True)
+                user_id=user.pk,
+                content_type=ContentType.objects.get_for_model(model, for_concrete_model=True),
             )
             if action == Action.EDIT:
                 shared = shared.filter(access=CollaboratorAccess.WRITE)

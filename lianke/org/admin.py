@@ -25,10 +25,30 @@ class UserAdmin(BaseUserAdmin):
     filter_horizontal = ("roles", "groups", "user_permissions")
     fieldsets = (
         *BaseUserAdmin.fieldsets,
-        (_("Organisation"), {"fields": ("name", "department", "title", "superior", "mobile", "phone", "employee_no", "roles")}),
+        (
+            _("Organisation"),
+            {
+                "fields": (
+                    "name",
+                    "department",
+                    "title",
+                    "superior",
+                    "mobile",
+                    "phone",
+                    "employee_no",
+                    "roles",
+                )
+            },
+        ),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "name", "department", "superior", "password1", "password2")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "name", "department", "superior", "password1", "password2"),
+            },
+        ),
     )
 
 
@@ -36,7 +56,9 @@ class RolePermissionForm(forms.ModelForm):
     """Object type as a list of registered objects; actions as checkboxes."""
 
     object_type = forms.ChoiceField(label=_("object type"), choices=())
-    actions = forms.MultipleChoiceField(label=_("actions"), choices=(), widget=forms.CheckboxSelectMultiple, required=False)
+    actions = forms.MultipleChoiceField(
+        label=_("actions"), choices=(), widget=forms.CheckboxSelectMultiple, required=False
+    )
 
     class Meta:
         model = RolePermission

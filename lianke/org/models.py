@@ -79,7 +79,9 @@ class User(AbstractUser):
         seen, boss = {self.pk}, self.superior
         while boss is not None:
             if boss.pk in seen:
-                raise ValidationError({"superior": _("A user cannot report to themselves, directly or through others.")})
+                raise ValidationError(
+                    {"superior": _("A user cannot report to themselves, directly or through others.")}
+                )
             seen.add(boss.pk)
             boss = boss.superior
 
@@ -103,7 +105,9 @@ class Role(models.Model):
 class RolePermission(models.Model):
     """What a role may do with one object type, and on which records (data scope)."""
 
-    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="permissions", verbose_name=_("role"))
+    role = models.ForeignKey(
+        Role, on_delete=models.CASCADE, related_name="permissions", verbose_name=_("role")
+    )
     object_type = models.CharField(_("object type"), max_length=100)
     actions = models.JSONField(_("actions"), default=list, blank=True)
     scope = models.CharField(_("data scope"), max_length=20, choices=Scope.choices, default=Scope.OWN)
@@ -112,7 +116,9 @@ class RolePermission(models.Model):
         ordering = ["role", "object_type"]
         verbose_name = _("role permission")
         verbose_name_plural = _("role permissions")
-        constraints = [models.UniqueConstraint(fields=["role", "object_type"], name="org_rolepermission_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["role", "object_type"], name="org_rolepermission_unique")
+        ]
 
     def __str__(self):
         return f"{self.role} · {self.object_type}"
@@ -124,7 +130,10 @@ class Collaborator(models.Model):
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
     object_id = models.BigIntegerField()
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collaborations", verbose_name=_("user")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="collaborations",
+        verbose_name=_("user"),
     )
     access = models.CharField(
         _("access"), max_length=10, choices=CollaboratorAccess.choices, default=CollaboratorAccess.READ
@@ -139,7 +148,9 @@ class Collaborator(models.Model):
         verbose_name = _("collaborator")
         verbose_name_plural = _("collaborators")
         constraints = [
-            models.UniqueConstraint(fields=["content_type", "object_id", "user"], name="org_collaborator_unique")
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "user"], name="org_collaborator_unique"
+            )
         ]
         indexes = [models.Index(fields=["user", "content_type", "access", "object_id"])]
 

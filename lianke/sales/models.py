@@ -40,7 +40,9 @@ class StageSet(models.Model):
 
 
 class Stage(models.Model):
-    stage_set = models.ForeignKey(StageSet, on_delete=models.CASCADE, related_name="stages", verbose_name=_("stage set"))
+    stage_set = models.ForeignKey(
+        StageSet, on_delete=models.CASCADE, related_name="stages", verbose_name=_("stage set")
+    )
     name = models.CharField(_("name"), max_length=100)
     name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
@@ -77,7 +79,9 @@ class Opportunity(BusinessModel):
         on_delete=models.SET_NULL,
         related_name="opportunities",
     )
-    stage_set = models.ForeignKey(StageSet, verbose_name=_("stage set"), on_delete=models.PROTECT, related_name="+")
+    stage_set = models.ForeignKey(
+        StageSet, verbose_name=_("stage set"), on_delete=models.PROTECT, related_name="+"
+    )
     stage = models.ForeignKey(Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="+")
     amount = MoneyField(_("amount"), default=0, validators=[MinValueValidator(0)])
     probability = models.PositiveSmallIntegerField(

@@ -12,10 +12,40 @@ class OpportunityObject(ObjectType):
     icon = "briefcase"
     nav_order = 30
     search_fields = ("name", "account__name")
-    list_columns = ("name", "account", "stage", "amount", "probability", "expected_close_date", "owner", "updated_at")
-    filter_fields = ("account", "stage_set", "stage", "source", "loss_reason", "amount", "expected_close_date")
+    list_columns = (
+        "name",
+        "account",
+        "stage",
+        "amount",
+        "probability",
+        "expected_close_date",
+        "owner",
+        "updated_at",
+    )
+    filter_fields = (
+        "account",
+        "stage_set",
+        "stage",
+        "source",
+        "loss_reason",
+        "amount",
+        "expected_close_date",
+    )
     sections = (
-        (_("Basic information"), ("name", "account", "contact", "stage_set", "stage", "amount", "probability", "expected_close_date", "source")),
+        (
+            _("Basic information"),
+            (
+                "name",
+                "account",
+                "contact",
+                "stage_set",
+                "stage",
+                "amount",
+                "probability",
+                "expected_close_date",
+                "source",
+            ),
+        ),
         (_("Outcome"), ("closed_at", "loss_reason", "loss_note", "competitors")),
         (_("Description"), ("description",)),
     )
@@ -27,6 +57,12 @@ class OpportunityObject(ObjectType):
         from . import views
 
         return [
-            path("opportunity/kanban/", views.KanbanView.as_view(object_type=self), name="opportunity_kanban"),
-            path("opportunity/<int:pk>/move/", views.MoveStageView.as_view(object_type=self), name="opportunity_move"),
+            path(
+                "opportunity/kanban/", views.KanbanView.as_view(object_type=self), name="opportunity_kanban"
+            ),
+            path(
+                "opportunity/<int:pk>/move/",
+                views.MoveStageView.as_view(object_type=self),
+                name="opportunity_move",
+            ),
         ]

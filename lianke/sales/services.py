@@ -6,7 +6,9 @@ from lianke.core import audit, services
 from .models import Opportunity, Stage
 
 
-def move_stage(*, actor, opportunity: Opportunity, stage: Stage, loss_reason: str = "", loss_note: str = "") -> Opportunity:
+def move_stage(
+    *, actor, opportunity: Opportunity, stage: Stage, loss_reason: str = "", loss_note: str = ""
+) -> Opportunity:
     """Move an opportunity to ``stage`` (kanban drag, or the stage buttons on its page)."""
     if stage.stage_set_id != opportunity.stage_set_id:
         raise ValidationError({"stage": _("Choose a stage of the opportunity's stage set.")})

@@ -35,10 +35,14 @@ class KanbanView(ObjectTypeView):
         columns = []
         for stage in stages:
             cards = list(
-                queryset.filter(stage=stage).select_related("account", "owner").order_by("-updated_at", "-pk")[:CARDS_PER_STAGE]
+                queryset.filter(stage=stage)
+                .select_related("account", "owner")
+                .order_by("-updated_at", "-pk")[:CARDS_PER_STAGE]
             )
             row = totals.get(stage.pk, {})
-            columns.append({"stage": stage, "cards": cards, "count": row.get("n", 0), "total": row.get("total") or 0})
+            columns.append(
+                {"stage": stage, "cards": cards, "count": row.get("n", 0), "total": row.get("total") or 0}
+            )
         context = self.base_context(
             stage_set=stage_set,
             stage_sets=stage_sets,
@@ -66,8 +70,5 @@ class MoveStageView(ObjectTypeView):
             )
         except ValidationError as exc:
             return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8")
-        if stage.kind == StageKind.WON:
-            message = _("Won!")
-        else:
-            message = _("Moved to “%(stage)s”.") % {"stage": stage}
+        message = _("Won!") if stage.kind == StageKind.WON else _("Moved to “%(stage)s”.") % {"stage": stage}
         return render(request, "sales/partials/card.html", {"card": opportunity, "message": message})

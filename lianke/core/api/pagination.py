@@ -18,7 +18,9 @@ class KeysetPagination(BasePagination):
         ordering = request.query_params.get("ordering", "-id")
         name = ordering.lstrip("-")
         if name not in self.ordering_fields:
-            raise ValidationError({"ordering": [f"Choose one of: {', '.join(self.ordering_fields)} (prefix - to reverse)."]})
+            raise ValidationError(
+                {"ordering": [f"Choose one of: {', '.join(self.ordering_fields)} (prefix - to reverse)."]}
+            )
         spec = SortSpec(F(name if name != "id" else "pk"), ordering.startswith("-"), False)
         try:
             size = min(int(request.query_params.get("page_size", self.page_size)), self.max_page_size)
@@ -31,7 +33,9 @@ class KeysetPagination(BasePagination):
         except InvalidCursor:
             raise ValidationError({"cursor": ["Invalid cursor."]}) from None
         self.next_url = (
-            replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor) if page.next_cursor else None
+            replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
+            if page.next_cursor
+            else None
         )
         return page.rows
 

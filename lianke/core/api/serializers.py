@@ -14,7 +14,9 @@ from lianke.core import context, services
 from lianke.core.models.customfields import clean_custom_data
 
 
-@extend_schema_field({"type": "object", "additionalProperties": True, "description": "Custom field values by name"})
+@extend_schema_field(
+    {"type": "object", "additionalProperties": True, "description": "Custom field values by name"}
+)
 class CustomFieldsField(serializers.Field):
     def __init__(self, **kwargs):
         kwargs.setdefault("source", "custom_data")
@@ -62,7 +64,10 @@ class BusinessSerializer(serializers.ModelSerializer):
         existing = getattr(self.instance, "custom_data", None) or {}
         try:
             attrs["custom_data"] = clean_custom_data(
-                self.object_type.custom_fields(), incoming or {}, existing=existing, partial=bool(self.partial)
+                self.object_type.custom_fields(),
+                incoming or {},
+                existing=existing,
+                partial=bool(self.partial),
             )
         except DjangoValidationError as exc:
             raise django_errors_to_drf(exc) from exc
@@ -94,7 +99,15 @@ class BusinessSerializer(serializers.ModelSerializer):
 
 
 def build_serializer(object_type):
-    fields = ["id", *object_type.form_fields, "owner", "department", "created_at", "updated_at", "custom_fields"]
+    fields = [
+        "id",
+        *object_type.form_fields,
+        "owner",
+        "department",
+        "created_at",
+        "updated_at",
+        "custom_fields",
+    ]
     meta = type(
         "Meta",
         (),
@@ -106,7 +119,9 @@ def build_serializer(object_type):
         },
     )
     base = object_type.serializer_base or BusinessSerializer
-    return type(f"{object_type.model.__name__}Serializer", (base,), {"Meta": meta, "object_type": object_type})
+    return type(
+        f"{object_type.model.__name__}Serializer", (base,), {"Meta": meta, "object_type": object_type}
+    )
 
 
 class TransferSerializer(serializers.Serializer):

@@ -68,7 +68,12 @@ class BusinessModel(TimestampedModel):
     is_deleted = models.BooleanField(_("deleted"), default=False, editable=False)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, editable=False)
     deleted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
     )
     deletion_batch = models.UUIDField(null=True, blank=True, editable=False)
 
@@ -78,6 +83,15 @@ class BusinessModel(TimestampedModel):
     class Meta:
         abstract = True
         ordering = ["-updated_at", "-id"]
+
+    def save(self, *args, **kwargs):
+        if self.owner_id and self.department_id is None:
+            # The record belongs to its owner's department (services keep it in step on transfer).
+            self.department_id = self.owner.department_id
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return self.object_type.url("detail", pk=self.pk)
 
     # Uniqueness must be checked against every row, not just the visible ones, or a hidden
     # duplicate would surface as an IntegrityError (a 500) instead of a clear form error.
@@ -89,17 +103,8 @@ class BusinessModel(TimestampedModel):
         with context.system_context():
             return super().validate_constraints(exclude=exclude)
 
-    def save(self, *args, **kwargs):
-        if self.owner_id and self.department_id is None:
-            # The record belongs to its owner's department (services keep it in step on transfer).
-            self.department_id = self.owner.department_id
-        super().save(*args, **kwargs)
-
     @property
     def object_type(self):
         from lianke.core.registry import registry
 
         return registry.get_for_model(type(self))
-
-    def get_absolute_url(self):
-        return self.object_type.url("detail", pk=self.pk)

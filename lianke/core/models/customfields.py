@@ -11,7 +11,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator, RegexValidator, URLValidator
+from django.core.validators import EmailValidator, URLValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -51,7 +51,13 @@ RANGE_TYPES = NUMBER_TYPES | {FieldType.DATE, FieldType.DATETIME}
 
 
 def _empty(value) -> bool:
-    return value is None or value == "" or value == [] or value == {} or (isinstance(value, str) and not value.strip())
+    return (
+        value is None
+        or value == ""
+        or value == []
+        or value == {}
+        or (isinstance(value, str) and not value.strip())
+    )
 
 
 class CustomField(models.Model):
@@ -59,7 +65,9 @@ class CustomField(models.Model):
     name = models.CharField(
         _("name"),
         max_length=50,
-        help_text=_("Internal name: lower-case letters, digits and underscores; used in the API and filters."),
+        help_text=_(
+            "Internal name: lower-case letters, digits and underscores; used in the API and filters."
+        ),
     )
     label = models.CharField(_("label (Chinese)"), max_length=100)
     label_en = models.CharField(_("label (English)"), max_length=100, blank=True)
@@ -75,13 +83,19 @@ class CustomField(models.Model):
     )
     target_object_type = models.CharField(_("lookup target"), max_length=100, blank=True)
     max_length = models.PositiveIntegerField(_("maximum length"), null=True, blank=True)
-    min_value = models.DecimalField(_("minimum value"), max_digits=MAX_DIGITS, decimal_places=4, null=True, blank=True)
-    max_value = models.DecimalField(_("maximum value"), max_digits=MAX_DIGITS, decimal_places=4, null=True, blank=True)
+    min_value = models.DecimalField(
+        _("minimum value"), max_digits=MAX_DIGITS, decimal_places=4, null=True, blank=True
+    )
+    max_value = models.DecimalField(
+        _("maximum value"), max_digits=MAX_DIGITS, decimal_places=4, null=True, blank=True
+    )
     decimal_places = models.PositiveSmallIntegerField(_("decimal places"), default=2)
     section = models.CharField(_("form section"), max_length=100, blank=True)
     order = models.PositiveIntegerField(_("order"), default=100)
     is_active = models.BooleanField(
-        _("active"), default=True, help_text=_("Inactive fields keep their values but are hidden and not editable.")
+        _("active"),
+        default=True,
+        help_text=_("Inactive fields keep their values but are hidden and not editable."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -90,7 +104,9 @@ class CustomField(models.Model):
         ordering = ["object_type", "order", "id"]
         verbose_name = _("custom field")
         verbose_name_plural = _("custom fields")
-        constraints = [models.UniqueConstraint(fields=["object_type", "name"], name="core_customfield_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["object_type", "name"], name="core_customfield_unique_name")
+        ]
 
     def __str__(self):
         return f"{self.display_label} ({self.object_type})"
@@ -102,15 +118,17 @@ class CustomField(models.Model):
         errors = {}
         if not NAME_RE.match(self.name or ""):
             errors["name"] = _("Use lower-case letters, digits and underscores, starting with a letter.")
-        if self.object_type not in registry.keys():
+        if self.object_type not in registry:
             errors["object_type"] = _("Unknown object type.")
         if self.type in (FieldType.SELECT, FieldType.MULTISELECT):
             keys = [o.get("key") for o in self.options or [] if isinstance(o, dict)]
             if not keys or len(keys) != len(self.options) or any(not k for k in keys):
-                errors["options"] = _("A select field needs at least one option, each with a key and a label.")
+                errors["options"] = _(
+                    "A select field needs at least one option, each with a key and a label."
+                )
             elif len(set(keys)) != len(keys):
                 errors["options"] = _("Option keys must be unique.")
-        if self.type == FieldType.LOOKUP and self.target_object_type not in registry.keys():
+        if self.type == FieldType.LOOKUP and self.target_object_type not in registry:
             errors["target_object_type"] = _("Choose the object type this field looks up.")
         if self.decimal_places > 6:
             errors["decimal_places"] = _("At most 6 decimal places.")
@@ -154,7 +172,8 @@ class CustomField(models.Model):
             if text in (option.get("key"), option.get("label"), option.get("label_en")):
                 return option["key"]
         raise ValidationError(
-            _("%(field)s: “%(value)s” is not one of the options."), params={"field": self.display_label, "value": text}
+            _("%(field)s: “%(value)s” is not one of the options."),
+            params={"field": self.display_label, "value": text},
         )
 
     # ------------------------------------------------------------------ validation
@@ -177,7 +196,9 @@ class CustomField(models.Model):
             limit = self.max_length or (10000 if t == FieldType.LONGTEXT else 255)
             if len(value) > limit:
                 raise self._error(
-                    _("%(field)s: at most %(limit)d characters (it has %(length)d)."), limit=limit, length=len(value)
+                    _("%(field)s: at most %(limit)d characters (it has %(length)d)."),
+                    limit=limit,
+                    length=len(value),
                 )
             if t == FieldType.PHONE and not PHONE_RE.match(value):
                 raise self._error(_("%(field)s: enter a valid phone number."))
@@ -284,7 +305,9 @@ class CustomField(models.Model):
             user_id = (
                 query.filter(pk=int(text)).values_list("pk", flat=True).first()
                 if text.isdigit()
-                else query.filter(models.Q(username=text) | models.Q(name=text)).values_list("pk", flat=True).first()
+                else query.filter(models.Q(username=text) | models.Q(name=text))
+                .values_list("pk", flat=True)
+                .first()
             )
             if user_id is None:
                 raise self._error(_("%(field)s: no active user “%(value)s”."), value=text)
@@ -298,7 +321,9 @@ class CustomField(models.Model):
             text = str(value).strip()
             # The target must be a record the acting user can see (fail closed).
             if not text.isdigit() or not target.model.objects.filter(pk=int(text)).exists():
-                raise self._error(_("%(field)s: no %(target)s with ID “%(value)s”."), value=text, target=target.label)
+                raise self._error(
+                    _("%(field)s: no %(target)s with ID “%(value)s”."), value=text, target=target.label
+                )
             return int(text)
         if t == FieldType.REGION:
             from lianke.core.regions import PROVINCE_NAMES
@@ -323,7 +348,9 @@ class CustomField(models.Model):
     def _check_active(self, key: str, old: str | None) -> None:
         option = next(o for o in self.options if o["key"] == key)
         if not option.get("is_active", True) and key != old:
-            raise self._error(_("%(field)s: the option “%(value)s” is no longer in use."), value=self.option_label(key))
+            raise self._error(
+                _("%(field)s: the option “%(value)s” is no longer in use."), value=self.option_label(key)
+            )
 
     # ------------------------------------------------------------------ presentation
     def display(self, value, *, labels=None) -> str:
@@ -371,7 +398,9 @@ class CustomField(models.Model):
         return value
 
 
-def clean_custom_data(definitions, incoming: dict, *, existing: dict | None = None, partial: bool = False) -> dict:
+def clean_custom_data(
+    definitions, incoming: dict, *, existing: dict | None = None, partial: bool = False
+) -> dict:
     """Validate ``incoming`` values against ``definitions`` and merge them onto ``existing``.
 
     The single validation used by forms, the API and imports. Unknown or inactive fields are
@@ -404,10 +433,14 @@ def clean_custom_data(definitions, incoming: dict, *, existing: dict | None = No
     for definition in by_name.values():
         if not definition.is_active:
             continue
-        if not partial and definition.name not in incoming and definition.name not in existing:
-            if definition.default is not None:
-                merged[definition.name] = definition.default
-        if definition.required and _empty(merged.get(definition.name)) and definition.filter_name not in errors:
+        is_missing = definition.name not in incoming and definition.name not in existing
+        if not partial and is_missing and definition.default is not None:
+            merged[definition.name] = definition.default
+        if (
+            definition.required
+            and _empty(merged.get(definition.name))
+            and definition.filter_name not in errors
+        ):
             errors[definition.filter_name] = [
                 ValidationError(_("%(field)s is required."), params={"field": definition.display_label})
             ]
@@ -431,5 +464,3 @@ def definitions_for(object_type: str, *, active_only: bool = True):
     if ctx is not None:
         ctx.cache[key] = result
     return result
-
-

@@ -29,20 +29,29 @@ SEARCH_TYPES = ("customers.account", "customers.contact", "marketing.lead", "sal
 def home(request):
     from lianke.activities.services import tasks_due
 
-    context = {"tasks": tasks_due(request.user), "types": [t for t in registry if access.has_action(request.user, t.model, Action.VIEW)]}
+    context = {
+        "tasks": tasks_due(request.user),
+        "types": [t for t in registry if access.has_action(request.user, t.model, Action.VIEW)],
+    }
     return render(request, "core/home.html", context)
 
 
 def global_search_results(user, text: str, limit: int = 5):
     results = []
     for key in SEARCH_TYPES:
-        if key not in registry.keys():
+        if key not in registry:
             continue
         ot = registry.get(key)
         if not access.has_action(user, ot.model, Action.VIEW):
             continue
-        rows = list(ot.model.objects.filter(search_q(ot.search_fields, text)).order_by("-updated_at", "-pk")[: limit + 1])
-        results.append({"type": ot, "rows": rows[:limit], "more": len(rows) > limit, "list_url": ot.url("list")})
+        rows = list(
+            ot.model.objects.filter(search_q(ot.search_fields, text)).order_by("-updated_at", "-pk")[
+                : limit + 1
+            ]
+        )
+        results.append(
+            {"type": ot, "rows": rows[:limit], "more": len(rows) > limit, "list_url": ot.url("list")}
+        )
     return results
 
 
@@ -57,7 +66,7 @@ def search(request):
 @login_required
 def lookup(request, object_type: str):
     """Options for the lookup widget: records of ``object_type`` the user may see."""
-    if object_type not in registry.keys():
+    if object_type not in registry:
         raise Http404
     ot = registry.get(object_type)
     if not access.has_action(request.user, ot.model, Action.VIEW):
@@ -68,7 +77,9 @@ def lookup(request, object_type: str):
         queryset = queryset.filter(search_q(ot.search_fields, text))
     rows = list(queryset.order_by("-updated_at", "-pk")[:20])
     return render(
-        request, "core/partials/lookup_options.html", {"rows": [(r.pk, ot.title(r)) for r in rows], "selected": request.GET.get("selected")}
+        request,
+        "core/partials/lookup_options.html",
+        {"rows": [(r.pk, ot.title(r)) for r in rows], "selected": request.GET.get("selected")},
     )
 
 
@@ -107,7 +118,9 @@ def attachment_download(request, pk: int):
     response = FileResponse(attachment.file.open("rb"), as_attachment=not inline, filename=attachment.name)
     response["Content-Type"] = attachment.mime_type
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    )
     return response
 
 
@@ -119,7 +132,9 @@ def attachment_delete(request, pk: int):
     if not access.can(request.user, obj, Action.EDIT):
         raise PermissionDenied
     with transaction.atomic():
-        audit.record(ObjectChange.ActionChoices.UPDATE, obj, {"attachment": attachment.name}, {"attachment": None})
+        audit.record(
+            ObjectChange.ActionChoices.UPDATE, obj, {"attachment": attachment.name}, {"attachment": None}
+        )
         attachment.file.delete(save=False)
         attachment.delete()
     return htmx_redirect(request, obj.get_absolute_url() + "#attachments")
@@ -128,7 +143,7 @@ def attachment_delete(request, pk: int):
 @login_required
 @require_POST
 def saved_view_save(request, object_type: str):
-    if object_type not in registry.keys():
+    if object_type not in registry:
         raise Http404
     ot = registry.get(object_type)
     name = request.POST.get("name", "").strip()[:100]
@@ -139,7 +154,10 @@ def saved_view_save(request, object_type: str):
             user=request.user,
             object_type=ot.key,
             name=name,
-            defaults={"query": request.POST.get("query", "")[:2000], "is_shared": bool(request.POST.get("is_shared"))},
+            defaults={
+                "query": request.POST.get("query", "")[:2000],
+                "is_shared": bool(request.POST.get("is_shared")),
+            },
         )
         messages.success(request, _("Saved the view “%(name)s”.") % {"name": name})
     return redirect(ot.url("list") + "?" + request.POST.get("query", ""))

@@ -53,7 +53,9 @@ class ObjectTypeView(LoginRequiredMixin, View):
     template_name = None
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not access.has_action(request.user, self.object_type.model, self.action):
+        if request.user.is_authenticated and not access.has_action(
+            request.user, self.object_type.model, self.action
+        ):
             raise PermissionDenied(_("You do not have permission to do this."))
         return super().dispatch(request, *args, **kwargs)
 
@@ -128,10 +130,7 @@ class ObjectListView(ObjectTypeView):
         definitions = ot.custom_fields()
         queryset = ot.list_queryset(self.model.objects.all())
         filterset = ot.filterset_class(request.GET or None, queryset=queryset, request=request)
-        if filterset.is_bound and not filterset.is_valid():
-            queryset = queryset.none()
-        else:
-            queryset = filterset.qs
+        queryset = queryset.none() if filterset.is_bound and not filterset.is_valid() else filterset.qs
         spec, sort = self.sort_spec(request.GET.get("sort", ""), definitions)
         try:
             size = int(request.GET.get("per_page", 50))
@@ -197,7 +196,9 @@ def bulk_edit_fields(ot, definitions) -> list[tuple[str, str]]:
         for n in ot.form_fields
         if not isinstance(ot.field(n), models.ForeignKey) or not ot.is_lookup_relation(ot.field(n))
     ]
-    return [(n, str(ot.field(n).verbose_name)) for n in names] + [(d.filter_name, d.display_label) for d in definitions]
+    return [(n, str(ot.field(n).verbose_name)) for n in names] + [
+        (d.filter_name, d.display_label) for d in definitions
+    ]
 
 
 # ---------------------------------------------------------------------------------- detail
@@ -266,8 +267,12 @@ def detail_context(request, ot, obj) -> dict:
         "title": ot.title(obj),
         "sections": sections,
         "related": related,
-        "collaborators": Collaborator.objects.filter(content_type=ct, object_id=obj.pk).select_related("user"),
-        "attachments": Attachment.objects.filter(content_type=ct, object_id=obj.pk).select_related("uploaded_by"),
+        "collaborators": Collaborator.objects.filter(content_type=ct, object_id=obj.pk).select_related(
+            "user"
+        ),
+        "attachments": Attachment.objects.filter(content_type=ct, object_id=obj.pk).select_related(
+            "uploaded_by"
+        ),
         "can_edit": access.can(user, obj, Action.EDIT),
         "can_delete": access.can(user, obj, Action.DELETE),
         "can_transfer": access.can(user, obj, Action.TRANSFER),
@@ -298,7 +303,9 @@ class ObjectEditView(ObjectTypeView):
     def render_form(self, form, instance, status=200):
         ot = self.object_type
         context = self.base_context(form=form, object=instance, is_new=instance._state.adding)
-        context["title"] = _("New %(type)s") % {"type": ot.label} if instance._state.adding else ot.title(instance)
+        context["title"] = (
+            _("New %(type)s") % {"type": ot.label} if instance._state.adding else ot.title(instance)
+        )
         template = self.template_name + ("#form" if is_htmx(self.request) else "")
         return render(self.request, template, context, status=status)
 
@@ -316,7 +323,9 @@ class ObjectEditView(ObjectTypeView):
             # Inline validation of one field (htmx, on change): never saves.
             form.is_valid()
             return render(
-                request, "core/partials/field_errors.html", {"errors": form.errors.get(field, []), "field": field}
+                request,
+                "core/partials/field_errors.html",
+                {"errors": form.errors.get(field, []), "field": field},
             )
         if form.is_valid():
             obj = form.save(commit=False)
@@ -343,7 +352,9 @@ class ObjectDeleteView(ObjectTypeView):
 
     def get(self, request, *args, **kwargs):
         obj = self.get_object(Action.DELETE)
-        return render(request, self.template_name, self.base_context(object=obj, title=self.object_type.title(obj)))
+        return render(
+            request, self.template_name, self.base_context(object=obj, title=self.object_type.title(obj))
+        )
 
     def post(self, request, *args, **kwargs):
         obj = self.get_object(Action.DELETE)
@@ -358,12 +369,16 @@ class TransferForm(forms.Form):
         label=gettext_lazy("New owner"), queryset=None, widget=forms.Select(attrs={"class": "form-select"})
     )
     with_related = forms.BooleanField(
-        label=gettext_lazy("Also transfer the related records the current owner owns"), required=False, initial=True
+        label=gettext_lazy("Also transfer the related records the current owner owns"),
+        required=False,
+        initial=True,
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["new_owner"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+        self.fields["new_owner"].queryset = (
+            get_user_model().objects.filter(is_active=True).order_by("username")
+        )
 
 
 class ObjectTransferView(ObjectTypeView):
@@ -387,7 +402,8 @@ class ObjectTransferView(ObjectTypeView):
         )
         messages.success(
             request,
-            _("Transferred to %(user)s (%(count)d records).") % {"user": form.cleaned_data["new_owner"], "count": moved},
+            _("Transferred to %(user)s (%(count)d records).")
+            % {"user": form.cleaned_data["new_owner"], "count": moved},
         )
         # The record may now be outside the user's reach: go to it only if still visible.
         if access.can(request.user, obj, Action.VIEW):
@@ -419,18 +435,31 @@ class BulkActionView(ObjectTypeView):
         try:
             if bulk == "delete":
                 services.delete_records(actor=request.user, records=records)
-                messages.success(request, _("%(count)d records moved to the recycle bin.") % {"count": len(records)})
+                messages.success(
+                    request, _("%(count)d records moved to the recycle bin.") % {"count": len(records)}
+                )
             elif bulk == "transfer":
-                owner = get_user_model().objects.filter(pk=request.POST.get("new_owner"), is_active=True).first()
+                owner = (
+                    get_user_model().objects.filter(pk=request.POST.get("new_owner"), is_active=True).first()
+                )
                 if owner is None:
                     raise ValidationError(_("Choose the new owner."))
                 moved = services.transfer_records(
-                    actor=request.user, records=records, new_owner=owner, with_related=bool(request.POST.get("with_related"))
+                    actor=request.user,
+                    records=records,
+                    new_owner=owner,
+                    with_related=bool(request.POST.get("with_related")),
                 )
-                messages.success(request, _("Transferred %(count)d records to %(user)s.") % {"count": moved, "user": owner})
+                messages.success(
+                    request, _("Transferred %(count)d records to %(user)s.") % {"count": moved, "user": owner}
+                )
             else:
-                field, value, custom = clean_bulk_value(ot, request.POST.get("field", ""), request.POST.get("value"))
-                changed = services.bulk_edit(actor=request.user, records=records, field=field, value=value, custom=custom)
+                field, value, custom = clean_bulk_value(
+                    ot, request.POST.get("field", ""), request.POST.get("value")
+                )
+                changed = services.bulk_edit(
+                    actor=request.user, records=records, field=field, value=value, custom=custom
+                )
                 messages.success(request, _("Updated %(count)d records.") % {"count": changed})
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -513,10 +542,11 @@ class RecycleBinView(ObjectTypeView):
     template_name = "core/recycle_bin.html"
 
     def get(self, request, *args, **kwargs):
-        ot = self.object_type
-        rows = services.deleted_queryset(request.user, self.model).select_related("deleted_by").order_by(
-            "-deleted_at", "-pk"
-        )[:200]
+        rows = (
+            services.deleted_queryset(request.user, self.model)
+            .select_related("deleted_by")
+            .order_by("-deleted_at", "-pk")[:200]
+        )
         return render(request, self.template_name, self.base_context(rows=rows))
 
     def post(self, request, *args, **kwargs):
@@ -546,6 +576,9 @@ class CollaboratorView(ObjectTypeView):
                     messages.error(request, _("Choose a user and an access level."))
                 else:
                     Collaborator.objects.update_or_create(
-                        content_type=ct, object_id=obj.pk, user=user, defaults={"access": level, "added_by": request.user}
+                        content_type=ct,
+                        object_id=obj.pk,
+                        user=user,
+                        defaults={"access": level, "added_by": request.user},
                     )
         return htmx_redirect(request, obj.get_absolute_url() + "#collaborators")

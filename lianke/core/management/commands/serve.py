@@ -42,5 +42,7 @@ class Command(BaseCommand):
             def load(self):
                 return application
 
-        self.stdout.write(f"Lianke at http://{options['host']}:{options['port']}/  (data: {settings.DATA_DIR})")
+        self.stdout.write(
+            f"Lianke at http://{options['host']}:{options['port']}/  (data: {settings.DATA_DIR})"
+        )
         Server().run()
