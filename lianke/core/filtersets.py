@@ -14,6 +14,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .models.customfields import RANGE_TYPES, TEXT_TYPES, FieldType
@@ -112,15 +113,15 @@ def _custom_filters(definitions) -> dict[str, filters.Filter]:
                 label=label, choices=[("true", _("Yes")), ("false", _("No"))], method=method("exact")
             )
         elif d.type in RANGE_TYPES:
-            for lookup, text in (("gte", _("%(field)s from")), ("lte", _("%(field)s to"))):
+            for lookup, text in (("gte", _("{field} from")), ("lte", _("{field} to"))):
                 if d.type in (FieldType.DATE, FieldType.DATETIME):
                     flt = filters.DateFilter(
-                        label=text % {"field": label},
+                        label=format_lazy(text, field=label),
                         method=method(lookup),
                         widget=forms.DateInput(attrs=DATE_ATTRS),
                     )
                 else:
-                    flt = filters.NumberFilter(label=text % {"field": label}, method=method(lookup))
+                    flt = filters.NumberFilter(label=format_lazy(text, field=label), method=method(lookup))
                 result[f"{d.filter_name}__{lookup}"] = flt
         elif d.type in (FieldType.USER, FieldType.LOOKUP):
             result[d.filter_name] = filters.NumberFilter(label=label, method=method("exact"))
@@ -197,12 +198,12 @@ class BusinessFilterSet(filters.FilterSet):
         value = (value or "").strip()
         if not value:
             return queryset
-        return queryset.filter(search_q(self.object_type.search_fields, value))
+        return queryset.filter(self.object_type.search_q(value))
 
 
 def _filter_for(object_type, name: str) -> dict[str, filters.Filter]:
     field = object_type.field(name)
-    label = field.verbose_name
+    label = capfirst(field.verbose_name)
     if field.choices:
         return {name: filters.MultipleChoiceFilter(field_name=name, choices=field.choices, label=label)}
     if isinstance(field, models.ForeignKey):
@@ -222,10 +223,10 @@ def _filter_for(object_type, name: str) -> dict[str, filters.Filter]:
         extra = {"widget": forms.DateInput(attrs=DATE_ATTRS)} if is_date else {}
         return {
             f"{name}__gte": filter_cls(
-                field_name=name, lookup_expr=lookup_gte, label=_("%(field)s from") % {"field": label}, **extra
+                field_name=name, lookup_expr=lookup_gte, label=format_lazy(_("{field} from"), field=label), **extra
             ),
             f"{name}__lte": filter_cls(
-                field_name=name, lookup_expr=lookup_lte, label=_("%(field)s to") % {"field": label}, **extra
+                field_name=name, lookup_expr=lookup_lte, label=format_lazy(_("{field} to"), field=label), **extra
             ),
         }
     return {name: filters.CharFilter(field_name=name, lookup_expr="icontains", label=label)}

@@ -122,7 +122,7 @@ def custom_form_field(definition, *, initial=None, user=None) -> forms.Field:
 
         target = registry.get(definition.target_object_type)
         return forms.ModelChoiceField(
-            queryset=target.model.objects.all(), widget=LookupSelect(target.key), **common
+            queryset=target.model._default_manager.all(), widget=LookupSelect(target.key), **common
         )
     if t == FieldType.REGION:
         return RegionField(**common)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from django.db import models
 from django.urls import reverse
@@ -92,7 +93,7 @@ class ObjectType:
         return capfirst(self.opts.verbose_name_plural)
 
     @property
-    def actions(self) -> tuple[tuple[str, str], ...]:
+    def actions(self) -> tuple[tuple[str, Any], ...]:
         labels = dict(Action.choices)
         return tuple((a, labels[a]) for a in DEFAULT_ACTIONS) + tuple(self.extra_actions)
 
@@ -130,6 +131,18 @@ class ObjectType:
         return bool(
             field.is_relation and field.related_model and registry.get_for_model(field.related_model, None)
         )
+
+    def search_q(self, text: str):
+        """The one search condition of this object: its search fields and the custom fields an
+        administrator marked searchable (used by list filters, the API, global search, lookups)."""
+        from .filtersets import search_q
+        from .models.customfields import TEXT_TYPES
+
+        q = search_q(self.search_fields, text)
+        for d in self.custom_fields():
+            if d.searchable and d.type in TEXT_TYPES:
+                q |= models.Q(**{f"custom_data__{d.name}__icontains": text})
+        return q
 
     def custom_fields(self, active_only: bool = True):
         from .models.customfields import definitions_for

@@ -15,7 +15,7 @@ from lianke.org import access
 from lianke.org.choices import Action
 
 from . import audit
-from .models import ObjectChange
+from .models import BusinessModel, ObjectChange
 from .registry import registry
 
 A = ObjectChange.ActionChoices
@@ -37,7 +37,7 @@ def recheck(actor, obj: models.Model, action: str = Action.VIEW) -> None:
 
 
 @transaction.atomic
-def save_record(*, actor, instance: models.Model, before: dict | None = None) -> models.Model:
+def save_record(*, actor, instance: BusinessModel, before: dict | None = None) -> BusinessModel:
     """Create or update one record as ``actor`` (forms and API call this)."""
     model = type(instance)
     is_new = instance._state.adding
@@ -56,14 +56,15 @@ def save_record(*, actor, instance: models.Model, before: dict | None = None) ->
     return instance
 
 
-def _children(obj: models.Model, accessor: str, manager: str = "all_objects"):
+def _children(obj: BusinessModel, accessor: str, manager: str = "all_objects"):
     related = obj._meta.get_field(accessor)
-    child_model = related.related_model
-    return getattr(child_model, manager).filter(**{related.field.name: obj})
+    if not isinstance(related, models.ForeignObjectRel):
+        raise TypeError(f"{accessor} is not a reverse relation of {type(obj).__name__}")
+    return getattr(related.related_model, manager).filter(**{related.field.name: obj})
 
 
 @transaction.atomic
-def delete_records(*, actor, records: Sequence[models.Model]) -> uuid.UUID:
+def delete_records(*, actor, records: Sequence[BusinessModel]) -> uuid.UUID:
     """Move records (and what hangs on them, per the registry) to the recycle bin."""
     batch = uuid.uuid4()
     now = timezone.now()
@@ -92,7 +93,7 @@ def deleted_queryset(actor, model):
 
 
 @transaction.atomic
-def restore_records(*, actor, records: Iterable[models.Model]) -> int:
+def restore_records(*, actor, records: Iterable[BusinessModel]) -> int:
     """Bring records back from the recycle bin, with everything deleted together with them."""
     entries, count = [], 0
     for obj in records:
@@ -113,7 +114,7 @@ def restore_records(*, actor, records: Iterable[models.Model]) -> int:
 
 
 @transaction.atomic
-def transfer_records(*, actor, records: Sequence[models.Model], new_owner, with_related: bool = True) -> int:
+def transfer_records(*, actor, records: Sequence[BusinessModel], new_owner, with_related: bool = True) -> int:
     """Give records (C6, K2, M6) to ``new_owner``; with their related records that the old owner
     owned (an account's contacts and opportunities…). Nothing else changes; history records it."""
     if not new_owner.is_active:
@@ -138,7 +139,7 @@ def transfer_records(*, actor, records: Sequence[models.Model], new_owner, with_
             before = audit.snapshot(item)
             item.owner, item.department_id = new_owner, new_owner.department_id
             entries.append((A.TRANSFER, item, before, audit.snapshot(item)))
-        by_model: dict[type, list] = {}
+        by_model: dict[type[BusinessModel], list[BusinessModel]] = {}
         for _action, item, _b, _a in entries:
             by_model.setdefault(type(item), []).append(item)
         now = timezone.now()
@@ -152,7 +153,7 @@ def transfer_records(*, actor, records: Sequence[models.Model], new_owner, with_
 
 
 @transaction.atomic
-def bulk_edit(*, actor, records: Sequence[models.Model], field: str, value, custom: bool = False) -> int:
+def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, custom: bool = False) -> int:
     """Set one field (standard or custom) on many records, with a history entry per record."""
     entries = []
     changed = []

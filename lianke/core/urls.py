@@ -10,6 +10,7 @@ ROUTES = (
     ("", objects.ObjectListView, "list"),
     ("new/", objects.ObjectEditView, "create"),
     ("bulk/", objects.BulkActionView, "bulk"),
+    ("export/", objects.ObjectExportView, "export"),
     ("recycle-bin/", objects.RecycleBinView, "recycle_bin"),
     ("<int:pk>/", objects.ObjectDetailView, "detail"),
     ("<int:pk>/edit/", objects.ObjectEditView, "edit"),

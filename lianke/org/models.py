@@ -1,7 +1,7 @@
 """Organisation: departments (any depth), users with superiors, roles and their permissions."""
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -59,9 +59,7 @@ class User(AbstractUser):
         on_delete=models.SET_NULL,
         related_name="direct_reports",
     )
-    roles = models.ManyToManyField("Role", verbose_name=_("roles"), blank=True, related_name="users")
-
-    objects = UserManager()
+    roles = models.ManyToManyField("Role", verbose_name=_("roles"), blank=True, related_name="users")  # type: ignore[var-annotated]
 
     class Meta:
         ordering = ["username"]

@@ -3,6 +3,8 @@ validated by the same ``clean_custom_data`` as forms and imports; PATCH merges i
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -35,7 +37,7 @@ class CustomFieldsField(serializers.Field):
 
 def django_errors_to_drf(exc: DjangoValidationError) -> serializers.ValidationError:
     if hasattr(exc, "error_dict"):
-        detail = {}
+        detail: dict[str, Any] = {}
         for key, errors in exc.error_dict.items():
             messages = [m for e in errors for m in e.messages]
             if key.startswith("cf_"):

@@ -24,11 +24,16 @@ class BusinessQuerySet(models.QuerySet):
         return access.restrict(self, user, action)
 
 
-class BusinessManager(models.Manager.from_queryset(BusinessQuerySet)):
+class BusinessManager(models.Manager):
     """Default manager: live (not deleted) records the current context may see.
 
     Outside an access context it raises instead of returning everything (fail closed).
     """
+
+    _queryset_class = BusinessQuerySet
+
+    def restrict(self, user, action: str = Action.VIEW):
+        return self.get_queryset().restrict(user, action)
 
     def get_queryset(self):
         qs = super().get_queryset().filter(is_deleted=False)
@@ -37,9 +42,15 @@ class BusinessManager(models.Manager.from_queryset(BusinessQuerySet)):
             return qs
         return access.restrict(qs, ctx.user, Action.VIEW)
 
+    def none(self):
+        # An empty queryset reads nothing, so it needs no context (schema generation uses it).
+        return self._queryset_class(model=self.model, using=self._db).none()
 
-class AllObjectsManager(models.Manager.from_queryset(BusinessQuerySet)):
+
+class AllObjectsManager(models.Manager):
     """Every row, deleted or not, unrestricted: only for system code that restricts explicitly."""
+
+    _queryset_class = BusinessQuerySet
 
 
 class BusinessModel(TimestampedModel):

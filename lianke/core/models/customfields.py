@@ -90,6 +90,9 @@ class CustomField(models.Model):
         _("maximum value"), max_digits=MAX_DIGITS, decimal_places=4, null=True, blank=True
     )
     decimal_places = models.PositiveSmallIntegerField(_("decimal places"), default=2)
+    searchable = models.BooleanField(
+        _("searchable"), default=False, help_text=_("Text fields only: include this field in search.")
+    )
     section = models.CharField(_("form section"), max_length=100, blank=True)
     order = models.PositiveIntegerField(_("order"), default=100)
     is_active = models.BooleanField(

@@ -17,7 +17,6 @@ from lianke.org.choices import Action
 
 from .. import audit
 from ..attachments import add_attachment
-from ..filtersets import search_q
 from ..models import Attachment, ObjectChange, SavedView
 from ..registry import registry
 from .objects import htmx_redirect
@@ -45,7 +44,7 @@ def global_search_results(user, text: str, limit: int = 5):
         if not access.has_action(user, ot.model, Action.VIEW):
             continue
         rows = list(
-            ot.model.objects.filter(search_q(ot.search_fields, text)).order_by("-updated_at", "-pk")[
+            ot.model.objects.filter(ot.search_q(text)).order_by("-updated_at", "-pk")[
                 : limit + 1
             ]
         )
@@ -74,7 +73,7 @@ def lookup(request, object_type: str):
     text = request.GET.get("q", "").strip()[:100]
     queryset = ot.model.objects.all()
     if text:
-        queryset = queryset.filter(search_q(ot.search_fields, text))
+        queryset = queryset.filter(ot.search_q(text))
     rows = list(queryset.order_by("-updated_at", "-pk")[:20])
     return render(
         request,

@@ -14,8 +14,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import F
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -24,10 +27,10 @@ from lianke.org import access
 from lianke.org.choices import Action, CollaboratorAccess
 from lianke.org.models import Collaborator
 
-from .. import audit, services
+from .. import audit, exports, services
 from ..display import Cell, custom_cell, custom_labels, field_cell
 from ..filtersets import custom_sort_expression
-from ..models import Attachment, SavedView
+from ..models import Attachment, ObjectChange, SavedView
 from ..pagination import InvalidCursor, SortSpec, capped_count, paginate
 
 PAGE_SIZES = (25, 50, 100)
@@ -120,18 +123,24 @@ class ObjectListView(ObjectTypeView):
         cols = {}
         for name in (*ot.list_columns, *ot.detail_fields, "owner", "department", "created_at", "updated_at"):
             if name not in cols:
-                cols[name] = str(ot.field(name).verbose_name)
+                cols[name] = capfirst(ot.field(name).verbose_name)
         for d in definitions:
             cols[d.filter_name] = d.display_label
         return cols
 
-    def get(self, request, *args, **kwargs):
+    def filtered(self, request):
+        """The user's records after the page's filters, and the sort — shared with export."""
         ot = self.object_type
         definitions = ot.custom_fields()
         queryset = ot.list_queryset(self.model.objects.all())
         filterset = ot.filterset_class(request.GET or None, queryset=queryset, request=request)
         queryset = queryset.none() if filterset.is_bound and not filterset.is_valid() else filterset.qs
         spec, sort = self.sort_spec(request.GET.get("sort", ""), definitions)
+        return definitions, filterset, queryset, spec, sort
+
+    def get(self, request, *args, **kwargs):
+        ot = self.object_type
+        definitions, filterset, queryset, spec, sort = self.filtered(request)
         try:
             size = int(request.GET.get("per_page", 50))
         except ValueError:
@@ -184,6 +193,39 @@ class ObjectListView(ObjectTypeView):
         return render(request, template, context)
 
 
+class ObjectExportView(ObjectListView):
+    """``export/?<the list's query>&format=xlsx|csv``: the list as the user sees it."""
+
+    action = Action.EXPORT
+    MAX_ROWS = 100_000
+
+    def get(self, request, *args, **kwargs):
+        ot = self.object_type
+        definitions, _filterset, queryset, spec, _sort = self.filtered(request)
+        columns = [(key, label) for key, label, _sortable in self.columns(definitions)]
+        count, more = capped_count(queryset, cap=self.MAX_ROWS)
+        if more:
+            messages.error(
+                request,
+                _("At most %(max)d records can be exported at once; narrow the filter.") % {"max": self.MAX_ROWS},
+            )
+            return HttpResponseRedirect(ot.url("list") + "?" + request.GET.urlencode())
+        data = exports.rows(ot, queryset, spec, columns, definitions)
+        header = [label for _key, label in columns]
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        filename = f"{ot.label_plural}-{stamp}"
+        if request.GET.get("format") == "csv":
+            response = StreamingHttpResponse(exports.to_csv(header, data), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = content_disposition_header(True, f"{filename}.csv")
+            return response
+        return FileResponse(
+            exports.to_xlsx(str(ot.label_plural), header, data),
+            as_attachment=True,
+            filename=f"{filename}.xlsx",
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+
+
 def _without(params, key):
     params = params.copy()
     params.pop(key, None)
@@ -196,7 +238,7 @@ def bulk_edit_fields(ot, definitions) -> list[tuple[str, str]]:
         for n in ot.form_fields
         if not isinstance(ot.field(n), models.ForeignKey) or not ot.is_lookup_relation(ot.field(n))
     ]
-    return [(n, str(ot.field(n).verbose_name)) for n in names] + [
+    return [(n, capfirst(ot.field(n).verbose_name)) for n in names] + [
         (d.filter_name, d.display_label) for d in definitions
     ]
 
@@ -215,7 +257,7 @@ def detail_context(request, ot, obj) -> dict:
     user = request.user
     sections = []
     for label, names in ot.sections:
-        sections.append((label, [(str(ot.field(n).verbose_name), field_cell(obj, n, ot)) for n in names]))
+        sections.append((label, [(capfirst(ot.field(n).verbose_name), field_cell(obj, n, ot)) for n in names]))
     definitions = ot.custom_fields()
     labels = custom_labels(definitions, [obj])
     groups: dict[str, list] = {}
@@ -252,7 +294,7 @@ def detail_context(request, ot, obj) -> dict:
             {
                 "type": rt,
                 "field": rel.field,
-                "columns": [str(rt.field(c).verbose_name) for c in cols],
+                "columns": [capfirst(rt.field(c).verbose_name) for c in cols],
                 "items": items,
                 "count": count,
                 "more": more,
@@ -495,6 +537,9 @@ class ObjectHistoryView(ObjectTypeView):
         return render(request, self.template_name, {"changes": history_rows(changes), "object": obj})
 
 
+PSEUDO_FIELDS = {"collaborators": gettext_lazy("Collaborators"), "attachment": gettext_lazy("Attachment")}
+
+
 def history_rows(changes):
     """Changes with field labels and readable values (foreign keys and options resolved)."""
     from ..models.customfields import definitions_for
@@ -511,12 +556,15 @@ def history_rows(changes):
                 d = defs.get(key[3:])
                 label = d.display_label if d else key[3:]
                 old, new = (d.display(old), d.display(new)) if d else (old, new)
+            elif key in PSEUDO_FIELDS:
+                label = str(PSEUDO_FIELDS[key])
+                old, new = (", ".join(v) if isinstance(v, list) else v for v in (old, new))
             else:
                 try:
                     field = model._meta.get_field(key)
                 except Exception:  # noqa: BLE001 - a field removed since
                     field = None
-                label = str(field.verbose_name) if field else key
+                label = capfirst(field.verbose_name) if field else key
                 if field is not None and field.choices:
                     choices = dict(field.flatchoices)
                     old, new = choices.get(old, old), choices.get(new, new)
@@ -566,7 +614,13 @@ class CollaboratorView(ObjectTypeView):
     def post(self, request, *args, **kwargs):
         obj = self.get_object(Action.EDIT)
         ct = ContentType.objects.get_for_model(type(obj))
+        shared = Collaborator.objects.filter(content_type=ct, object_id=obj.pk).select_related("user")
+
+        def state():
+            return sorted(f"{c.user} ({c.get_access_display()})" for c in shared.all())
+
         with transaction.atomic():
+            before = state()
             if remove := request.POST.get("remove"):
                 Collaborator.objects.filter(content_type=ct, object_id=obj.pk, pk=remove).delete()
             else:
@@ -581,4 +635,5 @@ class CollaboratorView(ObjectTypeView):
                         user=user,
                         defaults={"access": level, "added_by": request.user},
                     )
+            audit.record(ObjectChange.ActionChoices.UPDATE, obj, {"collaborators": before}, {"collaborators": state()})
         return htmx_redirect(request, obj.get_absolute_url() + "#collaborators")
