@@ -234,7 +234,9 @@ def _filter_for(object_type, name: str) -> dict[str, filters.Filter]:
 
 def build_filterset(object_type):
     attrs: dict = {"object_type": object_type}
-    for name in object_type.filter_fields:
+    # Every field can be filtered on; the declared ``filter_fields`` come first on the page.
+    names = dict.fromkeys([*object_type.filter_fields, *object_type.detail_fields])
+    for name in names:
         attrs.update(_filter_for(object_type, name))
     base = object_type.filterset_base or BusinessFilterSet
     meta = type("Meta", (), {"model": object_type.model, "fields": []})

@@ -169,6 +169,7 @@ class ObjectListView(ObjectTypeView):
             next_params["after"] = page.next_cursor
         context = self.base_context(
             filterset=filterset,
+            **split_filters(ot, filterset, definitions),
             rows=rows,
             columns=columns,
             sort=sort,
@@ -224,6 +225,17 @@ class ObjectExportView(ObjectListView):
             filename=f"{filename}.xlsx",
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
+
+
+def split_filters(ot, filterset, definitions) -> dict:
+    """The declared filters (plus search, owner and custom fields) first; the rest folded away."""
+    primary_names = {"search", "owner", *ot.filter_fields} | {d.filter_name for d in definitions}
+    primary, more = [], []
+    for bound in filterset.form:
+        base = bound.name.split("__")[0]
+        (primary if base in primary_names else more).append(bound)
+    used = any(filterset.data.get(b.name) for b in more) if filterset.is_bound else False
+    return {"primary_filters": primary, "more_filters": more, "more_filters_used": used}
 
 
 def _without(params, key):
