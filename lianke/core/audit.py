@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 
 from . import context
 from .models import ObjectChange
@@ -31,6 +32,10 @@ SKIP_FIELDS = {
 def _jsonable(value):
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        # One instant, one text: a value read back from the database (UTC) and the same value
+        # from a form (local time) must compare equal, or an unchanged save looks like a change.
+        return value.astimezone(dt.UTC).isoformat()
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, uuid.UUID):

@@ -36,7 +36,9 @@ def custom_sort_expression(definition):
     text = KT(f"custom_data__{definition.name}")
     if definition.type in (FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY, FieldType.PERCENT):
         return Cast(text, models.DecimalField(max_digits=30, decimal_places=6))
-    return text
+    # A plain text expression: comparisons on the bare key transform would treat the value as
+    # JSON (SQLite's json.loads of "2024-01-15" fails) instead of comparing the stored text.
+    return Cast(text, models.TextField())
 
 
 def custom_filter(queryset, definition, lookup: str, value):
@@ -80,7 +82,11 @@ def custom_filter(queryset, definition, lookup: str, value):
     if lookup == "exact":
         if definition.type == FieldType.BOOLEAN:
             return queryset.filter(**{f"custom_data__{name}": value in (True, "true", "1", "True")})
-        return queryset.filter(**{f"custom_data__{name}": definition.clean_value(value)})
+        # User / lookup: the stored id, whether or not it could be chosen today (a user who has
+        # left, a record hidden from the viewer); the rows listed are still the viewer's own.
+        if not value.is_finite() or value != value.to_integral_value() or abs(value) > 2**53:
+            return queryset.none()
+        return queryset.filter(**{f"custom_data__{name}": int(value)})
     raise ValueError(lookup)
 
 
@@ -176,8 +182,9 @@ class BusinessFilterSet(filters.FilterSet):
             for field in form.fields.values():
                 widget = field.widget
                 if isinstance(widget, forms.SelectMultiple):
-                    widget.attrs.setdefault("class", "form-select form-select-sm")
-                    widget.attrs.setdefault("size", min(5, len(getattr(field, "choices", ())) or 1))
+                    # A short scrollable list of checkboxes: one tap per option, on a phone too.
+                    field.widget = forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
+                    field.widget.choices = widget.choices
                 elif isinstance(widget, forms.Select):
                     widget.attrs.setdefault("class", "form-select form-select-sm")
                 elif not isinstance(widget, forms.CheckboxInput):

@@ -104,6 +104,14 @@ def restore_records(*, actor, records: Iterable[BusinessModel]) -> int:
             group.extend(_children(obj, accessor).filter(is_deleted=True, deletion_batch=obj.deletion_batch))
         for item in group:
             item.is_deleted, item.deleted_at, item.deleted_by, item.deletion_batch = False, None, None, None
+            try:
+                # A live record may have taken a unique value meanwhile (e.g. the credit code).
+                item.validate_constraints()
+            except ValidationError as exc:
+                raise ValidationError(
+                    _("“%(record)s” cannot be restored: %(reason)s")
+                    % {"record": item, "reason": " ".join(exc.messages)}
+                ) from exc
             item.save(
                 update_fields=["is_deleted", "deleted_at", "deleted_by", "deletion_batch", "updated_at"]
             )

@@ -25,7 +25,8 @@ class KanbanView(ObjectTypeView):
         stage_set = stage_sets.filter(pk=request.GET.get("stage_set") or 0).first() or StageSet.default()
         queryset = self.model.objects.filter(stage_set=stage_set)
         filterset = self.object_type.filterset_class(request.GET or None, queryset=queryset, request=request)
-        queryset = filterset.qs if filterset.is_valid() else queryset.none()
+        # Unbound (no query string) is valid too: only a bad filter empties the board.
+        queryset = queryset.none() if filterset.is_bound and not filterset.is_valid() else filterset.qs
         stages = list(Stage.objects.filter(stage_set=stage_set)) if stage_set else []
         # Totals per stage in one aggregate query; cards limited per column.
         totals = {

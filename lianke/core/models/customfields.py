@@ -25,6 +25,11 @@ FALSE_WORDS = {"0", "false", "no", "n", "off", "否", "假"}
 MAX_DIGITS = 18
 
 
+def _plain(number) -> str:
+    """``100000.0000`` → ``100000`` (``normalize()`` alone would give ``1E+5``)."""
+    return format(Decimal(number).normalize(), "f")
+
+
 class FieldType(models.TextChoices):
     TEXT = "text", _("Text")
     LONGTEXT = "longtext", _("Long text")
@@ -58,6 +63,16 @@ def _empty(value) -> bool:
         or value == {}
         or (isinstance(value, str) and not value.strip())
     )
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
 
 
 class CustomField(models.Model):
@@ -191,6 +206,8 @@ class CustomField(models.Model):
         """
         if _empty(value):
             return None
+        if _has_nul(value):  # PostgreSQL cannot store NUL in text or jsonb (it would be a 500)
+            raise self._error(_("%(field)s: null characters are not allowed."))
         t = self.type
         if t in (FieldType.TEXT, FieldType.LONGTEXT, FieldType.PHONE, FieldType.EMAIL, FieldType.URL):
             if not isinstance(value, str | int):
@@ -240,9 +257,13 @@ class CustomField(models.Model):
             if not number.is_finite():
                 raise self._error(_("%(field)s: enter a number."))
             places = 2 if t == FieldType.MONEY else self.decimal_places
-            if number.as_tuple().exponent < -places and number != number.quantize(Decimal(1).scaleb(-places)):
+            try:
+                quantized = number.quantize(Decimal(1).scaleb(-places))
+            except InvalidOperation:  # more digits than the decimal context holds
+                raise self._error(_("%(field)s: the number is too large.")) from None
+            if quantized != number:
                 raise self._error(_("%(field)s: at most %(places)d decimal places."), places=places)
-            number = number.quantize(Decimal(1).scaleb(-places))
+            number = quantized
             if len(number.as_tuple().digits) > MAX_DIGITS:
                 raise self._error(_("%(field)s: the number is too large."))
             self._check_range(number)
@@ -344,9 +365,9 @@ class CustomField(models.Model):
 
     def _check_range(self, number: Decimal) -> None:
         if self.min_value is not None and number < self.min_value:
-            raise self._error(_("%(field)s: must be at least %(min)s."), min=self.min_value.normalize())
+            raise self._error(_("%(field)s: must be at least %(min)s."), min=_plain(self.min_value))
         if self.max_value is not None and number > self.max_value:
-            raise self._error(_("%(field)s: must be at most %(max)s."), max=self.max_value.normalize())
+            raise self._error(_("%(field)s: must be at most %(max)s."), max=_plain(self.max_value))
 
     def _check_active(self, key: str, old: str | None) -> None:
         option = next(o for o in self.options if o["key"] == key)

@@ -28,6 +28,7 @@ from lianke.org.choices import Action, CollaboratorAccess
 from lianke.org.models import Collaborator
 
 from .. import audit, exports, services
+from ..context import SOURCE_LABELS
 from ..display import Cell, custom_cell, custom_labels, field_cell
 from ..filtersets import custom_sort_expression
 from ..models import Attachment, ObjectChange, SavedView
@@ -141,6 +142,9 @@ class ObjectListView(ObjectTypeView):
     def get(self, request, *args, **kwargs):
         ot = self.object_type
         definitions, filterset, queryset, spec, sort = self.filtered(request)
+        columns = self.columns(definitions)
+        # Chosen relation columns are fetched with the rows (one query, not one per row).
+        queryset = queryset.select_related(*[c for c, _l, _s in columns if ot._is_fk(c)])
         try:
             size = int(request.GET.get("per_page", 50))
         except ValueError:
@@ -150,7 +154,6 @@ class ObjectListView(ObjectTypeView):
             page = paginate(queryset, spec, request.GET.get("after") or None, size)
         except InvalidCursor:
             page = paginate(queryset, spec, None, size)
-        columns = self.columns(definitions)
         by_name = {d.filter_name: d for d in definitions}
         labels = custom_labels([by_name[c] for c, _l, _s in columns if c in by_name], page.rows)
         rows = []
@@ -524,8 +527,12 @@ def clean_bulk_value(ot, field: str, raw):
     """Validate a bulk-edit value with the same field the form uses."""
     definitions = {d.filter_name: d for d in ot.custom_fields()}
     if field in definitions:
+        from ..models.customfields import clean_custom_data
+
         d = definitions[field]
-        return d.name, d.clean_value(raw), True
+        # The one validation of custom values (a required field cannot be cleared in bulk either).
+        cleaned = clean_custom_data([d], {d.name: raw}, partial=True)
+        return d.name, cleaned.get(d.name), True
     if field not in dict(bulk_edit_fields(ot, [])):
         raise ValidationError(_("This field cannot be edited in bulk."))
     model_field = ot.field(field)
@@ -567,9 +574,15 @@ def history_rows(changes):
             if key.startswith("cf."):
                 d = defs.get(key[3:])
                 label = d.display_label if d else key[3:]
-                old, new = (d.display(old), d.display(new)) if d else (old, new)
+                if d:
+                    names = _custom_names(d, [old, new])
+                    old, new = d.display(old, labels=names), d.display(new, labels=names)
             elif key in PSEUDO_FIELDS:
                 label = str(PSEUDO_FIELDS[key])
+                if key == "collaborators":
+                    old, new = (
+                        [_collaborator_label(c) for c in v] if isinstance(v, list) else v for v in (old, new)
+                    )
                 old, new = (", ".join(v) if isinstance(v, list) else v for v in (old, new))
             else:
                 try:
@@ -584,8 +597,36 @@ def history_rows(changes):
                     names = _relation_names(field.related_model, [old, new])
                     old, new = names.get(old, old), names.get(new, new)
             diff.append((label, "" if old is None else old, "" if new is None else new))
-        rows.append({"change": change, "diff": diff, "type": ot.label if ot else change.content_type.name})
+        rows.append(
+            {
+                "change": change,
+                "diff": diff,
+                "type": ot.label if ot else change.content_type.name,
+                "source": SOURCE_LABELS.get(change.source, change.source),
+            }
+        )
     return rows
+
+
+def _collaborator_label(text):
+    """``"张伟 (read)"`` → ``"张伟 (Read only)"``; older entries stored the label already."""
+    name, _sep, access = text.rpartition(" (")
+    access = access.removesuffix(")")
+    if name and access in CollaboratorAccess.values:
+        return f"{name} ({CollaboratorAccess(access).label})"
+    return text
+
+
+def _custom_names(definition, values):
+    """Names for the ids a user or lookup custom field stores (as on the detail page)."""
+    from ..models.customfields import FieldType
+    from ..registry import registry
+
+    if definition.type == FieldType.USER:
+        return _relation_names(get_user_model(), values)
+    if definition.type == FieldType.LOOKUP and definition.target_object_type in registry:
+        return _relation_names(registry.get(definition.target_object_type).model, values)
+    return None
 
 
 def _relation_names(model, ids):
@@ -614,8 +655,12 @@ class RecycleBinView(ObjectTypeView):
         records = list(services.deleted_queryset(request.user, self.model).filter(pk__in=ids))
         if len(records) != len(ids) or not records:
             raise Http404
-        count = services.restore_records(actor=request.user, records=records)
-        messages.success(request, _("Restored %(count)d records.") % {"count": count})
+        try:
+            count = services.restore_records(actor=request.user, records=records)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Restored %(count)d records.") % {"count": count})
         return htmx_redirect(request, self.object_type.url("recycle_bin"))
 
 
@@ -629,7 +674,8 @@ class CollaboratorView(ObjectTypeView):
         shared = Collaborator.objects.filter(content_type=ct, object_id=obj.pk).select_related("user")
 
         def state():
-            return sorted(f"{c.user} ({c.get_access_display()})" for c in shared.all())
+            # The access level is stored as its key and named when shown (in the reader's language).
+            return sorted(f"{c.user} ({c.access})" for c in shared.all())
 
         with transaction.atomic():
             before = state()
