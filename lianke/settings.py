@@ -186,6 +186,8 @@ SECURE_CSP = {
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Number formats Chinese business software uses (1,234,567.00), over Django's zh-Hans ones.
+FORMAT_MODULE_PATH = ["lianke.formats"]
 TIME_ZONE = os.environ.get("LIANKE_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
@@ -193,6 +195,7 @@ USE_TZ = True
 # --- Static & media -------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]  # lianke/static: app.css/js and the vendored assets
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {

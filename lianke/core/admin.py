@@ -1,11 +1,22 @@
 import json
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from .context import SOURCE_LABELS
 from .models import Attachment, CustomField, ObjectChange
 from .registry import registry
+
+# The settings pages are named for people, not "Django administration"; so are the
+# third-party apps that show there (their app names are not translatable upstream).
+admin.site.site_header = _("Lianke CRM settings")
+admin.site.site_title = _("Lianke CRM")
+admin.site.index_title = _("Settings")
+for _label, _name in (("axes", _("Login security")), ("django_tasks_database", _("Background jobs"))):
+    if _label in apps.app_configs:
+        apps.app_configs[_label].verbose_name = _name
 
 
 class OptionsField(forms.CharField):
@@ -65,19 +76,56 @@ class CustomFieldForm(forms.ModelForm):
         self.fields["target_object_type"].choices = [("", "---------"), *registry.choices()]
 
 
+@admin.display(description=_("object type"), ordering="object_type")
+def custom_field_object_type(obj):
+    return registry.get(obj.object_type).label if obj.object_type in registry else obj.object_type
+
+
 @admin.register(CustomField)
 class CustomFieldAdmin(admin.ModelAdmin):
     form = CustomFieldForm
-    list_display = ("label", "name", "object_type", "type", "required", "section", "order", "is_active")
+    list_display = (
+        "label",
+        "name",
+        custom_field_object_type,
+        "type",
+        "required",
+        "section",
+        "order",
+        "is_active",
+    )
     list_filter = ("object_type", "type", "is_active")
     search_fields = ("name", "label", "label_en")
     list_editable = ("order", "is_active")
 
 
+class ObjectTypeListFilter(admin.RelatedFieldListFilter):
+    """The ``content_type`` filter, titled for people (the field has no verbose name)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = _("object type")
+
+
+@admin.display(description=_("object type"), ordering="content_type")
+def object_type(obj):
+    return obj.content_type
+
+
+@admin.display(description=_("record ID"), ordering="object_id")
+def record_id(obj):
+    return obj.object_id
+
+
+@admin.display(description=_("source"), ordering="source")
+def source(obj):
+    return SOURCE_LABELS.get(obj.source, obj.source)
+
+
 @admin.register(ObjectChange)
 class ObjectChangeAdmin(admin.ModelAdmin):
-    list_display = ("time", "user_name", "source", "action", "content_type", "object_repr")
-    list_filter = ("action", "source", "content_type")
+    list_display = ("time", "user_name", source, "action", object_type, "object_repr")
+    list_filter = ("action", "source", ("content_type", ObjectTypeListFilter))
     search_fields = ("object_repr", "user_name", "request_id")
     date_hierarchy = "time"
 
@@ -93,7 +141,7 @@ class ObjectChangeAdmin(admin.ModelAdmin):
 
 @admin.register(Attachment)
 class AttachmentAdmin(admin.ModelAdmin):
-    list_display = ("name", "mime_type", "size", "content_type", "object_id", "uploaded_by", "created_at")
+    list_display = ("name", "mime_type", "size", object_type, record_id, "uploaded_by", "created_at")
     list_filter = ("mime_type",)
 
     def has_add_permission(self, request):

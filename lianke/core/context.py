@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext_lazy as _
+
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
@@ -27,6 +29,17 @@ class Source:
     IMPORT = "import"
     JOB = "job"
     SYSTEM = "system"
+
+
+# How the history names each source.
+SOURCE_LABELS = {
+    Source.WEB: _("Web"),
+    Source.API: _("API"),
+    Source.COMMAND: _("Command line"),
+    Source.IMPORT: _("Import"),
+    Source.JOB: _("Scheduled job"),
+    Source.SYSTEM: _("System"),
+}
 
 
 @dataclass

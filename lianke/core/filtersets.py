@@ -25,6 +25,7 @@ DATE_ATTRS = {"type": "date"}
 
 def search_q(fields, text: str) -> Q:
     """OR of case-insensitive ``contains`` over the search fields (trigram-indexed on PostgreSQL)."""
+    text = text.replace("\x00", "")  # no record holds NUL, and PostgreSQL refuses it (a 500)
     q = Q()
     for name in fields:
         q |= Q(**{f"{name}__icontains": text})

@@ -7,10 +7,12 @@ last one ended (``WHERE (key, id) > (last key, last id)``), so an index on (key,
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import FieldError, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Expression, F, Q, QuerySet
 
@@ -28,8 +30,17 @@ class SortSpec:
     nullable: bool
 
 
+class _CursorEncoder(DjangoJSONEncoder):
+    def default(self, o):
+        # Full precision: DjangoJSONEncoder cuts microseconds to milliseconds, and a cursor a
+        # little before or after the last row repeats or skips rows with the same millisecond.
+        if isinstance(o, dt.datetime | dt.time):
+            return o.isoformat()
+        return super().default(o)
+
+
 def encode_cursor(value: Any, pk: int) -> str:
-    raw = json.dumps([value, pk], cls=DjangoJSONEncoder, separators=(",", ":"))
+    raw = json.dumps([value, pk], cls=_CursorEncoder, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -38,6 +49,9 @@ def decode_cursor(cursor: str) -> tuple[Any, int]:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
         if not isinstance(pk, int) or isinstance(value, dict | list):
+            raise InvalidCursor(cursor)
+        # Numbers a 64-bit column cannot hold (or NaN/infinity) would fail in the database.
+        if any(isinstance(v, int | float) and not abs(v) < 2**63 for v in (value, pk)):
             raise InvalidCursor(cursor)
         return value, pk
     except (ValueError, TypeError) as exc:
@@ -56,6 +70,19 @@ def order(queryset: QuerySet, spec: SortSpec) -> QuerySet:
     return queryset.order_by(first, "pk")
 
 
+def _check_fits(spec: SortSpec, value: Any) -> None:
+    """A forged value must fit the sort expression's type (e.g. numeric(30, 6)), or the
+    database would fail on it."""
+    if isinstance(spec.expression, F):  # a plain column: the filter itself converts the value
+        return
+    try:
+        field = spec.expression.output_field
+    except FieldError:
+        return
+    if value is not None:
+        field.run_validators(field.to_python(value))
+
+
 def after(queryset: QuerySet, spec: SortSpec, cursor: str) -> QuerySet:
     value, pk = decode_cursor(cursor)
     past = "lt" if spec.descending else "gt"
@@ -64,7 +91,11 @@ def after(queryset: QuerySet, spec: SortSpec, cursor: str) -> QuerySet:
     q = Q(**{f"{SORT_ALIAS}__{past}": value}) | Q(**{SORT_ALIAS: value, f"pk__{past}": pk})
     if spec.nullable:
         q |= Q(**{f"{SORT_ALIAS}__isnull": True})
-    return queryset.filter(q)
+    try:
+        _check_fits(spec, value)
+        return queryset.filter(q)
+    except (ValueError, TypeError, OverflowError, ValidationError) as exc:  # forged value, wrong type
+        raise InvalidCursor(cursor) from exc
 
 
 @dataclass

@@ -144,6 +144,34 @@ class ObjectType:
                 q |= models.Q(**{f"custom_data__{d.name}__icontains": text})
         return q
 
+    # ------------------------------------------------------------------ sorting
+    @cached_property
+    def sortable_fields(self) -> frozenset[str]:
+        """Columns a list (page, export or API) may be sorted by: plain stored values."""
+        names = {"id", "created_at", "updated_at", *self.list_columns, *self.detail_fields}
+        unsortable = (models.ForeignKey, models.TextField, models.JSONField)
+        return frozenset(n for n in names if not isinstance(self.field(n), unsortable))
+
+    def sort_keys(self) -> list[str]:
+        return sorted(self.sortable_fields) + [d.filter_name for d in self.custom_fields()]
+
+    def sort_spec(self, sort: str | None):
+        """``(SortSpec, key)`` for ``name``/``-name``/``cf_<name>``; ``None`` if unknown. Used by
+        the list page, the export and the API alike."""
+        from .filtersets import custom_sort_expression
+        from .pagination import SortSpec
+
+        sort = sort or self.default_ordering[0]
+        descending = sort.startswith("-")
+        name = sort.lstrip("-")
+        for d in self.custom_fields():
+            if d.filter_name == name:
+                return SortSpec(custom_sort_expression(d), descending, True), sort
+        if name in self.sortable_fields:
+            field = self.field(name)
+            return SortSpec(models.F(field.attname), descending, field.null), sort
+        return None
+
     def custom_fields(self, active_only: bool = True):
         from .models.customfields import definitions_for
 

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lianke.core.models import BusinessModel
 from lianke.core.regions import PROVINCES
@@ -72,7 +73,7 @@ class Account(BusinessModel):
 class Contact(BusinessModel):
     """A person at an account (K1), captured wherever sales meets them."""
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
     account = models.ForeignKey(
         Account,
         verbose_name=_("account"),

@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from tree_queries.models import TreeNode
 
 from .choices import CollaboratorAccess, Scope
@@ -38,7 +39,7 @@ class Department(TreeNode):
 class User(AbstractUser):
     """A member of staff. ``name`` is the display name (e.g. 张伟)."""
 
-    name = models.CharField(_("name"), max_length=50, blank=True)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50, blank=True)
     department = models.ForeignKey(
         Department,
         verbose_name=_("department"),

@@ -1,10 +1,10 @@
-from django.db.models import F
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from lianke.core.pagination import InvalidCursor, SortSpec, paginate
+from lianke.core.pagination import InvalidCursor, paginate
 
 
 class KeysetPagination(BasePagination):
@@ -12,26 +12,32 @@ class KeysetPagination(BasePagination):
 
     page_size = 50
     max_page_size = 500
-    ordering_fields = ("id", "updated_at", "created_at")
 
     def paginate_queryset(self, queryset, request, view=None):
-        ordering = request.query_params.get("ordering", "-id")
-        name = ordering.lstrip("-")
-        if name not in self.ordering_fields:
+        # The same sort keys as the list page: fields, ``cf_<name>``, ``-`` to reverse.
+        ot = view.object_type
+        found = ot.sort_spec(request.query_params.get("ordering", "-id"))
+        if found is None:
             raise ValidationError(
-                {"ordering": [f"Choose one of: {', '.join(self.ordering_fields)} (prefix - to reverse)."]}
+                {
+                    "ordering": [
+                        _("Choose one of: %(fields)s (prefix - to reverse).") % {"fields": ", ".join(ot.sort_keys())}
+                    ]
+                }
             )
-        spec = SortSpec(F(name if name != "id" else "pk"), ordering.startswith("-"), False)
+        spec, _key = found
         try:
             size = min(int(request.query_params.get("page_size", self.page_size)), self.max_page_size)
         except ValueError:
-            raise ValidationError({"page_size": ["Enter a whole number."]}) from None
+            raise ValidationError({"page_size": [_("Enter a whole number.")]}) from None
         if size < 1:
-            raise ValidationError({"page_size": ["Enter a number from 1 to 500."]})
+            raise ValidationError(
+                {"page_size": [_("Enter a number from 1 to %(max)d.") % {"max": self.max_page_size}]}
+            )
         try:
             page = paginate(queryset, spec, request.query_params.get("cursor") or None, size)
         except InvalidCursor:
-            raise ValidationError({"cursor": ["Invalid cursor."]}) from None
+            raise ValidationError({"cursor": [_("Invalid cursor.")]}) from None
         self.next_url = (
             replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
             if page.next_cursor
@@ -48,3 +54,29 @@ class KeysetPagination(BasePagination):
             "required": ["results"],
             "properties": {"next": {"type": "string", "nullable": True, "format": "uri"}, "results": schema},
         }
+
+    def get_schema_operation_parameters(self, view):
+        """Document ``cursor``, ``page_size`` and ``ordering`` in the OpenAPI schema."""
+        return [
+            {
+                "name": "cursor",
+                "in": "query",
+                "required": False,
+                "description": "Where the page starts: copy it from the previous page's next link.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": "page_size",
+                "in": "query",
+                "required": False,
+                "description": f"Records per page (default {self.page_size}, at most {self.max_page_size}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+            {
+                "name": "ordering",
+                "in": "query",
+                "required": False,
+                "description": "Sort key: a sortable field or cf_<name>; prefix - for descending (default -id).",
+                "schema": {"type": "string"},
+            },
+        ]

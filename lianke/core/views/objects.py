@@ -13,7 +13,6 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import F
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -30,7 +29,6 @@ from lianke.org.models import Collaborator
 from .. import audit, exports, services
 from ..context import SOURCE_LABELS
 from ..display import Cell, custom_cell, custom_labels, field_cell
-from ..filtersets import custom_sort_expression
 from ..models import Attachment, ObjectChange, SavedView
 from ..pagination import InvalidCursor, SortSpec, capped_count, paginate
 
@@ -88,35 +86,16 @@ class ObjectTypeView(LoginRequiredMixin, View):
 class ObjectListView(ObjectTypeView):
     template_name = "core/object_list.html"
 
-    def sort_spec(self, sort: str, definitions) -> tuple[SortSpec, str]:
-        ot = self.object_type
-        descending = sort.startswith("-")
-        name = sort.lstrip("-")
-        by_filter_name = {d.filter_name: d for d in definitions}
-        if name in by_filter_name:
-            return SortSpec(custom_sort_expression(by_filter_name[name]), descending, True), sort
-        if name in self.sortable_fields():
-            field = ot.field(name)
-            return SortSpec(F(field.attname), descending, field.null), sort
-        default = ot.default_ordering[0]
-        field = ot.field(default.lstrip("-"))
-        return SortSpec(F(field.attname), default.startswith("-"), field.null), default
-
-    def sortable_fields(self) -> set[str]:
-        ot = self.object_type
-        names = set(ot.list_columns) | {"created_at", "updated_at"}
-        return {
-            n
-            for n in names
-            if not isinstance(ot.field(n), models.ForeignKey | models.TextField | models.JSONField)
-        }
+    def sort_spec(self, sort: str) -> tuple[SortSpec, str]:
+        # An unknown sort key falls back to the default order (a page never fails on it).
+        return self.object_type.sort_spec(sort) or self.object_type.sort_spec(None)
 
     def columns(self, definitions) -> list[tuple[str, str, bool]]:
         """``[(key, label, sortable)]`` for the chosen columns (or the declared defaults)."""
         ot = self.object_type
         available = self.available_columns(definitions)
         chosen = [c for c in self.request.GET.getlist("cols") if c in available] or list(ot.list_columns)
-        sortable = self.sortable_fields() | {d.filter_name for d in definitions}
+        sortable = self.object_type.sortable_fields | {d.filter_name for d in definitions}
         return [(c, available[c], c in sortable) for c in chosen if c in available]
 
     def available_columns(self, definitions) -> dict[str, str]:
@@ -136,7 +115,7 @@ class ObjectListView(ObjectTypeView):
         queryset = ot.list_queryset(self.model.objects.all())
         filterset = ot.filterset_class(request.GET or None, queryset=queryset, request=request)
         queryset = queryset.none() if filterset.is_bound and not filterset.is_valid() else filterset.qs
-        spec, sort = self.sort_spec(request.GET.get("sort", ""), definitions)
+        spec, sort = self.sort_spec(request.GET.get("sort", ""))
         return definitions, filterset, queryset, spec, sort
 
     def get(self, request, *args, **kwargs):
