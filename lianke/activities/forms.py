@@ -31,3 +31,10 @@ class QuickActivityForm(forms.ModelForm):
         self.fields["assignee"].queryset = (
             get_user_model().objects.filter(is_active=True).order_by("username")
         )
+        # The timeline form has no time input: an activity logged there happened now.
+        self.fields["occurred_at"].required = False
+
+    def clean_occurred_at(self):
+        from django.utils import timezone
+
+        return self.cleaned_data.get("occurred_at") or timezone.now()

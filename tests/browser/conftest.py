@@ -1,0 +1,203 @@
+"""Browser fixtures: one Debian chromium per worker (Playwright's sync API), a fresh context per
+test, login through the real login form, a screenshot per key step in ``test-artifacts/`` and a
+collector of console errors, page errors and CSP violations that fails the test.
+
+Playwright's sync API runs an asyncio loop in the test thread, so Django's ORM guard against
+async contexts is switched off here (the live server runs in its own thread)."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 812}
+TIMEOUT_MS = 10_000
+
+# Chromium reports CSP violations on the console too; this makes them explicit and unmistakable.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline"));
+});
+"""
+
+# Elements wider than the phone screen, outside containers that scroll on their own.
+OVERFLOW_OFFENDERS = """
+(limit) => {
+  const scrollers = ".table-responsive, .kanban, dialog";
+  const out = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || el.closest(scrollers)) continue;
+    if (r.right > limit + 1 || r.left < -1) {
+      out.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+               (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".") : "") +
+               " [" + Math.round(r.left) + ".." + Math.round(r.right) + "]");
+    }
+  }
+  return out.slice(0, 10);
+}
+"""
+
+
+# htmx logs an aborted request as an error: the inline validation of a field is aborted on
+# purpose (hx-sync="closest form:abort") when the form is saved at once. Network failures and
+# timeouts still show up, as htmx:sendError / htmx:timeout / htmx:responseError.
+BENIGN = (r"htmx:sendAbort", r"htmx:afterRequest, \[object HTMLDivElement\]")
+
+
+@dataclass
+class BrowserErrors:
+    """Console errors, uncaught page errors and CSP violations seen during one test."""
+
+    entries: list[str] = field(default_factory=list)
+    allowed: list[re.Pattern] = field(default_factory=lambda: [re.compile(p) for p in BENIGN])
+
+    def allow(self, pattern: str) -> None:
+        """Expect errors matching ``pattern`` (e.g. the 404 a forbidden URL answers with)."""
+        self.allowed.append(re.compile(pattern))
+
+    def add(self, text: str) -> None:
+        if not any(p.search(text) for p in self.allowed):
+            self.entries.append(text)
+
+    def check(self) -> None:
+        if self.entries:
+            raise AssertionError("Browser console errors / CSP violations:\n  " + "\n  ".join(self.entries))
+
+
+class UI:
+    """One browser tab as a user drives it, with the helpers the tests share."""
+
+    def __init__(self, page, base_url: str, shot_prefix: str, errors: BrowserErrors):
+        self.page = page
+        self.base_url = base_url
+        self.shot_prefix = shot_prefix
+        self.errors = errors
+        self._shots = 0
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def go(self, path: str):
+        return self.page.goto(self.url(path))
+
+    def login(self, username: str, password: str | None = None) -> None:
+        self.go("/login/")
+        self.page.fill("#id_username", username)
+        self.page.fill("#id_password", password or f"pw-{username}")
+        self.page.click("form.card button[type=submit]")
+        self.page.wait_for_url(self.url("/"))
+
+    def logout(self) -> None:
+        self.page.click("#user-menu")
+        self.page.click("#logout")
+        self.page.wait_for_url(re.compile(r"/login/"))
+
+    def settle(self) -> None:
+        """Wait until htmx has no request in flight."""
+        self.page.wait_for_function("() => !document.querySelector('.htmx-request')")
+
+    def shot(self, step: str, *, full_page: bool = False) -> Path:
+        self._shots += 1
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{self.shot_prefix}-{self._shots:02d}-{step}.png"
+        self.page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    def horizontal_overflow(self) -> tuple[int, list[str]]:
+        """``(document scroll width, offending elements)`` for the current page."""
+        width = self.page.evaluate("() => document.documentElement.scrollWidth")
+        limit = self.page.viewport_size["width"]
+        return width, self.page.evaluate(OVERFLOW_OFFENDERS, limit)
+
+    def assert_fits_screen(self) -> None:
+        limit = self.page.viewport_size["width"]
+        width, offenders = self.horizontal_overflow()
+        assert width <= limit + 1, f"{self.page.url} is {width}px wide at {limit}px: {offenders}"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing (apt-get install chromium); browser tests need it"
+        if os.environ.get("LIANKE_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason + " and LIANKE_REQUIRE_BROWSER=1", pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def browser_errors() -> BrowserErrors:
+    return BrowserErrors()
+
+
+@pytest.fixture
+def open_ui(browser, live_server, request, browser_errors):
+    """``open_ui(viewport=…, locale=…)`` → a :class:`UI` in a fresh browser context (own cookies)."""
+    contexts = []
+    name = re.sub(r"[^\w.-]+", "_", request.node.name.removeprefix("test_"))[:90]
+
+    def make(*, viewport=None, locale: str = "zh-CN", label: str = "", **options) -> UI:
+        context = browser.new_context(
+            viewport=viewport or DESKTOP, locale=locale, timezone_id="Asia/Shanghai", **options
+        )
+        contexts.append(context)
+        context.set_default_timeout(TIMEOUT_MS)
+        context.add_init_script(CSP_LISTENER)
+        page = context.new_page()
+
+        def on_console(message):
+            if message.type == "error":
+                browser_errors.add(
+                    f"console error on {page.url}: {message.text} ({message.location.get('url')})"
+                )
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda exc: browser_errors.add(f"page error on {page.url}: {exc}"))
+        return UI(page, live_server.url, name + (f"-{label}" if label else ""), browser_errors)
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def ui(open_ui) -> UI:
+    """A desktop browser tab (1280×900) in Chinese, not logged in."""
+    return open_ui()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """A test that passed still fails if the browser logged errors or CSP violations."""
+    result = yield
+    errors = pyfuncitem.funcargs.get("browser_errors")
+    if errors is not None:
+        errors.check()
+    return result
