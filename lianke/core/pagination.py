@@ -10,6 +10,7 @@ import base64
 import datetime as dt
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import FieldError, ValidationError
@@ -83,6 +84,16 @@ def _check_fits(spec: SortSpec, value: Any) -> None:
         field.run_validators(field.to_python(value))
 
 
+def _cursor_value(spec: SortSpec, value: Any) -> Any:
+    """The last row's key as the database will compare it: a decimal rounded to the sort
+    expression's places (SQLite hands back a float, e.g. 99.9000000000000)."""
+    if isinstance(value, Decimal) and not isinstance(spec.expression, F):
+        places = getattr(spec.expression.output_field, "decimal_places", None)
+        if places is not None:
+            return value.quantize(Decimal(1).scaleb(-places))
+    return value
+
+
 def after(queryset: QuerySet, spec: SortSpec, cursor: str) -> QuerySet:
     value, pk = decode_cursor(cursor)
     past = "lt" if spec.descending else "gt"
@@ -114,7 +125,7 @@ def paginate(queryset: QuerySet, spec: SortSpec, cursor: str | None, size: int) 
     if len(rows) > size:
         rows = rows[:size]
         last = rows[-1]
-        next_cursor = encode_cursor(getattr(last, f"{SORT_ALIAS}_value"), last.pk)
+        next_cursor = encode_cursor(_cursor_value(spec, getattr(last, f"{SORT_ALIAS}_value")), last.pk)
     return Page(rows=rows, next_cursor=next_cursor, has_previous=bool(cursor))
 
 

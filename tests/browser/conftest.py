@@ -29,7 +29,7 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
-TIMEOUT_MS = 10_000
+TIMEOUT_MS = 30_000  # generous: CI machines have 2 cores and run two xdist workers
 
 # Chromium reports CSP violations on the console too; this makes them explicit and unmistakable.
 CSP_LISTENER = """
