@@ -87,6 +87,16 @@ def delete_records(*, actor, records: Sequence[BusinessModel]) -> uuid.UUID:
     return batch
 
 
+def _is_unique(model, field: str) -> bool:
+    if model._meta.get_field(field).unique:
+        return True
+    return any(
+        field in getattr(c, "fields", ())
+        for c in model._meta.constraints
+        if isinstance(c, models.UniqueConstraint)
+    )
+
+
 def deleted_queryset(actor, model):
     """The recycle bin of ``model`` as ``actor`` may see it (deleted rows in the actor's scope)."""
     return access.restrict(model.all_objects.filter(is_deleted=True), actor, Action.DELETE)
@@ -162,9 +172,18 @@ def transfer_records(*, actor, records: Sequence[BusinessModel], new_owner, with
 
 @transaction.atomic
 def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, custom: bool = False) -> int:
-    """Set one field (standard or custom) on many records, with a history entry per record."""
+    """Set one field (standard or custom) on many records, with a history entry per record.
+
+    Each record is validated like a form save (field, model rules such as "a stage of the
+    opportunity's stage set", uniqueness); any invalid record stops the whole batch.
+    """
     entries = []
     changed = []
+    columns: set[str] = set()
+    if not custom and len(records) > 1 and _is_unique(type(records[0]), field):
+        raise ValidationError(
+            {field: _("This value must be unique; it cannot be set on several records at once.")}
+        )
     for obj in records:
         _require(actor, type(obj), Action.EDIT)
         before = audit.snapshot(obj)
@@ -177,16 +196,25 @@ def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, cus
             obj.custom_data = data
         else:
             setattr(obj, field, value)
-        obj.updated_at = timezone.now()
+            others = [f.name for f in obj._meta.concrete_fields if f.name != field]
+            try:
+                obj.full_clean(exclude=others)  # the field itself, clean() and its uniqueness
+            except ValidationError as exc:
+                raise ValidationError(
+                    _("“%(record)s”: %(reason)s") % {"record": obj, "reason": " ".join(exc.messages)}
+                ) from exc
         after = audit.snapshot(obj)
         if before != after:
+            obj.updated_at = timezone.now()
             entries.append((A.UPDATE, obj, before, after))
             changed.append(obj)
+            # clean() may derive other fields (probability and close date follow the stage).
+            columns |= {
+                "custom_data" if k.startswith("cf.") else k for k in after if before.get(k) != after.get(k)
+            }
     if changed:
         model = type(changed[0])
-        model.all_objects.bulk_update(
-            changed, ["custom_data" if custom else field, "updated_at"], batch_size=500
-        )
+        model.all_objects.bulk_update(changed, [*sorted(columns), "updated_at"], batch_size=500)
         # Every edited row must still be within reach: count them in one query.
         q = access.scope_q(actor, model, Action.EDIT)
         reachable = (

@@ -205,3 +205,47 @@ def test_the_kanban_shows_columns_with_counts_and_totals_in_few_queries(org, sta
     # and the number of queries does not grow with the cards
     assert many == few
     assert many <= 20
+
+
+def test_bulk_edit_refuses_a_stage_of_another_stage_set_and_changes_nothing(org, stages, client_for):
+    # given two opportunities in the default stage set and a stage of another set
+    from lianke.customers.models import Account
+    from lianke.sales.models import Opportunity, Stage, StageSet
+
+    account = Account.objects.create(name="江苏大明金属", owner=org.rep_js)
+    opps = [
+        Opportunity.objects.create(
+            name=f"螺纹钢{i}", account=account, stage_set=stages["set"], stage=stages["first"], owner=org.rep_js
+        )
+        for i in range(2)
+    ]
+    other = Stage.objects.create(stage_set=StageSet.objects.create(name="经销商渠道"), name="返利谈判", probability=60)
+    # when the rep bulk-edits their stage to the foreign stage
+    response = client_for(org.rep_js).post(
+        "/sales/opportunity/bulk/",
+        {"bulk_action": "edit", "pk": [o.pk for o in opps], "field": "stage", "value": other.pk},
+    )
+    # then nothing changed and the page says why
+    assert response.status_code == 302
+    assert {o.stage_id for o in Opportunity.objects.filter(pk__in=[o.pk for o in opps])} == {stages["first"].pk}
+
+
+def test_bulk_edit_of_the_stage_also_updates_probability_and_close_date(org, stages, client_for):
+    # given an open opportunity
+    from lianke.customers.models import Account
+    from lianke.sales.models import Opportunity
+
+    account = Account.objects.create(name="江苏大明金属", owner=org.rep_js)
+    opp = Opportunity.objects.create(
+        name="热轧卷板", account=account, stage_set=stages["set"], stage=stages["first"], owner=org.rep_js
+    )
+    # when the rep bulk-moves it to the won stage
+    client_for(org.rep_js).post(
+        "/sales/opportunity/bulk/",
+        {"bulk_action": "edit", "pk": [opp.pk], "field": "stage", "value": stages["won"].pk},
+    )
+    # then the derived fields follow the stage, as on the form
+    opp.refresh_from_db()
+    assert opp.stage == stages["won"]
+    assert opp.probability == 100
+    assert opp.closed_at is not None
