@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core.models import BusinessModel
+from lianke.core.models.base import scope_indexes
 from lianke.org.choices import Action
 
 from .choices import ActivityKind, Direction
@@ -56,8 +57,7 @@ class Activity(BusinessModel):
         ordering = ["-occurred_at", "-id"]
         indexes = [
             models.Index(fields=["updated_at", "id"], name="act_upd"),
-            models.Index(fields=["owner", "occurred_at", "id"], name="act_own_time"),
-            models.Index(fields=["department", "occurred_at", "id"], name="act_dep_time"),
+            *scope_indexes("act", key="occurred_at", suffix="time"),
             models.Index(fields=["content_type", "object_id", "occurred_at"], name="act_target"),
             models.Index(fields=["account", "occurred_at"], name="act_account"),
             models.Index(fields=["assignee", "is_done", "due_at"], name="act_assignee_due"),

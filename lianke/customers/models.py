@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from lianke.core.models import BusinessModel
+from lianke.core.models.base import scope_indexes
 from lianke.core.regions import PROVINCES
 
 from .choices import AccountLevel, AccountSource, AccountType, Gender, Industry
@@ -47,9 +48,7 @@ class Account(BusinessModel):
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
         indexes = [
-            models.Index(fields=["updated_at", "id"], name="cust_account_upd"),
-            models.Index(fields=["owner", "updated_at", "id"], name="cust_account_own_upd"),
-            models.Index(fields=["department", "updated_at", "id"], name="cust_account_dep_upd"),
+            *scope_indexes("cust_account"),
             models.Index(fields=["name", "id"], name="cust_account_name"),
             models.Index(fields=["phone"], name="cust_account_phone"),
         ]
@@ -99,9 +98,7 @@ class Contact(BusinessModel):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         indexes = [
-            models.Index(fields=["updated_at", "id"], name="cust_contact_upd"),
-            models.Index(fields=["owner", "updated_at", "id"], name="cust_contact_own_upd"),
-            models.Index(fields=["department", "updated_at", "id"], name="cust_contact_dep_upd"),
+            *scope_indexes("cust_contact"),
             models.Index(fields=["account", "updated_at"], name="cust_contact_account"),
             models.Index(fields=["mobile"], name="cust_contact_mobile"),
         ]

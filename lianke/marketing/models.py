@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core.models import BusinessModel
+from lianke.core.models.base import scope_indexes
 from lianke.core.regions import PROVINCES
 from lianke.customers.choices import Industry
 from lianke.customers.validators import validate_mobile, validate_phone
@@ -33,9 +34,7 @@ class Lead(BusinessModel):
         verbose_name = _("lead")
         verbose_name_plural = _("leads")
         indexes = [
-            models.Index(fields=["updated_at", "id"], name="mkt_lead_upd"),
-            models.Index(fields=["owner", "updated_at", "id"], name="mkt_lead_own_upd"),
-            models.Index(fields=["department", "updated_at", "id"], name="mkt_lead_dep_upd"),
+            *scope_indexes("mkt_lead"),
             models.Index(fields=["status", "updated_at"], name="mkt_lead_status"),
             models.Index(fields=["mobile"], name="mkt_lead_mobile"),
         ]

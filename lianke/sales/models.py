@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lianke.core.fields import MoneyField
 from lianke.core.models import BusinessModel
+from lianke.core.models.base import scope_indexes
 
 from .choices import LossReason, OpportunitySource, StageKind
 
@@ -99,9 +100,7 @@ class Opportunity(BusinessModel):
         verbose_name = _("opportunity")
         verbose_name_plural = _("opportunities")
         indexes = [
-            models.Index(fields=["updated_at", "id"], name="sales_opp_upd"),
-            models.Index(fields=["owner", "updated_at", "id"], name="sales_opp_own_upd"),
-            models.Index(fields=["department", "updated_at", "id"], name="sales_opp_dep_upd"),
+            *scope_indexes("sales_opp"),
             models.Index(fields=["account", "updated_at"], name="sales_opp_account"),
             models.Index(fields=["stage", "updated_at"], name="sales_opp_stage"),
         ]

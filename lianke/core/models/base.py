@@ -53,6 +53,17 @@ class AllObjectsManager(models.Manager):
     _queryset_class = BusinessQuerySet
 
 
+def scope_indexes(prefix: str, key: str = "updated_at", suffix: str = "upd") -> list[models.Index]:
+    """The indexes every business list needs: the default order, and that order within an
+    owner's and within a department's records (what the data scopes filter on), each ending in
+    ``id`` for keyset pages."""
+    return [
+        models.Index(fields=[key, "id"], name=f"{prefix}_{suffix}"),
+        models.Index(fields=["owner", key, "id"], name=f"{prefix}_own_{suffix}"),
+        models.Index(fields=["department", key, "id"], name=f"{prefix}_dep_{suffix}"),
+    ]
+
+
 class BusinessModel(TimestampedModel):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
