@@ -57,8 +57,8 @@ OVERFLOW_OFFENDERS = """
 """
 
 
-# htmx logs an aborted request as an error: the inline validation of a field is aborted on
-# purpose (hx-sync="closest form:abort") when the form is saved at once. Network failures and
+# htmx logs an aborted request as an error: a field's inline validation is replaced on purpose
+# (hx-sync="this:replace") when the same field changes again before the answer came. Network failures and
 # timeouts still show up, as htmx:sendError / htmx:timeout / htmx:responseError.
 BENIGN = (r"htmx:sendAbort", r"htmx:afterRequest, \[object HTMLDivElement\]")
 
