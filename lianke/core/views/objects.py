@@ -194,7 +194,7 @@ class ObjectExportView(ObjectListView):
             )
             return HttpResponseRedirect(ot.url("list") + "?" + request.GET.urlencode())
         data = exports.rows(ot, queryset, spec, columns, definitions)
-        header = [label for _key, label in columns]
+        header = [str(label) for _key, label in columns]  # labels may be lazy translations
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         filename = f"{ot.label_plural}-{stamp}"
         if request.GET.get("format") == "csv":
