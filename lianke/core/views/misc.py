@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +18,7 @@ from lianke.org.choices import Action
 
 from .. import audit
 from ..attachments import add_attachment
+from ..filtersets import narrow_to_matches
 from ..models import Attachment, ObjectChange, SavedView
 from ..registry import registry
 from .objects import htmx_redirect
@@ -36,31 +37,9 @@ def home(request):
     return render(request, "core/home.html", context)
 
 
-SEARCH_CANDIDATES = 1000
-
-
 def newest_matches(queryset, q: Q, limit: int) -> list:
-    """The ``limit`` most recently updated records of ``queryset`` matching the search ``q``.
-
-    With ``ORDER BY updated_at … LIMIT n`` PostgreSQL walks the updated_at index and filters
-    ``LIKE '%text%'`` row by row, expecting matches early (it never estimates such a pattern
-    below 0.01% of the table): for a rare text, such as a full phone number, it reads every
-    row (seconds at a million). So first collect the matching ids one condition at a time,
-    each through its trigram index and bounded; when there are few, order just those. Only a
-    text with many matches takes the ordered scan, which then meets them early. (Without
-    trigram indexes, as on SQLite, every condition would be a scan: one ordered query it is.)"""
-    if connection.vendor != "postgresql":
-        return list(queryset.filter(q).order_by("-updated_at", "-pk")[:limit])
-    conditions = q.children if q.connector == Q.OR and not q.negated else [q]
-    ids: set[int] = set()
-    for condition in conditions:
-        part = condition if isinstance(condition, Q) else Q(condition)
-        found = queryset.filter(part).order_by().values_list("pk", flat=True)[: SEARCH_CANDIDATES + 1]
-        found = list(found)
-        if len(found) > SEARCH_CANDIDATES:
-            return list(queryset.filter(q).order_by("-updated_at", "-pk")[:limit])
-        ids.update(found)
-    return list(queryset.filter(pk__in=ids).order_by("-updated_at", "-pk")[:limit]) if ids else []
+    """The ``limit`` most recently updated records of ``queryset`` matching the search ``q``."""
+    return list(narrow_to_matches(queryset, q).order_by("-updated_at", "-pk")[:limit])
 
 
 def global_search_results(user, text: str, limit: int = 5):
