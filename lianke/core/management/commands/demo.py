@@ -25,8 +25,14 @@ class Command(BaseCommand):
             raise CommandError("--scale must be 1 or more.")
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
+        from lianke.customers.models import Account
+
         with system_context():
             loaded = User.objects.filter(username="zhang.wei").exists()
+            has_data = Account.all_objects.exists() or User.objects.exists()
+        if has_data and not loaded:
+            # The bulk load rebuilds indexes and constraints: never on a database in use.
+            raise CommandError("This database already holds data; the demo loads only into an empty database.")
         if loaded:
             self.stdout.write("The demo data is already loaded.")
         else:
