@@ -103,6 +103,17 @@ def org(db) -> Org:
 
 
 @pytest.fixture
+def english(settings):
+    """Pin English, the source language, for tests that assert message texts (the zh-hans
+    catalogue translates them; test_i18n checks the catalogue)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
 def stages(db):
     """The default stage set: open stages, one won and one lost."""
     from lianke.sales.models import Stage, StageSet

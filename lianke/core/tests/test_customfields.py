@@ -21,12 +21,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _english(settings):
-    """Messages and labels are asserted in English, the source language (the zh-hans catalogue
-    translates them; one test checks that)."""
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+def _english(english):
+    """Messages and labels are asserted in English, the source language (see conftest)."""
 
 
 def make_field(name, type_, label=None, **extra):

@@ -1,7 +1,6 @@
 """Recycle bin: delete hides, restore brings back exactly what was deleted together, scoped."""
 
 import pytest
-from django.utils import translation
 
 from lianke.core import services
 from lianke.core.context import acting_as
@@ -12,12 +11,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _english(settings):
-    """Messages and labels are asserted in English, the source language (the zh-hans catalogue
-    translates them; one test checks that)."""
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+def _english(english):
+    """Messages and labels are asserted in English, the source language (see conftest)."""
 
 
 LIST_URL = "/customers/account/"

@@ -3,7 +3,6 @@ to the new owner and their department; nothing else changes; history records eac
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import translation
 
 from lianke.core import audit, services
 from lianke.core.models import ObjectChange
@@ -14,12 +13,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _english(settings):
-    """Messages and labels are asserted in English, the source language (the zh-hans catalogue
-    translates them; one test checks that)."""
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+def _english(english):
+    """Messages and labels are asserted in English, the source language (see conftest)."""
 
 
 LIST_URL = "/customers/account/"

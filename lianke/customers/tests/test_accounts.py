@@ -4,7 +4,6 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
 
 from lianke.activities.models import Activity
 from lianke.core.models import Attachment
@@ -17,12 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _english(settings):
-    """Messages and labels are asserted in English, the source language (the zh-hans catalogue
-    translates them; one test checks that)."""
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+def _english(english):
+    """Messages and labels are asserted in English, the source language (see conftest)."""
 
 
 LIST_URL = "/customers/account/"

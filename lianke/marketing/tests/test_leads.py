@@ -1,7 +1,6 @@
 """Lead status lifecycle (M3): allowed moves, refused moves with a clear error, reasons."""
 
 import pytest
-from django.utils import translation
 
 from lianke.marketing.models import Lead
 
@@ -9,12 +8,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _english(settings):
-    """Messages and labels are asserted in English, the source language (the zh-hans catalogue
-    translates them; one test checks that)."""
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+def _english(english):
+    """Messages and labels are asserted in English, the source language (see conftest)."""
 
 
 LIST_URL = "/marketing/lead/"
