@@ -38,7 +38,11 @@ def rows(
         labels = custom_labels(wanted, page.rows)
         for obj in page.rows:
             yield [
-                str((custom_cell(obj, by_name[key], labels) if key in by_name else field_cell(obj, key, ot)).text)
+                str(
+                    (
+                        custom_cell(obj, by_name[key], labels) if key in by_name else field_cell(obj, key, ot)
+                    ).text
+                )
                 for key, _label in columns
             ]
         if not page.next_cursor:

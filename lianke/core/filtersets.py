@@ -257,10 +257,16 @@ def _filter_for(object_type, name: str) -> dict[str, filters.Filter]:
         extra = {"widget": forms.DateInput(attrs=DATE_ATTRS)} if is_date else {}
         return {
             f"{name}__gte": filter_cls(
-                field_name=name, lookup_expr=lookup_gte, label=format_lazy(_("{field} from"), field=label), **extra
+                field_name=name,
+                lookup_expr=lookup_gte,
+                label=format_lazy(_("{field} from"), field=label),
+                **extra,
             ),
             f"{name}__lte": filter_cls(
-                field_name=name, lookup_expr=lookup_lte, label=format_lazy(_("{field} to"), field=label), **extra
+                field_name=name,
+                lookup_expr=lookup_lte,
+                label=format_lazy(_("{field} to"), field=label),
+                **extra,
             ),
         }
     return {name: filters.CharFilter(field_name=name, lookup_expr="icontains", label=label)}

@@ -21,7 +21,8 @@ class KeysetPagination(BasePagination):
             raise ValidationError(
                 {
                     "ordering": [
-                        _("Choose one of: %(fields)s (prefix - to reverse).") % {"fields": ", ".join(ot.sort_keys())}
+                        _("Choose one of: %(fields)s (prefix - to reverse).")
+                        % {"fields": ", ".join(ot.sort_keys())}
                     ]
                 }
             )

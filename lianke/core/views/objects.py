@@ -190,7 +190,8 @@ class ObjectExportView(ObjectListView):
         if more:
             messages.error(
                 request,
-                _("At most %(max)d records can be exported at once; narrow the filter.") % {"max": self.MAX_ROWS},
+                _("At most %(max)d records can be exported at once; narrow the filter.")
+                % {"max": self.MAX_ROWS},
             )
             return HttpResponseRedirect(ot.url("list") + "?" + request.GET.urlencode())
         data = exports.rows(ot, queryset, spec, columns, definitions)
@@ -198,7 +199,9 @@ class ObjectExportView(ObjectListView):
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         filename = f"{ot.label_plural}-{stamp}"
         if request.GET.get("format") == "csv":
-            response = StreamingHttpResponse(exports.to_csv(header, data), content_type="text/csv; charset=utf-8")
+            response = StreamingHttpResponse(
+                exports.to_csv(header, data), content_type="text/csv; charset=utf-8"
+            )
             response["Content-Disposition"] = content_disposition_header(True, f"{filename}.csv")
             return response
         return FileResponse(
@@ -251,7 +254,9 @@ def detail_context(request, ot, obj) -> dict:
     user = request.user
     sections = []
     for label, names in ot.sections:
-        sections.append((label, [(capfirst(ot.field(n).verbose_name), field_cell(obj, n, ot)) for n in names]))
+        sections.append(
+            (label, [(capfirst(ot.field(n).verbose_name), field_cell(obj, n, ot)) for n in names])
+        )
     definitions = ot.custom_fields()
     labels = custom_labels(definitions, [obj])
     groups: dict[str, list] = {}
@@ -672,5 +677,7 @@ class CollaboratorView(ObjectTypeView):
                         user=user,
                         defaults={"access": level, "added_by": request.user},
                     )
-            audit.record(ObjectChange.ActionChoices.UPDATE, obj, {"collaborators": before}, {"collaborators": state()})
+            audit.record(
+                ObjectChange.ActionChoices.UPDATE, obj, {"collaborators": before}, {"collaborators": state()}
+            )
         return htmx_redirect(request, obj.get_absolute_url() + "#collaborators")

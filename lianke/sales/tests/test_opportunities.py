@@ -210,11 +210,17 @@ def test_bulk_edit_refuses_a_stage_of_another_stage_set_and_changes_nothing(org,
     account = Account.objects.create(name="江苏大明金属", owner=org.rep_js)
     opps = [
         Opportunity.objects.create(
-            name=f"螺纹钢{i}", account=account, stage_set=stages["set"], stage=stages["first"], owner=org.rep_js
+            name=f"螺纹钢{i}",
+            account=account,
+            stage_set=stages["set"],
+            stage=stages["first"],
+            owner=org.rep_js,
         )
         for i in range(2)
     ]
-    other = Stage.objects.create(stage_set=StageSet.objects.create(name="经销商渠道"), name="返利谈判", probability=60)
+    other = Stage.objects.create(
+        stage_set=StageSet.objects.create(name="经销商渠道"), name="返利谈判", probability=60
+    )
     # when the rep bulk-edits their stage to the foreign stage
     response = client_for(org.rep_js).post(
         "/sales/opportunity/bulk/",
@@ -222,7 +228,9 @@ def test_bulk_edit_refuses_a_stage_of_another_stage_set_and_changes_nothing(org,
     )
     # then nothing changed and the page says why
     assert response.status_code == 302
-    assert {o.stage_id for o in Opportunity.objects.filter(pk__in=[o.pk for o in opps])} == {stages["first"].pk}
+    assert {o.stage_id for o in Opportunity.objects.filter(pk__in=[o.pk for o in opps])} == {
+        stages["first"].pk
+    }
 
 
 def test_bulk_edit_of_the_stage_also_updates_probability_and_close_date(org, stages, client_for):

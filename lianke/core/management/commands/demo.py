@@ -32,7 +32,9 @@ class Command(BaseCommand):
             has_data = Account.all_objects.exists() or User.objects.exists()
         if has_data and not loaded:
             # The bulk load rebuilds indexes and constraints: never on a database in use.
-            raise CommandError("This database already holds data; the demo loads only into an empty database.")
+            raise CommandError(
+                "This database already holds data; the demo loads only into an empty database."
+            )
         if loaded:
             self.stdout.write("The demo data is already loaded.")
         else:
