@@ -18,7 +18,9 @@ find_python() {
 }
 
 ensure_venv() {  # $1: pip extra ("" or "dev")
-  local extra="${1:-}" stamp=".venv/.installed${extra:+-$extra}"
+  # Two statements: in one ``local a=… b=$a`` the second word is expanded before ``a`` is set.
+  local extra="${1:-}"
+  local stamp=".venv/.installed${extra:+-$extra}"
   if [ ! -x .venv/bin/python ]; then
     echo "==> Creating .venv with $(find_python)"
     "$(find_python)" -m venv .venv
