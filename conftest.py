@@ -23,6 +23,23 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast tests only
 
 
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL the browser matrix is cut to the tests whose result depends on the database
+    (marked ``both_databases``: phone search, export counts…); the rest of the browser tests
+    drive the same pages and run on SQLite. ``LIANKE_ALL_BROWSER_TESTS=1`` runs them all."""
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        return
+    if os.environ.get("LIANKE_ALL_BROWSER_TESTS") == "1":
+        return
+    keep, drop = [], []
+    for item in items:
+        database_bound = item.get_closest_marker("both_databases") is not None
+        (drop if item.get_closest_marker("browser") and not database_bound else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(autouse=True)
 def access_context():
     """Test code itself runs as the system (unrestricted). Requests made through the test
