@@ -214,6 +214,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
 LIANKE_MAX_ATTACHMENT_BYTES = int(os.environ.get("LIANKE_MAX_ATTACHMENT_MB", "20")) * 1024 * 1024
 LIANKE_RECYCLE_BIN_DAYS = int(os.environ.get("LIANKE_RECYCLE_BIN_DAYS", "90"))
+# Home page: an account of one's own with no activity for this many days is "to follow up today".
+LIANKE_FOLLOW_UP_DAYS = int(os.environ.get("LIANKE_FOLLOW_UP_DAYS", "14"))
 
 # --- Background tasks (Django's tasks framework, database backend) -------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

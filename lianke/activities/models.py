@@ -85,6 +85,16 @@ class Activity(BusinessModel):
             self.done_at = None
 
     @property
+    def is_overdue(self) -> bool:
+        """An open task past its due time."""
+        return (
+            self.kind == ActivityKind.TASK
+            and not self.is_done
+            and bool(self.due_at)
+            and self.due_at < timezone.now()
+        )
+
+    @property
     def target(self):
         if self.content_type_id and self.object_id:
             model = self.content_type.model_class()

@@ -13,6 +13,7 @@ class ActivityObject(ObjectType):
     title_field = "subject"
     search_fields = ("subject", "body")
     list_columns = ("subject", "kind", "occurred_at", "account", "assignee", "due_at", "is_done", "owner")
+    card_fields = ("kind", "occurred_at", "account", "due_at")
     filter_fields = ("kind", "assignee", "is_done", "occurred_at", "due_at", "account")
     sections = (
         (

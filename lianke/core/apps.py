@@ -10,5 +10,7 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.utils.module_loading import autodiscover_modules
 
-        # Each business app declares its object types in ``objects.py``.
+        # Each business app declares its object types in ``objects.py`` and its home-page
+        # widgets in ``home.py``.
         autodiscover_modules("objects")
+        autodiscover_modules("home")

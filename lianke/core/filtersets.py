@@ -165,10 +165,14 @@ def _custom_filters(definitions) -> dict[str, filters.Filter]:
     return result
 
 
+SCOPE_CHOICES = [("mine", _("Mine")), ("team", _("My team"))]
+
+
 class BusinessFilterSet(filters.FilterSet):
-    """Base of every generated FilterSet: search, owner, department, dates and custom fields."""
+    """Base of every generated FilterSet: search, "mine / my team", owner, dates and custom fields."""
 
     search = filters.CharFilter(label=_("Search"), method="filter_search")
+    scope = filters.ChoiceFilter(label=_("Whose records"), choices=SCOPE_CHOICES, method="filter_scope")
     owner = filters.ModelMultipleChoiceFilter(label=_("Owner"), queryset=None)
     created_at__gte = filters.DateFilter(
         field_name="created_at",
@@ -227,6 +231,18 @@ class BusinessFilterSet(filters.FilterSet):
         # Index-friendly: ``created_at < next local midnight`` instead of ``date(created_at) <= d``.
         end = timezone.make_aware(dt.datetime.combine(value + dt.timedelta(days=1), dt.time.min))
         return queryset.filter(**{f"{name}__lt": end})
+
+    def filter_scope(self, queryset, _name, value):
+        """``mine``: records the user owns; ``team``: owned by the user or the people they lead.
+        Within what the user may see anyway (the manager's scope still applies)."""
+        from lianke.org.access import team_user_ids
+
+        user = getattr(self.request, "user", None)
+        if user is None or not user.is_authenticated:
+            return queryset.none()
+        if value == "mine":
+            return queryset.filter(owner_id=user.pk)
+        return queryset.filter(owner_id__in=team_user_ids(user))
 
     def filter_search(self, queryset, _name, value):
         value = (value or "").strip()

@@ -57,6 +57,10 @@ class ObjectType:
     parent_field: str | None = None
     extra_actions: tuple[tuple[str, str], ...] = ()
     list_select_related: tuple[str, ...] = ()
+    # A phone shows a list as cards: the title, these few fields (model or ``cf_`` custom
+    # fields), a call button for ``card_phone``, the last follow-up and the owner.
+    card_fields: tuple[str, ...] = ()
+    card_phone: str | None = None
     # Foreign keys to registered objects use the search widget; small ones a plain select.
     default_ordering: tuple[str, ...] = ("-updated_at", "-id")
     kanban_field: str | None = None
@@ -197,8 +201,27 @@ class ObjectType:
         return build_serializer(self)
 
     def list_queryset(self, queryset):
-        related = [c for c in self.list_columns if self._is_fk(c)] + list(self.list_select_related)
-        return queryset.select_related("owner", *dict.fromkeys(related))
+        related = [c for c in (*self.list_columns, *self.card_fields) if self._is_fk(c)]
+        return queryset.select_related("owner", *dict.fromkeys([*related, *self.list_select_related]))
+
+    def card(self, obj, cell) -> dict:
+        """What a phone card shows of ``obj``; ``cell(obj, name)`` renders one field (the list
+        page passes its own, which has the page's custom-field labels)."""
+        last = getattr(obj, "last_activity_at", None) if self._has_field("last_activity_at") else None
+        return {
+            "title": self.title(obj),
+            "fields": [c for c in (cell(obj, name) for name in self.card_fields) if c.text],
+            "phone": cell(obj, self.card_phone) if self.card_phone else None,
+            "last_activity_at": last,
+            "has_last_activity": self._has_field("last_activity_at"),
+        }
+
+    def _has_field(self, name: str) -> bool:
+        try:
+            self.field(name)
+        except Exception:  # noqa: BLE001 - FieldDoesNotExist
+            return False
+        return True
 
     def _is_fk(self, name: str) -> bool:
         try:

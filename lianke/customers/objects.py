@@ -12,6 +12,8 @@ class AccountObject(ObjectType):
     nav_order = 10
     search_fields = ("name", "short_name", "phone", "credit_code")
     list_columns = ("name", "account_type", "industry", "level", "province", "city", "owner", "updated_at")
+    card_fields = ("account_type", "level", "city")
+    card_phone = "phone"
     filter_fields = ("account_type", "industry", "level", "source", "province", "city", "parent")
     sections = (
         (
@@ -36,6 +38,8 @@ class ContactObject(ObjectType):
     nav_order = 20
     search_fields = ("name", "mobile", "phone", "email")
     list_columns = ("name", "account", "title", "mobile", "email", "owner", "updated_at")
+    card_fields = ("account", "title", "email")
+    card_phone = "mobile"
     filter_fields = ("account", "gender", "is_primary", "is_decision_maker", "title")
     sections = (
         (

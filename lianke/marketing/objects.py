@@ -12,6 +12,8 @@ class LeadObject(ObjectType):
     nav_order = 5
     search_fields = ("name", "company", "mobile", "phone", "email")
     list_columns = ("name", "company", "status", "source", "mobile", "province", "owner", "updated_at")
+    card_fields = ("company", "status", "source")
+    card_phone = "mobile"
     filter_fields = ("status", "source", "industry", "province", "city")
     sections = (
         (

@@ -109,6 +109,21 @@ def department_tree_ids(department_id: int | None) -> list[int]:
     )
 
 
+def team_user_ids(user: User) -> list[int]:
+    """The user and the people they lead: everyone below them in the reporting chain and the
+    members of the departments (with their sub-departments) they manage. "My team" on lists."""
+    cache = _cache(user)
+    if "team" not in cache:
+        from .models import Department
+        from .models import User as UserModel
+
+        managed = Department.objects.filter(manager_id=user.pk, is_active=True).values_list("pk", flat=True)
+        departments = {d for pk in managed for d in department_tree_ids(pk)}
+        members = UserModel.objects.filter(department_id__in=departments).values_list("pk", flat=True)
+        cache["team"] = sorted({user.pk, *subordinate_ids(user), *members})
+    return cache["team"]
+
+
 def _scope_filter(user: User, scope: str) -> Q:
     own = Q(owner_id=user.pk)
     if scope == Scope.ALL:

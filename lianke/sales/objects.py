@@ -22,6 +22,7 @@ class OpportunityObject(ObjectType):
         "owner",
         "updated_at",
     )
+    card_fields = ("account", "stage", "amount", "expected_close_date")
     filter_fields = (
         "account",
         "stage_set",

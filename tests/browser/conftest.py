@@ -38,19 +38,54 @@ document.addEventListener("securitypolicyviolation", function (e) {
 });
 """
 
-# Elements wider than the phone screen, outside containers that scroll on their own.
+# Visible elements whose right edge lies beyond the viewport. An element is visible where it is
+# not clipped by an ancestor that hides or scrolls its overflow (a tab strip that scrolls within
+# itself is fine as long as the strip fits); ``html`` and ``body`` never count as clippers, so
+# hiding the page's overflow does not pass.
 OVERFLOW_OFFENDERS = """
 (limit) => {
-  const scrollers = ".table-responsive, .kanban, dialog";
   const out = [];
-  for (const el of document.body.querySelectorAll("*")) {
-    const r = el.getBoundingClientRect();
-    if (r.width === 0 || el.closest(scrollers)) continue;
-    if (r.right > limit + 1 || r.left < -1) {
-      out.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
-               (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".") : "") +
-               " [" + Math.round(r.left) + ".." + Math.round(r.right) + "]");
+  const clipping = (el) => {
+    const s = getComputedStyle(el);
+    return s.overflowX !== "visible" && el !== document.body && el !== document.documentElement;
+  };
+  const hidden = (el) => {
+    const s = getComputedStyle(el);
+    return s.visibility === "hidden" || s.display === "none";
+  };
+  const name = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+    (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".") : "");
+  // The part of a box that shows: clipped by every ancestor that hides or scrolls overflow.
+  const visible = (from, r) => {
+    let left = r.left, right = r.right;
+    for (let a = from; a && right > left; a = a.parentElement) {
+      if (clipping(a)) {
+        const c = a.getBoundingClientRect();
+        left = Math.max(left, c.left);
+        right = Math.min(right, c.right);
+      }
     }
+    return [left, right];
+  };
+  const check = (label, from, r) => {
+    if (r.width === 0 || r.height === 0) return;
+    const [left, right] = visible(from, r);
+    if (right > left && (right > limit + 1 || left < -1)) {
+      out.push(label + " [" + Math.round(left) + ".." + Math.round(right) + "]");
+    }
+  };
+  for (const el of document.body.querySelectorAll("*")) {
+    if (hidden(el)) continue;
+    check(name(el), el.parentElement, el.getBoundingClientRect());
+  }
+  // Text overflows its box without widening it (a long e-mail in a narrow cell): measure the text.
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const range = document.createRange();
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.textContent.trim() || hidden(node.parentElement)) continue;
+    range.selectNodeContents(node);
+    check("text in " + name(node.parentElement) + " “" + node.textContent.trim().slice(0, 20) + "”",
+          node.parentElement, range.getBoundingClientRect());
   }
   return out.slice(0, 10);
 }
@@ -129,9 +164,12 @@ class UI:
         return width, self.page.evaluate(OVERFLOW_OFFENDERS, limit)
 
     def assert_fits_screen(self) -> None:
+        """Nothing visible sticks out of the viewport, and the page does not scroll sideways."""
         limit = self.page.viewport_size["width"]
         width, offenders = self.horizontal_overflow()
-        assert width <= limit + 1, f"{self.page.url} is {width}px wide at {limit}px: {offenders}"
+        assert width <= limit + 1 and not offenders, (
+            f"{self.page.url} is {width}px wide at {limit}px: {offenders}"
+        )
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@ from .base import BusinessManager, BusinessModel, BusinessQuerySet, TimestampedM
 from .changes import ObjectChange
 from .customfields import CustomField, FieldType, clean_custom_data, definitions_for
 from .files import Attachment
+from .recent import RecentRecord
 from .views import SavedView
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "clean_custom_data",
     "definitions_for",
     "ObjectChange",
+    "RecentRecord",
     "SavedView",
     "TimestampedModel",
 ]

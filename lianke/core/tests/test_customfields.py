@@ -755,7 +755,7 @@ def test_custom_filters_give_the_same_rows_on_the_list_page_and_the_api(
     # then both return exactly the matching accounts
     assert page.status_code == 200
     assert page.context["filterset"].is_valid(), page.context["filterset"].errors
-    assert {obj.pk for obj, _cells in page.context["rows"]} == want
+    assert {obj.pk for obj, _cells, _card in page.context["rows"]} == want
     assert api.status_code == 200
     assert {row["id"] for row in api.json()["results"]} == want
 
@@ -806,7 +806,7 @@ def test_filtering_by_a_user_or_lookup_that_is_not_selectable_is_not_an_error(
     api = api_for(org.rep_js).get(f"{API_URL}?{query}")
     # then the matching records of the rep's own are listed (never a 500)
     assert page.status_code == 200
-    assert [obj.pk for obj, _cells in page.context["rows"]] == want
+    assert [obj.pk for obj, _cells, _card in page.context["rows"]] == want
     assert api.status_code == 200
     assert [row["id"] for row in api.json()["results"]] == want
 
@@ -846,7 +846,7 @@ def _walk(client, url):
     while query is not None:
         response = client.get(query)
         assert response.status_code == 200
-        ids.extend(obj.pk for obj, _cells in response.context["rows"])
+        ids.extend(obj.pk for obj, _cells, _card in response.context["rows"])
         next_query = response.context["next_query"]
         query = f"{LIST_URL}?{next_query}" if next_query else None
         pages += 1

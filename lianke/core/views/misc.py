@@ -19,6 +19,8 @@ from lianke.org.choices import Action
 from .. import audit
 from ..attachments import add_attachment
 from ..filtersets import narrow_to_matches
+from ..home import workbench
+from ..liststate import ListState
 from ..models import Attachment, ObjectChange, SavedView
 from ..registry import registry
 from .objects import htmx_redirect
@@ -28,13 +30,9 @@ SEARCH_TYPES = ("customers.account", "customers.contact", "marketing.lead", "sal
 
 @login_required
 def home(request):
-    from lianke.activities.services import tasks_due
-
-    context = {
-        "tasks": tasks_due(request.user),
-        "types": [t for t in registry if access.has_action(request.user, t.model, Action.VIEW)],
-    }
-    return render(request, "core/home.html", context)
+    """The workbench: count tiles and the widgets the apps registered (``core.home``)."""
+    tiles, widgets = workbench(request)
+    return render(request, "core/home.html", {"tiles": tiles, "widgets": widgets})
 
 
 def newest_matches(queryset, q: Q, limit: int) -> list:
@@ -146,24 +144,37 @@ def attachment_delete(request, pk: int):
 @login_required
 @require_POST
 def saved_view_save(request, object_type: str):
+    """Save the list's current state under a name: private, or shared with some of the roles
+    and departments the user may share with (``saved_view_share_targets``)."""
+    from .objects import saved_view_share_targets
+
     if object_type not in registry:
         raise Http404
     ot = registry.get(object_type)
+    if not access.has_action(request.user, ot.model, Action.VIEW):
+        raise PermissionDenied
+    state = ListState(ot, request.POST.get("query", ""))
     name = request.POST.get("name", "").strip()[:100]
+    targets = saved_view_share_targets(request.user)
+    role_ids = [i for i in request.POST.getlist("shared_roles") if i.isdigit()]
+    department_ids = [i for i in request.POST.getlist("shared_departments") if i.isdigit()]
+    roles = list(targets["roles"].filter(pk__in=role_ids))
+    departments = list(targets["departments"].filter(pk__in=department_ids))
     if not name:
         messages.error(request, _("Give the view a name."))
+    elif len(state.query) > 2000:
+        messages.error(request, _("This view has too many filters to be saved."))
+    elif len(roles) != len(set(role_ids)) or len(departments) != len(set(department_ids)):
+        messages.error(request, _("You cannot share views with this role or department."))
     else:
-        SavedView.objects.update_or_create(
-            user=request.user,
-            object_type=ot.key,
-            name=name,
-            defaults={
-                "query": request.POST.get("query", "")[:2000],
-                "is_shared": bool(request.POST.get("is_shared")),
-            },
-        )
+        with transaction.atomic():
+            view, _created = SavedView.objects.update_or_create(
+                user=request.user, object_type=ot.key, name=name, defaults={"query": state.query}
+            )
+            view.shared_roles.set(roles)
+            view.shared_departments.set(departments)
         messages.success(request, _("Saved the view “%(name)s”.") % {"name": name})
-    return redirect(ot.url("list") + "?" + request.POST.get("query", ""))
+    return redirect(state.url())
 
 
 @login_required
@@ -172,4 +183,5 @@ def saved_view_delete(request, pk: int):
     view = get_object_or_404(SavedView, pk=pk, user=request.user)
     ot = registry.get(view.object_type)
     view.delete()
-    return redirect(ot.url("list"))
+    messages.success(request, _("Deleted the view “%(name)s”.") % {"name": view.name})
+    return redirect(ListState.remembered(ot, request.session).url())

@@ -16,7 +16,7 @@ from django.db import models, transaction
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,10 +29,9 @@ from lianke.org.models import Collaborator
 from .. import audit, exports, services
 from ..context import SOURCE_LABELS
 from ..display import Cell, custom_cell, custom_labels, field_cell
-from ..models import Attachment, ObjectChange, SavedView
+from ..liststate import PAGE_SIZES, ListState
+from ..models import Attachment, ObjectChange, RecentRecord, SavedView
 from ..pagination import InvalidCursor, SortSpec, capped_count, paginate
-
-PAGE_SIZES = (25, 50, 100)
 
 
 def is_htmx(request) -> bool:
@@ -78,23 +77,35 @@ class ObjectTypeView(LoginRequiredMixin, View):
         return {
             "object_type": ot,
             "perms_for": {a: access.has_action(user, ot.model, a) for a, _label in ot.actions},
+            # "Back to the list" returns to the list as the user left it (filters, sort, tab).
+            "list_url": ListState.remembered(ot, self.request.session).url(),
             **extra,
         }
 
 
 # ---------------------------------------------------------------------------------- list
 class ObjectListView(ObjectTypeView):
+    """The list of an object type. Its whole state is in the URL (see ``core.liststate``): an
+    htmx request swaps the results (with the tabs, toolbar and bulk bar that depend on the
+    state) and pushes the URL; the filter form's hidden state follows out of band."""
+
     template_name = "core/object_list.html"
 
     def sort_spec(self, sort: str) -> tuple[SortSpec, str]:
         # An unknown sort key falls back to the default order (a page never fails on it).
         return self.object_type.sort_spec(sort) or self.object_type.sort_spec(None)
 
-    def columns(self, definitions) -> list[tuple[str, str, bool]]:
-        """``[(key, label, sortable)]`` for the chosen columns (or the declared defaults)."""
+    def columns(
+        self, definitions, state: ListState, *, everything: bool = False
+    ) -> list[tuple[str, str, bool]]:
+        """``[(key, label, sortable)]`` for the chosen columns (or the declared defaults); with
+        ``everything``, every available column (the "all fields" export)."""
         ot = self.object_type
         available = self.available_columns(definitions)
-        chosen = [c for c in self.request.GET.getlist("cols") if c in available] or list(ot.list_columns)
+        if everything:
+            chosen = list(available)
+        else:
+            chosen = [c for c in state.columns if c in available] or list(ot.list_columns)
         sortable = self.object_type.sortable_fields | {d.filter_name for d in definitions}
         return [(c, available[c], c in sortable) for c in chosen if c in available]
 
@@ -108,84 +119,142 @@ class ObjectListView(ObjectTypeView):
             cols[d.filter_name] = d.display_label
         return cols
 
-    def filtered(self, request):
-        """The user's records after the page's filters, and the sort — shared with export."""
+    def filtered(self, state: ListState, action: str = Action.VIEW):
+        """The user's records after the list's filters, and the sort — shared by the page, the
+        export and "all matching" bulk actions. ``action`` narrows to that action's scope."""
         ot = self.object_type
         definitions = ot.custom_fields()
         queryset = ot.list_queryset(self.model.objects.all())
-        filterset = ot.filterset_class(request.GET or None, queryset=queryset, request=request)
+        if action != Action.VIEW:
+            queryset = queryset.restrict(self.request.user, action)
+        filterset = ot.filterset_class(state.params or None, queryset=queryset, request=self.request)
         queryset = queryset.none() if filterset.is_bound and not filterset.is_valid() else filterset.qs
-        spec, sort = self.sort_spec(request.GET.get("sort", ""))
+        spec, sort = self.sort_spec(state.sort)
         return definitions, filterset, queryset, spec, sort
 
     def get(self, request, *args, **kwargs):
         ot = self.object_type
-        definitions, filterset, queryset, spec, sort = self.filtered(request)
-        columns = self.columns(definitions)
+        state = ListState(ot, request.GET)
+        definitions, filterset, queryset, spec, sort = self.filtered(state)
+        columns = self.columns(definitions, state)
         # Chosen relation columns are fetched with the rows (one query, not one per row).
-        queryset = queryset.select_related(*[c for c, _l, _s in columns if ot._is_fk(c)])
+        if related := [c for c, _l, _s in columns if ot._is_fk(c)]:
+            queryset = queryset.select_related(*related)
         try:
-            size = int(request.GET.get("per_page", 50))
-        except ValueError:
-            size = 50
-        size = size if size in PAGE_SIZES else 50
-        try:
-            page = paginate(queryset, spec, request.GET.get("after") or None, size)
+            page = paginate(queryset, spec, request.GET.get("after") or None, state.per_page)
         except InvalidCursor:
-            page = paginate(queryset, spec, None, size)
+            page = paginate(queryset, spec, None, state.per_page)
         by_name = {d.filter_name: d for d in definitions}
-        labels = custom_labels([by_name[c] for c, _l, _s in columns if c in by_name], page.rows)
-        rows = []
-        for obj in page.rows:
-            cells = [
-                custom_cell(obj, by_name[key], labels) if key in by_name else field_cell(obj, key, ot)
-                for key, _label, _sortable in columns
-            ]
-            rows.append((obj, cells))
+        card_defs = [by_name[c] for c in ot.card_fields if c in by_name]
+        labels = custom_labels([by_name[c] for c, _l, _s in columns if c in by_name] + card_defs, page.rows)
+
+        def cell(obj, key, target=ot):
+            return custom_cell(obj, by_name[key], labels) if key in by_name else field_cell(obj, key, target)
+
+        rows = [(obj, [cell(obj, key) for key, _l, _s in columns], ot.card(obj, cell)) for obj in page.rows]
         count, more = capped_count(queryset)
-        params = request.GET.copy()
-        params.pop("after", None)
-        base_query = params.urlencode()
-        next_params = params.copy()
-        if page.next_cursor:
-            next_params["after"] = page.next_cursor
+        state.remember(request.session)
+        next_query = state.with_(after=page.next_cursor) if page.next_cursor else None
+        views = self.saved_views(state)
         context = self.base_context(
+            state=state,
             filterset=filterset,
+            headers=self.headers(columns, state, sort),
+            export_urls={
+                f"{cols}_{fmt}": state.export_url(fmt, cols)
+                for cols in ("visible", "all")
+                for fmt in ("xlsx", "csv")
+            },
             **split_filters(ot, filterset, definitions),
             rows=rows,
             columns=columns,
             sort=sort,
+            sort_options=self.sort_options(columns, state.sort),
             page=page,
             count=count,
             count_more=more,
-            base_query=base_query,
-            next_query=next_params.urlencode() if page.next_cursor else None,
-            query_without_sort=_without(params, "sort"),
+            next_query=next_query,
             available_columns=self.available_columns(definitions),
             chosen_columns=[c for c, _l, _s in columns],
-            saved_views=SavedView.objects.filter(object_type=ot.key)
-            .filter(models.Q(user=request.user) | models.Q(is_shared=True))
-            .order_by("name"),
+            tabs=self.tabs(state),
+            saved_views=views,
+            my_views=[v for v in views if v["mine"]],
+            share_targets=saved_view_share_targets(request.user),
             users=get_user_model().objects.filter(is_active=True).order_by("username"),
             bulk_fields=bulk_edit_fields(ot, definitions),
-            per_page=size,
+            page_sizes=PAGE_SIZES,
+            bulk_max=BulkActionView.MAX,
         )
         template = self.template_name
         if is_htmx(request) and request.headers.get("HX-Target") == "object-list":
             template += "#results"
+            context["oob"] = True
         return render(request, template, context)
+
+    def headers(self, columns, state: ListState, sort: str) -> list[dict]:
+        """Column headers; a sortable one links to the list sorted by it (again: reversed)."""
+        headers = []
+        for key, label, sortable in columns:
+            direction = "asc" if sort == key else "desc" if sort == f"-{key}" else None
+            url = state.url(sort=f"-{key}" if direction == "asc" else key) if sortable else None
+            headers.append({"key": key, "label": label, "url": url, "direction": direction})
+        return headers
+
+    def sort_options(self, columns, sort: str) -> list[tuple[str, str]]:
+        """For the phone's sort menu: each sortable column ascending and descending."""
+        options = []
+        for key, label, sortable in columns:
+            if sortable:
+                options += [(key, f"{label} ↑"), (f"-{key}", f"{label} ↓")]
+        if sort and sort not in dict(options):  # sorted by a column that is not shown
+            options.insert(0, (sort, sort))
+        return options
+
+    def tabs(self, state: ListState) -> list[dict]:
+        """ "All I can see / mine / my team": the tab is a filter in the URL like any other."""
+        tabs = [("", _("All I can see")), ("mine", _("Mine"))]
+        if len(access.team_user_ids(self.request.user)) > 1:
+            tabs.append(("team", _("My team")))
+        return [
+            {"key": key, "label": label, "url": state.url(scope=key or None), "active": state.scope == key}
+            for key, label in tabs
+        ]
+
+    def saved_views(self, state: ListState) -> list[dict]:
+        views = (
+            SavedView.objects.visible_to(self.request.user, self.object_type.key)
+            .select_related("user")
+            .prefetch_related("shared_roles", "shared_departments")
+            .order_by("name")
+        )
+        return [
+            {
+                "view": v,
+                "url": self.object_type.url_list + ("?" + v.query if v.query else ""),
+                "active": state.same_as(v.query),
+                "mine": v.user_id == self.request.user.pk,
+                "shared": bool(v.shared_roles.all() or v.shared_departments.all()),
+            }
+            for v in views
+        ]
 
 
 class ObjectExportView(ObjectListView):
-    """``export/?<the list's query>&format=xlsx|csv``: the list as the user sees it."""
+    """``export/?<the list's query>&format=xlsx|csv&columns=visible|all``: the list as the user
+    sees it (filters, tab, sort; the visible columns or every field incl. custom fields), within
+    the user's *export* scope."""
 
     action = Action.EXPORT
     MAX_ROWS = 100_000
 
     def get(self, request, *args, **kwargs):
         ot = self.object_type
-        definitions, _filterset, queryset, spec, _sort = self.filtered(request)
-        columns = [(key, label) for key, label, _sortable in self.columns(definitions)]
+        state = ListState(ot, request.GET)
+        for key in ("format", "columns"):
+            state.params.pop(key, None)
+        definitions, _filterset, queryset, spec, _sort = self.filtered(state, Action.EXPORT)
+        everything = request.GET.get("columns") == "all"
+        columns = [(key, label) for key, label, _s in self.columns(definitions, state, everything=everything)]
         count, more = capped_count(queryset, cap=self.MAX_ROWS)
         if more:
             messages.error(
@@ -193,7 +262,7 @@ class ObjectExportView(ObjectListView):
                 _("At most %(max)d records can be exported at once; narrow the filter.")
                 % {"max": self.MAX_ROWS},
             )
-            return HttpResponseRedirect(ot.url("list") + "?" + request.GET.urlencode())
+            return HttpResponseRedirect(state.url())
         data = exports.rows(ot, queryset, spec, columns, definitions)
         header = [str(label) for _key, label in columns]  # labels may be lazy translations
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -213,20 +282,41 @@ class ObjectExportView(ObjectListView):
 
 
 def split_filters(ot, filterset, definitions) -> dict:
-    """The declared filters (plus search, owner and custom fields) first; the rest folded away."""
+    """The declared filters (plus search, owner and custom fields) first; the rest folded away.
+    The "mine / my team" tab is not a form field: the tabs set it."""
     primary_names = {"search", "owner", *ot.filter_fields} | {d.filter_name for d in definitions}
     primary, more = [], []
     for bound in filterset.form:
+        if bound.name == "scope":
+            continue
         base = bound.name.split("__")[0]
         (primary if base in primary_names else more).append(bound)
-    used = any(filterset.data.get(b.name) for b in more) if filterset.is_bound else False
-    return {"primary_filters": primary, "more_filters": more, "more_filters_used": used}
+    used = [b for b in primary + more if b.name != "search" and _has_value(filterset, b.name)]
+    return {
+        "primary_filters": primary,
+        "more_filters": more,
+        "more_filters_used": any(b in more for b in used),
+        "filters_used": len(used),
+    }
 
 
-def _without(params, key):
-    params = params.copy()
-    params.pop(key, None)
-    return params.urlencode()
+def _has_value(filterset, name) -> bool:
+    if not filterset.is_bound:
+        return False
+    return any(v not in ("", None) for v in filterset.data.getlist(name))
+
+
+def saved_view_share_targets(user) -> dict:
+    """Whom ``user`` may share a view with: their own roles and their own department (which
+    includes its sub-departments); administrators any role or department."""
+    from lianke.org.models import Department, Role
+
+    if user.is_superuser:
+        return {"roles": Role.objects.filter(is_active=True), "departments": Department.objects.all()}
+    return {
+        "roles": user.roles.filter(is_active=True),
+        "departments": Department.objects.filter(pk=user.department_id),
+    }
 
 
 def bulk_edit_fields(ot, definitions) -> list[tuple[str, str]]:
@@ -247,6 +337,7 @@ class ObjectDetailView(ObjectTypeView):
     def get(self, request, *args, **kwargs):
         ot = self.object_type
         obj = self.get_object()
+        RecentRecord.touch(request.user, obj)
         return render(request, self.template_name, self.base_context(**detail_context(request, ot, obj)))
 
 
@@ -401,7 +492,7 @@ class ObjectDeleteView(ObjectTypeView):
         obj = self.get_object(Action.DELETE)
         services.delete_records(actor=request.user, records=[obj])
         messages.success(request, _("“%(record)s” was moved to the recycle bin.") % {"record": obj})
-        return htmx_redirect(request, self.object_type.url("list"))
+        return htmx_redirect(request, ListState.remembered(self.object_type, request.session).url())
 
 
 # ---------------------------------------------------------------------------------- transfer
@@ -449,31 +540,63 @@ class ObjectTransferView(ObjectTypeView):
         # The record may now be outside the user's reach: go to it only if still visible.
         if access.can(request.user, obj, Action.VIEW):
             return htmx_redirect(request, obj.get_absolute_url())
-        return htmx_redirect(request, self.object_type.url("list"))
+        return htmx_redirect(request, ListState.remembered(self.object_type, request.session).url())
 
 
 # ---------------------------------------------------------------------------------- bulk
-class BulkActionView(ObjectTypeView):
-    """POST ``action`` ∈ edit / transfer / delete with ``pk`` values; each restricted by scope."""
+class BulkActionView(ObjectListView):
+    """POST ``bulk_action`` ∈ edit / transfer / delete for the ticked records (``pk`` values) or
+    for every record matching the list's state (``all_matching=1`` with the list's ``query``):
+    the filter is sent, never a list of ids. Each record must be within the action's scope, or
+    nothing changes."""
 
     action = Action.VIEW
     MAX = 1000
 
-    def post(self, request, *args, **kwargs):
+    def records(self, request, needed: str) -> list:
         ot = self.object_type
-        bulk = request.POST.get("bulk_action")
-        ids = [int(i) for i in request.POST.getlist("pk") if i.isdigit()][: self.MAX]
-        needed = {"edit": Action.EDIT, "transfer": Action.TRANSFER, "delete": Action.DELETE}.get(bulk)
-        if needed is None or not ids:
-            messages.error(request, _("Select records and an action."))
-            return htmx_redirect(request, ot.url("list"))
-        if not access.has_action(request.user, ot.model, needed):
-            raise PermissionDenied
+        if request.POST.get("all_matching") == "1":
+            state = ListState(ot, request.POST.get("query", ""))
+            _d, _f, matching, _spec, _sort = self.filtered(state)
+            count, more = capped_count(matching, cap=self.MAX)
+            if more:
+                raise ValidationError(
+                    _("At most %(max)d records at once; narrow the filter.") % {"max": self.MAX}
+                )
+            records = list(matching.restrict(request.user, needed))
+            if len(records) != count:
+                raise PermissionDenied(_("Some of the selected records are outside your permissions."))
+            return records
+        ids = list(dict.fromkeys(int(i) for i in request.POST.getlist("pk") if i.isdigit()))
+        if len(ids) > self.MAX:
+            raise ValidationError(
+                _("At most %(max)d records at once; narrow the filter.") % {"max": self.MAX}
+            )
         records = list(self.model.objects.restrict(request.user, needed).filter(pk__in=ids))
         if len(records) != len(ids):
             # Some ids are not the user's to change: refuse the whole batch, change nothing.
             raise PermissionDenied(_("Some of the selected records are outside your permissions."))
+        return records
+
+    def get(self, request, *args, **kwargs):
+        return HttpResponseRedirect(self.object_type.url("list"))
+
+    def post(self, request, *args, **kwargs):
+        ot = self.object_type
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
+            back = ListState.remembered(ot, request.session).url()
+        bulk = request.POST.get("bulk_action")
+        needed = {"edit": Action.EDIT, "transfer": Action.TRANSFER, "delete": Action.DELETE}.get(bulk)
+        if needed is None:
+            messages.error(request, _("Select records and an action."))
+            return htmx_redirect(request, back)
+        if not access.has_action(request.user, ot.model, needed):
+            raise PermissionDenied
         try:
+            records = self.records(request, needed)
+            if not records:
+                raise ValidationError(_("Select records and an action."))
             if bulk == "delete":
                 services.delete_records(actor=request.user, records=records)
                 messages.success(
@@ -504,7 +627,7 @@ class BulkActionView(ObjectTypeView):
                 messages.success(request, _("Updated %(count)d records.") % {"count": changed})
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-        return htmx_redirect(request, request.POST.get("next") or ot.url("list"))
+        return htmx_redirect(request, back)
 
 
 def clean_bulk_value(ot, field: str, raw):

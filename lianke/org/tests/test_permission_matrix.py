@@ -402,6 +402,49 @@ def bulk_delete_with_a_guessed_id(s):
 
 
 @attempt()
+def bulk_edit_all_matching_a_search(s):
+    # "Select all N matching" sends the filter: it must not reach beyond the attacker's records.
+    with s.nothing_changes():
+        r = s.web.post(
+            s.ot.url("bulk"),
+            {
+                "all_matching": "1",
+                "query": f"search={s.needle}",
+                "bulk_action": "edit",
+                "field": BULK_TEXT_FIELD[s.key],
+                "value": "Changed",
+            },
+        )
+    assert r.status_code in (302, 403, 404)
+
+
+@attempt()
+def list_tabs_mine_and_team(s):
+    for tab in ("mine", "team"):
+        with s.nothing_changes():
+            r = s.web.get(s.ot.url("list"), {"scope": tab, "search": s.needle})
+        assert_not_shown(r, s.marker)
+
+
+@attempt()
+def export_every_field(s):
+    with s.nothing_changes():
+        r = s.web.get(s.ot.url("export"), {"format": "csv", "columns": "all", "search": s.needle})
+    assert_not_shown(r, s.marker)
+
+
+@attempt()
+def recent_records_on_the_home_page(s):
+    # The attacker opened the record once, when they could (or forged the row): it is not listed.
+    from lianke.core.models import RecentRecord
+
+    RecentRecord.touch(s.attacker, s.target)
+    with s.nothing_changes():
+        r = s.web.get("/")
+    assert_not_shown(r, s.marker)
+
+
+@attempt()
 def recycle_bin_list(s):
     services.delete_records(actor=s.victim, records=[s.target])
     with s.nothing_changes():

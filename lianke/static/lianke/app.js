@@ -1,15 +1,27 @@
 // Small behaviours for server-rendered pages (no inline scripts: the CSP forbids them).
+// Every behaviour is delegated from the document, so it works on content htmx swaps in.
 (function () {
   "use strict";
 
-  function onReady(root) {
-    root.querySelectorAll("[data-autosubmit]").forEach(function (el) {
-      el.addEventListener("change", function () { el.form.requestSubmit(); });
-    });
+  // ------------------------------------------------------------------ forms that submit themselves
+  // A list's state is its filter form: a change of a select, checkbox or date in it (or of a
+  // control bound to it with form="filter-form" and data-autosubmit, such as the sort and
+  // page-size menus) submits it; htmx swaps the results and pushes the URL.
+  function autosubmits(el) {
+    if (!el.form) { return false; }
+    if (el.hasAttribute("data-autosubmit")) { return true; }
+    return el.form.id === "filter-form" && el.matches("select, input[type=checkbox], input[type=radio], input[type=date]");
   }
-
-  document.addEventListener("DOMContentLoaded", function () { onReady(document); });
-  document.addEventListener("htmx:afterSwap", function (e) { onReady(e.target); });
+  document.addEventListener("change", function (e) {
+    if (autosubmits(e.target)) { e.target.form.requestSubmit(); }
+  });
+  var typing = null;
+  document.addEventListener("input", function (e) {
+    var el = e.target;
+    if (!el.form || el.form.id !== "filter-form" || !el.matches("input[type=search], input[name=search]")) { return; }
+    window.clearTimeout(typing);
+    typing = window.setTimeout(function () { el.form.requestSubmit(); }, 500);
+  });
 
   // Confirm before destructive buttons.
   document.addEventListener("click", function (e) {
@@ -17,19 +29,118 @@
     if (el && !window.confirm(el.getAttribute("data-confirm"))) { e.preventDefault(); e.stopPropagation(); }
   }, true);
 
-  // Bulk actions: select all, and show the inputs of the chosen action.
-  document.addEventListener("change", function (e) {
-    if (e.target.matches(".select-all")) {
-      var table = e.target.closest("table");
-      table.querySelectorAll(".row-select").forEach(function (box) { box.checked = e.target.checked; });
+  // ------------------------------------------------------------------ list selection
+  function listOf(el) { return el.closest("#object-list"); }
+  function boxes(list) { return list.querySelectorAll(".row-select"); }
+
+  // The table (desktop) and the cards (phone) show the same rows: a record's two boxes move together.
+  function setRow(list, value, checked) {
+    list.querySelectorAll('.row-select[value="' + value + '"]').forEach(function (box) { box.checked = checked; });
+  }
+
+  function refreshSelection(list) {
+    var values = {};
+    boxes(list).forEach(function (box) { if (box.checked) { values[box.value] = true; } });
+    var n = Object.keys(values).length;
+    var all = list.querySelector("#all-matching");
+    var matching = list.querySelector("#select-matching");
+    var onPage = {};
+    boxes(list).forEach(function (box) { onPage[box.value] = true; });
+    var pageFull = n > 0 && n === Object.keys(onPage).length;
+    if (all && !pageFull) { all.value = ""; }
+    if (matching) {
+      matching.classList.toggle("d-none", !pageFull);
+      matching.querySelector(".page-selected").classList.toggle("d-none", !!(all && all.value));
+      matching.querySelector(".all-selected").classList.toggle("d-none", !(all && all.value));
     }
-    if (e.target.id === "bulk-action") {
+    var label = list.querySelector("#selected-count");
+    if (label) {
+      label.textContent = all && all.value ? label.getAttribute("data-all") : (n ? label.getAttribute("data-template").replace("%(n)s", n) : "");
+    }
+    var head = list.querySelector(".select-all");
+    if (head) { head.checked = pageFull; }
+  }
+
+  document.addEventListener("change", function (e) {
+    var list = listOf(e.target);
+    if (!list) { return; }
+    if (e.target.matches(".select-all")) {
+      boxes(list).forEach(function (box) { box.checked = e.target.checked; });
+      refreshSelection(list);
+    } else if (e.target.matches(".row-select")) {
+      setRow(list, e.target.value, e.target.checked);
+      refreshSelection(list);
+    } else if (e.target.id === "bulk-action") {
       var form = e.target.closest("form");
       form.querySelector(".bulk-edit").classList.toggle("d-none", e.target.value !== "edit");
       form.querySelector(".bulk-transfer").classList.toggle("d-none", e.target.value !== "transfer");
     }
   });
 
+  function setSelecting(list, on) {
+    list.classList.toggle("selecting", on);
+    var button = list.querySelector("[data-select-mode]");
+    if (button) { button.setAttribute("aria-pressed", on ? "true" : "false"); }
+    if (!on) {
+      boxes(list).forEach(function (box) { box.checked = false; });
+      refreshSelection(list);
+    }
+  }
+
+  document.addEventListener("click", function (e) {
+    var list = listOf(e.target);
+    if (!list) { return; }
+    var all = list.querySelector("#all-matching");
+    if (e.target.closest("#select-all-matching")) {
+      all.value = "1";
+      refreshSelection(list);
+    } else if (e.target.closest("#clear-selection")) {
+      all.value = "";
+      boxes(list).forEach(function (box) { box.checked = false; });
+      refreshSelection(list);
+    } else if (e.target.closest("[data-select-mode]")) {
+      setSelecting(list, !list.classList.contains("selecting"));
+    } else if (list.classList.contains("selecting")) {
+      // In selection mode a tap on a card ticks it instead of opening the record.
+      var card = e.target.closest(".object-card");
+      if (card && !e.target.closest(".row-select, .btn-call")) {
+        e.preventDefault();
+        var box = card.querySelector(".row-select");
+        box.checked = !box.checked;
+        setRow(list, box.value, box.checked);
+        refreshSelection(list);
+      }
+    }
+  });
+
+  // A long press on a card starts selection mode with that card ticked.
+  var press = null;
+  document.addEventListener("touchstart", function (e) {
+    var card = e.target.closest(".object-card");
+    if (!card || e.target.closest(".btn-call, .row-select")) { return; }
+    press = window.setTimeout(function () {
+      press = "done";
+      var list = listOf(card);
+      if (!list.querySelector("[data-select-mode]")) { return; }
+      setSelecting(list, true);
+      var box = card.querySelector(".row-select");
+      box.checked = true;
+      setRow(list, box.value, true);
+      refreshSelection(list);
+    }, 550);
+  }, { passive: true });
+  function cancelPress() { if (press && press !== "done") { window.clearTimeout(press); } }
+  document.addEventListener("touchmove", cancelPress, { passive: true });
+  document.addEventListener("touchend", function (e) {
+    if (press === "done" && e.target.closest(".object-card")) { e.preventDefault(); }  // no click after it
+    cancelPress();
+    press = null;
+  });
+  document.addEventListener("contextmenu", function (e) {
+    if (e.target.closest(".object-card") && listOf(e.target) && listOf(e.target).querySelector("[data-select-mode]")) { e.preventDefault(); }
+  });
+
+  // ------------------------------------------------------------------ lookups and errors
   // Keep the lookup search box out of the form it sits in (it has its own request).
   document.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && e.target.matches("[data-lookup]")) { e.preventDefault(); }

@@ -1,0 +1,377 @@
+"""A list's state lives in its URL: every link that must keep it (export, saved views, sort, page
+size, tabs, bulk actions, back to the list) is built from it; "select all matching" sends the
+filter; saved views are private or shared with roles and departments; "mine / my team" tabs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.test import Client
+
+from lianke.core.liststate import ListState
+from lianke.core.models import CustomField, ObjectChange, SavedView
+from lianke.core.registry import registry
+from lianke.core.views.objects import BulkActionView
+from lianke.customers.models import Account
+from lianke.org.models import Role, RolePermission
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/customers/account/"
+
+
+@pytest.fixture
+def accounts(org):
+    CustomField.objects.create(
+        object_type="customers.account",
+        name="grade",
+        label="客户分级",
+        label_en="Tier",
+        type="select",
+        options=[{"key": "key", "label": "重点客户"}, {"key": "normal", "label": "普通客户"}],
+    )
+    rows = {}
+    for name, owner, level, grade in [
+        ("苏州精工", "rep_js", "key", "key"),
+        ("无锡机械", "rep_js", "b", "normal"),
+        ("常州电子", "rep_js2", "key", "key"),
+        ("南通纺织", "lead_js", "c", "normal"),
+        ("宁波宏达", "rep_zj", "key", "key"),
+    ]:
+        rows[name] = Account.objects.create(
+            name=name,
+            owner=getattr(org, owner),
+            level=level,
+            phone="0512-66881234",
+            custom_data={"grade": grade},
+        )
+    return rows
+
+
+def query_of(url: str) -> dict:
+    return {k: sorted(v) for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def csv_rows(response) -> list[list[str]]:
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+# ---------------------------------------------------------------------------------- the URL is the state
+def test_every_link_of_a_filtered_list_keeps_its_filters_sort_columns_page_size_and_tab(
+    org, accounts, english
+):
+    # given the manager's list filtered, sorted, with chosen columns, page size and tab
+    state = "level=key&sort=name&cols=name&cols=phone&per_page=25&scope=team"
+    page = Client()
+    page.force_login(org.manager_js)
+    response = page.get(f"{LIST}?{state}")
+    html = response.content.decode()
+    want = query_of("?" + state)
+    # then the export links, the saved-view form, the bulk form and the tabs all carry that state
+    exports = re.findall(r'id="export-(?:all-)?(?:xlsx|csv)" href="([^"]+)"', html)
+    assert len(exports) == 4
+    for url in exports:
+        got = query_of(url.replace("&amp;", "&"))
+        assert {k: v for k, v in got.items() if k not in ("format", "columns")} == want
+    save_query = re.search(r'id="save-view-form".*?name="query" value="([^"]*)"', html, re.S).group(1)
+    assert query_of("?" + save_query.replace("&amp;", "&")) == want
+    bulk_query = re.search(r'id="bulk-form".*?name="query" value="([^"]*)"', html, re.S).group(1)
+    assert query_of("?" + bulk_query.replace("&amp;", "&")) == want
+    mine_tab = re.search(r'href="([^"]+)"[^>]*data-tab="mine"', html).group(1).replace("&amp;", "&")
+    assert query_of(mine_tab) == {**want, "scope": ["mine"]}
+    # and the sort header reverses the sort without dropping the filters
+    name_header = re.search(r'href="([^"]+)"[^>]*data-sort="name"', html).group(1).replace("&amp;", "&")
+    assert query_of(name_header) == {**want, "sort": ["-name"]}
+    # and the page size menu shows 25
+    assert re.search(r'<option value="25" selected>', html)
+
+
+def test_an_htmx_filter_response_brings_export_and_save_links_for_the_new_filter(org, accounts):
+    # given the manager's list
+    c = Client()
+    c.force_login(org.manager_js)
+    # when the filter form is submitted by htmx (only the results are swapped)
+    response = c.get(LIST, {"cf_grade": "key"}, headers={"HX-Request": "true", "HX-Target": "object-list"})
+    html = response.content.decode()
+    # then the fragment holds the export links and saved-view form of the new state, and the
+    # filter sheet's "show N results" button is updated out of band
+    assert "<html" not in html
+    assert re.search(r'id="export-xlsx" href="[^"]*cf_grade=key', html)
+    assert re.search(r'name="query" value="cf_grade=key"', html)
+    assert 'id="apply-label" hx-swap-oob="true"' in html
+
+
+def test_list_state_ignores_the_page_position_and_compares_queries_in_any_order():
+    ot = registry.get("customers.account")
+    state = ListState(ot, "b=2&after=xyz&a=1&a=3")
+    assert state.query == "b=2&a=1&a=3"
+    assert state.same_as("a=3&a=1&b=2")
+    assert not state.same_as("a=1&b=2")
+    assert state.url(sort="name") == f"{LIST}?b=2&a=1&a=3&sort=name"
+    assert ListState(ot, "per_page=1000").per_page == 50  # only the offered sizes
+
+
+def test_back_to_the_list_from_a_record_returns_to_the_list_as_it_was_left(org, accounts):
+    # given the manager filtered the list, then opened a record
+    c = Client()
+    c.force_login(org.manager_js)
+    c.get(LIST, {"level": "key", "sort": "-name"})
+    detail = c.get(f"{LIST}{accounts['苏州精工'].pk}/")
+    # then the breadcrumb leads back to the filtered, sorted list
+    assert detail.context["list_url"] == f"{LIST}?level=key&sort=-name"
+    assert f'href="{LIST}?level=key&amp;sort=-name"' in detail.content.decode()
+
+
+# ---------------------------------------------------------------------------------- export
+def test_export_of_visible_columns_or_of_every_field_including_custom_fields(org, accounts):
+    c = Client(headers={"accept-language": "en"})
+    c.force_login(org.manager_js)
+    # when the manager exports the visible columns of a filtered list, then every field
+    visible = csv_rows(c.get(f"{LIST}export/", {"level": "key", "cols": ["name"], "format": "csv"}))
+    everything = csv_rows(c.get(f"{LIST}export/", {"level": "key", "format": "csv", "columns": "all"}))
+    # then the first has the one column, the second phone, owner and the custom field too
+    assert visible[0] == ["Account name"]
+    assert sorted(r[0] for r in visible[1:]) == ["常州电子", "苏州精工"]
+    header = everything[0]
+    assert {"Account name", "Phone", "Owner", "Tier", "Department", "Created at"} <= set(header)
+    assert len(everything) == 3
+    row = dict(zip(header, everything[1], strict=True))
+    assert row["Tier"] == "重点客户" and row["Phone"] == "0512-66881234"
+
+
+def test_export_follows_the_mine_tab_and_the_sort(org, accounts):
+    c = Client()
+    c.force_login(org.manager_js)
+    rows = csv_rows(c.get(f"{LIST}export/", {"scope": "mine", "format": "csv", "cols": ["name"]}))
+    assert rows[1:] == []  # the manager owns none of them
+    rows = csv_rows(
+        c.get(f"{LIST}export/", {"sort": "name", "format": "csv", "cols": ["name"], "level": "key"})
+    )
+    assert [r[0] for r in rows[1:]] == sorted(["常州电子", "苏州精工"])
+
+
+def test_export_uses_the_export_scope_not_the_wider_view_scope(org, accounts):
+    # given a role that views the department tree but exports only its own records
+    role = Role.objects.create(name="区域助理")
+    RolePermission.objects.create(
+        role=role, object_type="customers.account", actions=["view"], scope="department_tree"
+    )
+    RolePermission.objects.create(
+        role=Role.objects.create(name="导出自己"),
+        object_type="customers.account",
+        actions=["export"],
+        scope="own",
+    )
+    org.rep_js.roles.set([role, Role.objects.get(name="导出自己")])
+    c = Client()
+    c.force_login(org.rep_js)
+    # when the rep exports
+    rows = csv_rows(c.get(f"{LIST}export/", {"format": "csv", "cols": ["name"]}))
+    # then the file holds only their own accounts, though the list shows the whole department
+    assert sorted(r[0] for r in rows[1:]) == ["无锡机械", "苏州精工"]
+    assert c.get(LIST).context["count"] == 4
+
+
+# ---------------------------------------------------------------------------------- select all matching
+def _bulk_edit_all(client, query, value="新城"):
+    return client.post(
+        f"{LIST}bulk/",
+        {
+            "all_matching": "1",
+            "query": query,
+            "bulk_action": "edit",
+            "field": "city",
+            "value": value,
+            "next": LIST,
+        },
+    )
+
+
+def test_select_all_matching_sends_the_filter_and_edits_exactly_the_matching_records(org, accounts):
+    c = Client()
+    c.force_login(org.manager_js)
+    response = _bulk_edit_all(c, "level=key")
+    assert response.status_code == 302
+    changed = set(Account.objects.filter(city="新城").values_list("name", flat=True))
+    # the Zhejiang key account is outside the manager's scope and untouched
+    assert changed == {"苏州精工", "常州电子"}
+    assert ObjectChange.objects.filter(action="update").count() == 2
+
+
+def test_select_all_matching_refuses_everything_when_one_match_may_not_be_edited(org, accounts):
+    # given a role that sees the department tree but edits only its own records
+    role = Role.objects.create(name="只改自己")
+    RolePermission.objects.create(
+        role=role, object_type="customers.account", actions=["view"], scope="department_tree"
+    )
+    RolePermission.objects.create(
+        role=Role.objects.create(name="编辑自己"),
+        object_type="customers.account",
+        actions=["edit"],
+        scope="own",
+    )
+    org.rep_js.roles.set([role, Role.objects.get(name="编辑自己")])
+    c = Client()
+    c.force_login(org.rep_js)
+    # when they bulk-edit all key accounts (one is a colleague's)
+    response = _bulk_edit_all(c, "level=key")
+    # then nothing changes at all
+    assert response.status_code == 403
+    assert not Account.objects.filter(city="新城").exists()
+
+
+def test_select_all_matching_above_the_bulk_limit_is_refused_with_a_message(
+    org, accounts, monkeypatch, english
+):
+    monkeypatch.setattr(BulkActionView, "MAX", 1)
+    c = Client()
+    c.force_login(org.manager_js)
+    response = _bulk_edit_all(c, "level=key")
+    assert response.status_code == 302
+    assert not Account.objects.filter(city="新城").exists()
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert messages == ["At most 1 records at once; narrow the filter."]
+
+
+def test_the_same_record_ticked_in_the_table_and_on_its_card_is_changed_once(org, accounts):
+    c = Client()
+    c.force_login(org.rep_js)
+    pk = accounts["苏州精工"].pk
+    c.post(f"{LIST}bulk/", {"pk": [pk, pk], "bulk_action": "edit", "field": "city", "value": "昆山"})
+    assert Account.objects.get(pk=pk).city == "昆山"
+    assert ObjectChange.objects.filter(action="update", object_id=pk).count() == 1
+
+
+def test_a_bulk_action_returns_only_to_a_local_page(org, accounts):
+    c = Client()
+    c.force_login(org.rep_js)
+    pk = accounts["苏州精工"].pk
+    response = c.post(
+        f"{LIST}bulk/",
+        {
+            "pk": [pk],
+            "bulk_action": "edit",
+            "field": "city",
+            "value": "昆山",
+            "next": "https://evil.example/",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith(LIST)
+
+
+# ---------------------------------------------------------------------------------- tabs
+@pytest.mark.parametrize(
+    ("user", "tab", "expected"),
+    [
+        ("manager_js", "mine", set()),
+        ("manager_js", "team", {"苏州精工", "无锡机械", "常州电子", "南通纺织"}),
+        ("lead_js", "team", {"苏州精工", "无锡机械", "南通纺织"}),
+        ("rep_js", "mine", {"苏州精工", "无锡机械"}),
+        ("rep_js", "team", {"苏州精工", "无锡机械"}),
+    ],
+)
+def test_mine_and_my_team_tabs_on_the_list_and_the_api(org, accounts, api_for, user, tab, expected):
+    # "my team": the user, everyone below them, and the members of the departments they manage
+    org.js.manager = org.manager_js
+    org.js.save()
+    c = Client()
+    c.force_login(getattr(org, user))
+    page = c.get(LIST, {"scope": tab})
+    api = api_for(getattr(org, user)).get("/api/customers/accounts/", {"scope": tab})
+    assert {obj.name for obj, _c, _k in page.context["rows"]} == expected
+    assert {row["name"] for row in api.json()["results"]} == expected
+
+
+def test_the_team_tab_is_offered_only_to_someone_who_leads_people(org, accounts):
+    rep, lead = Client(), Client()
+    rep.force_login(org.rep_zj)
+    lead.force_login(org.lead_js)
+    assert [t["key"] for t in rep.get(LIST).context["tabs"]] == ["", "mine"]
+    assert [t["key"] for t in lead.get(LIST).context["tabs"]] == ["", "mine", "team"]
+
+
+# ---------------------------------------------------------------------------------- saved views
+def _save(client, name, query="level=key", **shares):
+    return client.post(
+        "/views/customers.account/save/",
+        {
+            "name": name,
+            "query": query,
+            "shared_roles": shares.get("roles", []),
+            "shared_departments": shares.get("departments", []),
+        },
+    )
+
+
+def _visible(user) -> set[str]:
+    return set(SavedView.objects.visible_to(user, "customers.account").values_list("name", flat=True))
+
+
+def test_a_saved_view_is_private_unless_shared(org, accounts):
+    c = Client()
+    c.force_login(org.rep_js)
+    response = _save(c, "重点客户", "level=key&after=abc&sort=name")
+    assert response.status_code == 302
+    assert response["Location"] == f"{LIST}?level=key&sort=name"
+    view = SavedView.objects.get()
+    assert view.query == "level=key&sort=name"  # no page position
+    assert _visible(org.rep_js) == {"重点客户"}
+    assert _visible(org.rep_js2) == set()  # same team, same role: still private
+
+
+def test_a_view_shared_with_a_role_or_a_department_reaches_exactly_those_people(org, accounts):
+    c = Client()
+    c.force_login(org.manager_js)
+    rep_role = org.roles["sales_rep"]
+    # a manager may share with their own roles and department only
+    assert _save(c, "给销售代表", roles=[rep_role.pk]).status_code == 302
+    assert not SavedView.objects.exists()
+    assert _save(c, "给江苏", departments=[org.js.pk]).status_code == 302
+    assert _visible(org.rep_js) == {"给江苏"}  # a sub-department of Jiangsu
+    assert _visible(org.rep_zj) == set()  # the sister company
+    # an administrator shares with any role
+    admin = Client()
+    admin.force_login(org.admin)
+    _save(admin, "给销售代表", roles=[rep_role.pk])
+    assert _visible(org.rep_zj) == {"给销售代表"}
+    assert _visible(org.ops) == set()
+
+
+def test_a_rep_cannot_share_a_view_with_another_department(org, accounts):
+    c = Client()
+    c.force_login(org.rep_js)
+    _save(c, "偷偷分享", departments=[org.zj.pk])
+    assert not SavedView.objects.exists()
+
+
+def test_saving_a_view_again_under_its_name_replaces_it_and_only_the_author_deletes_it(org, accounts):
+    c = Client()
+    c.force_login(org.rep_js)
+    _save(c, "我的", "level=key")
+    _save(c, "我的", "level=b")
+    view = SavedView.objects.get()
+    assert view.query == "level=b"
+    other = Client()
+    other.force_login(org.manager_js)
+    assert other.post(f"/views/{view.pk}/delete/").status_code == 404
+    assert c.post(f"/views/{view.pk}/delete/").status_code == 302
+    assert not SavedView.objects.exists()
+
+
+def test_a_saved_view_opened_by_a_colleague_shows_only_what_the_colleague_may_see(org, accounts):
+    admin = Client()
+    admin.force_login(org.admin)
+    _save(admin, "所有重点", departments=[org.group.pk])
+    rep = Client()
+    rep.force_login(org.rep_zj)
+    page = rep.get(LIST, {"level": "key"})
+    names = [obj.name for obj, _c, _k in page.context["rows"]]
+    assert names == ["宁波宏达"]
+    assert [v["view"].name for v in page.context["saved_views"]] == ["所有重点"]
+    assert page.context["saved_views"][0]["active"]

@@ -1,0 +1,49 @@
+"""Home-page widget of the sales app: my open pipeline and the opportunities closing soon."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from lianke.core.home import Tile, Widget, register
+from lianke.core.registry import registry
+from lianke.org import access
+from lianke.org.choices import Action
+
+from .choices import StageKind
+from .models import Opportunity
+
+
+@register
+class ClosingSoon(Widget):
+    key = "closing_soon"
+    order = 40
+    template = "sales/home/closing_soon.html"
+    DAYS = 30
+
+    def context(self, request):
+        user = request.user
+        if not access.has_action(user, Opportunity, Action.VIEW):
+            return None
+        mine = Opportunity.objects.filter(owner=user, stage__kind=StageKind.OPEN)
+        totals = mine.aggregate(n=Count("pk"), amount=Sum("amount"))
+        soon = timezone.localdate() + dt.timedelta(days=self.DAYS)
+        rows = list(
+            mine.filter(expected_close_date__lte=soon)
+            .select_related("account", "stage")
+            .order_by("expected_close_date", "pk")[:10]
+        )
+        return {
+            "rows": rows,
+            "open": totals["n"],
+            "amount": totals["amount"] or 0,
+            "days": self.DAYS,
+            "today": timezone.localdate(),
+        }
+
+    def tiles(self, request, context):
+        url = registry.get_for_model(Opportunity).url_list + "?scope=mine"
+        return [Tile("open_opportunities", _("My open opportunities"), context["open"], url, "success")]
