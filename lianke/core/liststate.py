@@ -21,9 +21,16 @@ class ListState:
         self.object_type = object_type
         if not isinstance(params, QueryDict):
             params = QueryDict(params or "")
-        state = params.copy()
-        for key in NOT_STATE:
-            state.pop(key, None)
+        state = QueryDict(mutable=True)
+        for key, values in params.lists():
+            values = [v for v in values if v != ""]
+            if key not in NOT_STATE and values:
+                state.setlist(key, values)
+        # Defaults are left out, so that the same list always has the same, short URL.
+        if state.getlist("cols") == list(object_type.list_columns):
+            state.pop("cols")
+        if state.get("per_page") == str(DEFAULT_PAGE_SIZE):
+            state.pop("per_page")
         self.params = state
 
     # ------------------------------------------------------------------ values

@@ -185,11 +185,13 @@ class ObjectListView(ObjectTypeView):
             page_sizes=PAGE_SIZES,
             bulk_max=BulkActionView.MAX,
         )
-        template = self.template_name
         if is_htmx(request) and request.headers.get("HX-Target") == "object-list":
-            template += "#results"
             context["oob"] = True
-        return render(request, template, context)
+            response = render(request, self.template_name + "#results", context)
+            # The address bar shows the canonical URL of the state, not every empty form field.
+            response["HX-Push-Url"] = state.url(after=request.GET.get("after"))
+            return response
+        return render(request, self.template_name, context)
 
     def headers(self, columns, state: ListState, sort: str) -> list[dict]:
         """Column headers; a sortable one links to the list sorted by it (again: reversed)."""

@@ -55,7 +55,7 @@
     }
     var label = list.querySelector("#selected-count");
     if (label) {
-      label.textContent = all && all.value ? label.getAttribute("data-all") : (n ? label.getAttribute("data-template").replace("%(n)s", n) : "");
+      label.textContent = all && all.value ? label.getAttribute("data-all") : (n ? label.getAttribute("data-template").replace("{n}", n) : "");
     }
     var head = list.querySelector(".select-all");
     if (head) { head.checked = pageFull; }
