@@ -91,7 +91,9 @@ class Entry:
                     ngettext("and %(count)d more field", "and %(count)d more fields", more) % {"count": more}
                 )
             return "; ".join(parts)
-        return self.badge
+        if self.is_new:
+            return _("created")
+        return _("updated")
 
 
 def _short(text: str) -> str:
