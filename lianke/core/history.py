@@ -218,7 +218,8 @@ class _Reader:
                 return (key[3:], _plain(old), _plain(new)) if not (only_if_set and _unset(new)) else None
             if only_if_set and (_unset(new) or new == definition.default):
                 return None
-            labels = self.names.get(self._related_model(model, key))
+            related = self._related_model(model, key)
+            labels = self.names.get(related) if related is not None else None
             return (
                 definition.display_label,
                 definition.display(old, labels=labels),
@@ -241,7 +242,7 @@ class _Reader:
         """A stored value as the detail page shows it."""
         if _unset(value):
             return ""
-        if model_field.is_relation:
+        if model_field.is_relation and model_field.related_model is not None:
             return self.names.get(model_field.related_model, {}).get(value, f"#{value}")
         if model_field.choices:
             return str(dict(model_field.flatchoices).get(value, value))
