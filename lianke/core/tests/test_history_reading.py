@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from lianke.activities.models import Activity
 from lianke.core import audit, services
 from lianke.core.context import acting_as
-from lianke.core.models import CustomField, ObjectChange
+from lianke.core.models import Attachment, CustomField, ObjectChange
 from lianke.customers.models import Account, Contact
 from lianke.org.models import Collaborator
 from lianke.sales.models import Opportunity
@@ -245,7 +245,7 @@ def test_uploading_and_deleting_a_file_read_as_sentences(org, acc, client_for, l
     upload = SimpleUploadedFile("报价单.pdf", PDF, content_type="application/pdf")
     assert client.post(f"/attachments/upload/{ct.pk}/{acc.pk}/", {"file": upload}).status_code == 302
     timeline_after_upload = timeline_texts(client, acc, language)
-    attachment = acc_attachment(acc)
+    attachment = Attachment.objects.get(object_id=acc.pk)
     assert client.post(f"/attachments/{attachment.pk}/delete/").status_code == 302
     # when the history is read
     _page, texts = read(client, history_url(acc), language)
@@ -254,12 +254,6 @@ def test_uploading_and_deleting_a_file_read_as_sentences(org, acc, client_for, l
     assert words["deleted_file"] in texts[0]
     assert words["uploaded"] in texts[1]
     assert words["timeline_uploaded"] in timeline_after_upload[0]
-
-
-def acc_attachment(obj):
-    from lianke.core.models import Attachment
-
-    return Attachment.objects.get(object_id=obj.pk)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
