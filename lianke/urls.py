@@ -6,6 +6,7 @@ from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from lianke.core.urls import object_urlpatterns
+from lianke.core.views import assets
 from lianke.core.views.misc import home
 
 urlpatterns = [
@@ -14,7 +15,9 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("favicon.ico", assets.favicon, name="favicon"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/redoc.js", assets.redoc_js, name="api-docs-redoc"),
     # Redoc (vendored through drf-spectacular-sidecar) renders in a web worker with inline styles.
     path(
         "api/docs/",

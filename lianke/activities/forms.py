@@ -1,27 +1,56 @@
-from django import forms
+"""The quick follow-up form under a record's timeline: the fields each kind of activity needs."""
 
+import json
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .choices import ActivityKind
 from .models import Activity
+
+# Besides type, subject and details, what each kind asks for (in this order on the page).
+KIND_FIELDS = {
+    ActivityKind.NOTE: (),
+    ActivityKind.CALL: ("direction", "duration_minutes"),
+    ActivityKind.VISIT: ("location", "occurred_at"),
+    ActivityKind.MEETING: ("occurred_at", "duration_minutes", "location"),
+    ActivityKind.EMAIL: ("direction",),
+    ActivityKind.SMS: ("direction",),
+    ActivityKind.TASK: ("assignee", "due_at"),
+}
+KIND_PLACEHOLDERS = {
+    ActivityKind.NOTE: _("e.g. the customer plans to expand production"),
+    ActivityKind.CALL: _("e.g. phone call about the purchase plan"),
+    ActivityKind.VISIT: _("e.g. visit to the purchasing department"),
+    ActivityKind.MEETING: _("e.g. annual cooperation talks"),
+    ActivityKind.EMAIL: _("e.g. sent the quotation"),
+    ActivityKind.SMS: _("e.g. delivery notice"),
+    ActivityKind.TASK: _("e.g. prepare the quotation"),
+}
+OPTIONAL_FIELDS = tuple(dict.fromkeys(name for names in KIND_FIELDS.values() for name in names))
+DATETIME = {"type": "datetime-local", "class": "form-control form-control-sm"}
 
 
 class QuickActivityForm(forms.ModelForm):
-    """The short form under a record's timeline."""
+    """Type, subject and details, plus the fields of the chosen kind (``KIND_FIELDS``); the
+    others are shown only for their kinds (``data-show-for``, app.js) and ignored on the server."""
 
     class Meta:
         model = Activity
-        fields = ["kind", "subject", "body", "occurred_at", "assignee", "due_at"]
+        fields = ["kind", "subject", "body", *OPTIONAL_FIELDS]
         widgets = {
             "kind": forms.Select(attrs={"class": "form-select form-select-sm"}),
             "subject": forms.TextInput(attrs={"class": "form-control form-control-sm"}),
             "body": forms.Textarea(attrs={"class": "form-control form-control-sm", "rows": 2}),
-            "occurred_at": forms.DateTimeInput(
-                attrs={"type": "datetime-local", "class": "form-control form-control-sm"},
-                format="%Y-%m-%dT%H:%M",
+            "direction": forms.Select(attrs={"class": "form-select form-select-sm"}),
+            "duration_minutes": forms.NumberInput(
+                attrs={"class": "form-control form-control-sm", "min": 0, "inputmode": "numeric"}
             ),
+            "location": forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+            "occurred_at": forms.DateTimeInput(attrs=DATETIME, format="%Y-%m-%dT%H:%M"),
             "assignee": forms.Select(attrs={"class": "form-select form-select-sm"}),
-            "due_at": forms.DateTimeInput(
-                attrs={"type": "datetime-local", "class": "form-control form-control-sm"},
-                format="%Y-%m-%dT%H:%M",
-            ),
+            "due_at": forms.DateTimeInput(attrs={**DATETIME, "required": True}, format="%Y-%m-%dT%H:%M"),
         }
 
     def __init__(self, *args, **kwargs):
@@ -31,10 +60,34 @@ class QuickActivityForm(forms.ModelForm):
         self.fields["assignee"].queryset = (
             get_user_model().objects.filter(is_active=True).order_by("username")
         )
-        # The timeline form has no time input: an activity logged there happened now.
+        # An activity logged without a time happened now.
         self.fields["occurred_at"].required = False
+        self.kind = self._chosen_kind()
+        if self.is_bound:
+            # Values of fields the kind does not have are ignored, whatever was sent. (A task
+            # without a due date is refused by the model's own validation.)
+            self.data = self.data.copy()
+        for name in OPTIONAL_FIELDS:
+            if name not in KIND_FIELDS[self.kind]:
+                self.data.pop(name, None)
+                # Hidden until the kind changes (app.js); disabled, so never sent nor required.
+                self.fields[name].widget.attrs["disabled"] = True
+        subject = self.fields["subject"].widget.attrs
+        subject["placeholder"] = KIND_PLACEHOLDERS[self.kind]
+        subject["data-placeholders"] = json.dumps(
+            {str(kind): str(text) for kind, text in KIND_PLACEHOLDERS.items()}, ensure_ascii=False
+        )
+
+    def _chosen_kind(self) -> str:
+        kind = self.data.get("kind") if self.is_bound else self.initial.get("kind")
+        return kind if kind in KIND_FIELDS else ActivityKind.NOTE
+
+    @property
+    def kind_fields(self):
+        """``(bound field, kinds it belongs to, shown now)`` for each kind-specific field."""
+        for name in OPTIONAL_FIELDS:
+            kinds = " ".join(str(k) for k, names in KIND_FIELDS.items() if name in names)
+            yield self[name], kinds, name in KIND_FIELDS[self.kind]
 
     def clean_occurred_at(self):
-        from django.utils import timezone
-
         return self.cleaned_data.get("occurred_at") or timezone.now()

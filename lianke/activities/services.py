@@ -49,10 +49,11 @@ def tasks_due(user, *, days: int = 0):
 
 def timeline(target, *, limit: int = 50):
     """Activities on the record (an account's include those on its contacts and opportunities)
-    merged with its history, newest first. The caller has checked the user may see ``target``."""
+    merged with its history (readable entries, ``lianke.core.history``), newest first. The
+    caller has checked the user may see ``target``."""
     from django.db.models import Q
 
-    from lianke.core import audit
+    from lianke.core import audit, history
     from lianke.customers.models import Account
 
     ct = ContentType.objects.get_for_model(type(target))
@@ -66,8 +67,10 @@ def timeline(target, *, limit: int = 50):
         .select_related("owner", "assignee")
         .order_by("-occurred_at", "-pk")[:limit]
     )
-    changes = list(audit.history_for(target).select_related("user")[:limit])
-    items = [("activity", a.occurred_at, a) for a in activities] + [("change", c.time, c) for c in changes]
+    changes = history.entries(list(audit.history_for(target)[:limit]), target=target)
+    items = [("activity", a.occurred_at, a) for a in activities] + [
+        ("change", e.change.time, e) for e in changes
+    ]
     items.sort(key=lambda item: item[1], reverse=True)
     return items[:limit]
 

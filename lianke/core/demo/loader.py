@@ -6,6 +6,12 @@ records are generated as plain tuples (no model instances) and streamed in batch
 on PostgreSQL, ``executemany`` of one prepared ``INSERT`` per batch on SQLite, with secondary
 indexes (and PostgreSQL foreign keys) rebuilt once at the end, so a million accounts (~17M
 rows in all) load in minutes.
+
+Dates: everything that happened (created, updated, occurred, closed, done, first deal) is in the
+past and in causal order — an account, then its contacts, opportunities and activities, each
+updated after it was created; planned dates (due, expected close, next contact) may be ahead.
+Each account's creation time is drawn once into a compact array (``account_ages``) that the
+generators of its children read.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import datetime as dt
 import json
 import random
 import time
+from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +42,7 @@ from . import names
 DEMO_PASSWORD = "Lianke-demo-2026"  # noqa: S105 - the documented demo password
 BATCH = 20000  # rows per COPY / per SQLite transaction
 SEED = 20261127
+ACCOUNT_SPAN = 730 * 86400  # accounts were created over the last two years (seconds)
 
 # (username, name, company key, team index or None, title, role, superior username)
 KEY_USERS = [
@@ -83,8 +91,23 @@ class DemoLoader:
         ]
         return prefixes[i % len(prefixes)] + f"{(i * 7919 + 1234567) % 100000000:08d}"
 
-    def when(self, rng, days: int = 730) -> dt.datetime:
-        return self.now - dt.timedelta(seconds=rng.randrange(days * 86400))
+    def past(self, start: dt.datetime, offset: dt.timedelta, window: dt.timedelta) -> dt.datetime:
+        """``start + offset`` (an ``offset`` drawn below ``window``), kept in the past: where that
+        would be after now, the same fraction of the time from ``start`` to now instead."""
+        end = start + offset
+        return end if end <= self.now else start + (self.now - start) * (offset / window)
+
+    def after_account(self, account_age: int, draw: int, span: int) -> dt.datetime:
+        """A time between the account's creation (``account_age`` seconds ago) and now, at
+        ``draw / span`` of the way (whole seconds: integer arithmetic, one timedelta a row)."""
+        return self.now - dt.timedelta(seconds=account_age * (span - draw) // span)
+
+    def draw_account_ages(self, count: int) -> array:
+        """Each account's creation, in seconds before now (up to two years; 4 bytes an account),
+        drawn once so that the generators of its contacts, opportunities and activities start
+        after it without a query."""
+        randrange = random.Random(SEED + 7).randrange
+        return array("i", (randrange(ACCOUNT_SPAN) for _ in range(count)))
 
     # ------------------------------------------------------------------ organisation
     def load_org(self):
@@ -293,6 +316,7 @@ class DemoLoader:
             self.stages = stages
             self.account_ct = ContentType.objects.get_for_model(Account).pk
             self.n_accounts = 2000 * self.scale
+            self.account_ages = self.draw_account_ages(self.n_accounts)
             writer = _RowWriter(self.progress)
             with writer.bulk_mode(Account, Contact, Lead, Opportunity, Activity):
                 self.a_first = writer.next_id(Account)
@@ -311,9 +335,12 @@ class DemoLoader:
     def account_rows(self, count: int, first_id: int, adapt: _Adapt) -> Iterator[tuple]:
         rng = random.Random(SEED + 2)
         random_, choice, choices, randrange = rng.random, rng.choice, rng.choices, rng.randrange
-        ts, dumps, now, delta = adapt.ts, _dumps, self.now, dt.timedelta
+        ts, dumps, now, delta, past = adapt.ts, _dumps, self.now, dt.timedelta, self.past
         owner_ids, owner_depts, owner_provinces = self.owner_ids, self.owner_depts, self.owner_provinces
         n_owners = len(owner_ids)
+        ages = self.account_ages
+        deal_window, update_window = delta(days=120), delta(days=60)
+        local = timezone.localtime(now).utcoffset()  # dates are local dates
         industries = list(names.INDUSTRY_WORDS)
         provinces = list(names.PLACES)
         types, type_weights = ["end_customer", "distributor", "processor", "project"], [10, 4, 3, 2]
@@ -333,10 +360,12 @@ class DemoLoader:
                 name = name.replace(
                     "有限公司", f"{'第' + str(i // 1000) + '分' if i % 11 == 0 else ''}有限公司", 1
                 )
-            created = now - delta(seconds=randrange(730 * 86400))
+            randrange(ACCOUNT_SPAN)  # the creation time was drawn here: kept, so the rest stays
+            created = now - delta(seconds=ages[i])
             custom = {"grade": choices(grades, [1, 4, 15])[0]}
             if random_() < 0.6:
-                custom["first_deal_date"] = (created.date() + delta(days=randrange(120))).isoformat()
+                deal = past(created, delta(days=randrange(120)), deal_window)
+                custom["first_deal_date"] = (deal + local).date().isoformat()
             if random_() < 0.7:
                 custom["annual_tonnage"] = f"{Decimal(randrange(50, 200000)) / 10:.1f}"
             yield (
@@ -357,21 +386,21 @@ class DemoLoader:
                 owner,
                 dumps(custom),
                 ts(created),
-                ts(created + delta(days=randrange(60))),
+                ts(past(created, delta(days=randrange(60)), update_window)),
             )
 
     def contact_rows(self, count: int, first_id: int, adapt: _Adapt) -> Iterator[tuple]:
         rng = random.Random(SEED + 3)
         random_, choice, randrange = rng.random, rng.choice, rng.randrange
-        ts, now, delta, mobile = adapt.ts, self.now, dt.timedelta, self.mobile
+        ts, mobile, after_account = adapt.ts, self.mobile, self.after_account
         owner_ids, owner_depts, n_owners = self.owner_ids, self.owner_depts, len(self.owner_ids)
-        n_accounts, a_first = self.n_accounts, self.a_first
+        n_accounts, a_first, ages = self.n_accounts, self.a_first, self.account_ages
         surnames, given, titles, genders = names.SURNAMES, names.GIVEN, names.TITLES, ["m", "m", "f"]
         for i in range(count):
             a = i % n_accounts
             o = (a * 7) % n_owners
             owner = owner_ids[o]
-            created = ts(now - delta(seconds=randrange(730 * 86400)))
+            created = ts(after_account(ages[a], randrange(730 * 86400), 730 * 86400))
             yield (
                 first_id + i,
                 choice(surnames) + choice(given),
@@ -392,10 +421,11 @@ class DemoLoader:
     def lead_rows(self, count: int, first_id: int, adapt: _Adapt) -> Iterator[tuple]:
         rng = random.Random(SEED + 4)
         random_, choice, choices, randrange = rng.random, rng.choice, rng.choices, rng.randrange
-        ts, dumps, now, delta, mobile = adapt.ts, _dumps, self.now, dt.timedelta, self.mobile
+        ts, dumps, now, delta, mobile, past = adapt.ts, _dumps, self.now, dt.timedelta, self.mobile, self.past
         owner_ids, owner_depts, owner_provinces = self.owner_ids, self.owner_depts, self.owner_provinces
         n_owners = len(owner_ids)
         today = self.now.date()
+        update_window = delta(days=30)
         industries = list(names.INDUSTRY_WORDS)
         statuses = ["new", "contacted", "qualified", "unqualified", "converted"]
         intents = ["high", "medium", "low"]
@@ -430,15 +460,17 @@ class DemoLoader:
                 owner_depts[o],
                 owner,
                 ts(created),
-                ts(created + delta(days=randrange(30))),
+                ts(past(created, delta(days=randrange(30)), update_window)),
             )
 
     def opportunity_rows(self, count: int, first_id: int, adapt: _Adapt) -> Iterator[tuple]:
         rng = random.Random(SEED + 5)
         choice, choices, randrange = rng.choice, rng.choices, rng.randrange
-        ts, day, money, now, delta = adapt.ts, adapt.day, adapt.money, self.now, dt.timedelta
+        ts, day, money, delta = adapt.ts, adapt.day, adapt.money, dt.timedelta
+        past, after_account = self.past, self.after_account
         owner_ids, owner_depts, n_owners = self.owner_ids, self.owner_depts, len(self.owner_ids)
-        n_accounts, a_first = self.n_accounts, self.a_first
+        n_accounts, a_first, ages = self.n_accounts, self.a_first, self.account_ages
+        close_window, update_window = delta(days=200), delta(days=90)
         stages = self.stages
         weights = {key: [6, 5, 4, 3, 3, 2][: len(stages[key])] for key in stages}
         stage_set_ids = {key: stages[key][0].stage_set_id for key in stages}
@@ -451,33 +483,42 @@ class DemoLoader:
             owner = owner_ids[o]
             key = "channel" if i % 4 == 0 else "direct"
             stage = choices(stages[key], weights[key])[0]
-            created = now - delta(seconds=randrange(540 * 86400))
-            closed = stage.kind != "open"
+            created = after_account(ages[a], randrange(540 * 86400), 540 * 86400)
+            name = f"{choice(names.PRODUCTS)}{choice(kinds)}"
+            amount = money(Decimal(randrange(20, 5000)) * 1000)
+            expected_close = day((created + delta(days=randrange(30, 240))).date())  # planned
+            closed = (
+                past(created, delta(days=randrange(10, 200)), close_window) if stage.kind != "open" else None
+            )
+            loss_reason = choice(losses) if stage.kind == "lost" else ""
+            source = choice(sources)
+            updated = max(past(created, delta(days=randrange(90)), update_window), closed or created)
             yield (
                 first_id + i,
-                f"{choice(names.PRODUCTS)}{choice(kinds)}",
+                name,
                 a_first + a,
                 stage_set_ids[key],
                 stage.pk,
-                money(Decimal(randrange(20, 5000)) * 1000),
+                amount,
                 stage.probability,
-                day((created + delta(days=randrange(30, 240))).date()),
-                ts(created + delta(days=randrange(10, 200))) if closed else None,
-                choice(losses) if stage.kind == "lost" else "",
-                choice(sources),
+                expected_close,
+                ts(closed) if closed else None,
+                loss_reason,
+                source,
                 owner,
                 owner_depts[o],
                 owner,
                 ts(created),
-                ts(created + delta(days=randrange(90))),
+                ts(updated),
             )
 
     def activity_rows(self, count: int, first_id: int, adapt: _Adapt) -> Iterator[tuple]:
         rng = random.Random(SEED + 6)
         random_, choice, choices, randrange = rng.random, rng.choice, rng.choices, rng.randrange
-        ts, now, delta = adapt.ts, self.now, dt.timedelta
+        ts, now, delta, after_account = adapt.ts, self.now, dt.timedelta, self.after_account
         owner_ids, owner_depts, n_owners = self.owner_ids, self.owner_depts, len(self.owner_ids)
         n_accounts, a_first, account_ct = self.n_accounts, self.a_first, self.account_ct
+        ages = self.account_ages
         today = timezone.localtime(self.now).replace(hour=10, minute=0, second=0)
         subjects = {
             "call": ["电话沟通采购计划", "确认交货期", "跟进报价反馈", "回访使用情况"],
@@ -493,26 +534,35 @@ class DemoLoader:
             o = (a * 7) % n_owners
             owner = owner_ids[o]
             kind = choices(kinds, kind_weights)[0]
-            occurred = ts(now - delta(seconds=randrange(540 * 86400)))
+            occurred = after_account(ages[a], randrange(540 * 86400), 540 * 86400)
             task = kind == "task"
-            due = today + delta(days=randrange(-3, 10)) if task else None
+            due = today + delta(days=randrange(-3, 10)) if task else None  # planned: may be ahead
+            if task and due < occurred:
+                # A task is written down before it is due (unless its account is newer still).
+                occurred = max(due, now - delta(seconds=ages[a]))
+            subject = choice(subjects[kind])
+            body = f"{choice(names.PRODUCTS)}，约{randrange(10, 500)}吨。" if random_() < 0.5 else ""
+            done = task and due < today and random_() < 0.5  # only tasks already due are done
+            done_at = max(occurred, due) if done else None
+            occurred_at = ts(occurred)
             yield (
                 first_id + i,
                 kind,
-                choice(subjects[kind]),
-                f"{choice(names.PRODUCTS)}，约{randrange(10, 500)}吨。" if random_() < 0.5 else "",
-                occurred,
+                subject,
+                body,
+                occurred_at,
                 account_ct,
                 a_first + a,
                 a_first + a,
                 owner if task else None,
                 ts(due) if task else None,
-                task and due < today and random_() < 0.5,
+                done,
                 owner,
                 owner_depts[o],
                 owner,
-                occurred,
-                occurred,
+                occurred_at,
+                ts(done_at) if done_at else occurred_at,
+                ts(done_at) if done_at else None,
             )
 
 
@@ -603,6 +653,7 @@ ROW_COLUMNS = {
         "created_by_id",
         "created_at",
         "updated_at",
+        "done_at",
     ),
 }
 

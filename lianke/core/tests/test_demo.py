@@ -1,11 +1,17 @@
-"""``lianke demo``: the dataset the README promises, and never on a database in use."""
+"""``lianke demo``: the dataset the README promises, dated in the past and in causal order, and
+never on a database in use."""
 
+import datetime as dt
 import io
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
+from django.db.models import F, OuterRef, Subquery
+from django.utils import timezone
 
 from lianke.activities.models import Activity
+from lianke.core.demo.loader import ROW_COLUMNS, DemoLoader, _Adapt, _same
 from lianke.customers.models import Account, Contact
 from lianke.marketing.models import Lead
 from lianke.org.models import User
@@ -40,3 +46,100 @@ def test_demo_refuses_a_database_that_already_holds_data():
     with pytest.raises(CommandError):
         call_command("demo", "--no-migrate")
     assert Account.all_objects.count() == 0
+
+
+# ---------------------------------------------------------------------------------- dates
+def _after(model, field: str, parent_field: str) -> int:
+    """How many rows of ``model`` have ``field`` before ``parent_field`` (a path to the parent)."""
+    return model.all_objects.filter(**{f"{field}__lt": F(parent_field)}).count()
+
+
+def _activities_before_their_record(model) -> int:
+    """Activities on a ``model`` record dated before that record was created."""
+    created = model.all_objects.filter(pk=OuterRef("object_id")).values("created_at")
+    return (
+        Activity.all_objects.filter(content_type=ContentType.objects.get_for_model(model))
+        .annotate(record_created=Subquery(created))
+        .filter(occurred_at__lt=F("record_created"))
+        .count()
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_dates_are_in_the_past_and_in_causal_order():
+    # when the demo is loaded
+    call_command("demo", "--no-migrate", stdout=io.StringIO())
+    now = timezone.now()
+    # then nothing that happened is dated in the future: no row of any business table
+    happened = ("created_at", "updated_at", "occurred_at", "closed_at", "done_at", "deleted_at")
+    for model in (Account, Contact, Lead, Opportunity, Activity):
+        for name in happened:
+            if any(f.name == name for f in model._meta.concrete_fields):
+                assert model.all_objects.filter(**{f"{name}__gt": now}).count() == 0, (model, name)
+        # and every record was updated after it was created
+        assert _after(model, "updated_at", "created_at") == 0, model
+    # and an account comes before its contacts and opportunities, and they before their activities
+    assert _after(Contact, "created_at", "account__created_at") == 0
+    assert _after(Opportunity, "created_at", "account__created_at") == 0
+    assert _after(Opportunity, "closed_at", "created_at") == 0
+    assert _after(Activity, "occurred_at", "account__created_at") == 0
+    for model in (Account, Contact, Opportunity):
+        assert _activities_before_their_record(model) == 0, model
+    # and a task is done after it was written down, and only when done
+    assert _after(Activity, "done_at", "occurred_at") == 0
+    assert Activity.all_objects.filter(is_done=True, done_at__isnull=True).count() == 0
+    assert Activity.all_objects.filter(is_done=False, done_at__isnull=False).count() == 0
+    # and a first deal falls between the account's creation and today
+    today = timezone.localdate()
+    for created, custom in Account.all_objects.values_list("created_at", "custom_data"):
+        if "first_deal_date" in custom:
+            deal = dt.date.fromisoformat(custom["first_deal_date"])
+            assert timezone.localdate(created) <= deal <= today
+    # (planned dates may be ahead: some tasks are due in the coming days)
+    assert Activity.all_objects.filter(due_at__gt=now).exists()
+
+
+class _Stage:
+    def __init__(self, pk, kind, probability):
+        self.pk, self.stage_set_id, self.kind, self.probability = pk, pk // 10, kind, probability
+
+
+def _generated(loader, label: str, generator, count: int) -> list[dict]:
+    adapt = _Adapt(ts=_same, day=_same, money=_same)
+    columns = ("id", *ROW_COLUMNS[label])
+    return [dict(zip(columns, row, strict=True)) for row in generator(count, 1, adapt)]
+
+
+def test_the_generators_keep_dates_in_order_at_a_larger_scale():
+    # given the loader's state at scale 3 (no database: owners, stages and ids stand in)
+    scale = 3
+    loader = DemoLoader(scale=scale, progress=lambda _m: None)
+    loader.owner_ids, loader.owner_depts = list(range(1, 31)), [1 + i % 5 for i in range(30)]
+    loader.owner_provinces = ["江苏省"] * 30
+    loader.stages = {
+        key: [_Stage(base + 1, "open", 10), _Stage(base + 2, "open", 50), _Stage(base + 3, "won", 100)]
+        + [_Stage(base + 4, "lost", 0)]
+        for key, base in (("direct", 10), ("channel", 20))
+    }
+    loader.account_ct, loader.a_first = 99, 1
+    loader.n_accounts = 2000 * scale
+    loader.account_ages = loader.draw_account_ages(loader.n_accounts)
+    now = loader.now
+    # when every generator runs
+    accounts = _generated(loader, "customers.account", loader.account_rows, loader.n_accounts)
+    contacts = _generated(loader, "customers.contact", loader.contact_rows, 5000 * scale)
+    leads = _generated(loader, "marketing.lead", loader.lead_rows, 5000 * scale)
+    opportunities = _generated(loader, "sales.opportunity", loader.opportunity_rows, 1500 * scale)
+    activities = _generated(loader, "activities.activity", loader.activity_rows, 20000 * scale)
+    # then every record is created and updated in the past, in that order
+    for rows in (accounts, contacts, leads, opportunities, activities):
+        assert all(r["created_at"] <= r["updated_at"] <= now for r in rows)
+    created = {r["id"]: r["created_at"] for r in accounts}
+    assert all(created[r["account_id"]] <= r["created_at"] for r in contacts)
+    assert all(created[r["account_id"]] <= r["created_at"] for r in opportunities)
+    assert all(r["created_at"] <= r["closed_at"] <= now for r in opportunities if r["closed_at"])
+    assert all(created[r["account_id"]] <= r["occurred_at"] <= now for r in activities)
+    assert all(r["occurred_at"] <= r["done_at"] <= now for r in activities if r["done_at"])
+    # and the same scale generates the same data again
+    again = DemoLoader(scale=scale, progress=lambda _m: None)
+    assert again.draw_account_ages(10) == loader.account_ages[:10]

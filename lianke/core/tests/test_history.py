@@ -282,7 +282,7 @@ def test_the_history_fragment_shows_labels_and_readable_values(org, client_for, 
     rows = {
         str(label).lower(): (str(old), str(new))
         for row in response.context["changes"]
-        for label, old, new in row["diff"]
+        for label, old, new in row.diff
     }
     level_choices = dict(Account._meta.get_field("level").flatchoices)
     assert rows["level"] == (str(level_choices["b"]), str(level_choices["key"]))
@@ -290,7 +290,7 @@ def test_the_history_fragment_shows_labels_and_readable_values(org, client_for, 
     assert rows["客户经理"] == ("张伟", "孙丽")
     assert rows["owner"] == ("张伟", "赵强")
     html = response.content.decode()
-    assert {row["change"].source for row in response.context["changes"]} == {"web"}
+    assert {row.change.source for row in response.context["changes"]} == {"web"}
     for text in ("客户等级", "普通", "重要", "客户经理", "孙丽", "赵强", "王芳"):
         assert text in html
 
@@ -309,13 +309,13 @@ def test_the_account_history_includes_changes_of_its_contacts(org, client_for):
     # when the account's history is opened
     page = client.get(f"{LIST_URL}{obj.pk}/history/")
     # then the contact's change is there, labelled with the contact
-    entries = [(row["change"].object_id, row["change"].action) for row in page.context["changes"]]
+    entries = [(row.change.object_id, row.change.action) for row in page.context["changes"]]
     assert (contact.pk, A.UPDATE) in entries
     assert "王磊" in page.content.decode()
     assert "13800138000" in page.content.decode()
     # and another account's history does not show it
     other_page = client.get(f"{LIST_URL}{other.pk}/history/")
-    assert all(row["change"].object_id != contact.pk for row in other_page.context["changes"])
+    assert all(row.change.object_id != contact.pk for row in other_page.context["changes"])
 
 
 def test_history_of_a_record_the_user_cannot_see_is_404(org, client_for):

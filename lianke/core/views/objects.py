@@ -26,8 +26,7 @@ from lianke.org import access
 from lianke.org.choices import Action, CollaboratorAccess
 from lianke.org.models import Collaborator
 
-from .. import audit, exports, services
-from ..context import SOURCE_LABELS
+from .. import audit, exports, history, services
 from ..display import Cell, custom_cell, custom_labels, field_cell
 from ..liststate import PAGE_SIZES, ListState
 from ..models import Attachment, ObjectChange, RecentRecord, SavedView
@@ -662,88 +661,9 @@ class ObjectHistoryView(ObjectTypeView):
     def get(self, request, *args, **kwargs):
         obj = self.get_object()
         changes = list(audit.history_for(obj)[:200])
-        return render(request, self.template_name, {"changes": history_rows(changes), "object": obj})
-
-
-PSEUDO_FIELDS = {"collaborators": gettext_lazy("Collaborators"), "attachment": gettext_lazy("Attachment")}
-
-
-def history_rows(changes):
-    """Changes with field labels and readable values (foreign keys and options resolved)."""
-    from ..models.customfields import definitions_for
-    from ..registry import registry
-
-    rows = []
-    for change in changes:
-        model = change.content_type.model_class()
-        ot = registry.get_for_model(model, None)
-        defs = {d.name: d for d in definitions_for(ot.key, active_only=False)} if ot else {}
-        diff = []
-        for key, old, new in change.diff():
-            if key.startswith("cf."):
-                d = defs.get(key[3:])
-                label = d.display_label if d else key[3:]
-                if d:
-                    names = _custom_names(d, [old, new])
-                    old, new = d.display(old, labels=names), d.display(new, labels=names)
-            elif key in PSEUDO_FIELDS:
-                label = str(PSEUDO_FIELDS[key])
-                if key == "collaborators":
-                    old, new = (
-                        [_collaborator_label(c) for c in v] if isinstance(v, list) else v for v in (old, new)
-                    )
-                old, new = (", ".join(v) if isinstance(v, list) else v for v in (old, new))
-            else:
-                try:
-                    field = model._meta.get_field(key)
-                except Exception:  # noqa: BLE001 - a field removed since
-                    field = None
-                label = capfirst(field.verbose_name) if field else key
-                if field is not None and field.choices:
-                    choices = dict(field.flatchoices)
-                    old, new = choices.get(old, old), choices.get(new, new)
-                elif field is not None and field.is_relation:
-                    names = _relation_names(field.related_model, [old, new])
-                    old, new = names.get(old, old), names.get(new, new)
-            diff.append((label, "" if old is None else old, "" if new is None else new))
-        rows.append(
-            {
-                "change": change,
-                "diff": diff,
-                "type": ot.label if ot else change.content_type.name,
-                "source": SOURCE_LABELS.get(change.source, change.source),
-            }
+        return render(
+            request, self.template_name, {"changes": history.entries(changes, target=obj), "object": obj}
         )
-    return rows
-
-
-def _collaborator_label(text):
-    """``"张伟 (read)"`` → ``"张伟 (Read only)"``; older entries stored the label already."""
-    name, _sep, access = text.rpartition(" (")
-    access = access.removesuffix(")")
-    if name and access in CollaboratorAccess.values:
-        return f"{name} ({CollaboratorAccess(access).label})"
-    return text
-
-
-def _custom_names(definition, values):
-    """Names for the ids a user or lookup custom field stores (as on the detail page)."""
-    from ..models.customfields import FieldType
-    from ..registry import registry
-
-    if definition.type == FieldType.USER:
-        return _relation_names(get_user_model(), values)
-    if definition.type == FieldType.LOOKUP and definition.target_object_type in registry:
-        return _relation_names(registry.get(definition.target_object_type).model, values)
-    return None
-
-
-def _relation_names(model, ids):
-    ids = [i for i in ids if i is not None]
-    if not ids:
-        return {}
-    manager = model._default_manager  # scoped for business objects: hidden records stay "#id"
-    return {o.pk: str(o) for o in manager.filter(pk__in=ids)}
 
 
 # ---------------------------------------------------------------------------------- recycle bin

@@ -23,6 +23,37 @@
     typing = window.setTimeout(function () { el.form.requestSubmit(); }, 500);
   });
 
+  // Parts of a form that belong to some values of one of its fields:
+  //   <form data-show-by="kind"> … <div data-show-for="task visit"> … </div>
+  // shows a part only for those values (its inputs disabled otherwise: neither sent nor
+  // required), and <input data-placeholders='{"task": "…"}'> takes the value's placeholder.
+  function showFor(form) {
+    var control = form.elements[form.getAttribute("data-show-by")];
+    if (!control) { return; }
+    var value = control.value;
+    form.querySelectorAll("[data-show-for]").forEach(function (part) {
+      var shown = part.getAttribute("data-show-for").split(/\s+/).indexOf(value) !== -1;
+      part.hidden = !shown;
+      part.querySelectorAll("input, select, textarea").forEach(function (input) { input.disabled = !shown; });
+    });
+    form.querySelectorAll("[data-placeholders]").forEach(function (input) {
+      var texts = JSON.parse(input.getAttribute("data-placeholders"));
+      if (Object.prototype.hasOwnProperty.call(texts, value)) { input.placeholder = texts[value]; }
+    });
+  }
+  function showForAll(root) {
+    if (root.matches && root.matches("form[data-show-by]")) { showFor(root); }
+    root.querySelectorAll("form[data-show-by]").forEach(showFor);
+  }
+  document.addEventListener("DOMContentLoaded", function () { showForAll(document); });
+  document.addEventListener("htmx:afterSwap", function (e) { showForAll(e.target); });
+  document.addEventListener("change", function (e) {
+    var form = e.target.form;
+    if (form && form.hasAttribute("data-show-by") && e.target.name === form.getAttribute("data-show-by")) {
+      showFor(form);
+    }
+  });
+
   // Confirm before destructive buttons.
   document.addEventListener("click", function (e) {
     var el = e.target.closest("[data-confirm]");

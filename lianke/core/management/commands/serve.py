@@ -1,10 +1,35 @@
 """``lianke serve``: gunicorn (threads) with WhiteNoise serving static files."""
 
 import multiprocessing
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+# A Unix socket path must fit in ``sun_path`` (108 bytes on Linux, 104 on macOS, with the NUL).
+MAX_SOCKET_PATH = 100
+
+
+def gunicorn_config(*, host: str, port: int, workers: int, threads: int) -> dict:
+    """gunicorn's settings. Its control socket (for ``gunicornc``) lives in the data directory,
+    not at gunicorn's default shared path (``~/.gunicorn/gunicorn.ctl``), so two instances on one
+    machine never take each other's; where that path would be too long for a socket, it is off."""
+    config = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "accesslog": "-",
+        "timeout": 60,
+        "graceful_timeout": 20,
+    }
+    socket = Path(settings.DATA_DIR) / "gunicorn.ctl"
+    if len(str(socket).encode()) <= MAX_SOCKET_PATH:
+        config["control_socket"] = str(socket)
+    else:
+        config["control_socket_disable"] = True
+    return config
 
 
 class Command(BaseCommand):
@@ -24,15 +49,9 @@ class Command(BaseCommand):
             call_command("collectstatic", interactive=False, verbosity=0)
         from lianke.wsgi import application
 
-        config = {
-            "bind": f"{options['host']}:{options['port']}",
-            "workers": options["workers"],
-            "threads": options["threads"],
-            "worker_class": "gthread",
-            "accesslog": "-",
-            "timeout": 60,
-            "graceful_timeout": 20,
-        }
+        config = gunicorn_config(
+            host=options["host"], port=options["port"], workers=options["workers"], threads=options["threads"]
+        )
 
         class Server(BaseApplication):
             def load_config(self):

@@ -1,0 +1,184 @@
+"""The quick follow-up form under the timeline: labelled fields per kind, a placeholder per kind,
+and the server keeps only what the chosen kind has."""
+
+import datetime as dt
+import json
+import re
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+
+from lianke.activities.forms import KIND_FIELDS
+from lianke.activities.models import Activity
+from lianke.customers.models import Account
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english(english):
+    """Labels and messages are asserted in English, the source language (see conftest)."""
+
+
+@pytest.fixture
+def acc(org):
+    return Account.objects.create(name="苏州精工", owner=org.rep_js)
+
+
+def add_url(obj):
+    ct = ContentType.objects.get_for_model(type(obj))
+    return f"/activities/timeline/{ct.pk}/{obj.pk}/add/"
+
+
+def shown_fields(html: str) -> dict[str, str]:
+    """``{field name: label}`` of the quick form's inputs a person sees (not in a hidden part)."""
+    form = html.split('id="activity-form"', 1)[1].split("</form>", 1)[0]
+    visible = re.sub(r'<div class="col-6"[^>]*\shidden>.*?</div>', "", form, flags=re.S)
+    labels = dict(re.findall(r'<label[^>]*for="id_(\w+)"[^>]*>([^<]+)</label>', visible))
+    names = re.findall(r'<(?:input|select|textarea)[^>]*name="(\w+)"', visible)
+    return {name: labels.get(name, "") for name in names if name != "csrfmiddlewaretoken"}
+
+
+def test_a_note_shows_subject_and_details_with_labels_and_a_placeholder(org, acc, client_for):
+    # when the rep opens the account's timeline
+    ct = ContentType.objects.get_for_model(Account)
+    html = client_for(org.rep_js).get(f"/activities/timeline/{ct.pk}/{acc.pk}/").content.decode()
+    # then the form, set to "note", shows type, subject and details, each labelled
+    assert shown_fields(html) == {"kind": "Type", "subject": "Subject", "body": "Details"}
+    assert 'placeholder="e.g. the customer plans to expand production"' in html
+    # and the fields of other kinds are there for the page script, hidden and disabled
+    for name in ("direction", "duration_minutes", "location", "occurred_at", "assignee", "due_at"):
+        assert re.search(rf'<(input|select)[^>]*name="{name}"[^>]*disabled', html), name
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields"),
+    [
+        ("call", {"direction": "Direction", "duration_minutes": "Duration (minutes)"}),
+        ("visit", {"location": "Location", "occurred_at": "Time"}),
+        (
+            "meeting",
+            {"occurred_at": "Time", "duration_minutes": "Duration (minutes)", "location": "Location"},
+        ),
+        ("email", {"direction": "Direction"}),
+        ("sms", {"direction": "Direction"}),
+        ("task", {"assignee": "Assigned to", "due_at": "Due"}),
+    ],
+)
+def test_each_kind_shows_the_fields_it_needs(org, acc, client_for, kind, fields):
+    # given a rep who chose a kind and sent the form without a subject
+    response = client_for(org.rep_js).post(add_url(acc), {"kind": kind, "subject": ""})
+    # when the form comes back with the error
+    html = response.content.decode()
+    assert response.context["form"].errors["subject"]
+    # then it shows exactly that kind's fields, labelled, and the kind's placeholder
+    assert shown_fields(html) == {"kind": "Type", "subject": "Subject", "body": "Details", **fields}
+    placeholders = json.loads(response.context["form"].fields["subject"].widget.attrs["data-placeholders"])
+    assert f'placeholder="{placeholders[kind]}"' in html
+    assert not Activity.objects.exists()
+
+
+def test_every_kind_has_a_placeholder_and_a_field_list():
+    # (the page script toggles by these lists; a new kind must declare its own)
+    from lianke.activities.choices import ActivityKind
+    from lianke.activities.forms import KIND_PLACEHOLDERS
+
+    assert set(KIND_FIELDS) == set(ActivityKind.values) == set(KIND_PLACEHOLDERS)
+
+
+def test_a_visit_is_saved_with_its_location_and_time(org, acc, client_for):
+    # when the rep logs a visit with a location and the time it took place
+    response = client_for(org.rep_js).post(
+        add_url(acc),
+        {
+            "kind": "visit",
+            "subject": "上门拜访采购部",
+            "body": "",
+            "location": "苏州工业园区星湖街328号",
+            "occurred_at": "2024-03-05T10:30",
+        },
+    )
+    # then the visit keeps both and the timeline shows the location
+    assert response.status_code == 200
+    visit = Activity.objects.get()
+    assert visit.location == "苏州工业园区星湖街328号"
+    assert timezone.localtime(visit.occurred_at).strftime("%Y-%m-%d %H:%M") == "2024-03-05 10:30"
+    assert "苏州工业园区星湖街328号" in response.content.decode()
+
+
+def test_a_call_keeps_its_direction_and_duration_and_happened_now(org, acc, client_for):
+    # when the rep logs an outbound 15-minute call (a time sent along is not the call's field)
+    before = timezone.now()
+    response = client_for(org.rep_js).post(
+        add_url(acc),
+        {
+            "kind": "call",
+            "subject": "电话沟通采购计划",
+            "direction": "out",
+            "duration_minutes": "15",
+            "occurred_at": "2020-01-01T08:00",
+        },
+    )
+    # then it is saved with them, timed now
+    assert response.status_code == 200
+    call = Activity.objects.get()
+    assert (call.direction, call.duration_minutes) == ("out", 15)
+    assert call.occurred_at >= before - dt.timedelta(seconds=1)
+
+
+def test_fields_that_do_not_belong_to_the_kind_are_ignored(org, acc, client_for):
+    # when a note is posted with a task's assignee and due time, a visit's location and a bad duration
+    response = client_for(org.rep_js).post(
+        add_url(acc),
+        {
+            "kind": "note",
+            "subject": "客户计划扩产",
+            "assignee": org.rep_js2.pk,
+            "due_at": "not a date",
+            "location": "苏州",
+            "duration_minutes": "-5",
+            "direction": "in",
+        },
+    )
+    # then the note is saved without any of them, and no error is raised about them
+    assert response.status_code == 200
+    note = Activity.objects.get()
+    assert (note.kind, note.subject) == ("note", "客户计划扩产")
+    assert (note.assignee, note.due_at, note.location, note.duration_minutes, note.direction) == (
+        None,
+        None,
+        "",
+        None,
+        "",
+    )
+
+
+def test_a_task_with_a_due_date_is_assigned_to_the_rep_by_default(org, acc, client_for):
+    # when the rep adds a task due tomorrow without choosing anyone
+    due = (timezone.localtime() + dt.timedelta(days=1)).strftime("%Y-%m-%dT17:00")
+    response = client_for(org.rep_js).post(
+        add_url(acc), {"kind": "task", "subject": "准备报价单", "due_at": due, "assignee": ""}
+    )
+    # then the task is the rep's own, due then
+    assert response.status_code == 200
+    task = Activity.objects.get()
+    assert task.assignee == org.rep_js
+    assert timezone.localtime(task.due_at).strftime("%Y-%m-%dT%H:%M") == due
+
+
+def test_a_task_without_a_due_date_is_refused_with_its_fields_still_shown(org, acc, client_for):
+    # when a task is posted without a due date
+    response = client_for(org.rep_js).post(add_url(acc), {"kind": "task", "subject": "准备报价单"})
+    # then nothing is saved, and the form comes back as a task form naming the due date
+    assert not Activity.objects.exists()
+    html = response.content.decode()
+    assert response.context["form"].errors == {"due_at": ["A task needs a due date."]}
+    assert shown_fields(html) == {
+        "kind": "Type",
+        "subject": "Subject",
+        "body": "Details",
+        "assignee": "Assigned to",
+        "due_at": "Due",
+    }
+    assert "A task needs a due date." in html
