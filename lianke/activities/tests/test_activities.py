@@ -96,7 +96,7 @@ def test_adding_to_a_record_the_user_cannot_see_is_404(org, acc, client_for):
     assert not Activity.objects.exists()
 
 
-def test_my_tasks_today_lists_the_users_open_tasks_due_by_today(org, acc, client_for):
+def test_my_tasks_on_the_home_page_are_the_users_open_tasks_overdue_today_and_ahead(org, acc, client_for):
     # given tasks of the rep: overdue, due today, due tomorrow, done; and a colleague's task
     overdue = task(org.rep_js, "逾期任务", local(-2), target=acc)
     today = task(org.rep_js, "今天的任务", local(0, hour=18), target=acc)
@@ -114,10 +114,12 @@ def test_my_tasks_today_lists_the_users_open_tasks_due_by_today(org, acc, client
     )
     # when the rep opens the home page
     response = client_for(org.rep_js).get("/")
-    # then the open tasks due by today assigned to the rep are listed, oldest first
-    assert [t.pk for t in response.context["tasks"]] == [overdue.pk, assigned.pk, today.pk]
+    mine = {w.key: c for w, c in response.context["widgets"]}["my_tasks"]
+    # then the open tasks assigned to the rep due by today come first, oldest first, then tomorrow's
+    assert [t.pk for t in mine["overdue"] + mine["today"]] == [overdue.pk, assigned.pk, today.pk]
+    assert [t.subject for t in mine["week"]] == ["明天的任务"]
     html = response.content.decode()
-    assert "明天的任务" not in html and "已完成任务" not in html and "同事的任务" not in html
+    assert "已完成任务" not in html and "同事的任务" not in html
 
 
 def test_the_assignee_may_mark_a_task_done_and_undo_it(org, client_for):
