@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lianke.core.registry import ObjectType, register
 
+from .forms import OpportunityForm
 from .models import Opportunity
 
 
@@ -52,6 +53,7 @@ class OpportunityObject(ObjectType):
     parent_field = "account"
     list_select_related = ("account", "stage")
     kanban_field = "stage"
+    form_base = OpportunityForm
 
     def extra_urls(self):
         from . import views

@@ -360,6 +360,13 @@ class ObjectEditView(ObjectTypeView):
         instance = self.get_instance()
         before = None if instance._state.adding else audit.snapshot(instance)
         form = ot.form_class(request.POST, instance=instance, user=request.user)
+        if field := request.GET.get("refresh"):
+            # A dependent select's options after its source changed (htmx): never saves.
+            if field not in form.depends_on or field not in form.fields:
+                return HttpResponse(status=400)
+            return render(
+                request, "core/partials/select_options.html", {"widget": form.refreshed_options(field)}
+            )
         if field := request.GET.get("validate"):
             # Inline validation of one field (htmx, on change): never saves.
             form.is_valid()
