@@ -41,7 +41,7 @@ document.addEventListener("securitypolicyviolation", function (e) {
 # Elements wider than the phone screen, outside containers that scroll on their own.
 OVERFLOW_OFFENDERS = """
 (limit) => {
-  const scrollers = ".table-responsive, .kanban, dialog";
+  const scrollers = ".table-responsive, .kanban, .stage-scroll, dialog";
   const out = [];
   for (const el of document.body.querySelectorAll("*")) {
     const r = el.getBoundingClientRect();

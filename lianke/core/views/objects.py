@@ -31,6 +31,7 @@ from ..context import SOURCE_LABELS
 from ..display import Cell, custom_cell, custom_labels, field_cell
 from ..models import Attachment, ObjectChange, SavedView
 from ..pagination import InvalidCursor, SortSpec, capped_count, paginate
+from ..stages import path_context
 
 PAGE_SIZES = (25, 50, 100)
 
@@ -303,6 +304,7 @@ def detail_context(request, ot, obj) -> dict:
             }
         )
     ct = ContentType.objects.get_for_model(type(obj))
+    can_edit = access.can(user, obj, Action.EDIT)
     return {
         "object": obj,
         "title": ot.title(obj),
@@ -314,7 +316,8 @@ def detail_context(request, ot, obj) -> dict:
         "attachments": Attachment.objects.filter(content_type=ct, object_id=obj.pk).select_related(
             "uploaded_by"
         ),
-        "can_edit": access.can(user, obj, Action.EDIT),
+        "can_edit": can_edit,
+        "stage_path": path_context(ot, obj, can_edit=can_edit),
         "can_delete": access.can(user, obj, Action.DELETE),
         "can_transfer": access.can(user, obj, Action.TRANSFER),
         "content_type_id": ct.pk,
