@@ -28,6 +28,9 @@ class BusinessForm(forms.ModelForm):
     """Base of every generated form. ``object_type`` and ``user`` are set per instance."""
 
     object_type = None
+    #: ``{field: the field its choices follow}``: when the second changes on the page, the first's
+    #: options are fetched again (``?refresh=<field>`` on the form's URL, see ``refreshed_value``).
+    depends_on: dict[str, str] = {}
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -67,6 +70,21 @@ class BusinessForm(forms.ModelForm):
                 continue
             css = "form-select" if isinstance(widget, forms.Select) else "form-control"
             widget.attrs.setdefault("class", css)
+
+    def dependencies(self):
+        """``[(dependent bound field, source bound field)]`` for the form page."""
+        return [
+            (self[t], self[s]) for t, s in self.depends_on.items() if t in self.fields and s in self.fields
+        ]
+
+    def refreshed_options(self, name: str) -> dict:
+        """The widget context of a dependent select, for ``core/partials/select_options.html``."""
+        field = self.fields[name]
+        return field.widget.get_context(self.add_prefix(name), self.refreshed_value(name), {})["widget"]
+
+    def refreshed_value(self, name: str):
+        """The value a dependent field shows once its source changed (default: what was posted)."""
+        return self[name].value()
 
     def custom_field_names(self):
         return [d.filter_name for d in self.custom_definitions]

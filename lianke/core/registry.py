@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.urls import reverse
 from django.utils.text import capfirst
 
 from lianke.org.choices import Action
+
+if TYPE_CHECKING:
+    from .stages import StagePath
 
 DEFAULT_ACTIONS = (
     Action.VIEW,
@@ -64,6 +67,8 @@ class ObjectType:
     # Foreign keys to registered objects use the search widget; small ones a plain select.
     default_ordering: tuple[str, ...] = ("-updated_at", "-id")
     kanban_field: str | None = None
+    # The record's lifecycle (a ``core.stages.StagePath``): the path on its page, one-tap moves.
+    stage_path: StagePath | None = None
     has_activities: bool = True
     has_attachments: bool = True
 
@@ -74,6 +79,8 @@ class ObjectType:
 
     def __init__(self):
         self.opts = self.model._meta
+        if self.stage_path is not None:
+            self.stage_path.bind(self.model)
 
     # ------------------------------------------------------------------ names
     @property

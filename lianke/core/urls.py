@@ -4,7 +4,7 @@
 from django.urls import include, path
 
 from .registry import registry
-from .views import misc, objects
+from .views import misc, objects, stages
 
 ROUTES = (
     ("", objects.ObjectListView, "list"),
@@ -19,13 +19,16 @@ ROUTES = (
     ("<int:pk>/history/", objects.ObjectHistoryView, "history"),
     ("<int:pk>/collaborators/", objects.CollaboratorView, "collaborators"),
 )
+# Routes of object types that declare a feature: (route, view, action, declaration needed).
+FEATURE_ROUTES = (("<int:pk>/move/", stages.StageMoveView, "move", "stage_path"),)
 
 
 def object_urlpatterns():
     by_app: dict[str, list] = {}
     for ot in registry:
         patterns = by_app.setdefault(ot.app_label, [])
-        for route, view, action in ROUTES:
+        routes = [*ROUTES, *((r, v, a) for r, v, a, feature in FEATURE_ROUTES if getattr(ot, feature, None))]
+        for route, view, action in routes:
             view_class = getattr(ot, f"{action}_view", None) or view
             patterns.append(
                 path(

@@ -1,7 +1,9 @@
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core.registry import ObjectType, register
+from lianke.core.stages import ChoicePath, StateKind
 
+from .choices import LEAD_TRANSITIONS, LeadStatus
 from .models import Lead
 
 
@@ -22,4 +24,14 @@ class LeadObject(ObjectType):
         ),
         (_("Contact information"), ("mobile", "phone", "email", "province", "city", "address")),
         (_("Description"), ("description",)),
+    )
+    # The lead lifecycle (M3) as a path: declared transitions; conversion (M5) is its own action.
+    stage_path = ChoicePath(
+        "status",
+        kinds={LeadStatus.CONVERTED: StateKind.WON, LeadStatus.UNQUALIFIED: StateKind.LOST},
+        transitions=LEAD_TRANSITIONS,
+        workflow_only=(LeadStatus.CONVERTED,),
+        reason_fields=("unqualified_reason",),
+        reason_prompt=_("Why is the lead unqualified?"),
+        reason_action=_("Mark as unqualified"),
     )

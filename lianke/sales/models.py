@@ -39,6 +39,10 @@ class StageSet(models.Model):
     def default(cls):
         return cls.objects.filter(is_active=True).order_by("-is_default", "pk").first()
 
+    def first_open_stage(self):
+        """Where a new opportunity of this set starts."""
+        return self.stages.filter(kind=StageKind.OPEN).order_by("order", "pk").first()
+
 
 class Stage(models.Model):
     stage_set = models.ForeignKey(

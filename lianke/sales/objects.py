@@ -3,7 +3,9 @@ from django.utils.translation import gettext_lazy as _
 
 from lianke.core.registry import ObjectType, register
 
+from .forms import OpportunityForm
 from .models import Opportunity
+from .stages import OpportunityStagePath
 
 
 @register
@@ -53,6 +55,10 @@ class OpportunityObject(ObjectType):
     parent_field = "account"
     list_select_related = ("account", "stage")
     kanban_field = "stage"
+    stage_path = OpportunityStagePath(
+        "stage", reason_fields=("loss_reason", "loss_note"), card_template="sales/partials/card.html"
+    )
+    form_base = OpportunityForm
 
     def extra_urls(self):
         from . import views
@@ -60,10 +66,5 @@ class OpportunityObject(ObjectType):
         return [
             path(
                 "opportunity/kanban/", views.KanbanView.as_view(object_type=self), name="opportunity_kanban"
-            ),
-            path(
-                "opportunity/<int:pk>/move/",
-                views.MoveStageView.as_view(object_type=self),
-                name="opportunity_move",
             ),
         ]

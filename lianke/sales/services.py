@@ -9,7 +9,10 @@ from .models import Opportunity, Stage
 def move_stage(
     *, actor, opportunity: Opportunity, stage: Stage, loss_reason: str = "", loss_note: str = ""
 ) -> Opportunity:
-    """Move an opportunity to ``stage`` (kanban drag, or the stage buttons on its page)."""
+    """Move an opportunity to ``stage`` of its own set, with the loss reason for a lost stage.
+
+    Called through the stage path (``OpportunityStagePath.apply``: the record page's path and the
+    board), which holds the row locked, so parallel moves apply one after the other."""
     if stage.stage_set_id != opportunity.stage_set_id:
         raise ValidationError({"stage": _("Choose a stage of the opportunity's stage set.")})
     before = audit.snapshot(opportunity)

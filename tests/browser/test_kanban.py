@@ -62,6 +62,10 @@ def test_a_rep_drags_an_opportunity_to_the_next_stage_and_it_stays_there_after_r
     expect(column(ui, stages["quote"]).locator(".kanban-card", has_text="二期产线改造")).to_contain_text(
         "方案报价"
     )
+    # and the columns' counts and totals follow at once
+    expect(column(ui, stages["quote"]).locator(".stage-count")).to_have_text("1")
+    expect(column(ui, stages["quote"]).locator("[data-stage-summary]")).to_have_text("¥1,200,000")
+    expect(column(ui, stages["first"]).locator("[data-stage-summary]")).to_have_text("¥300,000")
     ui.shot("after-drop")
     # and after a reload it is still in that column, and stored there
     ui.page.reload()

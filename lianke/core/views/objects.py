@@ -31,6 +31,7 @@ from ..display import Cell, custom_cell, custom_labels, field_cell
 from ..liststate import PAGE_SIZES, ListState
 from ..models import Attachment, ObjectChange, RecentRecord, SavedView
 from ..pagination import InvalidCursor, SortSpec, capped_count, paginate
+from ..stages import path_context
 
 
 def is_htmx(request) -> bool:
@@ -395,6 +396,7 @@ def detail_context(request, ot, obj) -> dict:
             }
         )
     ct = ContentType.objects.get_for_model(type(obj))
+    can_edit = access.can(user, obj, Action.EDIT)
     return {
         "object": obj,
         "title": ot.title(obj),
@@ -406,7 +408,8 @@ def detail_context(request, ot, obj) -> dict:
         "attachments": Attachment.objects.filter(content_type=ct, object_id=obj.pk).select_related(
             "uploaded_by"
         ),
-        "can_edit": access.can(user, obj, Action.EDIT),
+        "can_edit": can_edit,
+        "stage_path": path_context(ot, obj, can_edit=can_edit),
         "can_delete": access.can(user, obj, Action.DELETE),
         "can_transfer": access.can(user, obj, Action.TRANSFER),
         "content_type_id": ct.pk,
@@ -452,6 +455,13 @@ class ObjectEditView(ObjectTypeView):
         instance = self.get_instance()
         before = None if instance._state.adding else audit.snapshot(instance)
         form = ot.form_class(request.POST, instance=instance, user=request.user)
+        if field := request.GET.get("refresh"):
+            # A dependent select's options after its source changed (htmx): never saves.
+            if field not in form.depends_on or field not in form.fields:
+                return HttpResponse(status=400)
+            return render(
+                request, "core/partials/select_options.html", {"widget": form.refreshed_options(field)}
+            )
         if field := request.GET.get("validate"):
             # Inline validation of one field (htmx, on change): never saves.
             form.is_valid()

@@ -532,12 +532,21 @@ def kanban_board(s):
     assert_not_shown(r, s.marker)
 
 
-@attempt(only={OPPORTUNITY})
-def kanban_move(s):
+WITH_STAGE_PATH = {key for key in TYPES if registry.get(key).stage_path is not None}
+
+
+def open_target(path, record) -> str:
+    """A state ``record`` may move to that needs no reason (the first open one on its path)."""
+    targets = path.targets(record)
+    return next(st.value for st in path.states(record) if st.value in targets and st.kind == "open")
+
+
+@attempt(only=WITH_STAGE_PATH)
+def stage_move_on_the_path_or_the_board(s):
+    path = s.ot.stage_path
+    target = open_target(path, s.target)  # a move the owner could make
     with s.nothing_changes():
-        r = s.web.post(
-            reverse("sales:opportunity_move", kwargs={"pk": s.target.pk}), {"stage": s.stages["quote"].pk}
-        )
+        r = s.web.post(s.ot.url("move", pk=s.target.pk), {path.field: target, "render": "card"})
     assert_refused(r)
 
 
@@ -759,7 +768,8 @@ def test_manager_sees_and_moves_a_team_opportunity_on_the_kanban_board(org, stag
     # when the manager opens the board and moves the card
     board = web.get(reverse("sales:opportunity_kanban"))
     move = web.post(
-        reverse("sales:opportunity_move", kwargs={"pk": opportunity.pk}), {"stage": stages["quote"].pk}
+        reverse("sales:opportunity_move", kwargs={"pk": opportunity.pk}),
+        {"stage": stages["quote"].pk, "render": "card"},
     )
     # then the card is on the board and moves
     assert marker in board.content.decode()
@@ -831,6 +841,21 @@ def test_owner_can_do_through_the_web_what_the_matrix_refuses_to_others(org, sta
     assert getattr(record, ot.title_field) == "Renamed"
     assert getattr(record, BULK_TEXT_FIELD[key]) == "Changed"
     assert Activity.all_objects.filter(subject="Visited", object_id=record.pk).exists()
+
+
+@pytest.mark.parametrize("key", sorted(WITH_STAGE_PATH))
+def test_owner_moves_their_record_along_the_stage_path_the_matrix_refuses_to_others(org, stages, key):
+    # given rep_js's own record and the move the matrix tries on others' records
+    ot = registry.get(key)
+    record = make(key, org.rep_js, new_marker(), stages)
+    target = open_target(ot.stage_path, record)
+    # when rep_js makes it
+    r = web_client(org.rep_js).post(
+        ot.url("move", pk=record.pk), {ot.stage_path.field: target, "render": "card"}
+    )
+    # then it lands
+    assert r.status_code in (200, 302), r.content.decode()[:500]
+    assert ot.stage_path.current(type(record).all_objects.get(pk=record.pk)) == target
 
 
 @pytest.mark.parametrize("key", TYPES)

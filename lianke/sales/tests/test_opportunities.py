@@ -49,7 +49,8 @@ def fresh(obj):
 
 
 def move(client, obj, stage, **extra):
-    return client.post(f"/sales/opportunity/{obj.pk}/move/", {"stage": stage.pk, **extra})
+    """A card dropped on a stage's column of the kanban (the board asks for the card back)."""
+    return client.post(f"/sales/opportunity/{obj.pk}/move/", {"stage": stage.pk, "render": "card", **extra})
 
 
 def test_the_stage_must_belong_to_the_stage_set(org, stages, acc, other_set, api_for):
@@ -134,7 +135,7 @@ def test_moving_to_lost_without_a_reason_is_400_and_changes_nothing(org, stages,
     response = move(client_for(org.rep_js), obj, stages["lost"])
     # then the answer explains and the opportunity is unchanged
     assert response.status_code == 400
-    assert response.content.decode() == "Say why the opportunity was lost."
+    assert response.content.decode() == "Loss reason: Say why the opportunity was lost."
     assert fresh(obj).stage == stages["quote"]
     assert not ObjectChange.objects.filter(action="update").exists()
     # and with a reason it is lost
@@ -151,10 +152,16 @@ def test_moving_to_lost_without_a_reason_is_400_and_changes_nothing(org, stages,
     )
 
 
-def test_moving_to_a_stage_of_another_set_is_404(org, stages, acc, other_set, client_for):
+def test_moving_to_a_stage_of_another_set_is_refused_with_the_reason(org, stages, acc, other_set, client_for):
+    # given an opportunity of the default set
     obj = opportunity(org, acc, stages)
-    assert move(client_for(org.rep_js), obj, other_set).status_code == 404
+    # when a stage of another set is posted for it
+    response = move(client_for(org.rep_js), obj, other_set)
+    # then the move is refused, says why, and nothing changed
+    assert response.status_code == 400
+    assert response.content.decode() == "Stage: Choose a stage of the opportunity's stage set."
     assert fresh(obj).stage == stages["first"]
+    assert not ObjectChange.objects.filter(action="update").exists()
 
 
 def test_moving_someone_elses_opportunity_is_404(org, stages, acc, client_for):
