@@ -133,7 +133,7 @@ def test_admin_logs_a_note_and_a_task_due_today_and_ticks_it_done_on_the_home_pa
     # then the home page lists it under "my tasks today"
     ui.page.click("a.navbar-brand")
     my_tasks = ui.page.locator("#my-tasks")
-    expect(my_tasks.locator(".card-header")).to_contain_text("今日任务")
+    expect(my_tasks.locator(".card-header")).to_contain_text("我的任务")
     row = my_tasks.locator(".task-row", has_text="发送报价单")
     expect(row).to_be_visible()
     expect(row).to_contain_text("苏州精工")
