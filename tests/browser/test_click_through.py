@@ -13,6 +13,8 @@ from playwright.sync_api import expect
 from lianke.core.registry import registry
 from lianke.customers.models import Account
 
+from .conftest import DESKTOP, PHONE
+
 
 @dataclass
 class Recipe:
@@ -56,52 +58,77 @@ def fill_record(ui, recipe: Recipe, title: str) -> None:
         ui.page.select_option(selector, label=label)
 
 
+DEVICES = {
+    "desktop": {"viewport": DESKTOP},
+    "phone": {"viewport": PHONE, "is_mobile": True, "has_touch": True},
+}
+
+
 @pytest.mark.browser
+@pytest.mark.parametrize("device", list(DEVICES))
 @pytest.mark.parametrize("key", list(RECIPES))
-def test_admin_creates_edits_deletes_and_restores_a_record_of_each_type(ui, org, stages, key):
-    # given an administrator (and an account to attach an opportunity to)
+def test_admin_creates_edits_deletes_and_restores_a_record_of_each_type(open_ui, org, stages, key, device):
+    # given an administrator (and an account to attach an opportunity to), on a desktop or a phone
+    phone = device == "phone"
+    ui = open_ui(**DEVICES[device], label=device)
     Account.objects.create(name="苏州精工", owner=org.admin)
     ot, recipe = registry.get(key), RECIPES[key]
     ui.login("admin")
+
+    def step(name):
+        if phone:
+            ui.assert_fits_screen()
+        ui.shot(name)
+
     # when they open the list from the navigation and create a record
+    if phone:
+        ui.page.click(".navbar-toggler")
     ui.page.locator("#main-nav").get_by_role("link", name=str(ot.label_plural)).click()
     expect(ui.page).to_have_url(ui.url(ot.url_list))
+    step("list")
     ui.page.click("#new-object")
     fill_record(ui, recipe, recipe.title)
-    ui.shot("new")
+    step("new")
     ui.page.click("#save-object")
     # then they see its detail page
     expect(ui.page).to_have_url(re.compile(rf"{ot.url_list}\d+/$"))
     expect(ui.page.locator("#object-title")).to_have_text(re.compile(re.escape(recipe.title)))
     pk = int(ui.page.url.rstrip("/").rsplit("/", 1)[-1])
-    ui.shot("detail")
+    step("detail")
+    # when they open the transfer page, it offers the transfer; they go back to the record
+    ui.page.click("#transfer-object")
+    expect(ui.page.locator("#confirm-transfer")).to_be_visible()
+    step("transfer")
+    ui.page.go_back()
     # when they edit it
     ui.page.click("#edit-object")
     expect(ui.page.locator(recipe.title_field)).to_have_value(recipe.title)
     ui.page.fill(recipe.title_field, recipe.renamed)
+    step("edit")
     ui.page.click("#save-object")
     # then the detail page shows the new name
     expect(ui.page.locator("#object-title")).to_have_text(re.compile(re.escape(recipe.renamed)))
     # when they delete it and confirm
     ui.page.click("#delete-object")
     expect(ui.page.locator("main h1")).to_contain_text(recipe.renamed)
+    step("delete")
     ui.page.click("#confirm-delete")
     # then it is gone from the list
     expect(ui.page).to_have_url(ui.url(ot.url_list))
     expect(ui.page.locator("#messages .alert-success")).to_contain_text(recipe.renamed)
-    expect(ui.page.locator("#object-list tbody")).not_to_contain_text(recipe.renamed)
+    expect(ui.page.locator("#object-list")).not_to_contain_text(recipe.renamed)
     assert not ot.model.objects.filter(pk=pk).exists()
     # when they restore it from the recycle bin
     ui.page.locator(f'a[href="{ot.url_list}recycle-bin/"]').click()
     row = ui.page.locator("tbody tr", has_text=recipe.renamed)
     row.locator("input[name=pk]").check()
-    ui.shot("recycle-bin")
+    step("recycle-bin")
     ui.page.click("#restore")
     # then it has left the recycle bin and is back on the list
     expect(ui.page.locator("#messages .alert-success")).to_be_visible()
     expect(ui.page.locator("tbody")).not_to_contain_text(recipe.renamed)
-    ui.page.get_by_role("link", name=str(ot.label_plural)).first.click()
-    expect(ui.page.locator("#object-list tbody")).to_contain_text(recipe.renamed)
+    ui.page.click("#back-to-list")
+    expect(ui.page.locator("#object-list")).to_contain_text(recipe.renamed)
     assert ot.model.objects.filter(pk=pk).exists()
 
 

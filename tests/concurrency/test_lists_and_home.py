@@ -43,4 +43,3 @@ def test_opening_one_record_in_parallel_tabs_keeps_one_recent_entry(org, session
     answers = race([lambda s=s: s.get(f"/customers/account/{account.pk}/") for s in tabs])
     assert [a.status for a in answers] == [200] * N
     assert RecentRecord.objects.filter(user=org.rep_js).count() == 1
-
