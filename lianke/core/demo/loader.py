@@ -325,6 +325,7 @@ class DemoLoader:
                 writer.write(Lead, 5000 * self.scale, self.lead_rows)
                 writer.write(Opportunity, 1500 * self.scale, self.opportunity_rows)
                 writer.write(Activity, 20000 * self.scale, self.activity_rows)
+                writer.last_follow_ups(Account, Activity)
             writer.analyze(Account, Contact, Lead, Opportunity, Activity)
         return users
 
@@ -838,6 +839,20 @@ class _RowWriter:
                 else:
                     cursor.execute(f"PRAGMA synchronous={int(synchronous)}")
             self.progress(f"  rebuilt in {time.monotonic() - started:.0f} s")
+
+    def last_follow_ups(self, account_model, activity_model):
+        """Each account's "last follow-up" is its latest activity other than a task, as the
+        services keep it when an activity is logged: one aggregate, one update."""
+        self.progress("Last follow-ups…")
+        accounts = connection.ops.quote_name(self.table(account_model))
+        activities = connection.ops.quote_name(self.table(activity_model))
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {accounts} SET last_activity_at = m.last"  # noqa: S608 - names from model meta
+                f" FROM (SELECT account_id, MAX(occurred_at) AS last FROM {activities}"
+                f" WHERE kind <> 'task' AND account_id IS NOT NULL GROUP BY account_id) AS m"
+                f" WHERE {accounts}.id = m.account_id"
+            )
 
     def analyze(self, *models_):
         """Fresh planner statistics (and, on PostgreSQL, the visibility map that index-only

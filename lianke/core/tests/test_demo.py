@@ -71,7 +71,15 @@ def test_demo_dates_are_in_the_past_and_in_causal_order():
     call_command("demo", "--no-migrate", stdout=io.StringIO())
     now = timezone.now()
     # then nothing that happened is dated in the future: no row of any business table
-    happened = ("created_at", "updated_at", "occurred_at", "closed_at", "done_at", "deleted_at")
+    happened = (
+        "created_at",
+        "updated_at",
+        "occurred_at",
+        "closed_at",
+        "done_at",
+        "deleted_at",
+        "last_activity_at",
+    )
     for model in (Account, Contact, Lead, Opportunity, Activity):
         for name in happened:
             if any(f.name == name for f in model._meta.concrete_fields):
@@ -95,6 +103,13 @@ def test_demo_dates_are_in_the_past_and_in_causal_order():
         if "first_deal_date" in custom:
             deal = dt.date.fromisoformat(custom["first_deal_date"])
             assert timezone.localdate(created) <= deal <= today
+    # and an account's last follow-up is its latest activity other than a task (the home page's
+    # "follow up today" and the phone cards show it)
+    latest = Activity.all_objects.filter(account=OuterRef("pk")).exclude(kind="task").order_by("-occurred_at")
+    accounts = Account.all_objects.annotate(latest=Subquery(latest.values("occurred_at")[:1]))
+    assert accounts.filter(latest__isnull=False).exclude(last_activity_at=F("latest")).count() == 0
+    assert accounts.filter(latest__isnull=True, last_activity_at__isnull=False).count() == 0
+    assert accounts.filter(last_activity_at__isnull=False).count() > 1500
     # (planned dates may be ahead: some tasks are due in the coming days)
     assert Activity.all_objects.filter(due_at__gt=now).exists()
 
