@@ -56,6 +56,17 @@ def query_of(url: str) -> dict:
     return {k: sorted(v) for k, v in parse_qs(urlsplit(url).query).items()}
 
 
+def view_tree_but(user, action: str) -> None:
+    """Give ``user`` two roles on accounts: view the department tree, ``action`` only their own."""
+    viewer = Role.objects.create(name="查看本部门及下级")
+    RolePermission.objects.create(
+        role=viewer, object_type="customers.account", actions=["view"], scope="department_tree"
+    )
+    doer = Role.objects.create(name=f"{action}: own")
+    RolePermission.objects.create(role=doer, object_type="customers.account", actions=[action], scope="own")
+    user.roles.set([viewer, doer])
+
+
 def csv_rows(response) -> list[list[str]]:
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     return list(csv.reader(io.StringIO(text)))
@@ -156,18 +167,8 @@ def test_export_follows_the_mine_tab_and_the_sort(org, accounts):
 
 
 def test_export_uses_the_export_scope_not_the_wider_view_scope(org, accounts):
-    # given a role that views the department tree but exports only its own records
-    role = Role.objects.create(name="区域助理")
-    RolePermission.objects.create(
-        role=role, object_type="customers.account", actions=["view"], scope="department_tree"
-    )
-    RolePermission.objects.create(
-        role=Role.objects.create(name="导出自己"),
-        object_type="customers.account",
-        actions=["export"],
-        scope="own",
-    )
-    org.rep_js.roles.set([role, Role.objects.get(name="导出自己")])
+    # given a rep who views the department tree but exports only their own records
+    view_tree_but(org.rep_js, "export")
     c = Client()
     c.force_login(org.rep_js)
     # when the rep exports
@@ -204,18 +205,8 @@ def test_select_all_matching_sends_the_filter_and_edits_exactly_the_matching_rec
 
 
 def test_select_all_matching_refuses_everything_when_one_match_may_not_be_edited(org, accounts):
-    # given a role that sees the department tree but edits only its own records
-    role = Role.objects.create(name="只改自己")
-    RolePermission.objects.create(
-        role=role, object_type="customers.account", actions=["view"], scope="department_tree"
-    )
-    RolePermission.objects.create(
-        role=Role.objects.create(name="编辑自己"),
-        object_type="customers.account",
-        actions=["edit"],
-        scope="own",
-    )
-    org.rep_js.roles.set([role, Role.objects.get(name="编辑自己")])
+    # given a rep who sees the department tree but edits only their own records
+    view_tree_but(org.rep_js, "edit")
     c = Client()
     c.force_login(org.rep_js)
     # when they bulk-edit all key accounts (one is a colleague's)
