@@ -323,24 +323,23 @@ def _filter_for(object_type, name: str) -> dict[str, filters.Filter]:
         lookup_gte, lookup_lte = "gte", "lte"
         is_date = isinstance(field, models.DateField)
         filter_cls = filters.DateFilter if is_date else filters.NumberFilter
-
-        def widget():
-            if is_date:
-                return forms.DateInput(attrs=DATE_ATTRS)
-            return number_input(decimal=isinstance(field, models.DecimalField))
-
+        range_widget = (  # a form field copies its widget: one serves both bounds
+            forms.DateInput(attrs=DATE_ATTRS)
+            if is_date
+            else number_input(decimal=isinstance(field, models.DecimalField))
+        )
         return {
             f"{name}__gte": filter_cls(
                 field_name=name,
                 lookup_expr=lookup_gte,
                 label=format_lazy(_("{field} from"), field=label),
-                widget=widget(),
+                widget=range_widget,
             ),
             f"{name}__lte": filter_cls(
                 field_name=name,
                 lookup_expr=lookup_lte,
                 label=format_lazy(_("{field} to"), field=label),
-                widget=widget(),
+                widget=range_widget,
             ),
         }
     if isinstance(field, PhoneField):
@@ -349,8 +348,10 @@ def _filter_for(object_type, name: str) -> dict[str, filters.Filter]:
                 field_name=name, label=label, method="filter_phone", widget=_phone_filter_input()
             )
         }
-    widget = _email_filter_input() if isinstance(field, models.EmailField) else forms.TextInput()
-    return {name: filters.CharFilter(field_name=name, lookup_expr="icontains", label=label, widget=widget)}
+    text_widget = _email_filter_input() if isinstance(field, models.EmailField) else forms.TextInput()
+    return {
+        name: filters.CharFilter(field_name=name, lookup_expr="icontains", label=label, widget=text_widget)
+    }
 
 
 def build_filterset(object_type):
