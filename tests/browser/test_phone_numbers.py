@@ -44,6 +44,7 @@ def test_on_a_phone_a_rep_finds_a_contact_by_the_number_as_dialled_and_taps_to_c
     expect(results.locator("a:visible", has_text="张伟")).to_have_count(1)
     expect(results.locator("a:visible", has_text="陈晨")).to_have_count(0)
     expect(results.locator('a[href="tel:13912345678"]:visible').first).to_be_visible()
+    expect(ui.page.locator(".showing, .hiding, .collapsing")).to_have_count(0)  # panels at rest
     ui.assert_fits_screen()
     ui.shot("found")
     # when they open the contact
