@@ -23,6 +23,7 @@ import datetime as dt
 import math
 import os
 import platform
+import re
 import statistics
 import sys
 import time
@@ -92,14 +93,16 @@ def row_counts() -> dict[str, int]:
 
 
 def pick_targets(user) -> dict[str, object]:
-    """Per user: an account they own (or else one they may see), and a phone prefix from the data."""
+    """Per user: an account they own (or else one they may see), and a mobile and a landline from
+    the data they may see."""
     from lianke.customers.models import Account, Contact
     from lianke.org import access
 
     visible = access.restrict(Account.all_objects.filter(is_deleted=False), user)
     account = visible.filter(owner=user).order_by("id").first() or visible.order_by("id").first()
     contact = access.restrict(Contact.all_objects.filter(is_deleted=False), user).order_by("id").first()
-    return {"account": account, "mobile": contact.mobile if contact else "1380"}
+    landline = visible.exclude(phone="").order_by("id").values_list("phone", flat=True).first()
+    return {"account": account, "mobile": contact.mobile if contact else "1380", "landline": landline or ""}
 
 
 def scenarios(targets, ct_id: int) -> list[tuple[str, str]]:
@@ -113,6 +116,13 @@ def scenarios(targets, ct_id: int) -> list[tuple[str, str]]:
         ),
         (f"3 search phone prefix ({mobile[:4]})", f"/search/?q={mobile[:4]}"),
         ("3b search full mobile", f"/search/?q={mobile}"),
+        # As typed without the stored dashes (``0939-58521981`` → ``093958521981``), and a mobile
+        # with dashes on the contact list: found only through the phone numbers' digits columns.
+        ("3c search landline without dashes", f"/search/?q={re.sub(r'[^0-9]', '', targets['landline'])}"),
+        (
+            "3d contact list search 139-1234-5678",
+            f"/customers/contact/?search={mobile[:3]}-{mobile[3:7]}-{mobile[7:]}",
+        ),
         ("4 account 360 page", f"/customers/account/{account.pk}/"),
         ("4b account timeline fragment", f"/activities/timeline/{ct_id}/{account.pk}/"),
         ("5 API list /api/customers/accounts/", "/api/customers/accounts/"),

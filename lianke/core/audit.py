@@ -47,7 +47,7 @@ def snapshot(obj: models.Model) -> dict:
     """Every field's stored value, custom fields as ``cf.<name>``; foreign keys as ids."""
     data = {}
     for field in obj._meta.concrete_fields:
-        if field.name in SKIP_FIELDS:
+        if field.name in SKIP_FIELDS or getattr(field, "derived", False):  # e.g. a phone's digits
             continue
         data[field.name] = _jsonable(getattr(obj, field.attname))
     for name, value in (getattr(obj, "custom_data", None) or {}).items():

@@ -1,4 +1,5 @@
-"""Turning stored values into what a person reads: choices, money, dates, links, custom fields.
+"""Turning stored values into what a person reads: choices, money, dates, links (a record, a
+``tel:`` number, a ``mailto:`` address), custom fields.
 Labels for user/lookup custom fields are fetched in one query per page, never per row."""
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from django.db import models
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from .fields import PhoneField
 from .models.customfields import FieldType
+from .phones import mailto_url, tel_url
 from .registry import registry
 
 
@@ -51,7 +54,19 @@ def field_cell(obj, name: str, object_type) -> Cell:
             return Cell("")
         rt = registry.get_for_model(type(related), None)
         return Cell(str(related), rt.url("detail", pk=related.pk) if rt else None)
-    return Cell(format_value(getattr(obj, name), field))
+    value = getattr(obj, name)
+    return Cell(format_value(value, field), value_url(field, value))
+
+
+def value_url(field: models.Field, value) -> str | None:
+    """Where a value leads when tapped: a phone number dials, an e-mail address writes."""
+    if not value:
+        return None
+    if isinstance(field, PhoneField):
+        return field.display_url(value)
+    if isinstance(field, models.EmailField):
+        return mailto_url(value)
+    return None
 
 
 def custom_labels(definitions, objects) -> dict[str, dict]:
@@ -79,4 +94,8 @@ def custom_cell(obj, definition, labels) -> Cell:
         url = registry.get(definition.target_object_type).url("detail", pk=value)
     if definition.type == FieldType.URL and value:
         url = value
+    if definition.type == FieldType.PHONE and value:
+        url = tel_url(value)
+    if definition.type == FieldType.EMAIL and value:
+        url = mailto_url(value)
     return Cell(definition.display(value, labels=labels.get(definition.name)), url)

@@ -17,7 +17,10 @@ from django.utils import timezone
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from .fields import PhoneField, digits_field_name
+from .formfields import PhoneInput, number_input
 from .models.customfields import RANGE_TYPES, TEXT_TYPES, FieldType
+from .phones import digits_successor, query_digits
 from .regions import PROVINCES
 
 DATE_ATTRS = {"type": "date"}
@@ -32,28 +35,67 @@ def search_q(fields, text: str) -> Q:
     return q
 
 
+def digits_prefix_q(column: str, digits: str) -> Q:
+    """Numbers in the digits ``column`` that are ``digits`` or start with it: a range, which a
+    plain b-tree serves on both databases (``LIKE 'x%'`` would need a special operator class on
+    PostgreSQL and a case-sensitive LIKE on SQLite)."""
+    q = Q(**{f"{column}__gte": digits})
+    upper = digits_successor(digits)
+    return q & Q(**{f"{column}__lt": upper}) if upper is not None else q
+
+
+def phone_search_q(model, fields, text: str) -> Q | None:
+    """The digits condition of a search ``text`` that looks like a phone number (see
+    ``phones.query_digits``) over the digits columns of the phone ``fields``; else ``None``."""
+    digits = query_digits(text)
+    columns = [c for c in (digits_field_name(model, name) for name in fields) if c]
+    if digits is None or not columns:
+        return None
+    q = Q()
+    for column in columns:
+        q |= digits_prefix_q(column, digits)
+    return q
+
+
 SEARCH_CANDIDATES = 1000
 
 
-def narrow_to_matches(queryset, q: Q):
-    """``queryset.filter(q)`` for a search ``q`` (an OR of ``icontains``), planned well.
+def _bounded_ids(queryset, condition: Q) -> list | None:
+    """Ids of up to ``SEARCH_CANDIDATES`` matches of ``condition``; ``None`` if there are more."""
+    found = list(queryset.filter(condition).order_by().values_list("pk", flat=True)[: SEARCH_CANDIDATES + 1])
+    return None if len(found) > SEARCH_CANDIDATES else found
+
+
+def narrow_to_matches(queryset, q: Q, indexed: Q | None = None):
+    """``queryset.filter(q | indexed)`` for a search: ``q`` an OR of ``icontains``, ``indexed``
+    a condition a b-tree serves on both databases (a phone number's digits range), planned well.
 
     Ordered by ``updated_at … LIMIT n``, PostgreSQL walks the updated_at index and tests
     ``LIKE '%text%'`` row by row, expecting matches early (it never estimates such a pattern
     below 0.01% of the table): for a rare text, such as a full phone number, it reads every row
     (seconds at a million). So first collect the matching ids one condition at a time, each
-    through its trigram index and bounded; when there are few, filter on just those. A text
-    with many matches keeps the plain filter, whose ordered scan then meets them early. Without
-    trigram indexes (SQLite) every condition would be a scan: the plain filter it is."""
+    through its index (trigram, or the digits b-tree) and bounded; when there are few, filter on
+    just those. A text with many matches keeps the plain filter, whose ordered scan then meets
+    them early.
+
+    SQLite has no trigram index, so the ``icontains`` conditions stay in the final query and
+    read the table as every SQLite search does; the ``indexed`` condition is looked up first
+    through its own index (bounded the same way) and joins them as a list of ids, so a number's
+    matches never depend on that scan meeting them."""
+    everything = q | indexed if indexed is not None else q
     if connection.vendor != "postgresql":
-        return queryset.filter(q)
+        if indexed is None:
+            return queryset.filter(q)
+        found = _bounded_ids(queryset, indexed)
+        return queryset.filter(everything if found is None else Q(pk__in=found) | q)
     conditions = q.children if q.connector == Q.OR and not q.negated else [q]
+    if indexed is not None:
+        conditions = [*conditions, indexed]  # one query: the digits columns' indexes OR-ed
     ids: set[int] = set()
     for condition in conditions:
-        part = condition if isinstance(condition, Q) else Q(condition)
-        found = list(queryset.filter(part).order_by().values_list("pk", flat=True)[: SEARCH_CANDIDATES + 1])
-        if len(found) > SEARCH_CANDIDATES:
-            return queryset.filter(q)
+        found = _bounded_ids(queryset, condition if isinstance(condition, Q) else Q(condition))
+        if found is None:
+            return queryset.filter(everything)
         ids.update(found)
     return queryset.filter(pk__in=ids)
 
@@ -117,6 +159,19 @@ def custom_filter(queryset, definition, lookup: str, value):
     raise ValueError(lookup)
 
 
+def _phone_filter_input():
+    # A filter holds a part of someone else's number: no autofill of the user's own.
+    return PhoneInput(attrs={"autocomplete": "off"})
+
+
+def _email_filter_input():
+    # The e-mail keyboard, but no ``type=email``: a part of an address is a valid filter.
+    return forms.TextInput(attrs={"inputmode": "email"})
+
+
+TEXT_FILTER_WIDGETS = {FieldType.PHONE: _phone_filter_input, FieldType.EMAIL: _email_filter_input}
+
+
 def _custom_filters(definitions) -> dict[str, filters.Filter]:
     """Filters for the active custom fields; methods close over their definition."""
     result: dict[str, filters.Filter] = {}
@@ -132,7 +187,8 @@ def _custom_filters(definitions) -> dict[str, filters.Filter]:
             return apply
 
         if d.type in TEXT_TYPES:
-            result[d.filter_name] = filters.CharFilter(label=label, method=method("icontains"))
+            widget = TEXT_FILTER_WIDGETS.get(d.type, forms.TextInput)()
+            result[d.filter_name] = filters.CharFilter(label=label, method=method("icontains"), widget=widget)
         elif d.type == FieldType.SELECT:
             result[d.filter_name] = filters.MultipleChoiceFilter(
                 label=label, choices=d.option_choices(), method=method("in")
@@ -154,7 +210,11 @@ def _custom_filters(definitions) -> dict[str, filters.Filter]:
                         widget=forms.DateInput(attrs=DATE_ATTRS),
                     )
                 else:
-                    flt = filters.NumberFilter(label=format_lazy(text, field=label), method=method(lookup))
+                    flt = filters.NumberFilter(
+                        label=format_lazy(text, field=label),
+                        method=method(lookup),
+                        widget=number_input(decimal=d.type != FieldType.INTEGER),
+                    )
                 result[f"{d.filter_name}__{lookup}"] = flt
         elif d.type in (FieldType.USER, FieldType.LOOKUP):
             result[d.filter_name] = filters.NumberFilter(label=label, method=method("exact"))
@@ -248,7 +308,16 @@ class BusinessFilterSet(filters.FilterSet):
         value = (value or "").strip()
         if not value:
             return queryset
-        return narrow_to_matches(queryset, self.object_type.search_q(value))
+        return self.object_type.search(queryset, value)
+
+    def filter_phone(self, queryset, name, value):
+        """A phone field's filter: contains the text as typed, or (for a text that looks like a
+        number) a number that starts with its digits, however either is formatted."""
+        value = (value or "").strip()
+        if not value:
+            return queryset
+        text_q = Q(**{f"{name}__icontains": value})
+        return narrow_to_matches(queryset, text_q, phone_search_q(queryset.model, [name], value))
 
 
 def _filter_for(object_type, name: str) -> dict[str, filters.Filter]:
@@ -270,22 +339,35 @@ def _filter_for(object_type, name: str) -> dict[str, filters.Filter]:
         lookup_gte, lookup_lte = "gte", "lte"
         is_date = isinstance(field, models.DateField)
         filter_cls = filters.DateFilter if is_date else filters.NumberFilter
-        extra = {"widget": forms.DateInput(attrs=DATE_ATTRS)} if is_date else {}
+        range_widget = (  # a form field copies its widget: one serves both bounds
+            forms.DateInput(attrs=DATE_ATTRS)
+            if is_date
+            else number_input(decimal=isinstance(field, models.DecimalField))
+        )
         return {
             f"{name}__gte": filter_cls(
                 field_name=name,
                 lookup_expr=lookup_gte,
                 label=format_lazy(_("{field} from"), field=label),
-                **extra,
+                widget=range_widget,
             ),
             f"{name}__lte": filter_cls(
                 field_name=name,
                 lookup_expr=lookup_lte,
                 label=format_lazy(_("{field} to"), field=label),
-                **extra,
+                widget=range_widget,
             ),
         }
-    return {name: filters.CharFilter(field_name=name, lookup_expr="icontains", label=label)}
+    if isinstance(field, PhoneField):
+        return {
+            name: filters.CharFilter(
+                field_name=name, label=label, method="filter_phone", widget=_phone_filter_input()
+            )
+        }
+    text_widget = _email_filter_input() if isinstance(field, models.EmailField) else forms.TextInput()
+    return {
+        name: filters.CharFilter(field_name=name, lookup_expr="icontains", label=label, widget=text_widget)
+    }
 
 
 def build_filterset(object_type):

@@ -8,6 +8,28 @@ from .models.customfields import FieldType
 from .regions import PROVINCES
 
 
+class PhoneInput(forms.TextInput):
+    """A phone number: ``type=tel`` and ``inputmode=tel`` bring up the dial pad on a phone."""
+
+    input_type = "tel"
+
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "tel", "autocomplete": "tel", **(attrs or {})})
+
+
+class EmailInput(forms.EmailInput):
+    """An e-mail address, with the e-mail keyboard (``@`` and ``.`` at hand) on a phone."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "email", **(attrs or {})})
+
+
+def number_input(*, decimal: bool, attrs=None) -> forms.NumberInput:
+    """A number input whose phone keyboard is the number pad: digits only for whole numbers
+    (``inputmode=numeric``), with the decimal separator for decimals, money and percentages."""
+    return forms.NumberInput(attrs={"inputmode": "decimal" if decimal else "numeric", **(attrs or {})})
+
+
 class LookupSelect(forms.Select):
     """A select for relations to large tables (a million accounts): it renders only the chosen
     option and a search box that asks the server (through the data-scope filter) for matches."""
@@ -86,16 +108,18 @@ def custom_form_field(definition, *, initial=None, user=None) -> forms.Field:
             max_length=definition.max_length or 10000, widget=forms.Textarea(attrs={"rows": 3}), **common
         )
     if t == FieldType.PHONE:
-        return forms.CharField(max_length=40, widget=forms.TextInput(attrs={"type": "tel"}), **common)
+        return forms.CharField(max_length=40, widget=PhoneInput, **common)
     if t == FieldType.EMAIL:
-        return forms.EmailField(max_length=254, **common)
+        return forms.EmailField(max_length=254, widget=EmailInput, **common)
     if t == FieldType.URL:
         return forms.URLField(max_length=500, assume_scheme="https", **common)
     if t == FieldType.INTEGER:
-        return forms.IntegerField(**common)
+        return forms.IntegerField(widget=number_input(decimal=False), **common)
     if t in (FieldType.DECIMAL, FieldType.MONEY, FieldType.PERCENT):
         places = 2 if t == FieldType.MONEY else definition.decimal_places
-        return forms.DecimalField(max_digits=18, decimal_places=places, **common)
+        return forms.DecimalField(
+            max_digits=18, decimal_places=places, widget=number_input(decimal=True), **common
+        )
     if t == FieldType.DATE:
         return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common)
     if t == FieldType.DATETIME:

@@ -10,11 +10,17 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .formfields import LookupSelect
+from .formfields import EmailInput, LookupSelect, number_input
 from .models.customfields import clean_custom_data
 
 
 def _widget_for(field: models.Field):
+    if field.choices:
+        return None
+    if isinstance(field, models.EmailField):
+        return EmailInput()
+    if isinstance(field, models.DecimalField | models.IntegerField) and not field.primary_key:
+        return number_input(decimal=isinstance(field, models.DecimalField))
     if isinstance(field, models.DateTimeField):
         return forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
     if isinstance(field, models.DateField):

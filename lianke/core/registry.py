@@ -143,17 +143,39 @@ class ObjectType:
             field.is_relation and field.related_model and registry.get_for_model(field.related_model, None)
         )
 
-    def search_q(self, text: str):
-        """The one search condition of this object: its search fields and the custom fields an
-        administrator marked searchable (used by list filters, the API, global search, lookups)."""
-        from .filtersets import search_q
+    def search_conditions(self, text: str) -> tuple[models.Q, models.Q | None]:
+        """The one search condition of this object, in two parts: its search fields and the
+        custom fields an administrator marked searchable, as contained text; and, for a text
+        that looks like a phone number, its phone fields' digits from the start (full number or
+        prefix, however either is formatted), which a b-tree index serves."""
+        from .filtersets import phone_search_q, search_q
         from .models.customfields import TEXT_TYPES
 
         q = search_q(self.search_fields, text)
         for d in self.custom_fields():
             if d.searchable and d.type in TEXT_TYPES:
                 q |= models.Q(**{f"custom_data__{d.name}__icontains": text})
-        return q
+        return q, phone_search_q(self.model, self.search_fields, text)
+
+    def search_q(self, text: str) -> models.Q:
+        """The search condition as one ``Q`` (both parts of :meth:`search_conditions`)."""
+        q, phone_q = self.search_conditions(text)
+        return q | phone_q if phone_q is not None else q
+
+    def search(self, queryset, text: str):
+        """``queryset`` narrowed to the records matching ``text``, planned to use the indexes:
+        what list filters, the API, global search and lookups run."""
+        from .filtersets import narrow_to_matches
+
+        return narrow_to_matches(queryset, *self.search_conditions(text))
+
+    @cached_property
+    def phone_and_email_fields(self) -> tuple[str, ...]:
+        """Fields shown as ``tel:`` / ``mailto:`` links, in the order the record shows them."""
+        from .fields import PhoneField
+
+        kinds = (PhoneField, models.EmailField)
+        return tuple(n for n in self.detail_fields if isinstance(self.field(n), kinds))
 
     # ------------------------------------------------------------------ sorting
     @cached_property

@@ -4,12 +4,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from lianke.core.fields import PhoneDigitsField, PhoneField
 from lianke.core.models import BusinessModel
 from lianke.core.models.base import scope_indexes
 from lianke.core.regions import PROVINCES
 
 from .choices import AccountLevel, AccountSource, AccountType, Gender, Industry
-from .validators import validate_credit_code, validate_mobile, validate_phone
+from .validators import validate_credit_code
 
 
 class Account(BusinessModel):
@@ -26,7 +27,8 @@ class Account(BusinessModel):
     industry = models.CharField(_("industry"), max_length=30, choices=Industry.choices, blank=True)
     level = models.CharField(_("level"), max_length=10, choices=AccountLevel.choices, blank=True)
     source = models.CharField(_("source"), max_length=20, choices=AccountSource.choices, blank=True)
-    phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[validate_phone])
+    phone = PhoneField(_("phone"), blank=True)
+    phone_digits = PhoneDigitsField(source="phone")
     email = models.EmailField(_("email"), blank=True)
     website = models.URLField(_("website"), blank=True)
     province = models.CharField(_("province"), max_length=20, choices=PROVINCES, blank=True)
@@ -50,7 +52,7 @@ class Account(BusinessModel):
         indexes = [
             *scope_indexes("cust_account"),
             models.Index(fields=["name", "id"], name="cust_account_name"),
-            models.Index(fields=["phone"], name="cust_account_phone"),
+            models.Index(fields=["phone_digits"], name="cust_account_phone_digits"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -84,8 +86,10 @@ class Contact(BusinessModel):
     title = models.CharField(_("job title"), max_length=100, blank=True)
     department_name = models.CharField(_("department at account"), max_length=100, blank=True)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
-    mobile = models.CharField(_("mobile"), max_length=20, blank=True, validators=[validate_mobile])
-    phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[validate_phone])
+    mobile = PhoneField(_("mobile"), kind=PhoneField.MOBILE, blank=True)
+    mobile_digits = PhoneDigitsField(source="mobile")
+    phone = PhoneField(_("phone"), blank=True)
+    phone_digits = PhoneDigitsField(source="phone")
     email = models.EmailField(_("email"), blank=True)
     wechat = models.CharField(_("WeChat ID"), max_length=50, blank=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)
@@ -100,7 +104,8 @@ class Contact(BusinessModel):
         indexes = [
             *scope_indexes("cust_contact"),
             models.Index(fields=["account", "updated_at"], name="cust_contact_account"),
-            models.Index(fields=["mobile"], name="cust_contact_mobile"),
+            models.Index(fields=["mobile_digits"], name="cust_contact_mobile_digits"),
+            models.Index(fields=["phone_digits"], name="cust_contact_phone_digits"),
         ]
 
     def __str__(self):

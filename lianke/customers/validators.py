@@ -1,12 +1,15 @@
-import re
+"""Validators of customer data. The phone validators live with the phone numbers in
+``lianke.core.phones``; they are imported here because early migrations name them here."""
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from lianke.core.phones import validate_mobile, validate_phone
+
+__all__ = ["credit_code_check_char", "validate_credit_code", "validate_mobile", "validate_phone"]
+
 _CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-MOBILE_RE = re.compile(r"^(\+?86[- ]?)?1[3-9]\d{9}$")
-PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ()]{4,28}[0-9](\s*(ext|转|#)\s*[0-9]{1,6})?$")
 
 
 def credit_code_check_char(first17: str) -> str:
@@ -25,13 +28,3 @@ def validate_credit_code(value: str) -> None:
         raise ValidationError(
             _("The check character of this unified social credit code is wrong."), code="checksum"
         )
-
-
-def validate_mobile(value: str) -> None:
-    if value and not MOBILE_RE.match(value.replace(" ", "")):
-        raise ValidationError(_("Enter a valid mainland China mobile number (11 digits starting with 1)."))
-
-
-def validate_phone(value: str) -> None:
-    if value and not PHONE_RE.match(value):
-        raise ValidationError(_("Enter a valid phone number."))

@@ -4,11 +4,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from lianke.core.fields import PhoneDigitsField, PhoneField
 from lianke.core.models import BusinessModel
 from lianke.core.models.base import scope_indexes
 from lianke.core.regions import PROVINCES
 from lianke.customers.choices import Industry
-from lianke.customers.validators import validate_mobile, validate_phone
 
 from .choices import LEAD_TRANSITIONS, LeadSource, LeadStatus
 
@@ -17,8 +17,10 @@ class Lead(BusinessModel):
     name = models.CharField(_("contact name"), max_length=100)
     company = models.CharField(_("company"), max_length=200, blank=True)
     title = models.CharField(_("job title"), max_length=100, blank=True)
-    mobile = models.CharField(_("mobile"), max_length=20, blank=True, validators=[validate_mobile])
-    phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[validate_phone])
+    mobile = PhoneField(_("mobile"), kind=PhoneField.MOBILE, blank=True)
+    mobile_digits = PhoneDigitsField(source="mobile")
+    phone = PhoneField(_("phone"), blank=True)
+    phone_digits = PhoneDigitsField(source="phone")
     email = models.EmailField(_("email"), blank=True)
     status = models.CharField(_("status"), max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW)
     source = models.CharField(_("source"), max_length=20, choices=LeadSource.choices, blank=True)
@@ -36,7 +38,8 @@ class Lead(BusinessModel):
         indexes = [
             *scope_indexes("mkt_lead"),
             models.Index(fields=["status", "updated_at"], name="mkt_lead_status"),
-            models.Index(fields=["mobile"], name="mkt_lead_mobile"),
+            models.Index(fields=["mobile_digits"], name="mkt_lead_mobile_digits"),
+            models.Index(fields=["phone_digits"], name="mkt_lead_phone_digits"),
         ]
 
     def __str__(self):

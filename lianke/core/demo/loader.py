@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from lianke.core.context import Source, system_context
 from lianke.core.models import CustomField
+from lianke.core.phones import phone_digits
 from lianke.org.defaults import ensure_default_roles
 from lianke.org.models import Department, User
 
@@ -377,7 +378,8 @@ class DemoLoader:
                 industry,
                 choice(levels),
                 choice(sources),
-                f"0{randrange(10, 999):d}-{randrange(10000000, 99999999)}",
+                (phone := f"0{randrange(10, 999):d}-{randrange(10000000, 99999999)}"),
+                phone_digits(phone),
                 province,
                 city,
                 choice(districts),
@@ -408,7 +410,8 @@ class DemoLoader:
                 a_first + a,
                 choice(titles),
                 choice(genders),
-                mobile(i + 1000),
+                (number := mobile(i + 1000)),
+                phone_digits(number),
                 f"c{i}@customer{a}.example.cn" if random_() < 0.6 else "",
                 i < n_accounts,
                 random_() < 0.2,
@@ -449,7 +452,8 @@ class DemoLoader:
                 choice(names.SURNAMES) + choice(names.GIVEN),
                 f"{city.rstrip('市')}{choice(names.COMPANY_WORDS)}{choice(names.INDUSTRY_WORDS[industry])}有限公司",
                 choice(names.TITLES),
-                mobile(i + 5_000_000),
+                (number := mobile(i + 5_000_000)),
+                phone_digits(number),
                 status,
                 "暂无采购需求" if status == "unqualified" else "",
                 choice(sources),
@@ -577,6 +581,7 @@ ROW_COLUMNS = {
         "level",
         "source",
         "phone",
+        "phone_digits",
         "province",
         "city",
         "district",
@@ -594,6 +599,7 @@ ROW_COLUMNS = {
         "title",
         "gender",
         "mobile",
+        "mobile_digits",
         "email",
         "is_primary",
         "is_decision_maker",
@@ -608,6 +614,7 @@ ROW_COLUMNS = {
         "company",
         "title",
         "mobile",
+        "mobile_digits",
         "status",
         "unqualified_reason",
         "source",

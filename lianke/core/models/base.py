@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core import context
+from lianke.core.fields import digits_fields
 from lianke.org import access
 from lianke.org.choices import Action
 
@@ -110,6 +111,13 @@ class BusinessModel(TimestampedModel):
         if self.owner_id and self.department_id is None:
             # The record belongs to its owner's department (services keep it in step on transfer).
             self.department_id = self.owner.department_id
+        if kwargs.get("update_fields") is not None:
+            # A phone saved alone takes its digits column along (computed in its pre_save).
+            named = set(kwargs["update_fields"])
+            kwargs["update_fields"] = [
+                *named,
+                *(f.name for f in digits_fields(type(self)) if f.source in named),
+            ]
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

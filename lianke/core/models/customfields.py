@@ -18,8 +18,9 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from lianke.core.phones import PHONE_RE
+
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
-PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ()]{3,28}[0-9](\s*(ext|转|#)\s*[0-9]{1,6})?$")
 TRUE_WORDS = {"1", "true", "yes", "y", "on", "是", "真"}
 FALSE_WORDS = {"0", "false", "no", "n", "off", "否", "假"}
 MAX_DIGITS = 18

@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -18,7 +17,7 @@ from lianke.org.choices import Action
 
 from .. import audit
 from ..attachments import add_attachment
-from ..filtersets import narrow_to_matches
+from ..display import field_cell
 from ..home import workbench
 from ..liststate import ListState
 from ..models import Attachment, ObjectChange, SavedView
@@ -35,9 +34,9 @@ def home(request):
     return render(request, "core/home.html", {"tiles": tiles, "widgets": widgets})
 
 
-def newest_matches(queryset, q: Q, limit: int) -> list:
-    """The ``limit`` most recently updated records of ``queryset`` matching the search ``q``."""
-    return list(narrow_to_matches(queryset, q).order_by("-updated_at", "-pk")[:limit])
+def newest_matches(ot, queryset, text: str, limit: int) -> list:
+    """The ``limit`` most recently updated records of ``queryset`` matching the search ``text``."""
+    return list(ot.search(queryset, text).order_by("-updated_at", "-pk")[:limit])
 
 
 def global_search_results(user, text: str, limit: int = 5):
@@ -48,10 +47,10 @@ def global_search_results(user, text: str, limit: int = 5):
         ot = registry.get(key)
         if not access.has_action(user, ot.model, Action.VIEW):
             continue
-        rows = newest_matches(ot.model.objects.all(), ot.search_q(text), limit + 1)
-        results.append(
-            {"type": ot, "rows": rows[:limit], "more": len(rows) > limit, "list_url": ot.url("list")}
-        )
+        found = newest_matches(ot, ot.model.objects.all(), text, limit + 1)
+        reach = ot.phone_and_email_fields  # a number found is one tap from being called
+        rows = [(r, [c for c in (field_cell(r, n, ot) for n in reach) if c.text]) for r in found[:limit]]
+        results.append({"type": ot, "rows": rows, "more": len(found) > limit, "list_url": ot.url("list")})
     return results
 
 
@@ -74,7 +73,7 @@ def lookup(request, object_type: str):
     text = request.GET.get("q", "").strip()[:100]
     queryset = ot.model.objects.all()
     if text:
-        rows = newest_matches(queryset, ot.search_q(text), 20)
+        rows = newest_matches(ot, queryset, text, 20)
     else:
         rows = list(queryset.order_by("-updated_at", "-pk")[:20])
     return render(
