@@ -35,6 +35,18 @@
     if (e.key === "Enter" && e.target.matches("[data-lookup]")) { e.preventDefault(); }
   });
 
+  // People pickers: the search box asks the server for matching people; what is chosen now
+  // goes along, so the answer keeps it.
+  document.addEventListener("htmx:configRequest", function (e) {
+    var elt = e.detail.elt;
+    if (!elt.matches || !elt.matches("[data-people-search]")) { return; }
+    var chosen = [];
+    elt.closest("[data-people]").querySelectorAll("select option:checked, input[type=checkbox]:checked").forEach(function (el) {
+      if (el.value) { chosen.push(el.value); }
+    });
+    e.detail.parameters.selected = chosen;
+  });
+
   // Server errors on htmx requests: show them instead of failing silently.
   document.addEventListener("htmx:responseError", function (e) {
     var box = document.getElementById("messages");
