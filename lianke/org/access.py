@@ -3,6 +3,8 @@
 ``scope_q(user, model, action)`` turns (user, object type, action) into a ``Q`` over that model,
 or ``None`` when the user may not do the action at all. Every read path (managers, views, API,
 exports, reports, search, attachments, history) and every write re-check ends up here.
+``assignable_users(actor, model, action)`` is the same scope seen from the people's side: whom
+the actor may make owner, assignee or transfer target (people pickers and services use it).
 """
 
 from __future__ import annotations
