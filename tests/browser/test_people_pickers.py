@@ -56,7 +56,10 @@ def test_a_manager_types_part_of_a_name_picks_a_grouped_owner_and_saves(open_ui,
     if device == "phone":  # the search box and the select are comfortable tap targets
         assert height(search) >= 44 and height(select) >= 44
     # when they type part of a colleague's name
-    search.fill("孙")
+    with ui.page.expect_request(re.compile(r"/people/")) as asked:
+        search.fill("孙")
+    # (the search sends what is typed and chosen, never the rest of the form nor its CSRF token)
+    assert re.search(r"\?required=1&q=[^&]+&selected=\d+$", asked.value.url), asked.value.url
     # then the select offers the match under its department path, next to the current choice
     expect(select.locator("option")).to_have_count(2)
     labels = select.locator("optgroup").evaluate_all("groups => groups.map(g => g.label)")
@@ -129,3 +132,26 @@ def test_a_rep_on_a_phone_adds_a_collaborator_from_another_company_through_the_p
     ui.assert_fits_screen()
     shared = Collaborator.objects.get(object_id=account.pk)
     assert (shared.user, shared.access) == (org.rep_zj, "read")
+
+
+@pytest.mark.browser
+def test_a_manager_finds_an_owner_in_the_list_filter_by_typing_and_filters_by_them(ui, org):
+    # given accounts of two Jiangsu reps
+    Account.objects.create(name="常州电子", owner=org.rep_js)
+    Account.objects.create(name="无锡机械", owner=org.rep_js2)
+    ui.login("manager_js")
+    ui.go("/customers/account/")
+    owner_filter = ui.page.locator("#filter-form [data-people]")
+    # when they type part of a name in the owner filter
+    owner_filter.locator("[data-people-search]").fill("孙")
+    # then one checkbox is left, under its department path, and the page stays where it is
+    expect(owner_filter.locator("input[type=checkbox]")).to_have_count(1)
+    expect(owner_filter.locator(".people-group")).to_have_text(["江苏公司 / 江苏销售一部"])
+    expect(ui.page).to_have_url(ui.url("/customers/account/"))
+    ui.shot("owner-filter-search")
+    # when they tick it
+    owner_filter.get_by_label("孙丽 (rep_js2)").check()
+    # then the list shows her account only
+    expect(ui.page).to_have_url(re.compile(rf"owner={org.rep_js2.pk}"))
+    expect(ui.page.locator("#object-list tbody tr")).to_have_count(1)
+    expect(ui.page.locator("#object-list tbody")).to_contain_text("无锡机械")

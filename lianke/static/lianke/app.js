@@ -46,6 +46,17 @@
     });
     e.detail.parameters.selected = chosen;
   });
+  // Checkboxes the search swapped in must act like the ones the page came with: htmx resolves
+  // a form's "change from:<selector>" trigger once, so have it look again (a changed attribute
+  // makes htmx.process re-initialise the form).
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (!e.target.matches || !e.target.matches(".people-checks")) { return; }
+    var owner = e.target.closest("[hx-trigger]");
+    if (owner && window.htmx) {
+      owner.setAttribute("data-people-swaps", String((Number(owner.getAttribute("data-people-swaps")) || 0) + 1));
+      window.htmx.process(owner);
+    }
+  });
 
   // Server errors on htmx requests: show them instead of failing silently.
   document.addEventListener("htmx:responseError", function (e) {
