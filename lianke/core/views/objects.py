@@ -458,9 +458,8 @@ class ObjectTransferView(ObjectTypeView):
                     new_owner=form.cleaned_data["new_owner"],
                     with_related=form.cleaned_data["with_related"],
                 )
-            except ValidationError as exc:
-                for key, errors in exc.error_dict.items() if hasattr(exc, "error_dict") else ((None, exc),):
-                    form.add_error(key if key in form.fields else None, errors)
+            except ValidationError as exc:  # the service's own check (its errors name new_owner)
+                form.add_error(None, exc)
         if moved is None:
             return render(request, self.template_name, self.base_context(object=obj, form=form), status=400)
         messages.success(
