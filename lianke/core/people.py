@@ -35,7 +35,7 @@ COLLABORATOR = "collaborator"
 ANY = "any"
 OUT_OF_SCOPE = _("%(field)s: %(user)s is outside your data scope; choose someone within it.")
 NOT_ACTIVE = _("%(field)s: choose an active user.")
-NOT_A_COLLABORATOR = _("%(field)s: %(user)s owns this record or already shares it.")
+NOT_A_COLLABORATOR = _("%(field)s: %(user)s owns this record.")
 _PURPOSE_RE = re.compile(r"^(?P<type>[a-z_]+\.[a-z_]+)\.(?P<action>[a-z_]+)$")
 
 
@@ -101,18 +101,26 @@ class Purpose:
             record = ot.model.objects.restrict(actor, Action.EDIT).filter(pk=self.record).first()
             if record is None:
                 return users.none()
-            from django.contrib.contenttypes.models import ContentType
-
-            from lianke.org.models import Collaborator
-
-            sharing = Collaborator.objects.filter(
-                content_type=ContentType.objects.get_for_model(ot.model), object_id=record.pk
-            ).values("user_id")
-            return users.exclude(pk=record.owner_id).exclude(pk__in=sharing)
+            return users.exclude(pk=record.owner_id)
         allowed = access.assignable_users(actor, ot.model, self.action)
         if self.keep is not None:
             allowed = users.filter(Q(pk__in=allowed.values("pk")) | Q(pk=self.keep))
         return allowed
+
+    def offered(self, actor):
+        """The users a picker lists: ``users``, less those already sharing the record for a
+        collaborator (posting one of them again just changes their access)."""
+        users = self.users(actor)
+        if self.action != COLLABORATOR:
+            return users
+        from django.contrib.contenttypes.models import ContentType
+
+        from lianke.org.models import Collaborator
+
+        sharing = Collaborator.objects.filter(
+            content_type=ContentType.objects.get_for_model(self._object_type().model), object_id=self.record
+        ).values("user_id")
+        return users.exclude(pk__in=sharing)
 
     def check_access(self, actor) -> None:
         """For the search endpoint: 404 for an unknown object type or a record the actor may
@@ -203,6 +211,7 @@ class PeopleSelect(forms.Select):
 
     template_name = "core/widgets/people_select.html"
     checks = False  # the filter variant: checkboxes, several people
+    offered = None  # the users to list, if fewer than the field accepts (``Purpose.offered``)
 
     def __init__(self, purpose: Purpose | None = None, attrs=None):
         super().__init__(attrs)
@@ -211,7 +220,7 @@ class PeopleSelect(forms.Select):
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         widget = context["widget"]
-        queryset = self.choices.queryset
+        queryset = self.offered if self.offered is not None else self.choices.queryset
         selected = [v for v in widget["value"] if v not in (None, "")]
         first_two = list(queryset.order_by("pk")[:2])
         widget["fixed"] = None
@@ -261,6 +270,8 @@ class PeopleField(forms.ModelChoiceField):
         css = "form-select form-select-sm" if small else "form-select"
         kwargs.setdefault("widget", PeopleSelect(purpose, attrs={"class": css}))
         super().__init__(queryset=purpose.users(actor), **kwargs)
+        if purpose.action == COLLABORATOR:
+            self.widget.offered = purpose.offered(actor)
         if self.label:
             self.widget.attrs.setdefault("aria-label", self.label)
 

@@ -189,6 +189,20 @@ def test_a_managers_new_record_form_has_a_searchable_owner_picker_grouped_by_dep
     assert 'hx-get="/people/customers.account.create/?required=1"' in html
 
 
+def test_the_list_bulk_bar_offers_the_transfer_scope_without_blocking_the_other_bulk_actions(org, client_for):
+    # when the team lead opens the account list
+    html = client_for(org.lead_js).get("/customers/account/").content.decode()
+    # then the bulk bar's new owner picker lists the lead and his subordinate only, and is not
+    # "required" in the browser (the same form sends bulk edits and deletes)
+    select = re.search(r'<select name="new_owner"[^>]*>(.*?)</select>', html, re.S)
+    assert select is not None and "required" not in select.group(0).split(">")[0]
+    assert re.findall(r"<option value=\"\d+\">([^<]*)</option>", select.group(1)) == [
+        "张伟 (rep_js)",
+        "赵强 (lead_js)",
+    ]
+    assert "孙丽" not in select.group(1)
+
+
 def test_the_quick_task_form_offers_a_rep_only_himself_as_assignee(org, client_for):
     # given the rep's account
     account = Account.objects.create(name="苏州精工", owner=org.rep_js)
@@ -221,6 +235,19 @@ def test_the_owner_of_a_task_a_manager_assigned_elsewhere_can_still_edit_it(org,
     assert (task.subject, task.assignee) == ("回访客户", org.rep_js2)
 
 
+def test_posting_a_collaborator_again_changes_their_access(org, client_for):
+    # given the rep's account shared read-only with a colleague
+    account = Account.objects.create(name="苏州精工", owner=org.rep_js)
+    url = f"/customers/account/{account.pk}/collaborators/"
+    client = client_for(org.rep_js)
+    client.post(url, {"user": org.rep_js2.pk, "access": "read"})
+    # when the colleague is posted again with write access
+    r = client.post(url, {"user": org.rep_js2.pk, "access": "write"})
+    # then the one share now allows writing
+    assert r.status_code == 302
+    assert list(Collaborator.objects.values_list("user__username", "access")) == [("rep_js2", "write")]
+
+
 def test_adding_the_owner_as_collaborator_is_refused_with_a_message_and_changes_nothing(org, client_for):
     # given the rep's account
     account = Account.objects.create(name="苏州精工", owner=org.rep_js)
@@ -236,7 +263,7 @@ def test_adding_the_owner_as_collaborator_is_refused_with_a_message_and_changes_
         f"/customers/account/{account.pk}/collaborators/", {"user": org.rep_zj.pk, "access": "read"}
     )
     # then the first says why and adds nobody; the second is added
-    assert "Collaborator: 张伟 (rep_js) owns this record or already shares it." in refused.content.decode()
+    assert "Collaborator: 张伟 (rep_js) owns this record." in refused.content.decode()
     assert shared_before == 0
     assert added.status_code == 302
     assert list(Collaborator.objects.values_list("user__username", "access")) == [("rep_zj", "read")]

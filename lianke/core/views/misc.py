@@ -103,7 +103,7 @@ def user_picker(request, purpose: str):
         raise Http404 from None
     wanted.check_access(request.user)
     options = people.people_options(
-        wanted.users(request.user),
+        wanted.offered(request.user),
         text=request.GET.get("q", ""),
         selected=request.GET.getlist("selected"),
         required=request.GET.get("required") == "1",

@@ -410,7 +410,10 @@ class ObjectDeleteView(ObjectTypeView):
 # ---------------------------------------------------------------------------------- transfer
 class TransferForm(forms.Form):
     """The new owner (only people within the actor's transfer scope) and whether related
-    records go along. Used by the record's transfer page and the list's bulk transfer."""
+    records go along. Used by the record's transfer page and the list's bulk transfer (whose
+    form also serves bulk edit and delete: no ``required`` attribute to block those)."""
+
+    use_required_attribute = False
 
     with_related = forms.BooleanField(
         label=gettext_lazy("Also transfer the related records the current owner owns"),
@@ -671,7 +674,8 @@ class RecycleBinView(ObjectTypeView):
 # ---------------------------------------------------------------------------------- collaborators
 class CollaboratorForm(forms.Form):
     """Share a record: anybody active may be added (a pre-sales engineer from another company
-    is what collaborators are for), except its owner and those already sharing it."""
+    is what collaborators are for) except its owner; the picker leaves out those already
+    sharing it (posting one of them again changes their access)."""
 
     access = forms.ChoiceField(
         label=gettext_lazy("Access"),
