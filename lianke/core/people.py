@@ -40,7 +40,7 @@ _PURPOSE_RE = re.compile(r"^(?P<type>[a-z_]+\.[a-z_]+)\.(?P<action>[a-z_]+)$")
 
 
 def user_label(user) -> str:
-    """ "张伟 (zhang.wei)": the name people know, the username that tells namesakes apart."""
+    """The label "张伟 (zhang.wei)": the name people know, the username that tells namesakes apart."""
     name = str(user)
     return name if name == user.username else f"{name} ({user.username})"
 
