@@ -55,10 +55,19 @@ class QuickActivityForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from django.contrib.auth import get_user_model
+        # Only the people the current user may assign activities to (the generated form's
+        # rule, checked again by the service), grouped by department and searchable.
+        from lianke.core import context
+        from lianke.core.people import PeopleField, Purpose
+        from lianke.org.choices import Action
 
-        self.fields["assignee"].queryset = (
-            get_user_model().objects.filter(is_active=True).order_by("username")
+        assignee = self.fields["assignee"]
+        self.fields["assignee"] = PeopleField(
+            Purpose(action=Action.CREATE, object_type="activities.activity"),
+            context.require().user,
+            small=True,
+            label=assignee.label,
+            required=False,
         )
         # An activity logged without a time happened now.
         self.fields["occurred_at"].required = False

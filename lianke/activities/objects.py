@@ -24,4 +24,5 @@ class ActivityObject(ObjectType):
     )
     default_ordering = ("-occurred_at", "-id")
     list_select_related = ("account", "assignee")
+    assignment_fields = ("assignee",)
     has_activities = False

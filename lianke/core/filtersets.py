@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from .fields import PhoneField, digits_field_name
 from .formfields import PhoneInput, number_input
 from .models.customfields import RANGE_TYPES, TEXT_TYPES, FieldType
+from .people import PeopleChecks
 from .phones import digits_successor, query_digits
 from .regions import PROVINCES
 
@@ -233,7 +234,7 @@ class BusinessFilterSet(filters.FilterSet):
 
     search = filters.CharFilter(label=_("Search"), method="filter_search")
     scope = filters.ChoiceFilter(label=_("Whose records"), choices=SCOPE_CHOICES, method="filter_scope")
-    owner = filters.ModelMultipleChoiceFilter(label=_("Owner"), queryset=None)
+    owner = filters.ModelMultipleChoiceFilter(label=_("Owner"), queryset=None, widget=PeopleChecks())
     created_at__gte = filters.DateFilter(
         field_name="created_at",
         label=_("Created from"),
@@ -258,7 +259,8 @@ class BusinessFilterSet(filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["owner"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+        # Anybody active (whose records the user can see is not worth computing exactly).
+        self.filters["owner"].queryset = get_user_model().objects.filter(is_active=True)
         # Custom fields are defined at runtime: add their filters per instance.
         for name, flt in _custom_filters(self.object_type.custom_fields()).items():
             flt.model = self._meta.model
@@ -328,6 +330,16 @@ def _filter_for(object_type, name: str) -> dict[str, filters.Filter]:
     if isinstance(field, models.ForeignKey):
         if object_type.is_lookup_relation(field):
             return {name: filters.NumberFilter(field_name=name, label=label)}
+        if field.related_model is get_user_model():
+            # People (a task's assignee): grouped by department and searchable, like the owner.
+            return {
+                name: filters.ModelMultipleChoiceFilter(
+                    field_name=name,
+                    queryset=get_user_model().objects.filter(is_active=True),
+                    label=label,
+                    widget=PeopleChecks(),
+                )
+            }
         return {
             name: filters.ModelMultipleChoiceFilter(
                 field_name=name, queryset=field.related_model._base_manager.all(), label=label

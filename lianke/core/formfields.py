@@ -136,11 +136,10 @@ def custom_form_field(definition, *, initial=None, user=None) -> forms.Field:
             choices=definition.option_choices(initial or []), widget=forms.CheckboxSelectMultiple, **common
         )
     if t == FieldType.USER:
-        from django.contrib.auth import get_user_model
+        # A data field, not an assignment: anybody active, grouped and searchable.
+        from .people import PeopleField, Purpose
 
-        return forms.ModelChoiceField(
-            queryset=get_user_model().objects.filter(is_active=True).order_by("name", "username"), **common
-        )
+        return PeopleField(Purpose(), user, **common)
     if t == FieldType.LOOKUP:
         from .registry import registry
 

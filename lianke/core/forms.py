@@ -4,14 +4,19 @@ and relations to large tables use a server-side search widget."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from lianke.org.choices import Action
+
 from .formfields import EmailInput, LookupSelect, number_input
 from .models.customfields import clean_custom_data
+from .people import PeopleField, Purpose
 
 
 def _widget_for(field: models.Field):
@@ -55,11 +60,21 @@ class BusinessForm(forms.ModelForm):
                     )
                     field.widget.choices = field.choices
                 elif model_field.related_model is get_user_model():
-                    field.queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+                    self.fields[name] = PeopleField(
+                        self._people_purpose(model_field),
+                        user,
+                        label=field.label,
+                        required=field.required,
+                        help_text=field.help_text,
+                        initial=field.initial,
+                    )
         if self.instance._state.adding and "owner" not in self.fields:
-            self.fields["owner"] = forms.ModelChoiceField(
+            # Only the owners the user may create records for; a rep with "own records" sees
+            # himself, fixed. The service checks the same rule again before it writes.
+            self.fields["owner"] = PeopleField(
+                Purpose(action=Action.CREATE, object_type=ot.key),
+                user,
                 label=_("Owner"),
-                queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
                 initial=user.pk if user else None,
                 help_text=_("You can create records only for owners within your data scope."),
             )
@@ -91,6 +106,18 @@ class BusinessForm(forms.ModelForm):
     def refreshed_value(self, name: str):
         """The value a dependent field shows once its source changed (default: what was posted)."""
         return self[name].value()
+
+    def _people_purpose(self, model_field) -> Purpose:
+        """Who a user field offers: an assignment field (a task's assignee) the users the
+        actor may assign to when creating or editing (the current value stays valid); any
+        other user field anybody active."""
+        ot: Any = self.object_type
+        if model_field.name not in ot.assignment_fields:
+            return Purpose()
+        if self.instance._state.adding:
+            return Purpose(action=Action.CREATE, object_type=ot.key)
+        keep = getattr(self.instance, model_field.attname)
+        return Purpose(action=Action.EDIT, object_type=ot.key, keep=keep)
 
     def custom_field_names(self):
         return [d.filter_name for d in self.custom_definitions]

@@ -56,6 +56,9 @@ class ObjectType:
     sections: tuple[tuple[str, tuple[str, ...]], ...] = ()
     related: tuple[Related, ...] = ()
     transfer_related: tuple[str, ...] = ()
+    # User fields that hand work to someone (a task's assignee): like the owner, only the
+    # users the actor may assign to (``org.access.assignable_users``) are accepted.
+    assignment_fields: tuple[str, ...] = ()
     delete_cascade: tuple[str, ...] = ()
     parent_field: str | None = None
     extra_actions: tuple[tuple[str, str], ...] = ()

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from lianke.org import access
 from lianke.org.choices import Action
 
-from . import audit
+from . import audit, people
 from .fields import refresh_phone_digits
 from .models import BusinessModel, ObjectChange
 from .registry import registry
@@ -49,12 +51,46 @@ def save_record(*, actor, instance: BusinessModel, before: dict | None = None) -
         instance.created_by = actor
         instance.department_id = None  # follows the owner
     instance.full_clean(exclude=["owner", "department", "created_by"])
+    check_people(actor, instance, Action.CREATE if is_new else Action.EDIT, before)
     instance.save()
     audit.record(
         A.CREATE if is_new else A.UPDATE, instance, None if is_new else before, audit.snapshot(instance)
     )
     recheck(actor, instance, Action.VIEW if is_new else Action.EDIT)
     return instance
+
+
+def _user_field(model, name: str) -> models.ForeignKey:
+    return cast(models.ForeignKey, model._meta.get_field(name))
+
+
+def check_people(actor, instance: BusinessModel, action: str, before: dict | None = None) -> None:
+    """Before writing: the owner and the assignment fields (a task's assignee) must be people
+    the actor may assign to for ``action`` (``access.assignable_users``); on edit only the
+    values that change are checked. A field error naming the field otherwise."""
+    model = type(instance)
+    ot = registry.get_for_model(model, None)
+    names = ("owner", *(ot.assignment_fields if ot else ()))
+    if action != Action.CREATE and before is None:
+        attnames = [_user_field(model, n).attname for n in names]
+        stored = model.all_objects.filter(pk=instance.pk).values(*attnames).first() or {}
+        before = {n: stored.get(a) for n, a in zip(names, attnames, strict=True)}
+    for name in names:
+        field = _user_field(model, name)
+        value = getattr(instance, field.attname)
+        if value is None or (before is not None and before.get(name) == value):
+            continue
+        check_person(actor, model, action, name, value)
+
+
+def check_person(actor, model, action: str, name: str, user_id: int) -> None:
+    """``user_id`` may go into the user field ``name`` (owner, assignee) when the actor does
+    ``action``; otherwise a ``ValidationError`` on that field, naming it."""
+    label = capfirst(_user_field(model, name).verbose_name)
+    try:
+        people.refuse_unless_assignable(actor, model, action, label, user_id)
+    except ValidationError as exc:
+        raise ValidationError({name: exc}) from None
 
 
 def _children(obj: BusinessModel, accessor: str, manager: str = "all_objects"):
@@ -137,8 +173,9 @@ def transfer_records(*, actor, records: Sequence[BusinessModel], new_owner, with
     """Give records (C6, K2, M6) to ``new_owner``; with their related records that the old owner
     owned (an account's contacts and opportunities…). Nothing else changes; history records it."""
     if not new_owner.is_active:
-        raise ValidationError({"owner": _("The new owner is not an active user.")})
+        raise ValidationError({"new_owner": _("The new owner is not an active user.")})
     moved = 0
+    checked: set[type] = set()
     for obj in records:
         model = type(obj)
         _require(actor, model, Action.TRANSFER)
@@ -146,6 +183,14 @@ def transfer_records(*, actor, records: Sequence[BusinessModel], new_owner, with
             raise PermissionDenied(
                 _("You do not have permission to transfer “%(record)s”.") % {"record": obj}
             )
+        if model not in checked:
+            # Only to someone within the actor's transfer scope: records change hands only
+            # between people the actor reaches.
+            try:
+                people.refuse_unless_assignable(actor, model, Action.TRANSFER, _("New owner"), new_owner.pk)
+            except ValidationError as exc:
+                raise ValidationError({"new_owner": exc}) from None
+            checked.add(model)
         old_owner_id = obj.owner_id
         group = [obj]
         if with_related:
@@ -185,6 +230,13 @@ def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, cus
         raise ValidationError(
             {field: _("This value must be unique; it cannot be set on several records at once.")}
         )
+    if records and not custom and value is not None:
+        model = type(records[0])
+        if field in registry.get_for_model(model).assignment_fields:
+            # A task's assignee set in bulk: someone the actor may assign to (checked once).
+            attname, pk = _user_field(model, field).attname, getattr(value, "pk", value)
+            if any(getattr(obj, attname) != pk for obj in records):
+                check_person(actor, model, Action.EDIT, field, pk)
     for obj in records:
         _require(actor, type(obj), Action.EDIT)
         before = audit.snapshot(obj)

@@ -45,6 +45,7 @@ app_name = "core"
 urlpatterns = [
     path("search/", misc.search, name="search"),
     path("lookup/<str:object_type>/", misc.lookup, name="lookup"),
+    path("people/<str:purpose>/", misc.user_picker, name="user_picker"),
     path("attachments/<int:pk>/", misc.attachment_download, name="attachment_download"),
     path("attachments/<int:pk>/delete/", misc.attachment_delete, name="attachment_delete"),
     path(

@@ -3,6 +3,8 @@
 ``scope_q(user, model, action)`` turns (user, object type, action) into a ``Q`` over that model,
 or ``None`` when the user may not do the action at all. Every read path (managers, views, API,
 exports, reports, search, attachments, history) and every write re-check ends up here.
+``assignable_users(actor, model, action)`` is the same scope seen from the people's side: whom
+the actor may make owner, assignee or transfer target (people pickers and services use it).
 """
 
 from __future__ import annotations
@@ -124,14 +126,17 @@ def team_user_ids(user: User) -> list[int]:
     return cache["team"]
 
 
-def _scope_filter(user: User, scope: str) -> Q:
-    own = Q(owner_id=user.pk)
+def _scope_filter(user: User, scope: str, person: str = "owner_id") -> Q:
+    """The filter of ``scope`` for ``user``. On records ``person`` is the owner column; on
+    users (``person="pk"``) the same filter selects the users whose records lie within the
+    scope, because a record's department is its owner's."""
+    own = Q(**{person: user.pk})
     if scope == Scope.ALL:
         return Q()
     if scope == Scope.OWN:
         return own
     if scope == Scope.SUBORDINATES:
-        return Q(owner_id__in=[user.pk, *subordinate_ids(user)])
+        return Q(**{f"{person}__in": [user.pk, *subordinate_ids(user)]})
     if scope == Scope.DEPARTMENT:
         return own | Q(department_id=user.department_id) if user.department_id else own
     if scope == Scope.DEPARTMENT_TREE:
@@ -141,6 +146,27 @@ def _scope_filter(user: User, scope: str) -> Q:
             cache[key] = department_tree_ids(user.department_id)
         return own | Q(department_id__in=cache[key]) if cache[key] else own
     raise ValueError(scope)
+
+
+def assignable_users(actor: User | None, model: type[Model] | Model, action: str):
+    """The active users ``actor`` may give records of ``model`` to when doing ``action``: the
+    owner of a new record (``create``), a changed owner or assignee (``edit``), the new owner
+    of a transfer (``transfer``). A record given to one of them lies within the actor's scope
+    for that action (collaborations and model extras open single records to the actor; they
+    never let the actor hand records to anybody). Empty without the function permission. The
+    people pickers offer exactly these users and the services refuse anybody else."""
+    from .models import User as UserModel
+
+    users = UserModel.objects.filter(is_active=True)
+    scope = granted_scope(actor, model, action)
+    if scope is None or actor is None:
+        return users.none()
+    return users.filter(_scope_filter(actor, scope, person="pk"))
+
+
+def may_assign(actor: User | None, model: type[Model] | Model, action: str, user_id: int | None) -> bool:
+    """Is the user with ``user_id`` one of ``assignable_users(actor, model, action)``?"""
+    return user_id is not None and assignable_users(actor, model, action).filter(pk=user_id).exists()
 
 
 def scope_q(user: User | None, model: type[Model] | Model, action: str = Action.VIEW) -> Q | None:

@@ -1,27 +1,51 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core.registry import registry
 
 from .models import Department, Role, RolePermission, User
+from .paths import DepartmentPathChoiceField, DepartmentPathListFilter, department_path
+
+
+class DepartmentPathsMixin:
+    """Departments are chosen and listed by path ("江苏公司 / 销售一部"): team names repeat."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Department:
+            return DepartmentPathChoiceField(
+                queryset=Department.objects.all(),
+                required=not db_field.blank,
+                label=capfirst(db_field.verbose_name),
+                help_text=db_field.help_text,
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description=_("department"), ordering="department__name")
+    def department_path(self, obj):
+        return department_path(obj.department_id)
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ("name", "parent", "manager", "code", "sort_order", "is_active")
+class DepartmentAdmin(DepartmentPathsMixin, admin.ModelAdmin):
+    list_display = ("name", "parent_path", "manager", "code", "sort_order", "is_active")
     list_filter = ("is_active",)
     search_fields = ("name", "code")
     autocomplete_fields = ("manager",)
 
+    @admin.display(description=_("parent"), ordering="parent__name")
+    def parent_path(self, obj):
+        return department_path(obj.parent_id)
+
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
-    list_display = ("username", "name", "department", "title", "superior", "is_active", "is_superuser")
-    list_filter = ("is_active", "is_superuser", "roles", "department")
+class UserAdmin(DepartmentPathsMixin, BaseUserAdmin):
+    list_display = ("username", "name", "department_path", "title", "superior", "is_active", "is_superuser")
+    list_filter = ("is_active", "is_superuser", "roles", ("department", DepartmentPathListFilter))
     search_fields = ("username", "name", "mobile", "email")
-    autocomplete_fields = ("superior", "department")
+    autocomplete_fields = ("superior",)
     filter_horizontal = ("roles", "groups", "user_permissions")
     fieldsets = (
         *BaseUserAdmin.fieldsets,

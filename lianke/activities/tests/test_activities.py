@@ -106,8 +106,8 @@ def test_my_tasks_on_the_home_page_are_the_users_open_tasks_overdue_today_and_ah
         org.rep_js2, "同事的任务", local(0), target=Account.objects.create(name="同事客户", owner=org.rep_js2)
     )
     assigned = task(
-        org.rep_js2,
-        "同事分给我的",
+        org.manager_js,
+        "经理分给我的",
         local(0, hour=9),
         assignee=org.rep_js,
         target=Account.objects.create(name="同事客户2", owner=org.rep_js2),
@@ -123,9 +123,9 @@ def test_my_tasks_on_the_home_page_are_the_users_open_tasks_overdue_today_and_ah
 
 
 def test_the_assignee_may_mark_a_task_done_and_undo_it(org, client_for):
-    # given a task the colleague assigned to the rep on the colleague's account
+    # given a task the manager assigned to the rep on a colleague's account
     theirs = Account.objects.create(name="同事客户", owner=org.rep_js2)
-    item = task(org.rep_js2, "帮忙回访", local(0), assignee=org.rep_js, target=theirs)
+    item = task(org.manager_js, "帮忙回访", local(0), assignee=org.rep_js, target=theirs)
     client = client_for(org.rep_js)
     # when the rep ticks it
     response = client.post(f"/activities/task/{item.pk}/toggle/", {"done": "1"})

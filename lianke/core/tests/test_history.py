@@ -213,13 +213,13 @@ def test_transfer_is_recorded_per_moved_record_with_the_owner_change(org):
     # given an account and its contact
     obj = account(org.rep_js)
     contact = Contact.objects.create(name="王磊", account=obj, owner=org.rep_js)
-    # when the team lead transfers the account with related records
-    with acting_as(org.lead_js, source="web"):
-        services.transfer_records(actor=org.lead_js, records=[obj], new_owner=org.rep_zj)
+    # when sales operations transfers the account with related records to another company
+    with acting_as(org.ops, source="web"):
+        services.transfer_records(actor=org.ops, records=[obj], new_owner=org.rep_zj)
     # then each has one transfer entry: owner and department old → new
     for record in (obj, contact):
         [change] = changes_of(record, A.TRANSFER)
-        assert change.user == org.lead_js
+        assert change.user == org.ops
         assert sorted(change.diff()) == [
             ("department", org.js_team.pk, org.zj_team.pk),
             ("owner", org.rep_js.pk, org.rep_zj.pk),
@@ -253,8 +253,8 @@ def test_bulk_edit_records_one_entry_per_changed_record(org, client_for, grade):
 def test_bulk_transfer_records_one_entry_per_record(org, client_for):
     # given two accounts of the rep
     a, b = account(org.rep_js, name="甲"), account(org.rep_js, name="乙")
-    # when the team lead transfers both from the list page
-    response = client_for(org.lead_js).post(
+    # when the manager transfers both from the list page
+    response = client_for(org.manager_js).post(
         f"{LIST_URL}bulk/", {"bulk_action": "transfer", "pk": [a.pk, b.pk], "new_owner": org.rep_js2.pk}
     )
     # then each has exactly one transfer entry

@@ -62,8 +62,9 @@ def unchanged_except_owner(before: dict, obj) -> bool:
 def test_transferring_with_related_moves_what_the_old_owner_owned(org, book, client_for):
     # given snapshots of everything
     before = {k: audit.snapshot(fresh(v)) for k, v in book.items()}
-    # when the team lead transfers the account to a Zhejiang rep, with related records
-    response = client_for(org.lead_js).post(
+    # when sales operations (transfer scope: all) gives the account to a Zhejiang rep, with
+    # related records
+    response = client_for(org.ops).post(
         f"{LIST_URL}{book['account'].pk}/transfer/", {"new_owner": org.rep_zj.pk, "with_related": "on"}
     )
     # then the account, the rep's contact and opportunity move to the new owner's department
@@ -80,14 +81,14 @@ def test_transferring_with_related_moves_what_the_old_owner_owned(org, book, cli
         [change] = ObjectChange.objects.filter(object_id=book[key].pk, action=TRANSFER).filter(
             content_type__model=type(book[key])._meta.model_name
         )
-        assert change.user == org.lead_js
+        assert change.user == org.ops
         assert ("owner", org.rep_js.pk, org.rep_zj.pk) in change.diff()
     assert ObjectChange.objects.filter(action=TRANSFER).count() == 3
 
 
 def test_transferring_without_related_moves_only_the_record(org, book, client_for):
-    # when the lead transfers the account only
-    response = client_for(org.lead_js).post(
+    # when the manager transfers the account only
+    response = client_for(org.manager_js).post(
         f"{LIST_URL}{book['account'].pk}/transfer/", {"new_owner": org.rep_js2.pk}
     )
     # then only the account moved
@@ -135,22 +136,23 @@ def test_transfer_to_an_inactive_user_is_refused_everywhere(org, book, client_fo
     org.rep_js2.is_active = False
     org.rep_js2.save()
     acc = book["account"]
-    # when the lead tries the page, the bulk action, the API and the service
-    page = client_for(org.lead_js).post(f"{LIST_URL}{acc.pk}/transfer/", {"new_owner": org.rep_js2.pk})
-    bulk = client_for(org.lead_js).post(
+    # when the manager (whose scope held the leaver) tries the page, the bulk action, the API
+    # and the service
+    page = client_for(org.manager_js).post(f"{LIST_URL}{acc.pk}/transfer/", {"new_owner": org.rep_js2.pk})
+    bulk = client_for(org.manager_js).post(
         f"{LIST_URL}bulk/",
         {"bulk_action": "transfer", "pk": [acc.pk], "new_owner": org.rep_js2.pk},
         follow=True,
     )
-    api = api_for(org.lead_js).post(
+    api = api_for(org.manager_js).post(
         f"{API_URL}{acc.pk}/transfer/", {"new_owner": org.rep_js2.pk}, format="json"
     )
     with pytest.raises(ValidationError):
-        services.transfer_records(actor=org.lead_js, records=[acc], new_owner=org.rep_js2)
+        services.transfer_records(actor=org.manager_js, records=[acc], new_owner=org.rep_js2)
     # then each refuses with a message and nothing changed
     assert page.status_code == 400
-    assert "new_owner" in page.context["form"].errors
-    assert "Choose the new owner." in bulk.content.decode()
+    assert page.context["form"].errors["new_owner"] == ["New owner: choose an active user."]
+    assert "New owner: choose an active user." in bulk.content.decode()
     assert api.status_code == 400
     assert "new_owner" in api.json()
     assert fresh(acc).owner == org.rep_js

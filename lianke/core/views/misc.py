@@ -1,6 +1,9 @@
-"""Pages that are not one object type's: home, global search, lookups, attachments, saved views."""
+"""Pages that are not one object type's: home, global search, lookups, people pickers,
+attachments, saved views."""
 
 from __future__ import annotations
+
+import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,7 +18,7 @@ from django.views.decorators.http import require_POST
 from lianke.org import access
 from lianke.org.choices import Action
 
-from .. import audit
+from .. import audit, people
 from ..attachments import add_attachment
 from ..display import field_cell
 from ..home import workbench
@@ -81,6 +84,34 @@ def lookup(request, object_type: str):
         "core/partials/lookup_options.html",
         {"rows": [(r.pk, ot.title(r)) for r in rows], "selected": request.GET.get("selected")},
     )
+
+
+NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,99}$")
+
+
+@login_required
+def user_picker(request, purpose: str):
+    """Options for a people picker: the users the signed-in user may choose for ``purpose``
+    (``people.Purpose``), matching ``q`` by name or username, grouped by department path; the
+    ``selected`` ones stay if still allowed. ``mode=checks`` answers checkboxes named ``name``."""
+    try:
+        wanted = people.Purpose.parse(purpose, record=request.GET.get("record"))
+    except ValueError:
+        raise Http404 from None
+    wanted.check_access(request.user)
+    options = people.people_options(
+        wanted.offered(request.user),
+        text=request.GET.get("q", ""),
+        selected=request.GET.getlist("selected"),
+        required=request.GET.get("required") == "1",
+    )
+    if request.GET.get("mode") == "checks":
+        name, element_id = request.GET.get("name", ""), request.GET.get("id", "")
+        if not NAME_RE.match(name) or not NAME_RE.match(element_id):
+            raise Http404
+        context = {"options": options, "name": name, "id": element_id}
+        return render(request, "core/partials/people_checks.html", context)
+    return render(request, "core/partials/people_options.html", {"options": options})
 
 
 def _parent(content_type_id, object_id):

@@ -4,11 +4,11 @@ the registry; a business app adds only what is special to it."""
 
 from __future__ import annotations
 
+from functools import partial
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,12 +25,14 @@ from django.views import View
 from lianke.org import access
 from lianke.org.choices import Action, CollaboratorAccess
 from lianke.org.models import Collaborator
+from lianke.org.paths import department_path
 
 from .. import audit, exports, history, services
 from ..display import Cell, custom_cell, custom_labels, field_cell
 from ..liststate import PAGE_SIZES, ListState
 from ..models import Attachment, ObjectChange, RecentRecord, SavedView
 from ..pagination import InvalidCursor, SortSpec, capped_count, paginate
+from ..people import COLLABORATOR, PeopleField, Purpose
 from ..stages import path_context
 
 
@@ -180,7 +182,7 @@ class ObjectListView(ObjectTypeView):
             saved_views=views,
             my_views=[v for v in views if v["mine"]],
             share_targets=saved_view_share_targets(request.user),
-            users=get_user_model().objects.filter(is_active=True).order_by("username"),
+            new_owner_field=partial(transfer_owner_field, request.user, ot),
             bulk_fields=bulk_edit_fields(ot, definitions),
             page_sizes=PAGE_SIZES,
             bulk_max=BulkActionView.MAX,
@@ -363,7 +365,7 @@ def detail_context(request, ot, obj) -> dict:
             _("System information"),
             [
                 (_("Owner"), Cell(str(obj.owner))),
-                (_("Department"), Cell(str(obj.department or ""))),
+                (_("Department"), Cell(department_path(obj.department_id))),
                 (_("Created by"), Cell(str(obj.created_by or ""))),
                 (_("Created at"), field_cell(obj, "created_at", ot)),
                 (_("Updated at"), field_cell(obj, "updated_at", ot)),
@@ -413,7 +415,7 @@ def detail_context(request, ot, obj) -> dict:
         "can_delete": access.can(user, obj, Action.DELETE),
         "can_transfer": access.can(user, obj, Action.TRANSFER),
         "content_type_id": ct.pk,
-        "users": get_user_model().objects.filter(is_active=True).order_by("username"),
+        "collaborator_field": partial(collaborator_field, user, obj),
         "collaborator_access": CollaboratorAccess.choices,
     }
 
@@ -508,20 +510,35 @@ class ObjectDeleteView(ObjectTypeView):
 
 # ---------------------------------------------------------------------------------- transfer
 class TransferForm(forms.Form):
-    new_owner = forms.ModelChoiceField(
-        label=gettext_lazy("New owner"), queryset=None, widget=forms.Select(attrs={"class": "form-select"})
-    )
+    """The new owner (only people within the actor's transfer scope) and whether related
+    records go along. Used by the record's transfer page and the list's bulk transfer (whose
+    form also serves bulk edit and delete: no ``required`` attribute to block those)."""
+
+    use_required_attribute = False
+
     with_related = forms.BooleanField(
         label=gettext_lazy("Also transfer the related records the current owner owns"),
         required=False,
         initial=True,
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, actor, object_type, small=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["new_owner"].queryset = (
-            get_user_model().objects.filter(is_active=True).order_by("username")
+        self.fields["new_owner"] = PeopleField(
+            Purpose(action=Action.TRANSFER, object_type=object_type.key),
+            actor,
+            label=gettext_lazy("New owner"),
+            small=small,
+            error_messages={"required": gettext_lazy("Choose the new owner.")},
         )
+        self.order_fields(["new_owner", "with_related"])
+
+
+def transfer_owner_field(user, ot):
+    """The list's bulk bar "new owner" picker (built only when the page shows it)."""
+    if not access.has_action(user, ot.model, Action.TRANSFER):
+        return ""
+    return TransferForm(actor=user, object_type=ot, small=True)["new_owner"]
 
 
 class ObjectTransferView(ObjectTypeView):
@@ -530,19 +547,25 @@ class ObjectTransferView(ObjectTypeView):
 
     def get(self, request, *args, **kwargs):
         obj = self.get_object(Action.TRANSFER)
-        return render(request, self.template_name, self.base_context(object=obj, form=TransferForm()))
+        form = TransferForm(actor=request.user, object_type=self.object_type)
+        return render(request, self.template_name, self.base_context(object=obj, form=form))
 
     def post(self, request, *args, **kwargs):
         obj = self.get_object(Action.TRANSFER)
-        form = TransferForm(request.POST)
-        if not form.is_valid():
+        form = TransferForm(request.POST, actor=request.user, object_type=self.object_type)
+        moved = None
+        if form.is_valid():
+            try:
+                moved = services.transfer_records(
+                    actor=request.user,
+                    records=[obj],
+                    new_owner=form.cleaned_data["new_owner"],
+                    with_related=form.cleaned_data["with_related"],
+                )
+            except ValidationError as exc:  # the service's own check (its errors name new_owner)
+                form.add_error(None, exc)
+        if moved is None:
             return render(request, self.template_name, self.base_context(object=obj, form=form), status=400)
-        moved = services.transfer_records(
-            actor=request.user,
-            records=[obj],
-            new_owner=form.cleaned_data["new_owner"],
-            with_related=form.cleaned_data["with_related"],
-        )
         messages.success(
             request,
             _("Transferred to %(user)s (%(count)d records).")
@@ -614,11 +637,10 @@ class BulkActionView(ObjectListView):
                     request, _("%(count)d records moved to the recycle bin.") % {"count": len(records)}
                 )
             elif bulk == "transfer":
-                owner = (
-                    get_user_model().objects.filter(pk=request.POST.get("new_owner"), is_active=True).first()
-                )
-                if owner is None:
-                    raise ValidationError(_("Choose the new owner."))
+                form = TransferForm(request.POST, actor=request.user, object_type=ot)
+                if not form.is_valid():
+                    raise ValidationError(form.errors.get("new_owner") or _("Choose the new owner."))
+                owner = form.cleaned_data["new_owner"]
                 moved = services.transfer_records(
                     actor=request.user,
                     records=records,
@@ -704,6 +726,35 @@ class RecycleBinView(ObjectTypeView):
 
 
 # ---------------------------------------------------------------------------------- collaborators
+class CollaboratorForm(forms.Form):
+    """Share a record: anybody active may be added (a pre-sales engineer from another company
+    is what collaborators are for) except its owner; the picker leaves out those already
+    sharing it (posting one of them again changes their access)."""
+
+    access = forms.ChoiceField(
+        label=gettext_lazy("Access"),
+        choices=CollaboratorAccess.choices,
+        error_messages={"required": gettext_lazy("Choose a user and an access level.")},
+    )
+
+    def __init__(self, *args, actor, record, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"] = PeopleField(
+            Purpose(action=COLLABORATOR, object_type=record.object_type.key, record=record.pk),
+            actor,
+            label=gettext_lazy("Collaborator"),
+            small=True,
+            error_messages={"required": gettext_lazy("Choose a user and an access level.")},
+        )
+        self.fields["access"].widget.attrs.update({"class": "form-select form-select-sm w-auto"})
+        self.order_fields(["user", "access"])
+
+
+def collaborator_field(user, obj):
+    """The detail page's "add collaborator" picker (built only when the page shows it)."""
+    return CollaboratorForm(actor=user, record=obj)["user"]
+
+
 class CollaboratorView(ObjectTypeView):
     """Add (POST user, access) or remove (POST remove=<id>) a collaborator; needs edit rights."""
 
@@ -721,16 +772,15 @@ class CollaboratorView(ObjectTypeView):
             if remove := request.POST.get("remove"):
                 Collaborator.objects.filter(content_type=ct, object_id=obj.pk, pk=remove).delete()
             else:
-                user = get_user_model().objects.filter(pk=request.POST.get("user"), is_active=True).first()
-                level = request.POST.get("access")
-                if user is None or level not in CollaboratorAccess.values:
-                    messages.error(request, _("Choose a user and an access level."))
+                form = CollaboratorForm(request.POST, actor=request.user, record=obj)
+                if not form.is_valid():
+                    messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
                 else:
                     Collaborator.objects.update_or_create(
                         content_type=ct,
                         object_id=obj.pk,
-                        user=user,
-                        defaults={"access": level, "added_by": request.user},
+                        user=form.cleaned_data["user"],
+                        defaults={"access": form.cleaned_data["access"], "added_by": request.user},
                     )
             audit.record(
                 ObjectChange.ActionChoices.UPDATE, obj, {"collaborators": before}, {"collaborators": state()}

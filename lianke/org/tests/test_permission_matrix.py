@@ -1,7 +1,10 @@
 """The permission matrix: every user tries every read and write path on records outside their
 data scope (another company, another person, through the web, htmx fragments, bulk actions, the
-recycle bin, search, lookups, timelines, attachments, the kanban board, export and the API).
-Each forbidden try gets 403/404 or simply does not show the record, and changes nothing.
+recycle bin, search, lookups, timelines, attachments, the kanban board, export and the API), and
+tries to hand records or tasks to the record's owner, a person outside their scope (as owner,
+transfer target or assignee, through forms, inline validation, people pickers, bulk actions,
+the API and the services). Each forbidden try gets 403/404, a field error naming the field, or
+simply does not show the record, and changes nothing.
 
 The positive side is proven too: the same paths show and change the records a user may reach,
 so every "not shown" assertion here is one that would fail if the scope leaked.
@@ -18,6 +21,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import model_to_dict
@@ -28,6 +32,7 @@ from rest_framework.test import APIClient
 
 from lianke.activities.models import Activity
 from lianke.core import services
+from lianke.core.context import acting_as
 from lianke.core.models import Attachment, ObjectChange
 from lianke.core.registry import registry
 from lianke.core.views.misc import SEARCH_TYPES
@@ -550,6 +555,15 @@ def stage_move_on_the_path_or_the_board(s):
     assert_refused(r)
 
 
+def out_of_scope(field: str, user) -> str:
+    """The field error for choosing ``user``, who lies outside the chooser's scope."""
+    return f"{field}: {user.name} ({user.username}) is outside your data scope; choose someone within it."
+
+
+def picker_options(s, purpose: str, **params) -> str:
+    return s.web.get(reverse("core:user_picker", kwargs={"purpose": purpose}), params)
+
+
 @attempt()
 def web_create_for_an_owner_outside_the_scope(s):
     data = form_data(s.ot, build(s.key, s.attacker, "Planted", s.stages, account=_own_account(s)))
@@ -559,8 +573,187 @@ def web_create_for_an_owner_outside_the_scope(s):
     if not s.has_role:
         assert r.status_code == 403
         return
+    # refused by the form, before any write, under the owner field
     assert r.status_code == 400
-    assert "out of your reach" in r.content.decode()
+    assert r.context["form"].errors["owner"] == [out_of_scope("Owner", s.victim)]
+    assert out_of_scope("Owner", s.victim) in r.content.decode()
+
+
+@attempt()
+def web_create_checks_the_owner_as_soon_as_it_is_chosen(s):
+    with s.nothing_changes():
+        r = s.web.post(
+            s.ot.url("create") + "?validate=owner", {"owner": s.victim.pk}, headers={"HX-Request": "true"}
+        )
+    if not s.has_role:
+        assert r.status_code == 403
+        return
+    assert r.status_code == 200
+    assert out_of_scope("Owner", s.victim) in r.content.decode()
+
+
+@attempt()
+def owner_picker_searching_for_the_person(s):
+    with s.nothing_changes():
+        r = picker_options(s, f"{s.key}.create", q=s.victim.username)
+    if not s.has_role:
+        assert r.status_code == 403
+        return
+    assert r.status_code == 200
+    assert f'value="{s.victim.pk}"' not in r.content.decode()
+
+
+@attempt()
+def transfer_picker_searching_for_the_person(s):
+    with s.nothing_changes():
+        r = picker_options(s, f"{s.key}.transfer", q=s.victim.name)
+    if r.status_code == 403:  # no transfer right at all
+        return
+    assert r.status_code == 200
+    assert f'value="{s.victim.pk}"' not in r.content.decode()
+
+
+def _has_transfer(s) -> bool:
+    return s.attacker.username in ("lead_js", "manager_js")
+
+
+@attempt()
+def transfer_own_record_to_the_person(s):
+    mine = s.own or s.target
+    with s.nothing_changes():
+        r = s.web.post(s.ot.url("transfer", pk=mine.pk), {"new_owner": s.victim.pk, "with_related": "on"})
+    if not _has_transfer(s):
+        assert_refused(r)
+        return
+    assert r.status_code == 400
+    assert r.context["form"].errors["new_owner"] == [out_of_scope("New owner", s.victim)]
+
+
+@attempt()
+def bulk_transfer_own_record_to_the_person(s):
+    mine = s.own or s.target
+    with s.nothing_changes():
+        r = s.web.post(
+            s.ot.url("bulk"),
+            {"pk": [mine.pk], "bulk_action": "transfer", "new_owner": s.victim.pk, "with_related": "1"},
+            follow=True,
+        )
+    if not _has_transfer(s):
+        assert_refused(r)
+        return
+    assert r.status_code == 200
+    assert out_of_scope("New owner", s.victim) in r.content.decode()
+
+
+@attempt()
+def api_transfer_own_record_to_the_person(s):
+    mine = s.own or s.target
+    with s.nothing_changes():
+        r = s.api.post(api_url(s.ot, mine.pk, "transfer"), {"new_owner": s.victim.pk}, format="json")
+    if not _has_transfer(s):
+        assert_refused(r)
+        return
+    assert r.status_code == 400, r.content
+    assert r.json() == {"new_owner": [out_of_scope("New owner", s.victim)]}
+
+
+@attempt()
+def service_transfer_of_own_record_to_the_person(s):
+    mine = s.own or s.target
+    refusal = pytest.raises((ValidationError, PermissionDenied))
+    with s.nothing_changes(), refusal as refused, acting_as(s.attacker, source="web"):
+        services.transfer_records(actor=s.attacker, records=[mine], new_owner=s.victim)
+    if _has_transfer(s):
+        assert refused.value.message_dict == {"new_owner": [out_of_scope("New owner", s.victim)]}
+
+
+ACTIVITY = "activities.activity"
+
+
+def _task_data(s, **changes) -> dict:
+    data = {"kind": "task", "subject": "Planted task", "occurred_at": "2025-01-06T10:00"}
+    data.update(due_at="2025-01-08T10:00", assignee=s.victim.pk, **changes)
+    return data
+
+
+@attempt(only={ACTIVITY})
+def web_create_a_task_assigned_to_the_person(s):
+    with s.nothing_changes():
+        r = s.web.post(s.ot.url("create"), _task_data(s, owner=s.attacker.pk))
+    if not s.has_role:
+        assert r.status_code == 403
+        return
+    assert r.status_code == 400
+    assert r.context["form"].errors["assignee"] == [out_of_scope("Assigned to", s.victim)]
+
+
+@attempt(only={ACTIVITY})
+def quick_task_on_the_timeline_assigned_to_the_person(s):
+    mine = Account.objects.create(name="Attacker's account", owner=s.attacker)
+    with s.nothing_changes():
+        r = s.web.post(f"/activities/timeline/{content_type_id(mine)}/{mine.pk}/add/", _task_data(s))
+    if not s.has_role:
+        assert r.status_code in (403, 404)
+        return
+    assert r.status_code == 200
+    assert r.context["form"].errors["assignee"] == [out_of_scope("Assigned to", s.victim)]
+
+
+@attempt(only={ACTIVITY})
+def api_create_a_task_assigned_to_the_person(s):
+    payload = {
+        "kind": "task",
+        "subject": "Planted task",
+        "due_at": "2025-01-08T10:00:00Z",
+        "assignee": s.victim.pk,
+    }
+    with s.nothing_changes():
+        r = s.api.post(api_url(s.ot), payload, format="json")
+    if not s.has_role:
+        assert r.status_code == 403
+        return
+    assert r.status_code == 400, r.content
+    assert r.json() == {"assignee": [out_of_scope("Assigned to", s.victim)]}
+
+
+@attempt(only={ACTIVITY})
+def web_edit_own_task_to_assign_it_to_the_person(s):
+    mine = s.own or s.target
+    data = form_data(s.ot, mine, kind="task", due_at="2025-01-08T10:00", assignee=s.victim.pk)
+    with s.nothing_changes():
+        r = s.web.post(s.ot.url("edit", pk=mine.pk), data)
+    if not s.has_role:
+        assert_refused(r)
+        return
+    assert r.status_code == 400
+    assert r.context["form"].errors["assignee"] == [out_of_scope("Assigned to", s.victim)]
+
+
+@attempt(only={ACTIVITY})
+def api_patch_own_task_to_assign_it_to_the_person(s):
+    mine = s.own or s.target
+    with s.nothing_changes():
+        r = s.api.patch(api_url(s.ot, mine.pk), {"assignee": s.victim.pk}, format="json")
+    if not s.has_role:
+        assert_refused(r)
+        return
+    assert r.status_code == 400, r.content
+    assert r.json() == {"assignee": [out_of_scope("Assigned to", s.victim)]}
+
+
+@attempt(only={ACTIVITY})
+def bulk_edit_own_task_to_assign_it_to_the_person(s):
+    mine = s.own or s.target
+    with s.nothing_changes():
+        r = s.web.post(
+            s.ot.url("bulk"),
+            {"pk": [mine.pk], "bulk_action": "edit", "field": "assignee", "value": s.victim.pk},
+            follow=True,
+        )
+    if not s.has_role:
+        assert_refused(r)
+        return
+    assert out_of_scope("Assigned to", s.victim) in r.content.decode()
 
 
 @attempt(only=set(HIDDEN_ACCOUNT_FIELD))
@@ -645,7 +838,11 @@ def api_create_for_an_owner_outside_the_scope(s):
     payload["owner"] = s.victim.pk
     with s.nothing_changes():
         r = s.api.post(api_url(s.ot), payload, format="json")
-    assert r.status_code == 403, r.content
+    if not s.has_role:
+        assert r.status_code == 403, r.content
+        return
+    assert r.status_code == 400, r.content
+    assert r.json() == {"owner": [out_of_scope("Owner", s.victim)]}
 
 
 @attempt(only=set(HIDDEN_ACCOUNT_FIELD))
@@ -908,6 +1105,72 @@ def test_web_create_for_an_owner_in_scope_is_saved_with_their_department(org, st
     assert r.status_code == 302
     account = Account.all_objects.get(name="Assigned")
     assert (account.owner_id, account.department_id) == (org.rep_js2.pk, org.js_team.pk)
+
+
+# (actor, the farthest person they may give a new record or a task to)
+ASSIGNABLE = [
+    ("rep_js", "rep_js"),  # own records: only themself
+    ("lead_js", "rep_js"),  # a subordinate
+    ("manager_js", "rep_js2"),  # someone in a team under the company
+    ("admin", "rep_zj"),  # anybody
+]
+# (actor, the farthest person they may transfer records to)
+TRANSFERABLE = [("lead_js", "rep_js"), ("manager_js", "rep_js2"), ("ops", "rep_zj")]
+
+
+@pytest.mark.parametrize(("actor", "person"), ASSIGNABLE)
+def test_user_gives_new_records_and_tasks_to_people_within_their_scope(org, stages, actor, person):
+    # given an actor and a person within their create scope
+    actor, person = getattr(org, actor), getattr(org, person)
+    ot, web, api = registry.get("customers.account"), web_client(actor), api_client(actor)
+    mine = Account.objects.create(name="Actor's account", owner=actor)
+    # when they look the person up in the owner picker, create an account for them through the
+    # form and the API, and assign them a task on the timeline and through the API
+    picker = web.get(reverse("core:user_picker", kwargs={"purpose": "customers.account.create"}))
+    by_form = form_data(ot, build("customers.account", actor, "Given by form", stages), owner=person.pk)
+    by_api = api_payload(ot, build("customers.account", actor, "Given by API", stages), owner=person.pk)
+    form = web.post(ot.url("create"), by_form)
+    created = api.post(api_url(ot), by_api, format="json")
+    task = {"kind": "task", "subject": "Task by form", "due_at": "2025-01-08T10:00", "assignee": person.pk}
+    quick = web.post(f"/activities/timeline/{content_type_id(mine)}/{mine.pk}/add/", task)
+    task_api = api.post(
+        "/api/activities/activitys/",
+        {"kind": "task", "subject": "Task by API", "due_at": "2025-01-08T10:00:00Z", "assignee": person.pk},
+        format="json",
+    )
+    # then the picker offers them and every path saves the record for them
+    assert f'value="{person.pk}"' in picker.content.decode()
+    assert form.status_code == 302, form.context["form"].errors
+    assert created.status_code == 201, created.content
+    assert quick.status_code == 200 and not quick.context["form"].errors
+    assert task_api.status_code == 201, task_api.content
+    owners = dict(Account.all_objects.filter(name__startswith="Given by").values_list("name", "owner_id"))
+    assert owners == {"Given by form": person.pk, "Given by API": person.pk}
+    assignees = dict(Activity.all_objects.filter(kind="task").values_list("subject", "assignee_id"))
+    assert assignees == {"Task by form": person.pk, "Task by API": person.pk}
+
+
+@pytest.mark.parametrize(("actor", "person"), TRANSFERABLE)
+def test_user_transfers_records_to_people_within_their_transfer_scope(org, stages, actor, person):
+    # given three accounts the actor may transfer (owned by a rep in every actor's scope)
+    actor, person = getattr(org, actor), getattr(org, person)
+    ot, web = registry.get("customers.account"), web_client(actor)
+    page, bulk, api = (Account.objects.create(name=n, owner=org.rep_js) for n in ("甲", "乙", "丙"))
+    if person == org.rep_js:  # the lead's only subordinate already owns them: start from the lead
+        Account.objects.filter(pk__in=[page.pk, bulk.pk, api.pk]).update(owner=org.lead_js)
+    # when they pick the person in the transfer picker and transfer by the page, the bulk action
+    # and the API
+    picker = web.get(reverse("core:user_picker", kwargs={"purpose": "customers.account.transfer"}))
+    by_page = web.post(ot.url("transfer", pk=page.pk), {"new_owner": person.pk})
+    by_bulk = web.post(ot.url("bulk"), {"pk": [bulk.pk], "bulk_action": "transfer", "new_owner": person.pk})
+    by_api = api_client(actor).post(api_url(ot, api.pk, "transfer"), {"new_owner": person.pk}, format="json")
+    # then the picker offers them and each record now belongs to them
+    assert f'value="{person.pk}"' in picker.content.decode()
+    assert (by_page.status_code, by_bulk.status_code, by_api.status_code) == (302, 302, 200)
+    owners = set(
+        Account.all_objects.filter(pk__in=[page.pk, bulk.pk, api.pk]).values_list("owner_id", flat=True)
+    )
+    assert owners == {person.pk}
 
 
 # ---------------------------------------------------------------------------------- collaborators

@@ -377,3 +377,90 @@ def test_default_manager_refuses_to_run_outside_an_access_context(org, accounts)
             list(Account.objects.all())
     finally:
         _current.reset(token)
+
+
+# ---------------------------------------------------------------------------------- assignable users
+def assignable(actor, action=Action.CREATE, model=Account) -> set[str]:
+    """The usernames ``actor`` may give records of ``model`` to when doing ``action``."""
+    return set(access.assignable_users(actor, model, action).values_list("username", flat=True))
+
+
+EVERYBODY_ACTIVE = {"admin", "manager_js", "lead_js", "rep_js", "rep_js2", "rep_zj", "ops", "nobody"}
+
+
+def test_with_own_scope_a_user_may_give_records_only_to_themself(org):
+    # given a rep whose create scope is "own records"
+    # when we resolve whom they may make the owner of a new account
+    # then only themself
+    assert assignable(org.rep_js) == {"rep_js"}
+
+
+def test_with_subordinates_scope_a_user_may_give_records_down_their_reporting_chain(org):
+    # given the team lead (rep_js reports to them; rep_js2, in the same team, to the manager)
+    # when we resolve whom they may make the owner of a new account
+    # then themself and rep_js, not the peer nor their manager
+    assert assignable(org.lead_js) == {"lead_js", "rep_js"}
+
+
+def test_with_department_scope_a_user_may_give_records_to_their_department_not_its_teams(org):
+    # given a clerk at the Jiangsu company level with "own department" for creating accounts
+    clerk = make_user("clerk", org.js)
+    grant(clerk, Scope.DEPARTMENT, actions=(Action.CREATE,))
+    # when we resolve whom they may make the owner
+    # then the company-level people only (the team below is a sub-department)
+    assert assignable(clerk) == {"clerk", "manager_js"}
+
+
+def test_with_department_scope_and_no_department_a_user_may_give_records_only_to_themself(org):
+    floater = make_user("floater", None)
+    grant(floater, Scope.DEPARTMENT, actions=(Action.CREATE,))
+    assert assignable(floater) == {"floater"}
+
+
+def test_with_department_tree_scope_a_user_may_give_records_to_their_company_at_any_depth(org):
+    # given the Jiangsu manager and a rep in a team added later below the Jiangsu team
+    deep_rep = make_user("deep_rep", Department.objects.create(name="江苏销售一部一组", parent=org.js_team))
+    # when we resolve whom the manager may make the owner
+    # then everybody in Jiangsu at any depth, nobody in Zhejiang or at the group level
+    assert assignable(org.manager_js) == {"manager_js", "lead_js", "rep_js", "rep_js2", deep_rep.username}
+
+
+def test_with_all_scope_and_as_superuser_a_user_may_give_records_to_every_active_user(org):
+    # given a user who has left
+    make_user("left", org.js_team, is_active=False)
+    # when we resolve whom operations may transfer to and whom the administrator may assign
+    # then every active user, never the one who left
+    assert assignable(org.ops, Action.TRANSFER) == EVERYBODY_ACTIVE
+    assert assignable(org.admin) == EVERYBODY_ACTIVE
+
+
+def test_nobody_is_assignable_without_the_action_or_by_an_inactive_user(org):
+    # given operations (no create right), a user without roles and a rep who has left
+    org.rep_js2.is_active = False
+    org.rep_js2.save()
+    access.clear_cache(org.rep_js2)
+    # when we resolve whom each may give a new account to
+    # then nobody
+    assert assignable(org.ops, Action.CREATE) == set()
+    assert assignable(org.nobody) == set()
+    assert assignable(org.rep_js2) == set()
+    assert assignable(None) == set()
+
+
+def test_assignable_users_follow_the_scope_of_the_action_asked(org):
+    # given a rep who creates with "own" but transfers within their team's department tree
+    grant(org.rep_js, Scope.DEPARTMENT_TREE, actions=(Action.TRANSFER,))
+    # when we resolve both
+    # then each action has its own set
+    assert assignable(org.rep_js, Action.CREATE) == {"rep_js"}
+    assert assignable(org.rep_js, Action.TRANSFER) == {"lead_js", "rep_js", "rep_js2"}
+
+
+def test_a_collaboration_never_makes_its_owner_assignable(org):
+    # given rep_zj's account shared read-write with rep_js
+    share(account_of(org.rep_zj), org.rep_js, CollaboratorAccess.WRITE)
+    # when we resolve whom rep_js may give records to on edit
+    # then still only themself: sharing one record opens that record, not its owner
+    assert assignable(org.rep_js, Action.EDIT) == {"rep_js"}
+    assert not access.may_assign(org.rep_js, Account, Action.EDIT, org.rep_zj.pk)
+    assert access.may_assign(org.rep_js, Account, Action.EDIT, org.rep_js.pk)

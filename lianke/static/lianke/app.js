@@ -177,6 +177,29 @@
     if (e.key === "Enter" && e.target.matches("[data-lookup]")) { e.preventDefault(); }
   });
 
+  // People pickers: the search box asks the server for matching people; what is chosen now
+  // goes along, so the answer keeps it.
+  document.addEventListener("htmx:configRequest", function (e) {
+    var elt = e.detail.elt;
+    if (!elt.matches || !elt.matches("[data-people-search]")) { return; }
+    var chosen = [];
+    elt.closest("[data-people]").querySelectorAll("select option:checked, input[type=checkbox]:checked").forEach(function (el) {
+      if (el.value) { chosen.push(el.value); }
+    });
+    e.detail.parameters.selected = chosen;
+  });
+  // Checkboxes the search swapped in must act like the ones the page came with: htmx resolves
+  // a form's "change from:<selector>" trigger once, so have it look again (a changed attribute
+  // makes htmx.process re-initialise the form).
+  document.addEventListener("htmx:afterSwap", function (e) {
+    if (!e.target.matches || !e.target.matches(".people-checks")) { return; }
+    var owner = e.target.closest("[hx-trigger]");
+    if (owner && window.htmx) {
+      owner.setAttribute("data-people-swaps", String((Number(owner.getAttribute("data-people-swaps")) || 0) + 1));
+      window.htmx.process(owner);
+    }
+  });
+
   // Server errors on htmx requests: show them instead of failing silently.
   document.addEventListener("htmx:responseError", function (e) {
     var box = document.getElementById("messages");
