@@ -87,12 +87,8 @@ class Activity(BusinessModel):
     @property
     def is_overdue(self) -> bool:
         """An open task past its due time."""
-        return (
-            self.kind == ActivityKind.TASK
-            and not self.is_done
-            and bool(self.due_at)
-            and self.due_at < timezone.now()
-        )
+        due = self.due_at
+        return self.kind == ActivityKind.TASK and not self.is_done and due is not None and due < timezone.now()
 
     @property
     def target(self):
