@@ -102,7 +102,18 @@ def pick_targets(user) -> dict[str, object]:
     account = visible.filter(owner=user).order_by("id").first() or visible.order_by("id").first()
     contact = access.restrict(Contact.all_objects.filter(is_deleted=False), user).order_by("id").first()
     landline = visible.exclude(phone="").order_by("id").values_list("phone", flat=True).first()
-    return {"account": account, "mobile": contact.mobile if contact else "1380", "landline": landline or ""}
+    from lianke.sales.models import Opportunity
+
+    opportunities = access.restrict(Opportunity.all_objects.filter(is_deleted=False), user)
+    opportunity = (
+        opportunities.filter(owner=user).order_by("id").first() or opportunities.order_by("id").first()
+    )
+    return {
+        "account": account,
+        "mobile": contact.mobile if contact else "1380",
+        "landline": landline or "",
+        "opportunity": opportunity,
+    }
 
 
 def scenarios(targets, ct_id: int) -> list[tuple[str, str]]:
@@ -126,6 +137,15 @@ def scenarios(targets, ct_id: int) -> list[tuple[str, str]]:
         ("4 account 360 page", f"/customers/account/{account.pk}/"),
         ("4b account timeline fragment", f"/activities/timeline/{ct_id}/{account.pk}/"),
         ("5 API list /api/customers/accounts/", "/api/customers/accounts/"),
+        # The workbench: tasks (overdue/today/7 days), follow up today, the team's overdue tasks
+        # and visits, closing soon, recent records.
+        ("6 home page (workbench)", "/"),
+        ("7 account list, my team tab", "/customers/account/?scope=team"),
+        (
+            "7b account list as the htmx fragment",
+            ("/customers/account/?level=key&sort=name", {"HX-Request": "true", "HX-Target": "object-list"}),
+        ),
+        ("8 opportunity 360 page with its stage path", f"/sales/opportunity/{targets['opportunity'].pk}/"),
     ]
 
 
@@ -201,8 +221,10 @@ def main() -> int:
                 continue
             key = name.split(" (")[0] if name.startswith("3 ") else name
 
-            def get(url=url, client=client, username=username):
-                response = client.get(url)
+            url, headers = url if isinstance(url, tuple) else (url, {})
+
+            def get(url=url, client=client, username=username, headers=headers):
+                response = client.get(url, headers=headers)
                 if response.status_code != 200:
                     raise SystemExit(f"{username} {url}: HTTP {response.status_code}")
                 return response
