@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import cache
 
 from django.contrib.auth import get_user_model
 from django.db import models
@@ -44,10 +45,19 @@ def format_value(value, field: models.Field | None = None) -> str:
     return str(value)
 
 
+@cache
+def choice_labels(field: models.Field) -> dict:
+    """``{stored value: label}`` of a field with choices, built once per field (Django's
+    ``get_FOO_display`` rebuilds the mapping on every call: 300 times for a list page). The
+    labels are lazy translations, read in the language of each request."""
+    return dict(field.flatchoices)
+
+
 def field_cell(obj, name: str, object_type) -> Cell:
     field = object_type.field(name)
     if field.choices:
-        return Cell(getattr(obj, f"get_{name}_display")())
+        value = getattr(obj, field.attname)
+        return Cell(str(choice_labels(field).get(value, value if value is not None else "")))
     if isinstance(field, models.ForeignKey):
         related = getattr(obj, name)
         if related is None:

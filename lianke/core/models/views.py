@@ -12,11 +12,17 @@ class SavedViewQuerySet(models.QuerySet):
         user's department or a department above it (a share covers the sub-departments)."""
         from lianke.org.models import Department
 
-        q = models.Q(user=user) | models.Q(shared_roles__in=user.roles.filter(is_active=True))
+        by_role = SavedView.shared_roles.through.objects.filter(
+            role__in=user.roles.filter(is_active=True).values("pk")
+        )
+        q = models.Q(user=user) | models.Q(pk__in=by_role.values("savedview"))
         if user.department_id:
             above = Department.objects.ancestors(Department(pk=user.department_id), include_self=True)
-            q |= models.Q(shared_departments__in=above)
-        return self.filter(q, object_type=object_type).distinct()
+            by_department = SavedView.shared_departments.through.objects.filter(
+                department__in=list(above.values_list("pk", flat=True))
+            )
+            q |= models.Q(pk__in=by_department.values("savedview"))
+        return self.filter(q, object_type=object_type)
 
 
 class SavedView(models.Model):

@@ -150,8 +150,14 @@ class ObjectListView(ObjectTypeView):
         card_defs = [by_name[c] for c in ot.card_fields if c in by_name]
         labels = custom_labels([by_name[c] for c, _l, _s in columns if c in by_name] + card_defs, page.rows)
 
-        def cell(obj, key, target=ot):
-            return custom_cell(obj, by_name[key], labels) if key in by_name else field_cell(obj, key, target)
+        cells: dict[tuple[int, str], Cell] = {}  # a field on the table and on the card: rendered once
+
+        def cell(obj, key):
+            if (obj.pk, key) not in cells:
+                cells[obj.pk, key] = (
+                    custom_cell(obj, by_name[key], labels) if key in by_name else field_cell(obj, key, ot)
+                )
+            return cells[obj.pk, key]
 
         rows = [(obj, [cell(obj, key) for key, _l, _s in columns], ot.card(obj, cell)) for obj in page.rows]
         count, more = capped_count(queryset)
@@ -225,10 +231,13 @@ class ObjectListView(ObjectTypeView):
         ]
 
     def saved_views(self, state: ListState) -> list[dict]:
+        through_roles, through_departments = SavedView.shared_roles.through, SavedView.shared_departments.through
         views = (
             SavedView.objects.visible_to(self.request.user, self.object_type.key)
-            .select_related("user")
-            .prefetch_related("shared_roles", "shared_departments")
+            .annotate(
+                shared=models.Exists(through_roles.objects.filter(savedview=models.OuterRef("pk")))
+                | models.Exists(through_departments.objects.filter(savedview=models.OuterRef("pk")))
+            )
             .order_by("name")
         )
         return [
@@ -237,7 +246,7 @@ class ObjectListView(ObjectTypeView):
                 "url": self.object_type.url_list + ("?" + v.query if v.query else ""),
                 "active": state.same_as(v.query),
                 "mine": v.user_id == self.request.user.pk,
-                "shared": bool(v.shared_roles.all() or v.shared_departments.all()),
+                "shared": v.shared,
             }
             for v in views
         ]
