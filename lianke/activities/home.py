@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core.home import Tile, Widget, register
+from lianke.core.pagination import capped_count
 from lianke.core.registry import registry
 from lianke.org import access
 from lianke.org.choices import Action
@@ -21,12 +22,26 @@ from .models import Activity
 
 SHOWN = 20  # rows shown per group
 SHOWN_AHEAD = 10  # tasks of the next seven days shown
+COUNT_CAP = 999  # a count above shows as "999+"
 
 
 def day_bounds(days_ahead: int = 0) -> tuple[dt.datetime, dt.datetime]:
     """Today's local midnight and the midnight ``days_ahead + 1`` days later."""
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     return start, start + dt.timedelta(days=days_ahead + 1)
+
+
+def first_in_due_order(tasks, limit: int) -> list[Activity]:
+    """The first ``limit`` of ``tasks`` by due time, with their accounts. The ids come first,
+    from the covering open-task index alone (in order, stopped at the limit); asked for whole
+    rows at once, PostgreSQL misjudges how many tasks match and reads and sorts them all."""
+    ids = list(tasks.order_by("due_at", "pk").values_list("pk", flat=True)[:limit])
+    return list(Activity.objects.filter(pk__in=ids).select_related("account").order_by("due_at", "pk"))
+
+
+def shown_count(context, key: str) -> str | int:
+    count = context["counts"][key]
+    return f"{count}+" if context["more"][key] else count
 
 
 @register
@@ -41,18 +56,19 @@ class MyTasks(Widget):
             return None
         now = timezone.now()
         _start, today_end = day_bounds()
-        week_end = today_end + dt.timedelta(days=7)
+        groups = {
+            "overdue": Q(due_at__lt=now),
+            "today": Q(due_at__gte=now, due_at__lt=today_end),
+            "week": Q(due_at__gte=today_end, due_at__lt=today_end + dt.timedelta(days=7)),
+        }
         open_tasks = Activity.objects.filter(kind=ActivityKind.TASK, assignee=user, is_done=False)
-        counts = open_tasks.aggregate(
-            overdue=Count("pk", filter=Q(due_at__lt=now)),
-            today=Count("pk", filter=Q(due_at__gte=now, due_at__lt=today_end)),
-            week=Count("pk", filter=Q(due_at__gte=today_end, due_at__lt=week_end)),
-        )
-        rows = open_tasks.select_related("account").order_by("due_at", "pk")
-
-        def group(limit=SHOWN, **bounds):
-            return list(rows.filter(**bounds)[:limit])
-
+        # Each group is read in due order from the open-task index and cut off, and each count
+        # is capped: bounded work for someone with ten open tasks or ten thousand.
+        shown = {
+            key: first_in_due_order(open_tasks.filter(q), SHOWN_AHEAD if key == "week" else SHOWN)
+            for key, q in groups.items()
+        }
+        counts = {key: capped_count(open_tasks.filter(q), cap=COUNT_CAP) for key, q in groups.items()}
         all_open = (
             registry.get_for_model(Activity).url_list
             + "?"
@@ -61,18 +77,17 @@ class MyTasks(Widget):
             )
         )
         return {
-            "counts": counts,
-            "overdue": group(due_at__lt=now),
-            "today": group(due_at__gte=now, due_at__lt=today_end),
-            "week": group(SHOWN_AHEAD, due_at__gte=today_end, due_at__lt=week_end),
+            **shown,
+            "counts": {key: count for key, (count, _more) in counts.items()},
+            "more": {key: more for key, (_count, more) in counts.items()},
             "all_url": all_open,
         }
 
     def tiles(self, request, context):
         url = "#my-tasks"
         return [
-            Tile("overdue", _("Overdue tasks"), context["counts"]["overdue"], url, "danger"),
-            Tile("due_today", _("Due today"), context["counts"]["today"], url, "primary"),
+            Tile("overdue", _("Overdue tasks"), shown_count(context, "overdue"), url, "danger"),
+            Tile("due_today", _("Due today"), shown_count(context, "today"), url, "primary"),
         ]
 
 

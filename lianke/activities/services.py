@@ -1,5 +1,3 @@
-import datetime as dt
-
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -33,18 +31,6 @@ def log_activity(*, actor, target, activity: Activity) -> Activity:
         # so it is not a history entry.
         type(target).all_objects.filter(pk=target.pk).update(last_activity_at=activity.occurred_at)
     return activity
-
-
-def tasks_due(user, *, days: int = 0):
-    """Open tasks assigned to ``user`` due by the end of today (+ ``days``), oldest first."""
-    end = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(
-        days=days + 1
-    )
-    return (
-        Activity.objects.filter(kind=ActivityKind.TASK, assignee=user, is_done=False, due_at__lt=end)
-        .select_related("account")
-        .order_by("due_at", "pk")[:50]
-    )
 
 
 def timeline(target, *, limit: int = 50):

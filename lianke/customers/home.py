@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +15,8 @@ from lianke.org import access
 from lianke.org.choices import Action
 
 from .models import Account
+
+COUNT_CAP = 999
 
 
 @register
@@ -31,12 +32,20 @@ class FollowUpToday(Widget):
             return None
         days = settings.LIANKE_FOLLOW_UP_DAYS
         cutoff = timezone.now() - dt.timedelta(days=days)
-        due = Account.objects.filter(owner=user).filter(
-            Q(last_activity_at__lt=cutoff) | Q(last_activity_at__isnull=True, created_at__lt=cutoff)
-        )
-        count, more = capped_count(due, cap=999)
-        rows = list(due.order_by(F("last_activity_at").asc(nulls_first=True), "pk")[: self.SHOWN])
+        mine = Account.objects.filter(owner=user)
+        # Never followed up (and older than the cutoff) first, then the longest silent. Each part
+        # comes from the owner / last-follow-up index in order, cut off, its count capped.
+        never = mine.filter(last_activity_at__isnull=True, created_at__lt=cutoff).order_by("pk")
+        silent = mine.filter(last_activity_at__lt=cutoff).order_by("last_activity_at", "pk")
+        ids = list(never.values_list("pk", flat=True)[: self.SHOWN])
+        ids += list(silent.values_list("pk", flat=True)[: self.SHOWN - len(ids)])
+        by_pk = Account.objects.in_bulk(ids)
+        rows = [by_pk[pk] for pk in ids if pk in by_pk]
+        counts = [capped_count(part, cap=COUNT_CAP) for part in (never, silent)]
+        count = min(sum(n for n, _more in counts), COUNT_CAP)
+        more = any(more for _n, more in counts) or sum(n for n, _more in counts) > COUNT_CAP
         return {"days": days, "rows": rows, "count": count, "more": more}
 
     def tiles(self, request, context):
-        return [Tile("follow_up", _("Accounts to follow up"), context["count"], "#follow-up", "warning")]
+        count = f"{context['count']}+" if context["more"] else context["count"]
+        return [Tile("follow_up", _("Accounts to follow up"), count, "#follow-up", "warning")]

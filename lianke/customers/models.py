@@ -53,6 +53,14 @@ class Account(BusinessModel):
             *scope_indexes("cust_account"),
             models.Index(fields=["name", "id"], name="cust_account_name"),
             models.Index(fields=["phone_digits"], name="cust_account_phone_digits"),
+            # "Follow up today" on the home page: an owner's accounts by last follow-up, with the
+            # scope and creation columns, answered from the index alone.
+            models.Index(
+                fields=["owner", "last_activity_at", "id"],
+                include=["department", "created_at"],
+                condition=models.Q(is_deleted=False),
+                name="cust_account_own_last",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
