@@ -142,8 +142,8 @@ def scenarios(targets, ct_id: int) -> list[tuple[str, str]]:
         ("6 home page (workbench)", "/"),
         ("7 account list, my team tab", "/customers/account/?scope=team"),
         (
-            "7b account list as the htmx fragment",
-            ("/customers/account/?level=key&sort=name", {"HX-Request": "true", "HX-Target": "object-list"}),
+            "7b account list sorted by name, as the htmx fragment",
+            ("/customers/account/?sort=name", {"HX-Request": "true", "HX-Target": "object-list"}),
         ),
         ("8 opportunity 360 page with its stage path", f"/sales/opportunity/{targets['opportunity'].pk}/"),
     ]
