@@ -131,7 +131,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Covering indexes (INCLUDE) serve PostgreSQL's index-only scans; SQLite builds the same index
 # from its key columns, which is what it can use anyway.
-SILENCED_SYSTEM_CHECKS = ["models.W040"]
+SILENCED_SYSTEM_CHECKS = ["models.W040"] if DATABASES["default"]["ENGINE"].endswith("sqlite3") else []
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "org.User"

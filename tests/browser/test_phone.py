@@ -69,6 +69,9 @@ def test_a_rep_on_a_phone_sees_cards_calls_and_logs_a_visit_without_sideways_scr
     expect(call).to_have_attribute("href", re.compile(r"^tel:"))
     box = call.bounding_box()
     assert box["width"] >= 44 and box["height"] >= 44
+    # and so are the controls around the list: tabs, filters, sort, select
+    for control in ("[data-tab='all']", "#open-filters", "#sort-select", "#select-mode", "#new-object"):
+        assert ui.page.locator(control).bounding_box()["height"] >= 44, control
     ui.assert_fits_screen()
     ui.shot("cards")
     # when they tap a card, the record opens

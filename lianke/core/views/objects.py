@@ -231,7 +231,10 @@ class ObjectListView(ObjectTypeView):
         ]
 
     def saved_views(self, state: ListState) -> list[dict]:
-        through_roles, through_departments = SavedView.shared_roles.through, SavedView.shared_departments.through
+        through_roles, through_departments = (
+            SavedView.shared_roles.through,
+            SavedView.shared_departments.through,
+        )
         views = (
             SavedView.objects.visible_to(self.request.user, self.object_type.key)
             .annotate(
