@@ -24,6 +24,22 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
+    _deselect_slow(config, items)
+    _cut_browser_matrix_on_postgresql(config, items)
+
+
+def _deselect_slow(config, items):
+    """Tests marked ``slow`` (exhaustive races, worker kills, large batches) run only with
+    ``LIANKE_SLOW_TESTS=1``; CI runs their representative, unmarked variants."""
+    if os.environ.get("LIANKE_SLOW_TESTS") == "1":
+        return
+    keep = [item for item in items if item.get_closest_marker("slow") is None]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+        items[:] = keep
+
+
+def _cut_browser_matrix_on_postgresql(config, items):
     """On PostgreSQL the browser matrix is cut to the tests whose result depends on the database
     (marked ``both_databases``: phone search, export counts…); the rest of the browser tests
     drive the same pages and run on SQLite. ``LIANKE_ALL_BROWSER_TESTS=1`` runs them all."""
