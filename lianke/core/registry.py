@@ -7,6 +7,7 @@ URLs, the API viewset, and the hooks later features use (import/export, reports,
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,9 @@ from django.db import models
 from django.urls import reverse
 from django.utils.text import capfirst
 
+from lianke.org import access as org_access
 from lianke.org.choices import Action
+from lianke.org.kinds import AccessPolicy, Child, Owned
 
 if TYPE_CHECKING:
     from .stages import StagePath
@@ -47,6 +50,9 @@ class Related:
 
 class ObjectType:
     model: type[models.Model]
+    # The record kind: how its records are reached (``org.kinds``: Owned, Pooled, Child,
+    # Catalog, Config). Owned by default.
+    access: AccessPolicy | None = None
     icon: str = "circle"
     nav_order: int = 100
     title_field: str = "name"
@@ -82,8 +88,16 @@ class ObjectType:
 
     def __init__(self):
         self.opts = self.model._meta
+        self.access = copy.copy(type(self).access) if type(self).access is not None else Owned()
+        if isinstance(self.access, Child) and self.parent_field is None:
+            # A child's changes are its parent's history.
+            self.parent_field = self.access.parent_field
         if self.stage_path is not None:
             self.stage_path.bind(self.model)
+
+    @property
+    def kind(self) -> str:
+        return self.access.kind if self.access else Owned.kind
 
     # ------------------------------------------------------------------ names
     @property
@@ -272,6 +286,8 @@ class Registry:
         instance = cls()
         self._types[instance.key] = instance
         self._by_model[cls.model] = instance
+        assert instance.access is not None
+        org_access.register_policy(cls.model, instance.access)
         return cls
 
     def get(self, key: str) -> ObjectType:

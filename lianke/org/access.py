@@ -17,6 +17,7 @@ from django.db.models import Model, Q
 from lianke.core import context
 
 from .choices import Action, CollaboratorAccess, Scope
+from .kinds import AccessPolicy, Owned
 
 if TYPE_CHECKING:
     from .models import User
@@ -67,12 +68,38 @@ def grants(user: User) -> dict[str, dict[str, str]]:
     return cache["grants"]
 
 
-def granted_scope(user: User | None, model: type[Model] | Model, action: str) -> str | None:
+def role_scope(user: User | None, model: type[Model] | Model, action: str) -> str | None:
+    """What the user's roles grant on this object type itself: the widest scope, or ``None``."""
     if user is None or not user.is_active:
         return None
     if user.is_superuser:
         return Scope.ALL
     return grants(user).get(object_type_key(model), {}).get(action)
+
+
+def granted_scope(user: User | None, model: type[Model] | Model, action: str) -> str | None:
+    """The scope the user holds for ``action`` on this type, as its kind reads the roles (a
+    child type the parent's, a catalog all-or-nothing, a config type administrators)."""
+    if user is None or not user.is_active:
+        return None
+    return policy_for(model).granted(user, action)
+
+
+# ---------------------------------------------------------------------------------- kinds
+_policies: dict[type[Model], AccessPolicy] = {}
+
+
+def register_policy(model: type[Model], policy: AccessPolicy) -> None:
+    """The registry binds each object type's kind to its model here (org knows no app)."""
+    _policies[model] = policy.bind(model)
+
+
+def policy_for(model: type[Model] | Model) -> AccessPolicy:
+    cls = model if isinstance(model, type) else type(model)
+    cls = cls._meta.concrete_model or cls
+    if cls not in _policies:
+        _policies[cls] = Owned().bind(cls)  # an unregistered model with an owner column
+    return _policies[cls]
 
 
 def has_action(user: User | None, model: type[Model] | Model, action: str) -> bool:
@@ -170,36 +197,45 @@ def may_assign(actor: User | None, model: type[Model] | Model, action: str, user
 
 
 def scope_q(user: User | None, model: type[Model] | Model, action: str = Action.VIEW) -> Q | None:
-    """The filter of records of ``model`` on which ``user`` may do ``action``; ``None`` = none."""
-    scope = granted_scope(user, model, action)
-    if scope is None or user is None:
+    """The filter of records of ``model`` on which ``user`` may do ``action``; ``None`` = none.
+    The type's kind decides (``org.kinds``); computed once per request."""
+    if user is None or not user.is_active:
         return None
     cache = _cache(user)
     key = ("q", object_type_key(model), action)
-    if key in cache:
-        return cache[key]
-    q = _scope_filter(user, scope)
-    if scope != Scope.ALL:
-        # Record collaborators: read for view, read-write for edit (协同负责人).
-        if action in (Action.VIEW, Action.EDIT):
-            from django.contrib.contenttypes.models import ContentType
+    if key not in cache:
+        cache[key] = policy_for(model).scope_q(user, action)
+    return cache[key]
 
-            from .models import Collaborator
 
-            shared = Collaborator.objects.filter(
-                user_id=user.pk,
-                content_type=ContentType.objects.get_for_model(model, for_concrete_model=True),
-            )
-            if action == Action.EDIT:
-                shared = shared.filter(access=CollaboratorAccess.WRITE)
-            q |= _shared_q(shared)
-        extra = getattr(model, "access_extra_q", None)
-        if extra is not None:
-            more = extra(user, action)
-            if more is not None:
-                q |= more
-    cache[key] = q
-    return q
+def reach_q(user: User | None, model: type[Model] | Model, action: str) -> Q | None:
+    """The records within the user's own reach for ``action`` — the scope without what
+    collaborations and widenings open: what a record the user creates, edits or hands on must
+    stay in (never a widened view scope)."""
+    if user is None or not user.is_active:
+        return None
+    return policy_for(model).reach_q(user, action)
+
+
+def owner_scope_q(user: User, scope: str) -> Q:
+    """The owner/department filter of a data scope (owned records)."""
+    return _scope_filter(user, scope)
+
+
+def collaborators_q(user: User, model: type[Model], action: str) -> Q:
+    """The records shared with the user as a collaborator: read for view, read-write for edit."""
+    if action not in (Action.VIEW, Action.EDIT):
+        return Q()
+    from django.contrib.contenttypes.models import ContentType
+
+    from .models import Collaborator
+
+    shared = Collaborator.objects.filter(
+        user_id=user.pk, content_type=ContentType.objects.get_for_model(model, for_concrete_model=True)
+    )
+    if action == Action.EDIT:
+        shared = shared.filter(access=CollaboratorAccess.WRITE)
+    return _shared_q(shared)
 
 
 SHARED_INLINE = 200
@@ -229,10 +265,14 @@ def restrict(queryset, user: User | None, action: str = Action.VIEW):
 
 
 def can(user: User | None, obj: Model, action: str = Action.VIEW) -> bool:
-    """May ``user`` do ``action`` on this one record? Checked in the database, never in Python."""
+    """May ``user`` do ``action`` on this one record? Checked in the database, never in Python.
+    Reading a single record also follows the kind's child-like rule (an activity on an account
+    the user may see)."""
     q = scope_q(user, obj, action)
     if q is None:
         return False
     model = type(obj)
     manager = getattr(model, "all_objects", model._default_manager)
-    return manager.filter(q, pk=obj.pk).exists()
+    if manager.filter(q, pk=obj.pk).exists():
+        return True
+    return action == Action.VIEW and user is not None and policy_for(model).readable_through(user, obj)

@@ -65,29 +65,18 @@ def scope_indexes(prefix: str, key: str = "updated_at", suffix: str = "upd") -> 
     ]
 
 
-class BusinessModel(TimestampedModel):
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
-    )
-    department = models.ForeignKey(
-        "org.Department",
-        verbose_name=_("department"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        help_text=_("The owner's department; set automatically."),
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("created by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
+class CustomFieldsModel(models.Model):
+    """Administrator-defined fields (one JSON column; ``core.CustomField`` defines them)."""
+
     custom_data = models.JSONField(_("custom fields"), default=dict, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class SoftDeleteModel(models.Model):
+    """Deletion to the recycle bin (restorable; a batch keeps what was deleted together)."""
+
     is_deleted = models.BooleanField(_("deleted"), default=False, editable=False)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, editable=False)
     deleted_by = models.ForeignKey(
@@ -100,6 +89,49 @@ class BusinessModel(TimestampedModel):
     )
     deletion_batch = models.UUIDField(null=True, blank=True, editable=False)
 
+    class Meta:
+        abstract = True
+
+
+class CreatedByModel(models.Model):
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        abstract = True
+
+
+class OwnedModel(models.Model):
+    """An owner and the owner's department (what the data scopes filter on)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
+    )
+    department = models.ForeignKey(
+        "org.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The owner's department; set automatically."),
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Record(TimestampedModel, CustomFieldsModel, SoftDeleteModel, CreatedByModel):
+    """What every business record has, whatever its kind (``org.kinds``): timestamps, custom
+    fields, the recycle bin, who created it, and the fail-closed, scope-restricted manager."""
+
     objects = BusinessManager()
     all_objects = AllObjectsManager()
 
@@ -108,9 +140,6 @@ class BusinessModel(TimestampedModel):
         ordering = ["-updated_at", "-id"]
 
     def save(self, *args, **kwargs):
-        if self.owner_id and self.department_id is None:
-            # The record belongs to its owner's department (services keep it in step on transfer).
-            self.department_id = self.owner.department_id
         if kwargs.get("update_fields") is not None:
             # A phone saved alone takes its digits column along (computed in its pre_save).
             named = set(kwargs["update_fields"])
@@ -138,3 +167,16 @@ class BusinessModel(TimestampedModel):
         from lianke.core.registry import registry
 
         return registry.get_for_model(type(self))
+
+
+class BusinessModel(Record, OwnedModel):
+    """An owned business record (accounts, contacts, leads, opportunities, activities)."""
+
+    class Meta(Record.Meta):
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.owner_id and self.department_id is None:
+            # The record belongs to its owner's department (services keep it in step on transfer).
+            self.department_id = self.owner.department_id
+        super().save(*args, **kwargs)
