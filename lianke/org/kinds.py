@@ -44,7 +44,7 @@ def prefix_q(q: Q, prefix: str) -> Q:
         if isinstance(child, Q):
             result.children.append(prefix_q(child, prefix))
         else:
-            lookup, value = child
+            lookup, value = child  # type: ignore[misc]  # a (lookup, value) leaf of a Q
             lookup = "pk" if lookup == "id" else lookup
             result.children.append((f"{prefix}__{lookup}", value))
     return result
@@ -158,14 +158,16 @@ class Child(AccessPolicy):
     need edit on the parent. The parent type's roles decide; a child type has no grants."""
 
     kind = "child"
-    ACTIONS = {Action.VIEW: Action.VIEW, Action.EXPORT: Action.EXPORT}
+    ACTIONS: ClassVar[dict[str, str]] = {Action.VIEW: Action.VIEW, Action.EXPORT: Action.EXPORT}
 
     def __init__(self, parent_field: str):
         self.parent_field = parent_field
 
     @property
     def parent_model(self) -> type[Model]:
-        return self.model._meta.get_field(self.parent_field).related_model
+        related = self.model._meta.get_field(self.parent_field).related_model
+        assert isinstance(related, type)
+        return related
 
     def parent_action(self, action: str) -> str:
         return self.ACTIONS.get(action, Action.EDIT)
