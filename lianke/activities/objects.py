@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core.registry import ObjectType, register
+from lianke.org.kinds import Owned
 
 from .models import Activity
 
@@ -8,6 +9,9 @@ from .models import Activity
 @register
 class ActivityObject(ObjectType):
     model = Activity
+    # Owned; an activity on an account is also readable by whoever may read the account (its
+    # page and timeline show every follow-up on it), without widening the activity list.
+    access = Owned(through=("account",))
     icon = "chat-left-text"
     nav_order = 40
     title_field = "subject"

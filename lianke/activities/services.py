@@ -33,27 +33,32 @@ def log_activity(*, actor, target, activity: Activity) -> Activity:
     return activity
 
 
-def timeline(target, *, limit: int = 50):
+def timeline(target, *, user, limit: int = 50):
     """Activities on the record (an account's include those on its contacts and opportunities)
     merged with its history (readable entries, ``lianke.core.history``), newest first. The
-    caller has checked the user may see ``target``."""
+    caller has checked the user may see ``target``. The activities are those the user may read:
+    in their scope, or through the account the activity is on (the activity type's kind,
+    ``Owned(through=("account",))``) — the account's page shows every follow-up on it."""
     from django.db.models import Q
 
     from lianke.core import audit, history
     from lianke.customers.models import Account
 
     ct = ContentType.objects.get_for_model(type(target))
-    q = Q(content_type=ct, object_id=target.pk)
+    on_target = Q(content_type=ct, object_id=target.pk)
     if isinstance(target, Account):
-        q |= Q(account_id=target.pk)
-    # Activities hang on a record the user may see, so they inherit its visibility (as in
-    # Salesforce); the query still goes through the system manager explicitly, never silently.
+        on_target |= Q(account_id=target.pk)
+    account_id = target.pk if isinstance(target, Account) else getattr(target, "account_id", None)
+    readable = access.scope_q(user, Activity, Action.VIEW)
+    readable = (readable if readable is not None else Q(pk__in=[])) | access.policy_for(Activity).through_q(
+        user, {"account": [account_id] if account_id else []}
+    )
     activities = list(
-        Activity.all_objects.filter(q, is_deleted=False)
+        Activity.all_objects.filter(on_target, readable, is_deleted=False)
         .select_related("owner", "assignee")
         .order_by("-occurred_at", "-pk")[:limit]
     )
-    changes = history.entries(list(audit.history_for(target)[:limit]), target=target)
+    changes = history.entries(list(audit.history_for(target, user=user)[:limit]), target=target)
     items = [("activity", a.occurred_at, a) for a in activities] + [
         ("change", e.change.time, e) for e in changes
     ]

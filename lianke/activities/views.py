@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
 from lianke.core.registry import registry
+from lianke.core.views.objects import record_or_404
 from lianke.org import access
 from lianke.org.choices import Action
 
@@ -14,20 +15,20 @@ from .models import Activity
 from .services import complete_task, log_activity, timeline
 
 
-def _target(content_type_id: int, object_id: int):
-    """The record, through the scoped manager: 404 if the user may not see it."""
+def _target(user, content_type_id: int, object_id: int):
+    """The record, if the user may read it (its kind decides): 404 otherwise."""
     ct = get_object_or_404(ContentType, pk=content_type_id)
     model = ct.model_class()
     if model is None or registry.get_for_model(model, None) is None:
         raise Http404
-    return get_object_or_404(model.objects.all(), pk=object_id)
+    return record_or_404(user, model, object_id)
 
 
 def _render_timeline(request, target, form=None, status=200):
     ct = ContentType.objects.get_for_model(type(target))
     context = {
         "target": target,
-        "items": timeline(target),
+        "items": timeline(target, user=request.user),
         "form": form or QuickActivityForm(),
         "content_type_id": ct.pk,
         "can_add": access.has_action(request.user, Activity, Action.CREATE),
@@ -37,13 +38,13 @@ def _render_timeline(request, target, form=None, status=200):
 
 @login_required
 def timeline_view(request, content_type_id: int, object_id: int):
-    return _render_timeline(request, _target(content_type_id, object_id))
+    return _render_timeline(request, _target(request.user, content_type_id, object_id))
 
 
 @login_required
 @require_POST
 def add_activity(request, content_type_id: int, object_id: int):
-    target = _target(content_type_id, object_id)
+    target = _target(request.user, content_type_id, object_id)
     if not access.has_action(request.user, Activity, Action.CREATE):
         raise PermissionDenied
     form = QuickActivityForm(request.POST)

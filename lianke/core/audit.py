@@ -106,13 +106,38 @@ def record_many(entries) -> None:
     ObjectChange.objects.bulk_create(changes, batch_size=1000)
 
 
-def history_for(obj: models.Model):
+def history_for(obj: models.Model, *, user=None):
     """Changes of the record and of the records that hang on it (e.g. an account's contacts).
 
-    The caller has already established that the user may see ``obj``.
+    The caller has already established that the user may see ``obj``. With ``user``, a child's
+    changes are listed only if the user may read that child (its own kind decides: a contact
+    the reader cannot open — a colleague's, or one left behind by a transfer — keeps its
+    changes to itself); deleted children count as what they were. Without ``user``: all
+    (system use).
     """
+    from lianke.org import access
+    from lianke.org.choices import Action
+
+    from .registry import registry
+
     ct = ContentType.objects.get_for_model(type(obj))
-    return ObjectChange.objects.filter(
-        models.Q(content_type=ct, object_id=obj.pk)
-        | models.Q(related_content_type=ct, related_object_id=obj.pk)
-    ).select_related("content_type")
+    own = models.Q(content_type=ct, object_id=obj.pk)
+    if user is None:
+        return ObjectChange.objects.filter(
+            own | models.Q(related_content_type=ct, related_object_id=obj.pk)
+        ).select_related("content_type")
+    q = own
+    for child in registry:
+        if not child.parent_field or child.field(child.parent_field).related_model is not type(obj):
+            continue
+        scope = access.scope_q(user, child.model, Action.VIEW)
+        if scope is None:
+            continue
+        readable = child.model.all_objects.filter(scope, **{child.parent_field: obj.pk}).values("pk")
+        q |= models.Q(
+            related_content_type=ct,
+            related_object_id=obj.pk,
+            content_type=ContentType.objects.get_for_model(child.model),
+            object_id__in=readable,
+        )
+    return ObjectChange.objects.filter(q).select_related("content_type")

@@ -12,7 +12,11 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from lianke.org import access
+
+from . import context
 from .fields import PhoneField
 from .models.customfields import FieldType
 from .phones import mailto_url, tel_url
@@ -63,9 +67,71 @@ def field_cell(obj, name: str, object_type) -> Cell:
         if related is None:
             return Cell("")
         rt = registry.get_for_model(type(related), None)
-        return Cell(str(related), rt.url("detail", pk=related.pk) if rt else None)
+        if rt is None:
+            return Cell(str(related))
+        if not can_read(related):
+            # A linked record the reader may not open: not even its name.
+            return Cell(str(RESTRICTED))
+        return Cell(str(related), rt.url("detail", pk=related.pk))
     value = getattr(obj, name)
     return Cell(format_value(value, field), value_url(field, value))
+
+
+RESTRICTED = gettext_lazy("Restricted record")
+
+
+def _readable_cache() -> dict | None:
+    """Per request: ``{(model, pk): readable?}`` for the current reader; ``None`` when no
+    reader restricts (system work, e.g. a job's export reads as the system)."""
+    ctx = context.current()
+    if ctx is None or ctx.system or ctx.user is None:
+        return None
+    return ctx.cache.setdefault("readable_records", {})
+
+
+def prime_readable(objects, names, object_type) -> None:
+    """Learn in one query per related type whether the reader may open the records the
+    relations ``names`` of ``objects`` point at (a list page, an export batch, related lists)."""
+    cache = _readable_cache()
+    if cache is None:
+        return
+    user = context.current().user
+    wanted: dict[type, set] = {}
+    for name in names:
+        if not object_type._has_field(name):  # a custom field column
+            continue
+        field = object_type.field(name)
+        if (
+            not isinstance(field, models.ForeignKey)
+            or registry.get_for_model(field.related_model, None) is None
+        ):
+            continue
+        ids = {getattr(o, field.attname) for o in objects} - {None}
+        wanted.setdefault(field.related_model, set()).update(
+            i for i in ids if (field.related_model, i) not in cache
+        )
+    for model, ids in wanted.items():
+        if not ids:
+            continue
+        readable = set(
+            access.restrict(model.all_objects.filter(pk__in=ids), user).values_list("pk", flat=True)
+        )
+        through = bool(getattr(access.policy_for(model), "through", ()))
+        for pk in ids:
+            if pk in readable:
+                cache[model, pk] = True
+            else:  # a kind may still open it through a parent (rare: checked one by one)
+                cache[model, pk] = through and access.readable_record(user, model, pk) is not None
+
+
+def can_read(record) -> bool:
+    cache = _readable_cache()
+    if cache is None:
+        return True
+    key = (type(record), record.pk)
+    if key not in cache:
+        cache[key] = access.readable_record(context.current().user, type(record), record.pk) is not None
+    return cache[key]
 
 
 def value_url(field: models.Field, value) -> str | None:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import xlsxwriter
 from django.db.models import QuerySet
 
-from .display import custom_cell, custom_labels, field_cell
+from .display import custom_cell, custom_labels, field_cell, prime_readable
 from .pagination import SortSpec, paginate
 
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -36,6 +36,7 @@ def rows(
     while True:
         page = paginate(queryset, spec, cursor, BATCH)
         labels = custom_labels(wanted, page.rows)
+        prime_readable(page.rows, [key for key, _label in columns if key not in by_name], ot)
         for obj in page.rows:
             yield [
                 str(

@@ -264,6 +264,24 @@ def restrict(queryset, user: User | None, action: str = Action.VIEW):
     return queryset.filter(q) if q else queryset
 
 
+def readable_record(user: User | None, model: type[Model], pk) -> Model | None:
+    """The live record ``pk`` of ``model`` if ``user`` may read it — in their scope, or through
+    a parent their kind reads it by (an activity on an account they may see) — else ``None``."""
+    manager = getattr(model, "all_objects", model._default_manager)
+    live = manager.filter(pk=pk)
+    if any(f.name == "is_deleted" for f in model._meta.concrete_fields):
+        live = live.filter(is_deleted=False)
+    q = scope_q(user, model, Action.VIEW)
+    if q is None or user is None:
+        return None
+    obj = live.filter(q).first()
+    if obj is None and getattr(policy_for(model), "through", ()):
+        candidate = live.first()
+        if candidate is not None and policy_for(model).readable_through(user, candidate):
+            obj = candidate
+    return obj
+
+
 def can(user: User | None, obj: Model, action: str = Action.VIEW) -> bool:
     """May ``user`` do ``action`` on this one record? Checked in the database, never in Python.
     Reading a single record also follows the kind's child-like rule (an activity on an account

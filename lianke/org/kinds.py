@@ -112,6 +112,21 @@ class Owned(AccessPolicy):
                 q |= more
         return q
 
+    def through_q(self, user: User, parents: dict[str, list[int]]) -> Q:
+        """The records hanging on these ``through`` parents (``{field: [ids]}``) that the user
+        may read because they may read the parent — for a parent's page (an account's
+        timeline), never for list scopes."""
+        from . import access
+
+        q = Q(pk__in=[])
+        for name, ids in parents.items():
+            if name not in self.through or not ids:
+                continue
+            parent_model = self.model._meta.get_field(name).related_model
+            readable = access.restrict(parent_model._default_manager.filter(pk__in=ids), user)
+            q |= Q(**{f"{name}__in": list(readable.values_list("pk", flat=True))})
+        return q
+
     def readable_through(self, user: User, obj: Model) -> bool:
         """An owned record is readable where one of its ``through`` parents is (an activity on
         an account the user may see): one query per parent, for single records only."""

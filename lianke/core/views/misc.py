@@ -25,7 +25,7 @@ from ..home import workbench
 from ..liststate import ListState
 from ..models import Attachment, ObjectChange, SavedView
 from ..registry import registry
-from .objects import htmx_redirect
+from .objects import htmx_redirect, record_or_404
 
 SEARCH_TYPES = ("customers.account", "customers.contact", "marketing.lead", "sales.opportunity")
 
@@ -114,19 +114,19 @@ def user_picker(request, purpose: str):
     return render(request, "core/partials/people_options.html", {"options": options})
 
 
-def _parent(content_type_id, object_id):
+def _parent(user, content_type_id, object_id):
     """The record an attachment hangs on, if the user may see it; else 404."""
     ct = get_object_or_404(ContentType, pk=content_type_id)
     model = ct.model_class()
     if model is None or registry.get_for_model(model, None) is None:
         raise Http404
-    return get_object_or_404(model.objects.all(), pk=object_id)
+    return record_or_404(user, model, object_id)
 
 
 @login_required
 @require_POST
 def attachment_upload(request, content_type_id: int, object_id: int):
-    obj = _parent(content_type_id, object_id)
+    obj = _parent(request.user, content_type_id, object_id)
     if not access.can(request.user, obj, Action.EDIT):
         raise PermissionDenied
     upload = request.FILES.get("file")
@@ -144,7 +144,7 @@ def attachment_upload(request, content_type_id: int, object_id: int):
 def attachment_download(request, pk: int):
     attachment = get_object_or_404(Attachment, pk=pk)
     # Served only if the user may see the record it belongs to (404 otherwise).
-    _parent(attachment.content_type_id, attachment.object_id)
+    _parent(request.user, attachment.content_type_id, attachment.object_id)
     inline = attachment.is_image or attachment.mime_type == "application/pdf"
     response = FileResponse(attachment.file.open("rb"), as_attachment=not inline, filename=attachment.name)
     response["Content-Type"] = attachment.mime_type
@@ -159,7 +159,7 @@ def attachment_download(request, pk: int):
 @require_POST
 def attachment_delete(request, pk: int):
     attachment = get_object_or_404(Attachment, pk=pk)
-    obj = _parent(attachment.content_type_id, attachment.object_id)
+    obj = _parent(request.user, attachment.content_type_id, attachment.object_id)
     if not access.can(request.user, obj, Action.EDIT):
         raise PermissionDenied
     with transaction.atomic():

@@ -28,7 +28,7 @@ from lianke.org.models import Collaborator
 from lianke.org.paths import department_path
 
 from .. import audit, exports, history, services
-from ..display import Cell, custom_cell, custom_labels, field_cell
+from ..display import Cell, custom_cell, custom_labels, field_cell, prime_readable
 from ..liststate import PAGE_SIZES, ListState
 from ..models import Attachment, ObjectChange, RecentRecord, SavedView
 from ..pagination import InvalidCursor, SortSpec, capped_count, paginate
@@ -46,6 +46,17 @@ def htmx_redirect(request, url: str) -> HttpResponse:
         response["HX-Redirect"] = url
         return response
     return HttpResponseRedirect(url)
+
+
+def record_or_404(user, model, pk, action: str = Action.VIEW):
+    """The record ``pk`` if ``user`` may do ``action`` on it (reading follows the type's kind,
+    e.g. an activity readable through its account); otherwise 404 — its existence not revealed."""
+    if action == Action.VIEW:
+        obj = access.readable_record(user, model, pk)
+        if obj is None:
+            raise Http404
+        return obj
+    return get_object_or_404(model.objects.restrict(user, action), pk=pk)
 
 
 class ObjectTypeView(LoginRequiredMixin, View):
@@ -68,10 +79,7 @@ class ObjectTypeView(LoginRequiredMixin, View):
 
     def get_object(self, action: str = Action.VIEW):
         """The record, if the user may do ``action`` on it; otherwise 404 (never reveal it)."""
-        queryset = self.model.objects.all()
-        if action != Action.VIEW:
-            queryset = queryset.restrict(self.request.user, action)
-        return get_object_or_404(queryset, pk=self.kwargs["pk"])
+        return record_or_404(self.request.user, self.model, self.kwargs["pk"], action)
 
     def base_context(self, **extra):
         ot = self.object_type
@@ -149,6 +157,7 @@ class ObjectListView(ObjectTypeView):
         by_name = {d.filter_name: d for d in definitions}
         card_defs = [by_name[c] for c in ot.card_fields if c in by_name]
         labels = custom_labels([by_name[c] for c, _l, _s in columns if c in by_name] + card_defs, page.rows)
+        prime_readable(page.rows, [c for c, _l, _s in columns] + list(ot.card_fields), ot)
 
         cells: dict[tuple[int, str], Cell] = {}  # a field on the table and on the card: rendered once
 
@@ -360,6 +369,7 @@ class ObjectDetailView(ObjectTypeView):
 def detail_context(request, ot, obj) -> dict:
     user = request.user
     sections = []
+    prime_readable([obj], ot.detail_fields, ot)
     for label, names in ot.sections:
         sections.append(
             (label, [(capfirst(ot.field(n).verbose_name), field_cell(obj, n, ot)) for n in names])
@@ -391,10 +401,9 @@ def detail_context(request, ot, obj) -> dict:
             continue
         children = rt.list_queryset(rt.model.objects.filter(**{rel.field: obj}))
         cols = rel.columns or rt.list_columns[:4]
-        items = [
-            (child, [field_cell(child, c, rt) for c in cols])
-            for child in children.order_by(*rt.default_ordering)[: rel.limit]
-        ]
+        shown = list(children.order_by(*rt.default_ordering)[: rel.limit])
+        prime_readable(shown, cols, rt)
+        items = [(child, [field_cell(child, c, rt) for c in cols]) for child in shown]
         count, more = capped_count(children, cap=999)
         related.append(
             {
@@ -704,7 +713,7 @@ class ObjectHistoryView(ObjectTypeView):
 
     def get(self, request, *args, **kwargs):
         obj = self.get_object()
-        changes = list(audit.history_for(obj)[:200])
+        changes = list(audit.history_for(obj, user=request.user)[:200])
         return render(
             request, self.template_name, {"changes": history.entries(changes, target=obj), "object": obj}
         )
