@@ -275,9 +275,10 @@ def readable_record(user: User | None, model: type[Model], pk) -> Model | None:
     if q is None or user is None:
         return None
     obj = live.filter(q).first()
-    if obj is None and getattr(policy_for(model), "through", ()):
+    policy = policy_for(model)
+    if obj is None and isinstance(policy, Owned) and policy.through:
         candidate = live.first()
-        if candidate is not None and policy_for(model).readable_through(user, candidate):
+        if candidate is not None and policy.readable_through(user, candidate):
             obj = candidate
     return obj
 

@@ -123,6 +123,7 @@ class Owned(AccessPolicy):
             if name not in self.through or not ids:
                 continue
             parent_model = self.model._meta.get_field(name).related_model
+            assert parent_model is not None and not isinstance(parent_model, str)
             readable = access.restrict(parent_model._default_manager.filter(pk__in=ids), user)
             q |= Q(**{f"{name}__in": list(readable.values_list("pk", flat=True))})
         return q
@@ -170,9 +171,11 @@ class Pooled(Owned):
 
 class Child(AccessPolicy):
     """Reached through ``parent_field``: view needs view on the parent; create, edit and delete
-    need edit on the parent. The parent type's roles decide; a child type has no grants."""
+    need edit on the parent. The parent type's roles decide; a child type has no grants. A
+    child has no owner: it is not transferred on its own (it follows its parent)."""
 
     kind = "child"
+    UNSUPPORTED: ClassVar[frozenset[str]] = frozenset({Action.TRANSFER})
     ACTIONS: ClassVar[dict[str, str]] = {Action.VIEW: Action.VIEW, Action.EXPORT: Action.EXPORT}
 
     def __init__(self, parent_field: str):
@@ -190,11 +193,15 @@ class Child(AccessPolicy):
     def granted(self, user, action):
         from . import access
 
+        if action in self.UNSUPPORTED:
+            return None
         return access.granted_scope(user, self.parent_model, self.parent_action(action))
 
     def scope_q(self, user, action):
         from . import access
 
+        if action in self.UNSUPPORTED:
+            return None
         q = access.scope_q(user, self.parent_model, self.parent_action(action))
         if q is None:
             return None
@@ -204,6 +211,8 @@ class Child(AccessPolicy):
     def reach_q(self, user, action):
         from . import access
 
+        if action in self.UNSUPPORTED:
+            return None
         q = access.reach_q(user, self.parent_model, self.parent_action(action))
         return None if q is None else prefix_q(q, self.parent_field)
 
@@ -217,7 +226,7 @@ class Catalog(AccessPolicy):
     kind = "catalog"
 
     def granted(self, user, action):
-        scope = super().granted(user, action)
+        scope = super().granted(user, action) if action != Action.TRANSFER else None
         return None if scope is None else Scope.ALL
 
     def scope_q(self, user, action):
