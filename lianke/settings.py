@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "lianke.marketing",
     "lianke.sales",
     "lianke.activities",
+    "lianke.pools",
 ]
 
 MIDDLEWARE = [

@@ -9,4 +9,4 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"nav_types": [t for t in registry if access.has_action(user, t.model, Action.VIEW)]}
+    return {"nav_types": [t for t in registry if t.in_nav and access.has_action(user, t.model, Action.VIEW)]}

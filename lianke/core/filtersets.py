@@ -260,7 +260,8 @@ class BusinessFilterSet(filters.FilterSet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Anybody active (whose records the user can see is not worth computing exactly).
-        self.filters["owner"].queryset = get_user_model().objects.filter(is_active=True)
+        if "owner" in self.filters:
+            self.filters["owner"].queryset = get_user_model().objects.filter(is_active=True)
         # Custom fields are defined at runtime: add their filters per instance.
         for name, flt in _custom_filters(self.object_type.custom_fields()).items():
             flt.model = self._meta.model
@@ -384,6 +385,8 @@ def _filter_for(object_type, name: str) -> dict[str, filters.Filter]:
 
 def build_filterset(object_type):
     attrs: dict = {"object_type": object_type}
+    if not object_type.is_owned:  # no owner: no owner filter, no "mine / my team"
+        attrs.update(owner=None, scope=None)
     # Every field can be filtered on; the declared ``filter_fields`` come first on the page.
     names = dict.fromkeys([*object_type.filter_fields, *object_type.detail_fields])
     for name in names:

@@ -68,7 +68,7 @@ class BusinessForm(forms.ModelForm):
                         help_text=field.help_text,
                         initial=field.initial,
                     )
-        if self.instance._state.adding and "owner" not in self.fields:
+        if self.instance._state.adding and ot.is_owned and "owner" not in self.fields:
             # Only the owners the user may create records for; a rep with "own records" sees
             # himself, fixed. The service checks the same rule again before it writes.
             self.fields["owner"] = PeopleField(

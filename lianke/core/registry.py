@@ -55,6 +55,8 @@ class ObjectType:
     access: AccessPolicy | None = None
     icon: str = "circle"
     nav_order: int = 100
+    in_nav: bool = True  # listed in the navigation (a child type is reached from its parent)
+    in_global_search: bool = True  # searched from the top bar (off for a type reached from a parent)
     title_field: str = "name"
     search_fields: tuple[str, ...] = ("name",)
     list_columns: tuple[str, ...] = ()
@@ -99,6 +101,12 @@ class ObjectType:
     def kind(self) -> str:
         return self.access.kind if self.access else Owned.kind
 
+    @property
+    def is_owned(self) -> bool:
+        """Records of this type have an owner (owned and pooled kinds): they are transferred,
+        shared with collaborators, filtered by "mine / my team"."""
+        return self._has_field("owner")
+
     # ------------------------------------------------------------------ names
     @property
     def key(self) -> str:
@@ -122,8 +130,10 @@ class ObjectType:
 
     @property
     def actions(self) -> tuple[tuple[str, Any], ...]:
+        """The actions a role may grant on this type (transfer only where records have owners)."""
         labels = dict(Action.choices)
-        return tuple((a, labels[a]) for a in DEFAULT_ACTIONS) + tuple(self.extra_actions)
+        base = [a for a in DEFAULT_ACTIONS if self.is_owned or a != Action.TRANSFER]
+        return tuple((a, labels[a]) for a in base) + tuple(self.extra_actions)
 
     def url_name(self, action: str) -> str:
         return f"{self.app_label}:{self.model_name}_{action}"
@@ -248,7 +258,11 @@ class ObjectType:
 
     def list_queryset(self, queryset):
         related = [c for c in (*self.list_columns, *self.card_fields) if self._is_fk(c)]
-        return queryset.select_related("owner", *dict.fromkeys([*related, *self.list_select_related]))
+        holders = [
+            name for name in ("owner", "pool") if self._has_field(name)
+        ]  # a pooled card shows its pool
+        fetch = [*holders, *dict.fromkeys([*related, *self.list_select_related])]
+        return queryset.select_related(*fetch) if fetch else queryset
 
     def card(self, obj, cell) -> dict:
         """What a phone card shows of ``obj``; ``cell(obj, name)`` renders one field (the list

@@ -45,18 +45,23 @@ def save_record(*, actor, instance: BusinessModel, before: dict | None = None) -
     model = type(instance)
     is_new = instance._state.adding
     _require(actor, model, Action.CREATE if is_new else Action.EDIT)
+    owned = hasattr(instance, "owner_id")
     if is_new:
-        if not instance.owner_id:
-            instance.owner = actor
         instance.created_by = actor
-        instance.department_id = None  # follows the owner
+        if owned:
+            if not instance.owner_id:
+                instance.owner = actor
+            instance.department_id = None  # follows the owner
     instance.full_clean(exclude=["owner", "department", "created_by"])
     check_people(actor, instance, Action.CREATE if is_new else Action.EDIT, before)
     instance.save()
     audit.record(
         A.CREATE if is_new else A.UPDATE, instance, None if is_new else before, audit.snapshot(instance)
     )
-    recheck(actor, instance, Action.VIEW if is_new else Action.EDIT)
+    # The record must lie within the actor's scope for what they did — creating within the
+    # create scope (a child: edit on its parent), never a view scope widened by collaborations
+    # or a task's assignee.
+    recheck(actor, instance, Action.CREATE if is_new else Action.EDIT)
     return instance
 
 
@@ -70,7 +75,7 @@ def check_people(actor, instance: BusinessModel, action: str, before: dict | Non
     values that change are checked. A field error naming the field otherwise."""
     model = type(instance)
     ot = registry.get_for_model(model, None)
-    names = ("owner", *(ot.assignment_fields if ot else ()))
+    names = (*(("owner",) if hasattr(instance, "owner_id") else ()), *(ot.assignment_fields if ot else ()))
     if action != Action.CREATE and before is None:
         attnames = [_user_field(model, n).attname for n in names]
         stored = model.all_objects.filter(pk=instance.pk).values(*attnames).first() or {}

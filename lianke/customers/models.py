@@ -6,14 +6,14 @@ from django.utils.translation import pgettext_lazy
 
 from lianke.core.fields import PhoneDigitsField, PhoneField
 from lianke.core.models import BusinessModel
-from lianke.core.models.base import scope_indexes
+from lianke.core.models.base import PooledModel, pooled_constraints, scope_indexes
 from lianke.core.regions import PROVINCES
 
 from .choices import AccountLevel, AccountSource, AccountType, Gender, Industry
 from .validators import validate_credit_code
 
 
-class Account(BusinessModel):
+class Account(PooledModel):
     """A company (or person) we sell to; the centre of the customer-360 page (C1)."""
 
     name = models.CharField(_("account name"), max_length=200)
@@ -45,12 +45,27 @@ class Account(BusinessModel):
     )
     description = models.TextField(_("description"), blank=True)
     last_activity_at = models.DateTimeField(_("last follow-up"), null=True, blank=True, editable=False)
+    pool = models.ForeignKey(
+        "pools.Pool",
+        verbose_name=_("pool"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        help_text=_("The pool the record sits in while it has no owner."),
+    )
 
-    class Meta(BusinessModel.Meta):
+    class Meta(PooledModel.Meta):
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
         indexes = [
             *scope_indexes("cust_account"),
+            models.Index(
+                fields=["pool", "updated_at", "id"],
+                condition=models.Q(owner__isnull=True),
+                name="cust_account_pool",
+            ),
             models.Index(fields=["name", "id"], name="cust_account_name"),
             models.Index(fields=["phone_digits"], name="cust_account_phone_digits"),
             # "Follow up today" on the home page: an owner's accounts by last follow-up, with the
@@ -68,7 +83,8 @@ class Account(BusinessModel):
                 condition=models.Q(is_deleted=False) & ~models.Q(credit_code=""),
                 name="cust_account_credit_code_unique",
                 violation_error_message=_("An account with this unified social credit code already exists."),
-            )
+            ),
+            *pooled_constraints("cust_account"),
         ]
 
     def __str__(self):

@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core.registry import ObjectType, Related, register
+from lianke.org.kinds import Pooled
 
 from .models import Account, Contact
 
@@ -8,6 +9,7 @@ from .models import Account, Contact
 @register
 class AccountObject(ObjectType):
     model = Account
+    access = Pooled()  # owned, or ownerless in an account pool (公海)
     icon = "building"
     nav_order = 10
     search_fields = ("name", "short_name", "phone", "credit_code")

@@ -5,15 +5,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core.fields import PhoneDigitsField, PhoneField
-from lianke.core.models import BusinessModel
-from lianke.core.models.base import scope_indexes
+from lianke.core.models.base import PooledModel, pooled_constraints, scope_indexes
 from lianke.core.regions import PROVINCES
 from lianke.customers.choices import Industry
 
 from .choices import LEAD_TRANSITIONS, LeadSource, LeadStatus
 
 
-class Lead(BusinessModel):
+class Lead(PooledModel):
     name = models.CharField(_("contact name"), max_length=100)
     company = models.CharField(_("company"), max_length=200, blank=True)
     title = models.CharField(_("job title"), max_length=100, blank=True)
@@ -31,16 +30,32 @@ class Lead(BusinessModel):
     unqualified_reason = models.CharField(_("reason unqualified"), max_length=255, blank=True)
     description = models.TextField(_("description"), blank=True)
     last_activity_at = models.DateTimeField(_("last follow-up"), null=True, blank=True, editable=False)
+    pool = models.ForeignKey(
+        "pools.Pool",
+        verbose_name=_("pool"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        help_text=_("The pool the record sits in while it has no owner."),
+    )
 
-    class Meta(BusinessModel.Meta):
+    class Meta(PooledModel.Meta):
         verbose_name = _("lead")
         verbose_name_plural = _("leads")
         indexes = [
             *scope_indexes("mkt_lead"),
+            models.Index(
+                fields=["pool", "updated_at", "id"],
+                condition=models.Q(owner__isnull=True),
+                name="mkt_lead_pool",
+            ),
             models.Index(fields=["status", "updated_at"], name="mkt_lead_status"),
             models.Index(fields=["mobile_digits"], name="mkt_lead_mobile_digits"),
             models.Index(fields=["phone_digits"], name="mkt_lead_phone_digits"),
         ]
+        constraints = [*pooled_constraints("mkt_lead")]
 
     def __str__(self):
         return f"{self.name} · {self.company}" if self.company else self.name

@@ -2,6 +2,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lianke.core.registry import ObjectType, register
 from lianke.core.stages import ChoicePath, StateKind
+from lianke.org.kinds import Pooled
 
 from .choices import LEAD_TRANSITIONS, LeadStatus
 from .models import Lead
@@ -10,6 +11,7 @@ from .models import Lead
 @register
 class LeadObject(ObjectType):
     model = Lead
+    access = Pooled()  # owned, or ownerless in a lead pool (线索公海)
     icon = "funnel"
     nav_order = 5
     search_fields = ("name", "company", "mobile", "phone", "email")

@@ -15,21 +15,31 @@ SALES_OBJECTS = (
     "marketing.lead",
 )
 
-# role name → (description, {object type: (actions, scope)})
+CATALOG_EDIT = [Action.VIEW, Action.CREATE, Action.EDIT, Action.DELETE, Action.EXPORT, Action.IMPORT]
+
+# role name → (description, {object type: (actions, scope)}). Catalog types (competitors) are
+# read by everyone who sells and maintained by managers and sales operations; child types
+# (opportunity competitors) take their parent's grants and have none of their own.
 DEFAULT_ROLES = {
     "sales_rep": (
         _("Sales rep: works their own accounts, contacts, leads and opportunities."),
-        dict.fromkeys(SALES_OBJECTS, (WORK, Scope.OWN)),
+        {**dict.fromkeys(SALES_OBJECTS, (WORK, Scope.OWN)), "sales.competitor": ([Action.VIEW], Scope.ALL)},
     ),
     "sales_manager": (
         _(
             "Sales manager: everything in their department and its sub-departments, incl. transfer and export."
         ),
-        dict.fromkeys(SALES_OBJECTS, (ALL, Scope.DEPARTMENT_TREE)),
+        {
+            **dict.fromkeys(SALES_OBJECTS, (ALL, Scope.DEPARTMENT_TREE)),
+            "sales.competitor": (CATALOG_EDIT, Scope.ALL),
+        },
     ),
     "team_lead": (
         _("Team lead: their own and their subordinates' records."),
-        {key: ([*WORK, Action.TRANSFER], Scope.SUBORDINATES) for key in SALES_OBJECTS},
+        {
+            **{key: ([*WORK, Action.TRANSFER], Scope.SUBORDINATES) for key in SALES_OBJECTS},
+            "sales.competitor": ([Action.VIEW], Scope.ALL),
+        },
     ),
     "marketing": (
         _("Marketing: all leads; reads accounts and contacts of the department tree."),
@@ -38,18 +48,22 @@ DEFAULT_ROLES = {
             "customers.account": ([Action.VIEW], Scope.DEPARTMENT_TREE),
             "customers.contact": ([Action.VIEW], Scope.DEPARTMENT_TREE),
             "activities.activity": (WORK, Scope.OWN),
+            "sales.competitor": ([Action.VIEW], Scope.ALL),
         },
     ),
     "sales_ops": (
         _("Sales operations: reads and exports everything, transfers records between reps."),
         {
-            key: ([Action.VIEW, Action.EXPORT, Action.IMPORT, Action.TRANSFER], Scope.ALL)
-            for key in SALES_OBJECTS
+            **{
+                key: ([Action.VIEW, Action.EXPORT, Action.IMPORT, Action.TRANSFER], Scope.ALL)
+                for key in SALES_OBJECTS
+            },
+            "sales.competitor": (CATALOG_EDIT, Scope.ALL),
         },
     ),
     "executive": (
         _("Executive: reads everything."),
-        {key: ([Action.VIEW, Action.EXPORT], Scope.ALL) for key in SALES_OBJECTS},
+        {key: ([Action.VIEW, Action.EXPORT], Scope.ALL) for key in (*SALES_OBJECTS, "sales.competitor")},
     ),
 }
 ROLE_NAMES = {

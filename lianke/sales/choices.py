@@ -25,3 +25,9 @@ class OpportunitySource(models.TextChoices):
     REFERRAL = "referral", _("Referral")
     TENDER = "tender", _("Tender")
     OTHER = "other", _("Other")
+
+
+class ThreatLevel(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")

@@ -9,9 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from lianke.core.fields import MoneyField
 from lianke.core.models import BusinessModel
-from lianke.core.models.base import scope_indexes
+from lianke.core.models.base import Record, scope_indexes
 
-from .choices import LossReason, OpportunitySource, StageKind
+from .choices import LossReason, OpportunitySource, StageKind, ThreatLevel
 
 
 def _localized(obj):
@@ -140,3 +140,76 @@ class Opportunity(BusinessModel):
                 self.closed_at = timezone.now()
         if self.contact_id and self.account_id and self.contact.account_id not in (None, self.account_id):
             raise ValidationError({"contact": _("The contact belongs to another account.")})
+
+
+class Competitor(Record):
+    """A company we compete with (竞争对手): shared reference data every salesperson reads (the
+    Catalog kind), described once and named on the opportunities where it is met."""
+
+    name = models.CharField(_("competitor name"), max_length=200)
+    short_name = models.CharField(_("short name"), max_length=50, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    products = models.TextField(_("main products"), blank=True)
+    strengths = models.TextField(_("strengths"), blank=True)
+    weaknesses = models.TextField(_("weaknesses"), blank=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta(Record.Meta):
+        verbose_name = _("competitor")
+        verbose_name_plural = _("competitors")
+        indexes = [
+            models.Index(fields=["updated_at", "id"], name="sales_comp_upd"),
+            models.Index(fields=["name", "id"], name="sales_comp_name"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(is_deleted=False),
+                name="sales_competitor_name_unique",
+                violation_error_code="unique",
+                violation_error_message=_("A competitor with this name already exists."),
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class OpportunityCompetitor(Record):
+    """A competitor met on one opportunity (商机竞争对手): what they offer and how big a threat
+    they are. A child of the opportunity (the Child kind): whoever may read the opportunity reads
+    it, whoever may edit the opportunity changes it, and its changes are the opportunity's history."""
+
+    opportunity = models.ForeignKey(
+        Opportunity,
+        verbose_name=_("opportunity"),
+        on_delete=models.PROTECT,
+        related_name="competitor_entries",
+    )
+    competitor = models.ForeignKey(
+        Competitor, verbose_name=_("competitor"), on_delete=models.PROTECT, related_name="+"
+    )
+    threat = models.CharField(
+        _("threat"), max_length=10, choices=ThreatLevel.choices, default=ThreatLevel.MEDIUM
+    )
+    offered_price = MoneyField(_("their offer"), null=True, blank=True, validators=[MinValueValidator(0)])
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta(Record.Meta):
+        verbose_name = _("opportunity competitor")
+        verbose_name_plural = _("opportunity competitors")
+        indexes = [
+            models.Index(fields=["updated_at", "id"], name="sales_oppcomp_upd"),
+            models.Index(fields=["opportunity", "updated_at", "id"], name="sales_oppcomp_opp"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["opportunity", "competitor"],
+                condition=models.Q(is_deleted=False),
+                name="sales_oppcomp_unique",
+                violation_error_message=_("This competitor is already on the opportunity."),
+            )
+        ]
+
+    def __str__(self):
+        return str(self.competitor)

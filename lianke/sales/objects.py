@@ -1,10 +1,11 @@
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from lianke.core.registry import ObjectType, register
+from lianke.core.registry import ObjectType, Related, register
+from lianke.org.kinds import Catalog, Child
 
 from .forms import OpportunityForm
-from .models import Opportunity
+from .models import Competitor, Opportunity, OpportunityCompetitor
 from .stages import OpportunityStagePath
 
 
@@ -54,6 +55,9 @@ class OpportunityObject(ObjectType):
     )
     parent_field = "account"
     list_select_related = ("account", "stage")
+    related = (
+        Related("sales.opportunitycompetitor", "opportunity", ("competitor", "threat", "offered_price")),
+    )
     kanban_field = "stage"
     stage_path = OpportunityStagePath(
         "stage", reason_fields=("loss_reason", "loss_note"), card_template="sales/partials/card.html"
@@ -68,3 +72,46 @@ class OpportunityObject(ObjectType):
                 "opportunity/kanban/", views.KanbanView.as_view(object_type=self), name="opportunity_kanban"
             ),
         ]
+
+
+@register
+class CompetitorObject(ObjectType):
+    """Competitors: shared reference data (read by everyone with the view permission)."""
+
+    model = Competitor
+    access = Catalog()
+    icon = "shield"
+    nav_order = 60
+    search_fields = ("name", "short_name")
+    list_columns = ("name", "short_name", "website", "updated_at")
+    card_fields = ("short_name", "website")
+    filter_fields = ("name",)
+    sections = (
+        (_("Basic information"), ("name", "short_name", "website")),
+        (_("Analysis"), ("products", "strengths", "weaknesses")),
+        (_("Description"), ("description",)),
+    )
+    has_activities = False
+
+
+@register
+class OpportunityCompetitorObject(ObjectType):
+    """A competitor on an opportunity: a child of the opportunity."""
+
+    model = OpportunityCompetitor
+    access = Child("opportunity")
+    icon = "shield-exclamation"
+    nav_order = 35
+    in_nav = False  # reached from its opportunity
+    in_global_search = False
+    title_field = "competitor"
+    search_fields = ("competitor__name", "opportunity__name")
+    list_columns = ("competitor", "opportunity", "threat", "offered_price", "updated_at")
+    card_fields = ("opportunity", "threat", "offered_price")
+    filter_fields = ("opportunity", "competitor", "threat")
+    sections = (
+        (_("Competitor"), ("opportunity", "competitor", "threat", "offered_price")),
+        (_("Notes"), ("notes",)),
+    )
+    list_select_related = ("competitor", "opportunity")
+    has_activities = False

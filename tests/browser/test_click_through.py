@@ -39,12 +39,16 @@ RECIPES = {
         lookups={"account": ("苏州", "苏州精工")},
     ),
     "activities.activity": Recipe("#id_subject", "季度回访", "季度回访（已约）"),
+    "sales.competitor": Recipe("#id_name", "宝钢股份", "宝钢股份（上海）"),
 }
+# Child types are reached from their parent's page, not from the navigation: their own journey.
+FROM_PARENT = {"sales.opportunitycompetitor": "test_a_competitor_is_added_to_an_opportunity_from_its_page"}
 
 
 def test_every_registered_object_type_has_a_click_through_recipe():
     # given the registry, when compared with the recipes, then none is left out
-    assert set(RECIPES) == set(registry.keys())
+    assert set(RECIPES) | set(FROM_PARENT) == set(registry.keys())
+    assert all(name in globals() for name in FROM_PARENT.values())
 
 
 def fill_record(ui, recipe: Recipe, title: str) -> None:
@@ -96,10 +100,13 @@ def test_admin_creates_edits_deletes_and_restores_a_record_of_each_type(open_ui,
     pk = int(ui.page.url.rstrip("/").rsplit("/", 1)[-1])
     step("detail")
     # when they open the transfer page, it offers the transfer; they go back to the record
-    ui.page.click("#transfer-object")
-    expect(ui.page.locator("#confirm-transfer")).to_be_visible()
-    step("transfer")
-    ui.page.go_back()
+    if ot.is_owned:
+        ui.page.click("#transfer-object")
+        expect(ui.page.locator("#confirm-transfer")).to_be_visible()
+        step("transfer")
+        ui.page.go_back()
+    else:  # a catalog record has no owner to hand over
+        expect(ui.page.locator("#transfer-object")).to_have_count(0)
     # when they edit it
     ui.page.click("#edit-object")
     expect(ui.page.locator(recipe.title_field)).to_have_value(recipe.title)
@@ -130,6 +137,62 @@ def test_admin_creates_edits_deletes_and_restores_a_record_of_each_type(open_ui,
     ui.page.click("#back-to-list")
     expect(ui.page.locator("#object-list")).to_contain_text(recipe.renamed)
     assert ot.model.objects.filter(pk=pk).exists()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("device", list(DEVICES))
+def test_a_competitor_is_added_to_an_opportunity_from_its_page(open_ui, org, stages, device):
+    from lianke.sales.models import Competitor, Opportunity, OpportunityCompetitor
+
+    # given the rep's opportunity and a competitor in the catalog
+    Competitor.objects.create(name="宝钢股份")
+    account = Account.objects.create(name="苏州精工", owner=org.rep_js)
+    opportunity = Opportunity.objects.create(
+        name="三期自动化改造",
+        owner=org.rep_js,
+        account=account,
+        stage_set=stages["set"],
+        stage=stages["first"],
+    )
+    ui = open_ui(**DEVICES[device], label=device)
+    ui.login("rep_js")
+    # when the rep opens the opportunity's related records and adds the competitor met there
+    ui.go(opportunity.get_absolute_url())
+    ui.page.click("#related-tab")
+    ui.page.locator("#tab-related a", has_text="新建").first.click()
+    fill_record(
+        ui,
+        Recipe("#id_notes", "", "", {"#id_threat": "高"}, {"competitor": ("宝钢", "宝钢股份")}),
+        "报价比我们低 5%",
+    )
+    if device == "phone":
+        ui.assert_fits_screen()
+    ui.shot("new")
+    ui.page.click("#save-object")
+    # then its page shows it; it has no owner to transfer
+    expect(ui.page.locator("#object-title")).to_contain_text("宝钢股份")
+    expect(ui.page.locator("#transfer-object")).to_have_count(0)
+    entry = OpportunityCompetitor.objects.get(opportunity=opportunity)
+    assert entry.threat == "high"
+    # when they change its threat, then go back to the opportunity
+    ui.page.click("#edit-object")
+    ui.page.select_option("#id_threat", value="low")
+    ui.page.click("#save-object")
+    expect(ui.page.locator("#object-title")).to_contain_text("宝钢股份")
+    entry.refresh_from_db()
+    assert entry.threat == "low"
+    ui.go(opportunity.get_absolute_url())
+    ui.page.click("#related-tab")
+    expect(ui.page.locator("#tab-related")).to_contain_text("宝钢股份")
+    if device == "phone":
+        ui.assert_fits_screen()
+    ui.shot("on-the-opportunity")
+    # when they delete it, it leaves the opportunity
+    ui.go(entry.get_absolute_url())
+    ui.page.click("#delete-object")
+    ui.page.click("#confirm-delete")
+    expect(ui.page.locator("#messages .alert-success")).to_be_visible()
+    assert not OpportunityCompetitor.objects.filter(pk=entry.pk).exists()
 
 
 @pytest.mark.browser

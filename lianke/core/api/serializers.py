@@ -101,29 +101,23 @@ class BusinessSerializer(serializers.ModelSerializer):
 
 
 def build_serializer(object_type):
-    fields = [
-        "id",
-        *object_type.form_fields,
-        "owner",
-        "department",
-        "created_at",
-        "updated_at",
-        "custom_fields",
-    ]
+    owned = ["owner", "department"] if object_type.is_owned else []
+    fields = ["id", *object_type.form_fields, *owned, "created_at", "updated_at", "custom_fields"]
     meta = type(
         "Meta",
         (),
         {
             "model": object_type.model,
             "fields": fields,
-            "read_only_fields": ["department", "created_at", "updated_at"],
+            "read_only_fields": [*owned[1:], "created_at", "updated_at"],
             "validators": [],  # uniqueness is checked against every row by the model (hidden ones too)
         },
     )
     base = object_type.serializer_base or BusinessSerializer
-    return type(
-        f"{object_type.model.__name__}Serializer", (base,), {"Meta": meta, "object_type": object_type}
-    )
+    attrs = {"Meta": meta, "object_type": object_type}
+    if not object_type.is_owned:
+        attrs["owner"] = None  # no owner on this kind of record
+    return type(f"{object_type.model.__name__}Serializer", (base,), attrs)
 
 
 class TransferSerializer(serializers.Serializer):

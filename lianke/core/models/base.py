@@ -180,3 +180,34 @@ class BusinessModel(Record, OwnedModel):
             # The record belongs to its owner's department (services keep it in step on transfer).
             self.department_id = self.owner.department_id
         super().save(*args, **kwargs)
+
+
+class PooledModel(BusinessModel):
+    """An owned record that may sit, ownerless, in a pool (the ``Pooled`` kind). The concrete
+    model declares its ``pool`` relation and ``pooled_constraints``: no owner means a pool."""
+
+    owner = models.ForeignKey(  # type: ignore[assignment]  # nullable here: the pool holds it
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta(BusinessModel.Meta):
+        abstract = True
+
+    @property
+    def in_pool(self) -> bool:
+        return self.owner_id is None
+
+
+def pooled_constraints(prefix: str) -> list[models.CheckConstraint]:
+    """A pooled record has an owner, or else a pool (never neither)."""
+    return [
+        models.CheckConstraint(
+            condition=models.Q(owner__isnull=False) | models.Q(pool__isnull=False),
+            name=f"{prefix}_owner_or_pool",
+        )
+    ]

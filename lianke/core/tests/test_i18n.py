@@ -50,3 +50,40 @@ def test_the_login_page_speaks_chinese_by_default_and_english_on_request():
     # then the first is in Chinese (the default) and the second in English
     assert "登录" in chinese
     assert "Log in" in english
+
+
+GETTEXT_CALLS = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy"}
+TEMPLATE_TRANSLATE = re.compile(r"""{%\s*(?:translate|trans)\s+(["'])(.*?)\1""")
+
+
+def _source_messages() -> set[str]:
+    """Every literal message the code and the templates mark for translation."""
+    import ast
+
+    root = LOCALE.parents[2]
+    found: set[str] = set()
+    for path in root.rglob("*.py"):
+        if "migrations" in path.parts or "tests" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and node.args):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name not in GETTEXT_CALLS:
+                continue
+            arg = node.args[1] if name.startswith("pgettext") and len(node.args) > 1 else node.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                found.add(arg.value)
+    for path in root.rglob("*.html"):
+        found.update(m.group(2) for m in TEMPLATE_TRANSLATE.finditer(path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_every_message_in_the_code_and_templates_is_in_the_catalog():
+    # given the messages marked for translation in the source (a new field's label, say)
+    with (LOCALE / "django.mo").open("rb") as handle:
+        catalog = gettext.GNUTranslations(handle)
+    known = {key if isinstance(key, str) else key[0] for key in catalog._catalog}
+    known = {k.split("\x04", 1)[-1] for k in known}
+    # then each is in the compiled catalog (makemessages and a translation were not forgotten)
+    assert sorted(_source_messages() - known) == []

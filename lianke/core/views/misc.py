@@ -27,7 +27,10 @@ from ..models import Attachment, ObjectChange, SavedView
 from ..registry import registry
 from .objects import htmx_redirect, record_or_404
 
-SEARCH_TYPES = ("customers.account", "customers.contact", "marketing.lead", "sales.opportunity")
+
+def search_types() -> list:
+    """The object types the top bar's search looks in, in navigation order."""
+    return [ot for ot in registry if ot.in_global_search and ot.in_nav and ot.search_fields]
 
 
 @login_required
@@ -44,10 +47,7 @@ def newest_matches(ot, queryset, text: str, limit: int) -> list:
 
 def global_search_results(user, text: str, limit: int = 5):
     results = []
-    for key in SEARCH_TYPES:
-        if key not in registry:
-            continue
-        ot = registry.get(key)
+    for ot in search_types():
         if not access.has_action(user, ot.model, Action.VIEW):
             continue
         found = newest_matches(ot, ot.model.objects.all(), text, limit + 1)

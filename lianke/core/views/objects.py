@@ -123,7 +123,7 @@ class ObjectListView(ObjectTypeView):
         ot = self.object_type
         cols = {}
         for name in (*ot.list_columns, *ot.detail_fields, "owner", "department", "created_at", "updated_at"):
-            if name not in cols:
+            if name not in cols and ot._has_field(name):
                 cols[name] = capfirst(ot.field(name).verbose_name)
         for d in definitions:
             cols[d.filter_name] = d.display_label
@@ -231,6 +231,8 @@ class ObjectListView(ObjectTypeView):
 
     def tabs(self, state: ListState) -> list[dict]:
         """ "All I can see / mine / my team": the tab is a filter in the URL like any other."""
+        if not self.object_type.is_owned:
+            return []
         tabs = [("", _("All I can see")), ("mine", _("Mine"))]
         if len(access.team_user_ids(self.request.user)) > 1:
             tabs.append(("team", _("My team")))
@@ -386,8 +388,19 @@ def detail_context(request, ot, obj) -> dict:
         (
             _("System information"),
             [
-                (_("Owner"), Cell(str(obj.owner))),
-                (_("Department"), Cell(department_path(obj.department_id))),
+                *(
+                    [
+                        (
+                            _("Owner"),
+                            Cell(
+                                str(obj.owner or obj.pool or "") if ot._has_field("pool") else str(obj.owner)
+                            ),
+                        ),
+                        (_("Department"), Cell(department_path(obj.department_id))),
+                    ]
+                    if ot.is_owned
+                    else []
+                ),
                 (_("Created by"), Cell(str(obj.created_by or ""))),
                 (_("Created at"), field_cell(obj, "created_at", ot)),
                 (_("Updated at"), field_cell(obj, "updated_at", ot)),
@@ -780,6 +793,8 @@ class CollaboratorView(ObjectTypeView):
     """Add (POST user, access) or remove (POST remove=<id>) a collaborator; needs edit rights."""
 
     def post(self, request, *args, **kwargs):
+        if not self.object_type.is_owned:
+            raise Http404  # a child shares its parent's collaborators; a catalog is shared anyway
         obj = self.get_object(Action.EDIT)
         ct = ContentType.objects.get_for_model(type(obj))
         shared = Collaborator.objects.filter(content_type=ct, object_id=obj.pk).select_related("user")

@@ -1,0 +1,60 @@
+"""A pool: who sees the records in it (members, member departments) and who manages it."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from lianke.core import context
+
+
+class Pool(models.Model):
+    """A shared holding area (公海) of unowned records of one object type."""
+
+    name = models.CharField(_("name"), max_length=100)
+    object_type = models.CharField(_("object type"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("members"), blank=True, related_name="member_pools"
+    )
+    member_departments = models.ManyToManyField(
+        "org.Department",
+        verbose_name=_("member departments"),
+        blank=True,
+        related_name="+",
+        help_text=_("Everyone in these departments and their sub-departments is a member."),
+    )
+    admins = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("administrators"), blank=True, related_name="managed_pools"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["object_type", "name"]
+        verbose_name = _("pool")
+        verbose_name_plural = _("pools")
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def ids_for(cls, user, *, manage: bool = False) -> list[int]:
+        """The active pools ``user`` belongs to: administrators only to manage, administrators,
+        members and member departments' people (sub-departments included) to read. Cached
+        for the request."""
+        ctx = context.current()
+        cache = ctx.cache if ctx is not None and ctx.user is not None and ctx.user.pk == user.pk else {}
+        key = ("pool_ids", user.pk, manage)
+        if key not in cache:
+            q = Q(admins=user)
+            if not manage:
+                q |= Q(members=user)
+                if user.department_id:
+                    from lianke.org.models import Department
+
+                    above = Department.objects.ancestors(Department(pk=user.department_id), include_self=True)
+                    q |= Q(member_departments__in=list(above.values_list("pk", flat=True)))
+            cache[key] = sorted(set(cls.objects.filter(q, is_active=True).values_list("pk", flat=True)))
+        return cache[key]
