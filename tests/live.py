@@ -4,6 +4,7 @@ session has its own connection (and so its own database connection in the server
 
 from __future__ import annotations
 
+import json as jsonlib
 import threading
 import urllib.error
 import urllib.parse
@@ -31,14 +32,20 @@ class LiveSession:
         self.cookie = f"sessionid={client.cookies['sessionid'].value}; csrftoken={self.csrf}"
 
     def request(
-        self, method: str, path: str, data: dict | None = None, headers: dict | None = None
+        self,
+        method: str,
+        path: str,
+        data: dict | None = None,
+        headers: dict | None = None,
+        json: dict | None = None,
     ) -> Answer:
         body = urllib.parse.urlencode(data or {}, doseq=True).encode() if data is not None else None
+        headers = {"Cookie": self.cookie, "X-CSRFToken": self.csrf, **(headers or {})}
+        if json is not None:
+            body = jsonlib.dumps(json).encode()
+            headers["Content-Type"] = "application/json"
         request = urllib.request.Request(  # noqa: S310 - the live server's own http:// URL
-            self.base_url + path,
-            data=body,
-            method=method,
-            headers={"Cookie": self.cookie, "X-CSRFToken": self.csrf, **(headers or {})},
+            self.base_url + path, data=body, method=method, headers=headers
         )
         opener = urllib.request.build_opener(NoRedirect)
         try:
@@ -52,6 +59,10 @@ class LiveSession:
 
     def post(self, path: str, data: dict, **kwargs) -> Answer:
         return self.request("POST", path, data, **kwargs)
+
+    def patch(self, path: str, json: dict, **kwargs) -> Answer:
+        """A JSON PATCH (the API: the session authenticates it, the CSRF header passes it)."""
+        return self.request("PATCH", path, json=json, **kwargs)
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -67,9 +67,6 @@ def timeline(target, *, user, limit: int = 50):
 
 
 def complete_task(*, actor, task: Activity, done: bool = True) -> Activity:
-    from lianke.core import audit
-
-    before = audit.snapshot(task)
     task.is_done = done
     task.done_at = timezone.now() if done else None
-    return services.save_record(actor=actor, instance=task, before=before)
+    return services.save_record(actor=actor, instance=task)

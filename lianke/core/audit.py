@@ -68,9 +68,12 @@ def _parent(obj):
     return None, None
 
 
-def build_change(action: str, obj: models.Model, before: dict | None, after: dict | None) -> ObjectChange:
+def build_change(
+    action: str, obj: models.Model, before: dict | None, after: dict | None, *, actor=None
+) -> ObjectChange:
+    """One history entry, by ``actor`` (the services name who acts) or else the context's user."""
     ctx = context.current()
-    user = ctx.user if ctx else None
+    user = actor if actor is not None else (ctx.user if ctx else None)
     related_ct, related_id = _parent(obj)
     return ObjectChange(
         user=user,
@@ -88,22 +91,31 @@ def build_change(action: str, obj: models.Model, before: dict | None, after: dic
     )
 
 
-def record(action: str, obj: models.Model, before: dict | None, after: dict | None) -> ObjectChange | None:
+def record(
+    action: str, obj: models.Model, before: dict | None, after: dict | None, *, actor=None
+) -> ObjectChange | None:
     if action == ObjectChange.ActionChoices.UPDATE and before == after:
         return None
-    change = build_change(action, obj, before, after)
+    change = build_change(action, obj, before, after, actor=actor)
     change.save()
     return change
 
 
-def record_many(entries) -> None:
+def record_many(entries, *, actor=None) -> None:
     """Bulk form of :func:`record`: ``entries`` yields ``(action, obj, before, after)``."""
     changes = [
-        build_change(action, obj, before, after)
+        build_change(action, obj, before, after, actor=actor)
         for action, obj, before, after in entries
         if not (action == ObjectChange.ActionChoices.UPDATE and before == after)
     ]
     ObjectChange.objects.bulk_create(changes, batch_size=1000)
+
+
+def changes_of(obj: models.Model):
+    """The record's own changes, newest first."""
+    return ObjectChange.objects.filter(
+        content_type=ContentType.objects.get_for_model(type(obj)), object_id=obj.pk
+    ).order_by("-time", "-id")
 
 
 def history_for(obj: models.Model, *, user=None):

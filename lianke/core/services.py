@@ -12,6 +12,8 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from lianke.org import access
 from lianke.org.choices import Action
@@ -39,30 +41,123 @@ def recheck(actor, obj: models.Model, action: str = Action.VIEW) -> None:
         )
 
 
+class VersionConflict(Exception):
+    """The record changed since the caller read it (``expected`` ≠ the stored version): nothing
+    was written. ``changes`` are the history entries since, newest first (for the conflict
+    message of a stale form; the API answers 412)."""
+
+    code = "version_conflict"
+
+    def __init__(self, record, expected: int):
+        self.record, self.expected, self.current = record, expected, record.version
+        super().__init__(
+            _("“%(record)s” was changed by someone else since you opened it (version %(old)s → %(new)s).")
+            % {"record": record, "old": expected, "new": record.version}
+        )
+
+    @property
+    def changes(self) -> list[ObjectChange]:
+        return list(audit.changes_of(self.record).filter(postchange_data__version__gt=self.expected)[:20])
+
+
+def locked(model, pk):
+    """The stored row, read inside the write transaction under a row lock (PostgreSQL; SQLite's
+    IMMEDIATE transaction already holds the database's write lock): the state a write starts
+    from, so parallel writes apply one after the other and never from a stale copy."""
+    return model.all_objects.select_for_update().get(pk=pk)
+
+
+def _intended(instance) -> tuple[dict, dict]:
+    """What the caller changed on ``instance`` since it was read: ``({attname: value}, {custom
+    field: value or MISSING})``. A record built in memory (no read) changes every field it holds."""
+    loaded = instance.loaded_values()
+    fields = [f for f in instance._meta.concrete_fields if not f.primary_key and f.attname != "custom_data"]
+    if loaded is None:
+        return {f.attname: getattr(instance, f.attname) for f in fields}, dict(instance.custom_data or {})
+    columns = {
+        f.attname: getattr(instance, f.attname)
+        for f in fields
+        if f.attname in loaded and getattr(instance, f.attname) != loaded[f.attname]
+    }
+    old, new = loaded.get("custom_data") or {}, instance.custom_data or {}
+    custom = {k: new.get(k, MISSING) for k in {*old, *new} if old.get(k, MISSING) != new.get(k, MISSING)}
+    return columns, custom
+
+
+MISSING = object()
+
+
 @transaction.atomic
-def save_record(*, actor, instance: BusinessModel, before: dict | None = None) -> BusinessModel:
-    """Create or update one record as ``actor`` (forms and API call this)."""
+def save_record(*, actor, instance: BusinessModel, expected_version: int | None = None) -> BusinessModel:
+    """Create or update one record as ``actor`` (forms, the API, stage moves, tasks call this).
+
+    An update writes only what the caller changed since reading the record — applied to the row
+    as stored, read under a lock — so parallel edits of different fields all survive; with
+    ``expected_version`` a stale copy is refused (``VersionConflict``). Permission is checked on
+    the state before and after; history records the real before → after. Returns the record
+    as written (for an update, not the caller's instance)."""
     model = type(instance)
-    is_new = instance._state.adding
-    _require(actor, model, Action.CREATE if is_new else Action.EDIT)
-    owned = hasattr(instance, "owner_id")
-    if is_new:
-        instance.created_by = actor
-        if owned:
-            if not instance.owner_id:
-                instance.owner = actor
-            instance.department_id = None  # follows the owner
+    if instance._state.adding:
+        return _create(actor, instance)
+    _require(actor, model, Action.EDIT)
+    columns, custom = _intended(instance)
+    record = locked(model, instance.pk)
+    if not access.can(actor, record, Action.EDIT):
+        raise PermissionDenied(_("You do not have permission to edit “%(record)s”.") % {"record": record})
+    if expected_version is not None and record.version != expected_version:
+        raise VersionConflict(record, expected_version)
+    before = audit.snapshot(record)
+    for attname, value in columns.items():
+        setattr(record, attname, value)
+    if custom:
+        data = dict(record.custom_data or {})
+        for name, value in custom.items():
+            if value is MISSING:
+                data.pop(name, None)
+            else:
+                data[name] = value
+        record.custom_data = data
+    record.full_clean(exclude=["owner", "department", "created_by"])
+    check_people(actor, record, Action.EDIT, before)
+    _write(actor, record, before)
+    recheck(actor, record, Action.EDIT)
+    return record
+
+
+def _create(actor, instance: BusinessModel) -> BusinessModel:
+    _require(actor, type(instance), Action.CREATE)
+    instance.created_by = actor
+    if hasattr(instance, "owner_id"):
+        if not instance.owner_id:
+            instance.owner = actor
+        instance.department_id = None  # follows the owner
     instance.full_clean(exclude=["owner", "department", "created_by"])
-    check_people(actor, instance, Action.CREATE if is_new else Action.EDIT, before)
+    check_people(actor, instance, Action.CREATE)
+    instance.version = 1
     instance.save()
-    audit.record(
-        A.CREATE if is_new else A.UPDATE, instance, None if is_new else before, audit.snapshot(instance)
-    )
+    audit.record(A.CREATE, instance, None, audit.snapshot(instance), actor=actor)
     # The record must lie within the actor's scope for what they did — creating within the
     # create scope (a child: edit on its parent), never a view scope widened by collaborations
     # or a task's assignee.
-    recheck(actor, instance, Action.CREATE if is_new else Action.EDIT)
+    recheck(actor, instance, Action.CREATE)
     return instance
+
+
+def _write(actor, record: BusinessModel, before: dict) -> bool:
+    """Write the columns that differ from the row as read (``clean()`` may derive some, like a
+    stage's probability), raise the version, and record the change. ``False``: nothing changed."""
+    loaded = record.loaded_values() or {}
+    names = [
+        f.name
+        for f in record._meta.concrete_fields
+        if not f.primary_key and getattr(record, f.attname) != loaded.get(f.attname, MISSING)
+    ]
+    if not names:
+        return False
+    record.version += 1
+    record.save(update_fields=[*names, "version", "updated_at"])
+    audit.record(A.UPDATE, record, before, audit.snapshot(record), actor=actor)
+    return True
 
 
 def _user_field(model, name: str) -> models.ForeignKey:
@@ -105,27 +200,90 @@ def _children(obj: BusinessModel, accessor: str, manager: str = "all_objects"):
     return getattr(related.related_model, manager).filter(**{related.field.name: obj})
 
 
+def _cascade(actor, obj: BusinessModel, accessors, action: str, **filters) -> list[BusinessModel]:
+    """What goes along with ``obj`` (its contacts, opportunities…), locked, each checked against
+    the actor's own permission on its type and row: a related record the actor may not touch
+    refuses the whole write, naming it — never a half-done cascade, never someone else's record
+    moved silently."""
+    group = []
+    for accessor in accessors:
+        children = list(_children(obj, accessor).select_for_update().filter(**filters).order_by("pk"))
+        if not children:
+            continue
+        child_model = type(children[0])
+        q = access.scope_q(actor, child_model, action)
+        reachable = (
+            set(
+                child_model.all_objects.filter(q, pk__in=[c.pk for c in children]).values_list(
+                    "pk", flat=True
+                )
+            )
+            if q is not None
+            else set()
+        )
+        blocked = [c for c in children if c.pk not in reachable]
+        if blocked:
+            raise PermissionDenied(
+                CASCADE_REFUSALS[action]
+                % {
+                    "record": obj,
+                    "type": child_model._meta.verbose_name_plural,
+                    "child": blocked[0],
+                    "more": len(blocked) - 1,
+                }
+            )
+        group.extend(children)
+    return group
+
+
+CASCADE_REFUSALS: dict[str, StrOrPromise] = {
+    Action.DELETE: gettext_lazy(
+        "“%(record)s” cannot be deleted with its %(type)s: you may not delete “%(child)s”"
+        " (and %(more)s more). Ask its owner or a manager."
+    ),
+    Action.TRANSFER: gettext_lazy(
+        "“%(record)s” cannot be transferred with its %(type)s: you may not transfer “%(child)s”"
+        " (and %(more)s more). Transfer it without its related records, or ask a manager."
+    ),
+}
+
+
 @transaction.atomic
-def delete_records(*, actor, records: Sequence[BusinessModel]) -> uuid.UUID:
-    """Move records (and what hangs on them, per the registry) to the recycle bin."""
+def delete_records(
+    *, actor, records: Sequence[BusinessModel], expected_version: int | None = None
+) -> uuid.UUID:
+    """Move records (and what hangs on them, per the registry) to the recycle bin. Each row is
+    read locked; one already deleted by a parallel request is left as it is."""
     batch = uuid.uuid4()
     now = timezone.now()
     entries = []
-    for obj in records:
-        _require(actor, type(obj), Action.DELETE)
+    for given in records:
+        model = type(given)
+        _require(actor, model, Action.DELETE)
+        obj = locked(model, given.pk)
+        if obj.is_deleted:
+            continue
         if not access.can(actor, obj, Action.DELETE):
             raise PermissionDenied(_("You do not have permission to delete “%(record)s”.") % {"record": obj})
-        group = [obj]
-        for accessor in registry.get_for_model(type(obj)).delete_cascade:
-            group.extend(_children(obj, accessor).filter(is_deleted=False))
-        for item in group:
+        if expected_version is not None and obj.version != expected_version:
+            raise VersionConflict(obj, expected_version)
+        accessors = registry.get_for_model(model).delete_cascade
+        for item in [obj, *_cascade(actor, obj, accessors, Action.DELETE, is_deleted=False)]:
             before = audit.snapshot(item)
             item.is_deleted, item.deleted_at, item.deleted_by, item.deletion_batch = True, now, actor, batch
+            item.version += 1
             item.save(
-                update_fields=["is_deleted", "deleted_at", "deleted_by", "deletion_batch", "updated_at"]
+                update_fields=[
+                    "is_deleted",
+                    "deleted_at",
+                    "deleted_by",
+                    "deletion_batch",
+                    "version",
+                    "updated_at",
+                ]
             )
             entries.append((A.DELETE, item, before, None))
-    audit.record_many(entries)
+    audit.record_many(entries, actor=actor)
     return batch
 
 
@@ -148,14 +306,23 @@ def deleted_queryset(actor, model):
 def restore_records(*, actor, records: Iterable[BusinessModel]) -> int:
     """Bring records back from the recycle bin, with everything deleted together with them."""
     entries, count = [], 0
-    for obj in records:
+    for given in records:
+        obj = locked(type(given), given.pk)
+        if not obj.is_deleted:  # restored by a parallel request
+            continue
         if not deleted_queryset(actor, type(obj)).filter(pk=obj.pk).exists():
             raise PermissionDenied(_("You do not have permission to restore “%(record)s”.") % {"record": obj})
         group = [obj]
         for accessor in registry.get_for_model(type(obj)).delete_cascade:
-            group.extend(_children(obj, accessor).filter(is_deleted=True, deletion_batch=obj.deletion_batch))
+            group.extend(
+                _children(obj, accessor)
+                .select_for_update()
+                .filter(is_deleted=True, deletion_batch=obj.deletion_batch)
+                .order_by("pk")
+            )
         for item in group:
             item.is_deleted, item.deleted_at, item.deleted_by, item.deletion_batch = False, None, None, None
+            item.version += 1
             try:
                 # A live record may have taken a unique value meanwhile (e.g. the credit code).
                 item.validate_constraints()
@@ -165,11 +332,18 @@ def restore_records(*, actor, records: Iterable[BusinessModel]) -> int:
                     % {"record": item, "reason": " ".join(exc.messages)}
                 ) from exc
             item.save(
-                update_fields=["is_deleted", "deleted_at", "deleted_by", "deletion_batch", "updated_at"]
+                update_fields=[
+                    "is_deleted",
+                    "deleted_at",
+                    "deleted_by",
+                    "deletion_batch",
+                    "version",
+                    "updated_at",
+                ]
             )
             entries.append((A.RESTORE, item, None, audit.snapshot(item)))
             count += 1
-    audit.record_many(entries)
+    audit.record_many(entries, actor=actor)
     return count
 
 
@@ -181,10 +355,13 @@ def transfer_records(*, actor, records: Sequence[BusinessModel], new_owner, with
         raise ValidationError({"new_owner": _("The new owner is not an active user.")})
     moved = 0
     checked: set[type] = set()
-    for obj in records:
-        model = type(obj)
+    for given in records:
+        model = type(given)
         _require(actor, model, Action.TRANSFER)
-        if not access.can(actor, obj, Action.TRANSFER):
+        # The owner it has now, read under the lock: parallel transfers apply one after the other,
+        # each from the owner the one before left (a true history chain, contacts alongside).
+        obj = locked(model, given.pk)
+        if obj.is_deleted or not access.can(actor, obj, Action.TRANSFER):
             raise PermissionDenied(
                 _("You do not have permission to transfer “%(record)s”.") % {"record": obj}
             )
@@ -199,14 +376,15 @@ def transfer_records(*, actor, records: Sequence[BusinessModel], new_owner, with
         old_owner_id = obj.owner_id
         group = [obj]
         if with_related:
-            for accessor in registry.get_for_model(model).transfer_related:
-                group.extend(_children(obj, accessor).filter(is_deleted=False, owner_id=old_owner_id))
+            accessors = registry.get_for_model(model).transfer_related
+            group += _cascade(actor, obj, accessors, Action.TRANSFER, is_deleted=False, owner_id=old_owner_id)
         entries = []
         for item in group:
             if item.owner_id == new_owner.pk:
                 continue
             before = audit.snapshot(item)
             item.owner, item.department_id = new_owner, new_owner.department_id
+            item.version += 1
             entries.append((A.TRANSFER, item, before, audit.snapshot(item)))
         by_model: dict[type[BusinessModel], list[BusinessModel]] = {}
         for _action, item, _b, _a in entries:
@@ -215,8 +393,10 @@ def transfer_records(*, actor, records: Sequence[BusinessModel], new_owner, with
         for item_model, items in by_model.items():
             for item in items:
                 item.updated_at = now
-            item_model.all_objects.bulk_update(items, ["owner", "department", "updated_at"], batch_size=500)
-        audit.record_many(entries)
+            item_model.all_objects.bulk_update(
+                items, ["owner", "department", "version", "updated_at"], batch_size=500
+            )
+        audit.record_many(entries, actor=actor)
         moved += len(entries)
     return moved
 
@@ -242,8 +422,16 @@ def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, cus
             attname, pk = _user_field(model, field).attname, getattr(value, "pk", value)
             if any(getattr(obj, attname) != pk for obj in records):
                 check_person(actor, model, Action.EDIT, field, pk)
+    if records:
+        # The rows as stored, locked, in one query: a parallel edit is applied on, never overwritten.
+        _require(actor, type(records[0]), Action.EDIT)
+        records = list(
+            type(records[0])
+            .all_objects.select_for_update()
+            .filter(pk__in=[o.pk for o in records])
+            .order_by("pk")
+        )
     for obj in records:
-        _require(actor, type(obj), Action.EDIT)
         before = audit.snapshot(obj)
         if custom:
             data = dict(obj.custom_data)
@@ -264,6 +452,8 @@ def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, cus
         after = audit.snapshot(obj)
         if before != after:
             obj.updated_at = timezone.now()
+            obj.version += 1
+            after["version"] = obj.version
             entries.append((A.UPDATE, obj, before, after))
             changed.append(obj)
             # clean() may derive other fields (probability and close date follow the stage).
@@ -273,7 +463,7 @@ def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, cus
     if changed:
         model = type(changed[0])
         columns.update(refresh_phone_digits(changed, columns))  # bulk_update skips pre_save
-        model.all_objects.bulk_update(changed, [*sorted(columns), "updated_at"], batch_size=500)
+        model.all_objects.bulk_update(changed, [*sorted(columns), "version", "updated_at"], batch_size=500)
         # Every edited row must still be within reach: count them in one query.
         q = access.scope_q(actor, model, Action.EDIT)
         reachable = (
@@ -281,5 +471,5 @@ def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, cus
         )
         if reachable != len(changed):
             raise PermissionDenied(_("This change would put records out of your reach."))
-    audit.record_many(entries)
+    audit.record_many(entries, actor=actor)
     return len(changed)

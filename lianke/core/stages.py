@@ -285,10 +285,9 @@ class ChoicePath(StagePath):
         return allowed - self.workflow_only
 
     def apply(self, *, actor, obj, state: State, reason: Mapping[str, str]):
-        from . import audit, services
+        from . import services
 
-        before = audit.snapshot(obj)
         setattr(obj, self.field, state.value)
         for name, value in reason.items():
             setattr(obj, name, value)
-        return services.save_record(actor=actor, instance=obj, before=before)
+        return services.save_record(actor=actor, instance=obj)

@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from lianke.core import audit, services
+from lianke.core import services
 
 from .models import Opportunity, Stage
 
@@ -15,9 +15,8 @@ def move_stage(
     board), which holds the row locked, so parallel moves apply one after the other."""
     if stage.stage_set_id != opportunity.stage_set_id:
         raise ValidationError({"stage": _("Choose a stage of the opportunity's stage set.")})
-    before = audit.snapshot(opportunity)
     opportunity.stage = stage
     if loss_reason:
         opportunity.loss_reason = loss_reason
         opportunity.loss_note = loss_note[:255]
-    return services.save_record(actor=actor, instance=opportunity, before=before)
+    return services.save_record(actor=actor, instance=opportunity)

@@ -190,6 +190,17 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Labels computed in the test speak the pages' default language, whatever language an
+    earlier test's request left active in this worker."""
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
+
+
 @pytest.fixture
 def browser_errors() -> BrowserErrors:
     return BrowserErrors()

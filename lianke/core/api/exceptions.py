@@ -2,13 +2,23 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from lianke.core.services import VersionConflict
 
 from .serializers import django_errors_to_drf
 
 
 def exception_handler(exc, context):
-    """JSON errors that name the field; Django's own exceptions mapped to 400/403/404."""
+    """JSON errors that name the field; Django's own exceptions mapped to 400/403/404; a write
+    from a stale version (``If-Match``) 412 with the current version as the ``ETag``."""
+    if isinstance(exc, VersionConflict):
+        return Response(
+            {"code": exc.code, "detail": str(exc), "current_version": exc.current},
+            status=412,
+            headers={"ETag": f'"{exc.current}"'},
+        )
     if isinstance(exc, DjangoValidationError):
         exc = django_errors_to_drf(exc)
     elif isinstance(exc, PermissionDenied):

@@ -76,16 +76,13 @@ class BusinessSerializer(serializers.ModelSerializer):
         return attrs
 
     def _save(self, instance, validated_data):
-        before = None
-        if not instance._state.adding:
-            from lianke.core import audit
-
-            before = audit.snapshot(instance)
         for key, value in validated_data.items():
             setattr(instance, key, value)
         actor = context.require().user
         try:
-            return services.save_record(actor=actor, instance=instance, before=before)
+            return services.save_record(
+                actor=actor, instance=instance, expected_version=self.context.get("expected_version")
+            )
         except DjangoValidationError as exc:
             raise django_errors_to_drf(exc) from exc
         except PermissionDenied as exc:
@@ -102,14 +99,14 @@ class BusinessSerializer(serializers.ModelSerializer):
 
 def build_serializer(object_type):
     owned = ["owner", "department"] if object_type.is_owned else []
-    fields = ["id", *object_type.form_fields, *owned, "created_at", "updated_at", "custom_fields"]
+    fields = ["id", *object_type.form_fields, *owned, "version", "created_at", "updated_at", "custom_fields"]
     meta = type(
         "Meta",
         (),
         {
             "model": object_type.model,
             "fields": fields,
-            "read_only_fields": [*owned[1:], "created_at", "updated_at"],
+            "read_only_fields": [*owned[1:], "version", "created_at", "updated_at"],
             "validators": [],  # uniqueness is checked against every row by the model (hidden ones too)
         },
     )

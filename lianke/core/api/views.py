@@ -61,8 +61,29 @@ class BusinessViewSet(viewsets.ModelViewSet):
             raise PermissionDenied()
         return obj
 
+    def expected_version(self) -> int | None:
+        """The version named by ``If-Match`` (the ``ETag`` a read returned): a write from a stale
+        copy answers 412. Without the header, a PATCH merges into the stored record."""
+        header = self.request.headers.get("If-Match", "").strip()
+        if not header or header == "*":
+            return None
+        tag = header.split(",")[0].strip().removeprefix("W/").strip('"')
+        return int(tag) if tag.isdigit() else 0  # an unknown tag matches no version
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "expected_version": self.expected_version()}
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        data = getattr(response, "data", None)
+        if response.status_code < 300 and isinstance(data, dict) and isinstance(data.get("version"), int):
+            response["ETag"] = f'"{data["version"]}"'
+        return response
+
     def perform_destroy(self, instance):
-        services.delete_records(actor=self.request.user, records=[instance])
+        services.delete_records(
+            actor=self.request.user, records=[instance], expected_version=self.expected_version()
+        )
 
     @extend_schema(request=TransferSerializer, responses={200: None})
     @action(detail=True, methods=["post"], required_action=Action.TRANSFER)

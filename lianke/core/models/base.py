@@ -132,6 +132,10 @@ class Record(TimestampedModel, CustomFieldsModel, SoftDeleteModel, CreatedByMode
     """What every business record has, whatever its kind (``org.kinds``): timestamps, custom
     fields, the recycle bin, who created it, and the fail-closed, scope-restricted manager."""
 
+    version = models.PositiveIntegerField(
+        _("version"), default=1, editable=False, help_text=_("Raised by one on every change.")
+    )
+
     objects = BusinessManager()
     all_objects = AllObjectsManager()
 
@@ -148,9 +152,29 @@ class Record(TimestampedModel, CustomFieldsModel, SoftDeleteModel, CreatedByMode
                 *(f.name for f in digits_fields(type(self)) if f.source in named),
             ]
         super().save(*args, **kwargs)
+        self.remember_loaded()  # what is stored now: the next write compares with it
 
     def get_absolute_url(self):
         return self.object_type.url("detail", pk=self.pk)
+
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        instance = super().from_db(db, field_names, values, **kwargs)
+        instance.remember_loaded(dict(zip(field_names, values, strict=True)))
+        return instance
+
+    def remember_loaded(self, values: dict | None = None) -> None:
+        """Keep the column values as read (or as just written): the write pipeline compares
+        them with the instance to know what a form or a PATCH changed — and writes only that."""
+        if values is None:
+            values = {f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields}
+        if isinstance(values.get("custom_data"), dict):
+            values["custom_data"] = dict(values["custom_data"])
+        self._loaded = values
+
+    def loaded_values(self) -> dict | None:
+        """The column values as read from the database (``None`` for a record built in memory)."""
+        return getattr(self, "_loaded", None)
 
     # Uniqueness must be checked against every row, not just the visible ones, or a hidden
     # duplicate would surface as an IntegrityError (a 500) instead of a clear form error.

@@ -51,7 +51,8 @@ class ObjectChange(models.Model):
         return f"{self.object_repr} {self.get_action_display()}"
 
     def diff(self) -> list[tuple[str, object, object]]:
-        """``[(field, old, new)]`` for every field whose value differs."""
+        """``[(field, old, new)]`` for every field whose value differs (the record's version, kept
+        in the data to find the changes since a version, is no field of its own)."""
         before, after = self.prechange_data or {}, self.postchange_data or {}
-        keys = list(dict.fromkeys([*after.keys(), *before.keys()]))
+        keys = [k for k in dict.fromkeys([*after.keys(), *before.keys()]) if k != "version"]
         return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]

@@ -67,8 +67,8 @@ def test_deleting_an_account_bins_its_contacts_in_the_same_batch(org, client_for
     mine = contact(obj, "王磊")
     theirs = contact(obj, "刘洋", owner=org.rep_js2)
     unrelated = contact(account(org.rep_js, "别的客户"), "陈静")
-    # when the account is deleted
-    client_for(org.rep_js).post(f"{LIST_URL}{obj.pk}/delete/")
+    # when their manager, who may delete both people's records, deletes the account
+    client_for(org.manager_js).post(f"{LIST_URL}{obj.pk}/delete/")
     # then it and its contacts share one deletion batch; the unrelated contact stays
     batch = fresh(obj).deletion_batch
     assert batch is not None
@@ -147,3 +147,17 @@ def test_restoring_when_the_credit_code_was_reused_gives_an_error_not_a_500(org,
     assert response.status_code == 200
     assert "unified social credit code already exists" in response.content.decode()
     assert fresh(old).is_deleted
+
+
+def test_a_delete_that_would_take_someone_elses_contact_along_is_refused_whole(org, client_for, api_for):
+    # given the rep's account holding a contact of a colleague (whom the rep may not touch)
+    obj = account(org.rep_js)
+    mine = contact(obj, "王磊")
+    theirs = contact(obj, "刘洋", owner=org.rep_js2)
+    # when the rep deletes the account, on the web and through the API
+    page = client_for(org.rep_js).post(f"{LIST_URL}{obj.pk}/delete/", headers={"accept-language": "en"})
+    api = api_for(org.rep_js).delete(f"{API_URL}{obj.pk}/")
+    # then both are refused, naming the contact in the way, and nothing went to the recycle bin
+    assert page.status_code == 403 and "刘洋" in page.content.decode()
+    assert api.status_code == 403 and "刘洋" in api.json()["detail"]
+    assert not any(fresh(r).is_deleted for r in (obj, mine, theirs))

@@ -472,9 +472,13 @@ class ObjectEditView(ObjectTypeView):
         ot = self.object_type
         return {k: v for k, v in self.request.GET.items() if k in ot.form_fields}
 
-    def render_form(self, form, instance, status=200):
+    def render_form(self, form, instance, status=200, *, version=None, conflict=None):
         ot = self.object_type
         context = self.base_context(form=form, object=instance, is_new=instance._state.adding)
+        # The version the form was opened at travels with it: a save from a stale form is
+        # refused with what changed since (``conflict``), and the form then carries the new one.
+        context["record_version"] = version if version is not None else getattr(instance, "version", None)
+        context["changes"] = conflict
         context["title"] = (
             _("New %(type)s") % {"type": ot.label} if instance._state.adding else ot.title(instance)
         )
@@ -489,7 +493,8 @@ class ObjectEditView(ObjectTypeView):
     def post(self, request, *args, **kwargs):
         ot = self.object_type
         instance = self.get_instance()
-        before = None if instance._state.adding else audit.snapshot(instance)
+        version = None if instance._state.adding else _posted_version(request)
+        conflict = None
         form = ot.form_class(request.POST, instance=instance, user=request.user)
         if field := request.GET.get("refresh"):
             # A dependent select's options after its source changed (htmx): never saves.
@@ -509,7 +514,12 @@ class ObjectEditView(ObjectTypeView):
         if form.is_valid():
             obj = form.save(commit=False)
             try:
-                services.save_record(actor=request.user, instance=obj, before=before)
+                obj = services.save_record(actor=request.user, instance=obj, expected_version=version)
+            except services.VersionConflict as exc:
+                form.add_error(
+                    None, str(exc) + " " + _("Your changes were not saved; check them and save again.")
+                )
+                conflict, version = history.entries(exc.changes, target=exc.record), exc.current
             except PermissionDenied as exc:
                 form.add_error(None, str(exc) or _("You do not have permission to do this."))
             except ValidationError as exc:
@@ -521,7 +531,16 @@ class ObjectEditView(ObjectTypeView):
             else:
                 messages.success(request, _("Saved “%(record)s”.") % {"record": ot.title(obj)})
                 return htmx_redirect(request, obj.get_absolute_url())
-        return self.render_form(form, instance, status=200 if is_htmx(request) else 400)
+        status = 200 if is_htmx(request) else (409 if conflict is not None else 400)
+        return self.render_form(form, instance, status=status, version=version, conflict=conflict)
+
+
+def _posted_version(request) -> int | None:
+    """The version a form was opened at (``record_version``); none from an older page."""
+    try:
+        return int(request.POST["record_version"])
+    except (KeyError, ValueError):
+        return None
 
 
 # ---------------------------------------------------------------------------------- delete
@@ -537,7 +556,11 @@ class ObjectDeleteView(ObjectTypeView):
 
     def post(self, request, *args, **kwargs):
         obj = self.get_object(Action.DELETE)
-        services.delete_records(actor=request.user, records=[obj])
+        try:
+            services.delete_records(actor=request.user, records=[obj])
+        except PermissionDenied as exc:  # something that goes with it is not the user's to delete
+            context = self.base_context(object=obj, title=self.object_type.title(obj), error=str(exc))
+            return render(request, self.template_name, context, status=403)
         messages.success(request, _("“%(record)s” was moved to the recycle bin.") % {"record": obj})
         return htmx_redirect(request, ListState.remembered(self.object_type, request.session).url())
 

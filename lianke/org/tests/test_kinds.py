@@ -47,12 +47,10 @@ def transferred(org):
     services.transfer_records(
         actor=org.manager_js, records=[account], new_owner=org.rep_js2, with_related=False
     )
-    from lianke.core import audit
 
-    before = audit.snapshot(contact)
     contact.description = "私下说预算还能加"
     contact.mobile = "13987654321"
-    services.save_record(actor=org.rep_js, instance=contact, before=before)
+    services.save_record(actor=org.rep_js, instance=contact)
     return account, contact
 
 
