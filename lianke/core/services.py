@@ -18,7 +18,7 @@ from django_stubs_ext import StrOrPromise
 from lianke.org import access
 from lianke.org.choices import Action
 
-from . import audit, people
+from . import audit, events, people
 from .fields import refresh_phone_digits
 from .models import BusinessModel, ObjectChange
 from .registry import registry
@@ -119,6 +119,7 @@ def save_record(*, actor, instance: BusinessModel, expected_version: int | None 
         record.custom_data = data
     record.full_clean(exclude=["owner", "department", "created_by"])
     check_people(actor, record, Action.EDIT, before)
+    events.check_rules(actor, record, events.EDIT, before)
     _write(actor, record, before)
     recheck(actor, record, Action.EDIT)
     return record
@@ -133,9 +134,11 @@ def _create(actor, instance: BusinessModel) -> BusinessModel:
         instance.department_id = None  # follows the owner
     instance.full_clean(exclude=["owner", "department", "created_by"])
     check_people(actor, instance, Action.CREATE)
+    events.check_rules(actor, instance, events.CREATE)
     instance.version = 1
     instance.save()
     audit.record(A.CREATE, instance, None, audit.snapshot(instance), actor=actor)
+    events.emit(events.CREATED, instance, [instance.pk], actor=actor)
     # The record must lie within the actor's scope for what they did — creating within the
     # create scope (a child: edit on its parent), never a view scope widened by collaborations
     # or a task's assignee.
@@ -156,8 +159,28 @@ def _write(actor, record: BusinessModel, before: dict) -> bool:
         return False
     record.version += 1
     record.save(update_fields=[*names, "version", "updated_at"])
-    audit.record(A.UPDATE, record, before, audit.snapshot(record), actor=actor)
+    after = audit.snapshot(record)
+    audit.record(A.UPDATE, record, before, after, actor=actor)
+    _announce(events.UPDATED, [(A.UPDATE, record, before, after)], actor)
     return True
+
+
+def _announce(name: str, entries, actor, **data) -> None:
+    """One event per model for what ``entries`` (``(action, record, before, after)``) wrote."""
+    by_model: dict[type, list] = {}
+    for entry in entries:
+        by_model.setdefault(type(entry[1]), []).append(entry)
+    for model, group in by_model.items():
+        changed = sorted(
+            {
+                key
+                for _action, _record, before, after in group
+                if before is not None and isinstance(after, dict)
+                for key in {*before, *after}
+                if key != "version" and before.get(key) != after.get(key)
+            }
+        )
+        events.emit(name, model, [entry[1].pk for entry in group], actor=actor, changed=changed, **data)
 
 
 def _user_field(model, name: str) -> models.ForeignKey:
@@ -270,6 +293,7 @@ def delete_records(
         accessors = registry.get_for_model(model).delete_cascade
         for item in [obj, *_cascade(actor, obj, accessors, Action.DELETE, is_deleted=False)]:
             before = audit.snapshot(item)
+            events.check_rules(actor, item, events.DELETE, before)
             item.is_deleted, item.deleted_at, item.deleted_by, item.deletion_batch = True, now, actor, batch
             item.version += 1
             item.save(
@@ -284,6 +308,7 @@ def delete_records(
             )
             entries.append((A.DELETE, item, before, None))
     audit.record_many(entries, actor=actor)
+    _announce(events.DELETED, entries, actor, batch=str(batch))
     return batch
 
 
@@ -323,6 +348,7 @@ def restore_records(*, actor, records: Iterable[BusinessModel]) -> int:
         for item in group:
             item.is_deleted, item.deleted_at, item.deleted_by, item.deletion_batch = False, None, None, None
             item.version += 1
+            events.check_rules(actor, item, events.RESTORE)
             try:
                 # A live record may have taken a unique value meanwhile (e.g. the credit code).
                 item.validate_constraints()
@@ -344,6 +370,7 @@ def restore_records(*, actor, records: Iterable[BusinessModel]) -> int:
             entries.append((A.RESTORE, item, None, audit.snapshot(item)))
             count += 1
     audit.record_many(entries, actor=actor)
+    _announce(events.RESTORED, entries, actor)
     return count
 
 
@@ -384,6 +411,7 @@ def transfer_records(*, actor, records: Sequence[BusinessModel], new_owner, with
                 continue
             before = audit.snapshot(item)
             item.owner, item.department_id = new_owner, new_owner.department_id
+            events.check_rules(actor, item, events.TRANSFER, before)
             item.version += 1
             entries.append((A.TRANSFER, item, before, audit.snapshot(item)))
         by_model: dict[type[BusinessModel], list[BusinessModel]] = {}
@@ -397,6 +425,7 @@ def transfer_records(*, actor, records: Sequence[BusinessModel], new_owner, with
                 items, ["owner", "department", "version", "updated_at"], batch_size=500
             )
         audit.record_many(entries, actor=actor)
+        _announce(events.TRANSFERRED, entries, actor, **{"from": old_owner_id, "to": new_owner.pk})
         moved += len(entries)
     return moved
 
@@ -449,6 +478,7 @@ def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, cus
                 raise ValidationError(
                     _("“%(record)s”: %(reason)s") % {"record": obj, "reason": " ".join(exc.messages)}
                 ) from exc
+        events.check_rules(actor, obj, events.EDIT, before)
         after = audit.snapshot(obj)
         if before != after:
             obj.updated_at = timezone.now()
@@ -472,4 +502,5 @@ def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, cus
         if reachable != len(changed):
             raise PermissionDenied(_("This change would put records out of your reach."))
     audit.record_many(entries, actor=actor)
+    _announce(events.UPDATED, entries, actor)
     return len(changed)

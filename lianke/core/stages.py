@@ -35,6 +35,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from . import events
+
 
 class StateKind(models.TextChoices):
     OPEN = "open", gettext_lazy("Open")
@@ -197,7 +199,16 @@ class StagePath:
             given = {}
             if state.kind == StateKind.LOST:
                 given = {name: str(reason.get(name, "")).strip() for name in self.reason_fields}
-            return self.apply(actor=actor, obj=obj, state=state, reason=given), True
+            saved = self.apply(actor=actor, obj=obj, state=state, reason=given)
+            events.emit(
+                events.TRANSITIONED,
+                saved,
+                [saved.pk],
+                actor=actor,
+                field=self.field,
+                **{"from": current, "to": state.value},
+            )
+            return saved, True
 
 
 def path_context(ot, obj, *, can_edit: bool) -> dict | None:
