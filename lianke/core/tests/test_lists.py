@@ -238,22 +238,55 @@ def test_the_same_record_ticked_in_the_table_and_on_its_card_is_changed_once(org
     assert ObjectChange.objects.filter(action="update", object_id=pk).count() == 1
 
 
-def test_a_bulk_action_returns_only_to_a_local_page(org, accounts):
+OFF_SITE = [
+    "https://evil.example/",
+    "//evil.example/",
+    "/\\evil.example/",
+    "\\\\evil.example",
+    "http:/evil.example",
+    "javascript:alert(1)",
+    " https://evil.example/",
+    "https://testserver.evil.example/",
+]
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_bulk_action_returns_only_to_a_local_page(org, accounts, target, htmx):
     c = Client()
     c.force_login(org.rep_js)
     pk = accounts["苏州精工"].pk
     response = c.post(
         f"{LIST}bulk/",
-        {
-            "pk": [pk],
-            "bulk_action": "edit",
-            "field": "city",
-            "value": "昆山",
-            "next": "https://evil.example/",
-        },
+        {"pk": [pk], "bulk_action": "edit", "field": "city", "value": "昆山", "next": target},
+        **({"HTTP_HX_REQUEST": "true"} if htmx else {}),
     )
-    assert response.status_code == 302
-    assert response["Location"].startswith(LIST)
+    location = response["HX-Redirect"] if htmx else response["Location"]
+    assert location.startswith(LIST)
+    assert Account.objects.get(pk=pk).city == "昆山"
+
+
+def test_a_bulk_action_returns_to_the_local_page_it_came_from(org, accounts):
+    c = Client()
+    c.force_login(org.rep_js)
+    pk = accounts["苏州精工"].pk
+    back = f"{LIST}?level=key&sort=name"
+    response = c.post(
+        f"{LIST}bulk/",
+        {"pk": [pk], "bulk_action": "edit", "field": "city", "value": "昆山", "next": back},
+    )
+    assert response["Location"] == back
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_login_language_and_logout_redirect_only_to_local_pages(org, target):
+    c = Client()
+    login = c.post("/login/", {"username": "rep_js", "password": "pw-rep_js", "next": target})
+    assert login.status_code == 302 and login["Location"] == "/"
+    language = c.post("/i18n/setlang/", {"language": "en", "next": target})
+    assert language.status_code == 302 and not language["Location"].startswith(("http", "//", "/\\"))
+    logout = c.post("/logout/", {"next": target})
+    assert logout.status_code == 302 and logout["Location"].startswith("/login/")
 
 
 # ---------------------------------------------------------------------------------- tabs

@@ -48,6 +48,16 @@ def htmx_redirect(request, url: str) -> HttpResponse:
     return HttpResponseRedirect(url)
 
 
+def local_url_or(request, url: str, fallback: str) -> str:
+    """``url`` if it is a page of this site (a ``next`` parameter, say), else ``fallback``:
+    a redirect never leads to another site."""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return fallback
+
+
 def record_or_404(user, model, pk, action: str = Action.VIEW):
     """The record ``pk`` if ``user`` may do ``action`` on it (reading follows the type's kind,
     e.g. an activity readable through its account); otherwise 404 — its existence not revealed."""
@@ -651,9 +661,9 @@ class BulkActionView(ObjectListView):
 
     def post(self, request, *args, **kwargs):
         ot = self.object_type
-        back = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
-            back = ListState.remembered(ot, request.session).url()
+        back = local_url_or(
+            request, request.POST.get("next", ""), ListState.remembered(ot, request.session).url()
+        )
         bulk = request.POST.get("bulk_action")
         needed = {"edit": Action.EDIT, "transfer": Action.TRANSFER, "delete": Action.DELETE}.get(bulk)
         if needed is None:
