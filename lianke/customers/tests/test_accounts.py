@@ -212,3 +212,80 @@ def test_the_account_list_needs_the_same_number_of_queries_for_5_or_60_rows(org,
     many = _list_queries(client, org.rep_js, parent, 60)
     # then the number of queries does not grow with the rows
     assert many == few
+
+
+# ---------------------------------------------------------------------------------- parent accounts
+@pytest.fixture
+def hidden_loop(org):
+    """rep_js's 苏州总部 and 苏州分厂 (the factory's parent is a Zhejiang account rep_js cannot
+    see, whose parent is 苏州总部): making the factory the HQ's parent closes a loop through the
+    hidden account."""
+    hq = Account.objects.create(name="苏州总部", owner=org.rep_js)
+    hidden = Account.objects.create(name="浙江隐藏客户", owner=org.rep_zj, parent=hq)
+    factory = Account.objects.create(name="苏州分厂", owner=org.rep_js, parent=hidden)
+    return hq, factory
+
+
+def _edit_parent(client, account, parent):
+    return client.post(
+        f"{LIST_URL}{account.pk}/edit/",
+        {"name": account.name, "account_type": "end_customer", "parent": parent.pk},
+    )
+
+
+def test_an_account_cannot_be_its_own_parent(org, client_for, api_for):
+    acc = Account.objects.create(name="苏州精工", owner=org.rep_js)
+    form = _edit_parent(client_for(org.rep_js), acc, acc)
+    api = api_for(org.rep_js).patch(f"{API_URL}{acc.pk}/", {"parent": acc.pk}, format="json")
+    assert form.status_code == 400
+    assert form.context["form"].errors["parent"] == ["An account cannot be its own parent."]
+    assert api.status_code == 400
+    assert api.json() == {"parent": ["An account cannot be its own parent."]}
+    assert Account.objects.get(pk=acc.pk).parent_id is None
+
+
+def test_two_accounts_cannot_be_each_others_parent(org, client_for, api_for):
+    a = Account.objects.create(name="甲公司", owner=org.rep_js)
+    b = Account.objects.create(name="乙公司", owner=org.rep_js, parent=a)
+    form = _edit_parent(client_for(org.rep_js), a, b)
+    api = api_for(org.rep_js).patch(f"{API_URL}{a.pk}/", {"parent": b.pk}, format="json")
+    message = "This parent account would make a loop: an account cannot be above itself."
+    assert form.status_code == 400
+    assert form.context["form"].errors["parent"] == [message]
+    assert api.status_code == 400
+    assert api.json() == {"parent": [message]}
+    assert Account.objects.get(pk=a.pk).parent_id is None
+
+
+def test_a_loop_through_an_account_the_user_cannot_see_is_refused(org, client_for, api_for, hidden_loop):
+    hq, factory = hidden_loop
+    form = _edit_parent(client_for(org.rep_js), hq, factory)
+    api = api_for(org.rep_js).patch(f"{API_URL}{hq.pk}/", {"parent": factory.pk}, format="json")
+    for errors in (form.context["form"].errors["parent"], api.json()["parent"]):
+        assert errors == ["This parent account would make a loop: an account cannot be above itself."]
+    assert (form.status_code, api.status_code) == (400, 400)
+    assert "浙江隐藏客户" not in form.content.decode() + api.content.decode()
+    assert Account.objects.get(pk=hq.pk).parent_id is None
+
+
+def test_bulk_edit_refuses_a_loop_and_changes_nothing(org, hidden_loop):
+    from django.core.exceptions import ValidationError
+
+    from lianke.core import services
+    from lianke.core.context import acting_as
+
+    hq, factory = hidden_loop
+    other = Account.objects.create(name="无锡机械", owner=org.rep_js)
+    with acting_as(org.rep_js), pytest.raises(ValidationError) as caught:
+        services.bulk_edit(actor=org.rep_js, records=[other, hq], field="parent", value=factory)
+    assert "would make a loop" in " ".join(caught.value.messages)
+    assert Account.objects.get(pk=hq.pk).parent_id is None
+    assert Account.objects.get(pk=other.pk).parent_id is None
+
+
+def test_a_chain_of_parents_without_a_loop_is_fine(org, api_for, hidden_loop):
+    hq, factory = hidden_loop
+    new = Account.objects.create(name="苏州新厂", owner=org.rep_js)
+    api = api_for(org.rep_js).patch(f"{API_URL}{new.pk}/", {"parent": factory.pk}, format="json")
+    assert api.status_code == 200
+    assert Account.objects.get(pk=new.pk).parent_id == factory.pk
