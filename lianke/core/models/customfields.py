@@ -66,6 +66,23 @@ def _empty(value) -> bool:
     )
 
 
+# A custom value is a scalar, a list of option keys or a region object: a few levels at most.
+# Deeper JSON is refused before anything walks it recursively (a RecursionError would be a 500).
+MAX_VALUE_DEPTH = 8
+
+
+def too_deep(value, limit: int = MAX_VALUE_DEPTH) -> bool:
+    """True if lists/objects in ``value`` nest more than ``limit`` levels (checked iteratively)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, list | tuple | dict):
+            if depth >= limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
 def _has_nul(value) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -205,6 +222,8 @@ class CustomField(models.Model):
         Raises ``ValidationError`` whose message names the field. ``old`` is the value already
         stored, so an option deactivated since may be kept but not newly chosen.
         """
+        if too_deep(value):
+            raise self._error(_("%(field)s: the value is nested too deeply."))
         if _empty(value):
             return None
         if _has_nul(value):  # PostgreSQL cannot store NUL in text or jsonb (it would be a 500)
