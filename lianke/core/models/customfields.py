@@ -83,6 +83,13 @@ def too_deep(value, limit: int = MAX_VALUE_DEPTH) -> bool:
     return False
 
 
+def utc_iso(value: dt.datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SSZ`` in UTC with a four-digit year (``strftime("%Y")`` drops the
+    leading zeros of years before 1000, which would neither parse nor sort as text)."""
+    utc = value.astimezone(dt.UTC)
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}Z"
+
+
 def _has_nul(value) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -310,7 +317,7 @@ class CustomField(models.Model):
                     raise self._error(_("%(field)s: enter a valid date and time."))
             if timezone.is_naive(value):
                 value = timezone.make_aware(value)
-            return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return utc_iso(value)
         if t == FieldType.BOOLEAN:
             if isinstance(value, bool):
                 return value
@@ -414,7 +421,10 @@ class CustomField(models.Model):
             return f"{value}%"
         if t == FieldType.DATETIME:
             parsed = parse_datetime(value)
-            return timezone.localtime(parsed).strftime("%Y-%m-%d %H:%M") if parsed else str(value)
+            if parsed is None:
+                return str(value)
+            local = timezone.localtime(parsed)
+            return f"{local.year:04d}-{local:%m-%d %H:%M}"
         if t == FieldType.REGION:
             return " ".join(value.get(k, "") for k in ("province", "city", "district") if value.get(k))
         if t in (FieldType.USER, FieldType.LOOKUP):
