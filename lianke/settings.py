@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
     "lianke.core.middleware.RequestContextMiddleware",
+    "lianke.core.middleware.DatabaseBusyMiddleware",  # "database is locked" → 503 + Retry-After
 ]
 
 ROOT_URLCONF = "lianke.urls"
