@@ -84,7 +84,11 @@ class Account(PooledModel):
                 fields=["credit_code"],
                 condition=models.Q(is_deleted=False) & ~models.Q(credit_code=""),
                 name="cust_account_credit_code_unique",
-                violation_error_message=_("An account with this unified social credit code already exists."),
+                # Deliberately says that the customer exists, never whose it is (README, Security).
+                violation_error_code="unique",
+                violation_error_message=_(
+                    "A customer with this credit code already exists in the company; ask its owner or a manager."
+                ),
             ),
             *pooled_constraints("cust_account"),
         ]

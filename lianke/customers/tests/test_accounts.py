@@ -88,7 +88,7 @@ def test_a_duplicate_credit_code_is_refused_without_revealing_the_hidden_account
     for response in responses:
         assert response.status_code == 400
         body = response.content.decode()
-        assert "unified social credit code already exists" in body
+        assert "A customer with this credit code already exists in the company; ask its owner" in body
         assert "浙江秘密客户" not in body
         assert "0571-88886666" not in body
     assert Account.all_objects.filter(credit_code=code).count() == 1
@@ -289,3 +289,31 @@ def test_a_chain_of_parents_without_a_loop_is_fine(org, api_for, hidden_loop):
     api = api_for(org.rep_js).patch(f"{API_URL}{new.pk}/", {"parent": factory.pk}, format="json")
     assert api.status_code == 200
     assert Account.objects.get(pk=new.pk).parent_id == factory.pk
+
+
+def test_a_duplicate_credit_code_is_logged_with_user_and_field_but_not_the_whole_code(
+    org, client_for, api_for, caplog
+):
+    import logging
+
+    code = credit_code()
+    Account.objects.create(name="浙江秘密客户", owner=org.rep_zj, credit_code=code)
+    # when the Jiangsu rep tries the code on a new account, through the API and the form
+    with caplog.at_level(logging.WARNING, logger="lianke.security"):
+        api = api_for(org.rep_js).post(API_URL, {"name": "新客户", "credit_code": code}, format="json")
+        form = new_account(client_for(org.rep_js), org.rep_js, credit_code=code)
+    # then the answer names neither the account nor its owner, and points to a manager
+    message = "A customer with this credit code already exists in the company; ask its owner or a manager."
+    assert api.status_code == 400
+    assert api.json() == {"credit_code": [message]}
+    assert form.status_code == 400
+    assert form.context["form"].errors["credit_code"] == [message]
+    for body in (api.content.decode(), form.content.decode()):
+        assert "李娜" not in body and "rep_zj" not in body and "浙江秘密客户" not in body
+    # and each attempt is logged for security review: who, which field, never the whole code
+    records = [r for r in caplog.records if r.name == "lianke.security"]
+    assert len(records) == 2
+    for record in records:
+        text = record.getMessage()
+        assert "rep_js" in text and "credit_code" in text and "customers.account" in text
+        assert code not in text
