@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
     "lianke.core.middleware.RequestContextMiddleware",
+    "lianke.core.middleware.DatabaseBusyMiddleware",  # "database is locked" → 503 + Retry-After
 ]
 
 ROOT_URLCONF = "lianke.urls"
@@ -137,6 +138,7 @@ SILENCED_SYSTEM_CHECKS = ["models.W040"] if DATABASES["default"]["ENGINE"].endsw
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "org.User"
 AUTHENTICATION_BACKENDS = [
+    "lianke.org.security.IPFailureLimitBackend",
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -155,7 +157,13 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 AXES_FAILURE_LIMIT = int(os.environ.get("LIANKE_LOGIN_FAILURE_LIMIT", "10"))
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+# A (username, IP) pair is locked after AXES_FAILURE_LIMIT failures; an IP, whatever the
+# usernames, after LIANKE_LOGIN_IP_FAILURE_LIMIT (lianke.org.security).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+LIANKE_LOGIN_IP_FAILURE_LIMIT = int(os.environ.get("LIANKE_LOGIN_IP_FAILURE_LIMIT", "100"))
+# How many reverse proxies stand in front of Lianke: 0 (default) ignores X-Forwarded-For.
+LIANKE_TRUSTED_PROXIES = int(os.environ.get("LIANKE_TRUSTED_PROXIES", "0"))
+AXES_CLIENT_IP_CALLABLE = "lianke.org.security.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = _env_bool("LIANKE_LOGIN_THROTTLE", True)
 
@@ -231,6 +239,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "lianke.core.api.parsers.JSONParser",  # a too deeply nested body is a 400, not a 500
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "lianke.core.api.pagination.KeysetPagination",
     "PAGE_SIZE": 50,

@@ -8,6 +8,7 @@ explicitly. Business managers refuse to query without one (fail closed).
 from __future__ import annotations
 
 import contextvars
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -108,9 +109,18 @@ def system_context(*, source: str = Source.SYSTEM, actor: User | None = None) ->
     return _activate(Context(source=source, system=True, _user=actor))
 
 
+# A client's (or proxy's) ``X-Request-ID`` is kept only if it is a plain token that fits the
+# history's column; anything else (spaces, markup, control characters, too long) is replaced.
+REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def request_id_from(request: HttpRequest) -> str:
+    sent = request.headers.get("X-Request-ID", "")
+    return sent if REQUEST_ID_RE.fullmatch(sent) else uuid.uuid4().hex
+
+
 def request_context(request: HttpRequest, *, source: str = Source.WEB) -> contextlib_cm:
-    rid = request.headers.get("X-Request-ID") or uuid.uuid4().hex
-    return _activate(Context(source=source, request=request, request_id=rid[:64]))
+    return _activate(Context(source=source, request=request, request_id=request_id_from(request)))
 
 
 contextlib_cm = Any  # the return type of the helpers above: a context manager yielding Context

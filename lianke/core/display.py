@@ -39,7 +39,8 @@ def format_value(value, field: models.Field | None = None) -> str:
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, dt.datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+        local = timezone.localtime(value)
+        return f"{local.year:04d}-{local:%m-%d %H:%M}"  # %Y drops the zeros of years < 1000
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .fields import PhoneField, digits_field_name
 from .formfields import PhoneInput, number_input
-from .models.customfields import RANGE_TYPES, TEXT_TYPES, FieldType
+from .models.customfields import RANGE_TYPES, TEXT_TYPES, FieldType, utc_iso
 from .people import PeopleChecks
 from .phones import digits_successor, query_digits
 from .regions import PROVINCES
@@ -121,7 +121,7 @@ def custom_filter(queryset, definition, lookup: str, value):
         # ``value`` was parsed by a typed filter (Decimal or date) before it gets here.
         if definition.type == FieldType.DATETIME:
             day = dt.datetime.combine(value, dt.time.min if lookup == "gte" else dt.time.max)
-            value = timezone.make_aware(day).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            value = utc_iso(timezone.make_aware(day))
         elif definition.type == FieldType.DATE:
             value = value.isoformat()
         expr = custom_sort_expression(definition)

@@ -55,7 +55,7 @@ def decode_cursor(cursor: str) -> tuple[Any, int]:
         if any(isinstance(v, int | float) and not abs(v) < 2**63 for v in (value, pk)):
             raise InvalidCursor(cursor)
         return value, pk
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:  # RecursionError: "[[[[…" nested
         raise InvalidCursor(cursor) from exc
 
 

@@ -1,9 +1,11 @@
 """Accounts (客户) and contacts (联系人)."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from lianke.core.context import system_context
 from lianke.core.fields import PhoneDigitsField, PhoneField
 from lianke.core.models import BusinessModel
 from lianke.core.models.base import PooledModel, pooled_constraints, scope_indexes
@@ -82,7 +84,11 @@ class Account(PooledModel):
                 fields=["credit_code"],
                 condition=models.Q(is_deleted=False) & ~models.Q(credit_code=""),
                 name="cust_account_credit_code_unique",
-                violation_error_message=_("An account with this unified social credit code already exists."),
+                # Deliberately says that the customer exists, never whose it is (README, Security).
+                violation_error_code="unique",
+                violation_error_message=_(
+                    "A customer with this credit code already exists in the company; ask its owner or a manager."
+                ),
             ),
             *pooled_constraints("cust_account"),
         ]
@@ -93,6 +99,38 @@ class Account(PooledModel):
     def clean(self):
         self.credit_code = (self.credit_code or "").upper().strip()
         self.name = (self.name or "").strip()
+        self.check_parent()
+
+    def check_parent(self) -> None:
+        """An account is never above itself: not its own parent, and not the parent of one of
+        its ancestors. The ancestors are read from the database in a system context (every row,
+        deleted ones too: a loop through an account the user cannot see is still a loop; the
+        message names none of them)."""
+        if self.parent_id is None:
+            return
+        if self.pk is not None and self.parent_id == self.pk:
+            raise ValidationError(
+                {"parent": ValidationError(_("An account cannot be its own parent."), code="parent_self")}
+            )
+        if self.pk is None:
+            return  # nothing points to a new account yet
+        seen: set[int] = set()
+        current: int | None = self.parent_id
+        with system_context():
+            while current is not None and current not in seen:
+                if current == self.pk:
+                    raise ValidationError(
+                        {
+                            "parent": ValidationError(
+                                _(
+                                    "This parent account would make a loop: an account cannot be above itself."
+                                ),
+                                code="parent_loop",
+                            )
+                        }
+                    )
+                seen.add(current)
+                current = Account.all_objects.filter(pk=current).values_list("parent_id", flat=True).first()
 
 
 class Contact(BusinessModel):

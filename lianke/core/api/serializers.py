@@ -3,11 +3,14 @@ validated by the same ``clean_custom_data`` as forms and imports; PATCH merges i
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -35,6 +38,30 @@ class CustomFieldsField(serializers.Field):
         return data
 
 
+def rfc3339(value: dt.datetime) -> str:
+    """A datetime as RFC 3339 in the server's time zone, four-digit year, whatever the year.
+
+    Before a zone's standard time its offset is local mean time with seconds (Asia/Shanghai:
+    +08:05:43), which RFC 3339 cannot write: such instants are given at the zone's present
+    offset instead (the same instant: ``0999-01-01T00:00:00+08:00``)."""
+    local = timezone.localtime(value)
+    offset = local.utcoffset()
+    if offset is not None and offset.seconds % 60:
+        present = timezone.localtime().utcoffset() or dt.timedelta(0)
+        local = value.astimezone(dt.timezone(present))
+    text = local.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+class RFC3339DateTimeField(serializers.DateTimeField):
+    def to_representation(self, value):
+        if not value:
+            return None
+        if isinstance(value, str):
+            return value
+        return rfc3339(self.enforce_timezone(value))
+
+
 def django_errors_to_drf(exc: DjangoValidationError) -> serializers.ValidationError:
     if hasattr(exc, "error_dict"):
         detail: dict[str, Any] = {}
@@ -49,6 +76,10 @@ def django_errors_to_drf(exc: DjangoValidationError) -> serializers.ValidationEr
 
 
 class BusinessSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: RFC3339DateTimeField,
+    }
     object_type = None
     custom_fields = CustomFieldsField()
     owner = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.none(), required=False)

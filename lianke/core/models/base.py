@@ -1,7 +1,10 @@
 """The base every business object inherits: owner and department (for data scopes), custom
 fields, timestamps, soft delete (recycle bin) and a fail-closed, scope-restricted manager."""
 
+import logging
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -9,6 +12,8 @@ from lianke.core import context
 from lianke.core.fields import digits_fields
 from lianke.org import access
 from lianke.org.choices import Action
+
+security_log = logging.getLogger("lianke.security")
 
 
 class TimestampedModel(models.Model):
@@ -183,8 +188,28 @@ class Record(TimestampedModel, CustomFieldsModel, SoftDeleteModel, CreatedByMode
             return super()._perform_unique_checks(unique_checks)
 
     def validate_constraints(self, exclude=None):
+        actor = getattr(context.current(), "user", None)
         with context.system_context():
-            return super().validate_constraints(exclude=exclude)
+            try:
+                return super().validate_constraints(exclude=exclude)
+            except ValidationError as exc:
+                self._log_duplicates(exc, actor)
+                raise
+
+    def _log_duplicates(self, exc: ValidationError, actor) -> None:
+        """A refused duplicate tells the user that a record with this value exists somewhere
+        (possibly out of their reach), never which: a deliberate choice (README, Security).
+        Each attempt is logged for review — who, which field, never the whole value."""
+        for name, errors in getattr(exc, "error_dict", {}).items():
+            if any(getattr(e, "code", None) == "unique" for e in errors):
+                value = str(getattr(self, name, "") or "")
+                security_log.warning(
+                    "Duplicate refused: user=%s object=%s field=%s value=%s",
+                    getattr(actor, "username", "-"),
+                    self._meta.label_lower,
+                    name,
+                    f"{value[:4]}…" if len(value) > 4 else "…",
+                )
 
     @property
     def object_type(self):

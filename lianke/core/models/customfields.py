@@ -66,6 +66,30 @@ def _empty(value) -> bool:
     )
 
 
+# A custom value is a scalar, a list of option keys or a region object: a few levels at most.
+# Deeper JSON is refused before anything walks it recursively (a RecursionError would be a 500).
+MAX_VALUE_DEPTH = 8
+
+
+def too_deep(value, limit: int = MAX_VALUE_DEPTH) -> bool:
+    """True if lists/objects in ``value`` nest more than ``limit`` levels (checked iteratively)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, list | tuple | dict):
+            if depth >= limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
+def utc_iso(value: dt.datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SSZ`` in UTC with a four-digit year (``strftime("%Y")`` drops the
+    leading zeros of years before 1000, which would neither parse nor sort as text)."""
+    utc = value.astimezone(dt.UTC)
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}Z"
+
+
 def _has_nul(value) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -205,6 +229,8 @@ class CustomField(models.Model):
         Raises ``ValidationError`` whose message names the field. ``old`` is the value already
         stored, so an option deactivated since may be kept but not newly chosen.
         """
+        if too_deep(value):
+            raise self._error(_("%(field)s: the value is nested too deeply."))
         if _empty(value):
             return None
         if _has_nul(value):  # PostgreSQL cannot store NUL in text or jsonb (it would be a 500)
@@ -291,7 +317,7 @@ class CustomField(models.Model):
                     raise self._error(_("%(field)s: enter a valid date and time."))
             if timezone.is_naive(value):
                 value = timezone.make_aware(value)
-            return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return utc_iso(value)
         if t == FieldType.BOOLEAN:
             if isinstance(value, bool):
                 return value
@@ -395,7 +421,10 @@ class CustomField(models.Model):
             return f"{value}%"
         if t == FieldType.DATETIME:
             parsed = parse_datetime(value)
-            return timezone.localtime(parsed).strftime("%Y-%m-%d %H:%M") if parsed else str(value)
+            if parsed is None:
+                return str(value)
+            local = timezone.localtime(parsed)
+            return f"{local.year:04d}-{local:%m-%d %H:%M}"
         if t == FieldType.REGION:
             return " ".join(value.get(k, "") for k in ("province", "city", "district") if value.get(k))
         if t in (FieldType.USER, FieldType.LOOKUP):

@@ -823,3 +823,53 @@ def test_api_sorts_by_a_field_and_by_a_custom_field_like_the_list_page(org, rep)
     # then the order follows the key (and keyset paging starts with the latest date)
     assert by_name == sorted(by_name)
     assert by_date == ["乙公司"]
+
+
+# ---------------------------------------------------------------------------------- old dates
+RFC3339 = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})"
+
+
+@pytest.mark.parametrize(
+    ("sent", "shown"),
+    [
+        ("0999-01-01T00:00:00+08:00", "0999-01-01T00:00:00+08:00"),
+        ("1850-06-01T12:30:00+08:00", "1850-06-01T12:30:00+08:00"),
+        ("0001-01-01T12:00:00+08:00", "0001-01-01T12:00:00+08:00"),
+        ("2026-03-01T09:15:00+08:00", "2026-03-01T09:15:00+08:00"),
+    ],
+)
+def test_old_datetimes_round_trip_through_the_api_as_rfc3339(org, api_for, sent, shown):
+    import datetime as dt
+    import re
+
+    CustomField.objects.create(object_type="activities.activity", name="since", label="起始", type="datetime")
+    api = api_for(org.admin)
+    created = api.post(
+        "/api/activities/activitys/",
+        {"subject": "旧日期", "kind": "task", "due_at": sent, "custom_fields": {"since": sent}},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    row = api.get(f"/api/activities/activitys/{created.json()['id']}/").json()
+    for value in (row["due_at"], row["custom_fields"]["since"]):
+        # a valid RFC 3339 timestamp (four-digit year, an offset in whole minutes) of the same instant
+        assert re.fullmatch(RFC3339, value), value
+        assert dt.datetime.fromisoformat(value) == dt.datetime.fromisoformat(sent)
+    assert row["due_at"] == shown
+    # and what was read can be sent back unchanged
+    again = api.patch(f"/api/activities/activitys/{row['id']}/", {"due_at": row["due_at"]}, format="json")
+    assert again.status_code == 200
+    assert again.json()["due_at"] == shown
+
+
+def test_old_dates_round_trip_through_the_api(org, api_for):
+    CustomField.objects.create(object_type="customers.contact", name="founded", label="成立", type="date")
+    api = api_for(org.admin)
+    created = api.post(
+        CONTACTS,
+        {"name": "王磊", "birthday": "0999-01-02", "custom_fields": {"founded": "0099-12-31"}},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    row = api.get(f"{CONTACTS}{created.json()['id']}/").json()
+    assert (row["birthday"], row["custom_fields"]["founded"]) == ("0999-01-02", "0099-12-31")

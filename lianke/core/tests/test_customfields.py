@@ -886,3 +886,62 @@ def test_sorting_by_a_custom_field_with_a_filter_keeps_the_filter_across_pages(
     ids, _pages = _walk(client_for(org.admin), f"{LIST_URL}?sort=-cf_staff&cf_staff__gte=10&per_page=25")
     # then only the matching rows come, in order
     assert ids == [o.pk for o in want]
+
+
+# ---------------------------------------------------------------------------------- nesting depth
+def nested(depth: int, inner: str = '"x"') -> str:
+    """JSON text of ``depth`` nested lists (built as text: json.dumps itself would recurse)."""
+    return "[" * depth + inner + "]" * depth
+
+
+@pytest.mark.parametrize("depth", [12, 500, 10_000])
+@pytest.mark.parametrize("name", ["memo", "region", "tags"])
+def test_deeply_nested_custom_values_are_a_400_naming_the_field(org, defs, api_for, name, depth):
+    # given an account
+    obj = account(org.admin, name="原名称", staff=10)
+    api = api_for(org.admin)
+    body = '{"name": "新客户", "custom_fields": {"' + name + '": ' + nested(depth) + "}}"
+    # when a custom value nested thousands of levels deep is sent on create and on update
+    created = api.generic("POST", API_URL, body, content_type="application/json")
+    patched = api.generic("PATCH", f"{API_URL}{obj.pk}/", body, content_type="application/json")
+    # then both are a clear 400 under custom_fields.<name>, never a 500, and nothing changed
+    for response in (created, patched):
+        assert response.status_code == 400, response.content[:300]
+        message = response.json()["custom_fields"][name][0]
+        assert "nested too deeply" in message
+        assert defs[name].label in message or name in message
+    assert Account.objects.count() == 1
+    assert reload(obj).custom_data == {"staff": 10}
+
+
+def test_deep_nesting_elsewhere_in_an_api_body_is_a_400_naming_the_field(org, api_for):
+    api = api_for(org.admin)
+    body = '{"name": ' + nested(10_000) + "}"
+    response = api.generic("POST", API_URL, body, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["name"][0]
+    top = api.generic("POST", API_URL, nested(10_000), content_type="application/json")
+    assert top.status_code == 400
+    assert "nested too deeply" in top.json()["detail"]
+    assert not Account.objects.exists()
+
+
+def test_clean_value_limits_the_nesting_depth_of_any_value(defs):
+    deep: list = ["x"]
+    for _ in range(5000):
+        deep = [deep]
+    for definition in defs.values():
+        with pytest.raises(ValidationError) as caught:
+            definition.clean_value(deep)
+        assert caught.value.messages == [f"{definition.label}: the value is nested too deeply."]
+    with pytest.raises(ValidationError) as caught:
+        clean_custom_data(list(defs.values()), {"memo": {"a": deep}})
+    assert "cf_memo" in caught.value.error_dict
+
+
+def test_a_deeply_nested_list_cursor_is_a_bad_cursor_not_a_500(org, api_for):
+    import base64
+
+    cursor = base64.urlsafe_b64encode(nested(10_000, "1").encode()).decode().rstrip("=")
+    response = api_for(org.admin).get(API_URL, {"cursor": cursor})
+    assert response.status_code in (200, 400, 404)

@@ -145,7 +145,7 @@ def test_restoring_when_the_credit_code_was_reused_gives_an_error_not_a_500(org,
     response = client_for(org.rep_js).post(BIN_URL, {"pk": [old.pk]}, follow=True)
     # then the user is told why and it stays in the recycle bin
     assert response.status_code == 200
-    assert "unified social credit code already exists" in response.content.decode()
+    assert "A customer with this credit code already exists in the company" in response.content.decode()
     assert fresh(old).is_deleted
 
 

@@ -72,3 +72,35 @@ def test_anonymous_visitors_are_sent_to_the_login_page(org):
     response = Client().get("/customers/account/")
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
+
+
+# ---------------------------------------------------------------------------------- request ids
+@pytest.mark.django_db
+@pytest.mark.parametrize("sent", ["abc-123", "0a1b2c3d4e5f", "trace.id:42_x", "A" * 64])
+def test_a_well_formed_request_id_from_the_client_is_kept(org, client_for, sent):
+    response = client_for(org.rep_js).get("/customers/account/", HTTP_X_REQUEST_ID=sent)
+    assert response["X-Request-ID"] == sent
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "sent",
+    ["", "A" * 65, "id with spaces", "<script>", "a\tb", "日志", "x;drop table", "../../etc", "a\\b"],
+)
+def test_a_malformed_request_id_is_replaced_by_a_generated_one(org, client_for, api_for, sent):
+    import re
+
+    from lianke.core.models import ObjectChange
+    from lianke.customers.models import Account
+
+    # when a client sends a request id that is not a plain token (and creates a record with it)
+    response = api_for(org.rep_js).post(
+        "/api/customers/accounts/", {"name": "请求编号测试"}, format="json", HTTP_X_REQUEST_ID=sent
+    )
+    assert response.status_code == 201
+    # then the response and the history carry a generated id instead, never the client's text
+    rid = response["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", rid)
+    account = Account.objects.get(name="请求编号测试")
+    change = ObjectChange.objects.get(object_id=account.pk, action="create")
+    assert change.request_id == rid

@@ -48,6 +48,16 @@ def htmx_redirect(request, url: str) -> HttpResponse:
     return HttpResponseRedirect(url)
 
 
+def local_url_or(request, url: str, fallback: str) -> str:
+    """``url`` if it is a page of this site (a ``next`` parameter, say), else ``fallback``:
+    a redirect never leads to another site."""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return fallback
+
+
 def record_or_404(user, model, pk, action: str = Action.VIEW):
     """The record ``pk`` if ``user`` may do ``action`` on it (reading follows the type's kind,
     e.g. an activity readable through its account); otherwise 404 — its existence not revealed."""
@@ -636,13 +646,32 @@ class ObjectTransferView(ObjectTypeView):
 
 # ---------------------------------------------------------------------------------- bulk
 class BulkActionView(ObjectListView):
-    """POST ``bulk_action`` ∈ edit / transfer / delete for the ticked records (``pk`` values) or
-    for every record matching the list's state (``all_matching=1`` with the list's ``query``):
-    the filter is sent, never a list of ids. Each record must be within the action's scope, or
-    nothing changes."""
+    """POST ``bulk_action`` ∈ edit / transfer / delete for the ticked records or for every record
+    matching the list's state (``all_matching=1`` with the list's ``query``): the filter is sent,
+    never a list of ids. The ticked records come as one field, ``pks`` (comma-separated ids, at
+    most ``MAX``; repeated ``pk`` fields are read too), so a large selection never exceeds
+    ``DATA_UPLOAD_MAX_NUMBER_FIELDS``. Each record must be within the action's scope, or nothing
+    changes."""
 
     action = Action.VIEW
     MAX = 1000
+
+    def ticked_ids(self, request) -> list[int]:
+        raw = request.POST.get("pks", "")
+        if len(raw) > self.MAX * 21:  # more ids than allowed, whatever they are
+            raise ValidationError(self.too_many())
+        parts = [p.strip() for p in raw.split(",") if p.strip()] + request.POST.getlist("pk")
+        if any(not (p.isascii() and p.isdigit()) or len(p) > 18 for p in parts):
+            raise ValidationError(_("The selection is not valid; select the records again."))
+        ids = list(dict.fromkeys(int(p) for p in parts))
+        if len(ids) > self.MAX:
+            raise ValidationError(self.too_many())
+        return ids
+
+    def too_many(self) -> str:
+        return _("At most %(max)d records at once; narrow the filter or use “select all matching”.") % {
+            "max": self.MAX
+        }
 
     def records(self, request, needed: str) -> list:
         ot = self.object_type
@@ -658,11 +687,7 @@ class BulkActionView(ObjectListView):
             if len(records) != count:
                 raise PermissionDenied(_("Some of the selected records are outside your permissions."))
             return records
-        ids = list(dict.fromkeys(int(i) for i in request.POST.getlist("pk") if i.isdigit()))
-        if len(ids) > self.MAX:
-            raise ValidationError(
-                _("At most %(max)d records at once; narrow the filter.") % {"max": self.MAX}
-            )
+        ids = self.ticked_ids(request)
         records = list(self.model.objects.restrict(request.user, needed).filter(pk__in=ids))
         if len(records) != len(ids):
             # Some ids are not the user's to change: refuse the whole batch, change nothing.
@@ -674,9 +699,9 @@ class BulkActionView(ObjectListView):
 
     def post(self, request, *args, **kwargs):
         ot = self.object_type
-        back = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
-            back = ListState.remembered(ot, request.session).url()
+        back = local_url_or(
+            request, request.POST.get("next", ""), ListState.remembered(ot, request.session).url()
+        )
         bulk = request.POST.get("bulk_action")
         needed = {"edit": Action.EDIT, "transfer": Action.TRANSFER, "delete": Action.DELETE}.get(bulk)
         if needed is None:

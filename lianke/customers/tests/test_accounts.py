@@ -88,7 +88,7 @@ def test_a_duplicate_credit_code_is_refused_without_revealing_the_hidden_account
     for response in responses:
         assert response.status_code == 400
         body = response.content.decode()
-        assert "unified social credit code already exists" in body
+        assert "A customer with this credit code already exists in the company; ask its owner" in body
         assert "浙江秘密客户" not in body
         assert "0571-88886666" not in body
     assert Account.all_objects.filter(credit_code=code).count() == 1
@@ -212,3 +212,108 @@ def test_the_account_list_needs_the_same_number_of_queries_for_5_or_60_rows(org,
     many = _list_queries(client, org.rep_js, parent, 60)
     # then the number of queries does not grow with the rows
     assert many == few
+
+
+# ---------------------------------------------------------------------------------- parent accounts
+@pytest.fixture
+def hidden_loop(org):
+    """rep_js's 苏州总部 and 苏州分厂 (the factory's parent is a Zhejiang account rep_js cannot
+    see, whose parent is 苏州总部): making the factory the HQ's parent closes a loop through the
+    hidden account."""
+    hq = Account.objects.create(name="苏州总部", owner=org.rep_js)
+    hidden = Account.objects.create(name="浙江隐藏客户", owner=org.rep_zj, parent=hq)
+    factory = Account.objects.create(name="苏州分厂", owner=org.rep_js, parent=hidden)
+    return hq, factory
+
+
+def _edit_parent(client, account, parent):
+    return client.post(
+        f"{LIST_URL}{account.pk}/edit/",
+        {"name": account.name, "account_type": "end_customer", "parent": parent.pk},
+    )
+
+
+def test_an_account_cannot_be_its_own_parent(org, client_for, api_for):
+    acc = Account.objects.create(name="苏州精工", owner=org.rep_js)
+    form = _edit_parent(client_for(org.rep_js), acc, acc)
+    api = api_for(org.rep_js).patch(f"{API_URL}{acc.pk}/", {"parent": acc.pk}, format="json")
+    assert form.status_code == 400
+    assert form.context["form"].errors["parent"] == ["An account cannot be its own parent."]
+    assert api.status_code == 400
+    assert api.json() == {"parent": ["An account cannot be its own parent."]}
+    assert Account.objects.get(pk=acc.pk).parent_id is None
+
+
+def test_two_accounts_cannot_be_each_others_parent(org, client_for, api_for):
+    a = Account.objects.create(name="甲公司", owner=org.rep_js)
+    b = Account.objects.create(name="乙公司", owner=org.rep_js, parent=a)
+    form = _edit_parent(client_for(org.rep_js), a, b)
+    api = api_for(org.rep_js).patch(f"{API_URL}{a.pk}/", {"parent": b.pk}, format="json")
+    message = "This parent account would make a loop: an account cannot be above itself."
+    assert form.status_code == 400
+    assert form.context["form"].errors["parent"] == [message]
+    assert api.status_code == 400
+    assert api.json() == {"parent": [message]}
+    assert Account.objects.get(pk=a.pk).parent_id is None
+
+
+def test_a_loop_through_an_account_the_user_cannot_see_is_refused(org, client_for, api_for, hidden_loop):
+    hq, factory = hidden_loop
+    form = _edit_parent(client_for(org.rep_js), hq, factory)
+    api = api_for(org.rep_js).patch(f"{API_URL}{hq.pk}/", {"parent": factory.pk}, format="json")
+    for errors in (form.context["form"].errors["parent"], api.json()["parent"]):
+        assert errors == ["This parent account would make a loop: an account cannot be above itself."]
+    assert (form.status_code, api.status_code) == (400, 400)
+    assert "浙江隐藏客户" not in form.content.decode() + api.content.decode()
+    assert Account.objects.get(pk=hq.pk).parent_id is None
+
+
+def test_bulk_edit_refuses_a_loop_and_changes_nothing(org, hidden_loop):
+    from django.core.exceptions import ValidationError
+
+    from lianke.core import services
+    from lianke.core.context import acting_as
+
+    hq, factory = hidden_loop
+    other = Account.objects.create(name="无锡机械", owner=org.rep_js)
+    with acting_as(org.rep_js), pytest.raises(ValidationError) as caught:
+        services.bulk_edit(actor=org.rep_js, records=[other, hq], field="parent", value=factory)
+    assert "would make a loop" in " ".join(caught.value.messages)
+    assert Account.objects.get(pk=hq.pk).parent_id is None
+    assert Account.objects.get(pk=other.pk).parent_id is None
+
+
+def test_a_chain_of_parents_without_a_loop_is_fine(org, api_for, hidden_loop):
+    hq, factory = hidden_loop
+    new = Account.objects.create(name="苏州新厂", owner=org.rep_js)
+    api = api_for(org.rep_js).patch(f"{API_URL}{new.pk}/", {"parent": factory.pk}, format="json")
+    assert api.status_code == 200
+    assert Account.objects.get(pk=new.pk).parent_id == factory.pk
+
+
+def test_a_duplicate_credit_code_is_logged_with_user_and_field_but_not_the_whole_code(
+    org, client_for, api_for, caplog
+):
+    import logging
+
+    code = credit_code()
+    Account.objects.create(name="浙江秘密客户", owner=org.rep_zj, credit_code=code)
+    # when the Jiangsu rep tries the code on a new account, through the API and the form
+    with caplog.at_level(logging.WARNING, logger="lianke.security"):
+        api = api_for(org.rep_js).post(API_URL, {"name": "新客户", "credit_code": code}, format="json")
+        form = new_account(client_for(org.rep_js), org.rep_js, credit_code=code)
+    # then the answer names neither the account nor its owner, and points to a manager
+    message = "A customer with this credit code already exists in the company; ask its owner or a manager."
+    assert api.status_code == 400
+    assert api.json() == {"credit_code": [message]}
+    assert form.status_code == 400
+    assert form.context["form"].errors["credit_code"] == [message]
+    for body in (api.content.decode(), form.content.decode()):
+        assert "李娜" not in body and "rep_zj" not in body and "浙江秘密客户" not in body
+    # and each attempt is logged for security review: who, which field, never the whole code
+    records = [r for r in caplog.records if r.name == "lianke.security"]
+    assert len(records) == 2
+    for record in records:
+        text = record.getMessage()
+        assert "rep_js" in text and "credit_code" in text and "customers.account" in text
+        assert code not in text

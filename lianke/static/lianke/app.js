@@ -73,6 +73,10 @@
     var values = {};
     boxes(list).forEach(function (box) { if (box.checked) { values[box.value] = true; } });
     var n = Object.keys(values).length;
+    // The ticked ids travel as one comma-separated field (a field per box would hit the
+    // server's limit on the number of fields for a large selection).
+    var pks = list.querySelector("#bulk-pks");
+    if (pks) { pks.value = Object.keys(values).join(","); }
     var all = list.querySelector("#all-matching");
     var matching = list.querySelector("#select-matching");
     var onPage = {};
@@ -107,6 +111,11 @@
       form.querySelector(".bulk-transfer").classList.toggle("d-none", e.target.value !== "transfer");
     }
   });
+
+  // Boxes a browser restored as ticked (back button) fire no change: count them again on submit.
+  document.addEventListener("submit", function (e) {
+    if (e.target.id === "bulk-form" && listOf(e.target)) { refreshSelection(listOf(e.target)); }
+  }, true);
 
   function setSelecting(list, on) {
     list.classList.toggle("selecting", on);
