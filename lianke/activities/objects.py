@@ -31,3 +31,9 @@ class ActivityObject(ObjectType):
     list_select_related = ("account", "assignee")
     assignment_fields = ("assignee",)
     has_activities = False
+
+    @property
+    def serializer_base(self):
+        from .serializers import ActivitySerializer
+
+        return ActivitySerializer
