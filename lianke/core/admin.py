@@ -5,6 +5,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from . import audit
 from .context import SOURCE_LABELS
 from .models import Attachment, CustomField, ObjectChange
 from .registry import registry
@@ -17,6 +18,40 @@ admin.site.index_title = _("Settings")
 for _label, _name in (("axes", _("Login security")), ("django_tasks_database", _("Background jobs"))):
     if _label in apps.app_configs:
         apps.app_configs[_label].verbose_name = _name
+
+
+class HistoryAdmin(admin.ModelAdmin):
+    """Settings pages whose every change goes into history (who, when, old → new), many-to-many
+    choices and the inline rows named in ``history_related`` included."""
+
+    history_related: tuple[str, ...] = ()
+
+    def _snapshot(self, obj):
+        return audit.config_snapshot(obj, self.history_related)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and object_id:
+            stored = self.model._default_manager.filter(pk=object_id).first()
+            request._history_before = self._snapshot(stored) if stored is not None else None
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        before = getattr(request, "_history_before", None) if change else None
+        action = ObjectChange.ActionChoices.UPDATE if change else ObjectChange.ActionChoices.CREATE
+        audit.record(action, obj, before, self._snapshot(obj), actor=request.user)
+
+    def delete_model(self, request, obj):
+        before = self._snapshot(obj)
+        pk = obj.pk
+        super().delete_model(request, obj)
+        obj.pk = pk
+        audit.record(ObjectChange.ActionChoices.DELETE, obj, before, None, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
 
 
 class OptionsField(forms.CharField):
@@ -82,7 +117,7 @@ def custom_field_object_type(obj):
 
 
 @admin.register(CustomField)
-class CustomFieldAdmin(admin.ModelAdmin):
+class CustomFieldAdmin(HistoryAdmin):
     form = CustomFieldForm
     list_display = (
         "label",

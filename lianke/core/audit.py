@@ -55,6 +55,28 @@ def snapshot(obj: models.Model) -> dict:
     return data
 
 
+# Never copied into history: secrets and bookkeeping of settings records (a user's password hash).
+SECRET_FIELDS = {"password", "last_login"}
+
+
+def config_snapshot(obj: models.Model, related: tuple[str, ...] = ()) -> dict:
+    """A settings record's state for history: its fields (no secrets), its many-to-many ids and
+    the rows of the ``related`` reverse relations (a role's permissions), so a change made in
+    the settings — the admin pages included — is told old → new like a business record's."""
+    data = {k: v for k, v in snapshot(obj).items() if k not in SECRET_FIELDS}
+    for field in obj._meta.many_to_many:
+        data[field.name] = sorted(getattr(obj, field.name).values_list("pk", flat=True))
+    for name in related:
+        rel = obj._meta.get_field(name)
+        assert isinstance(rel, models.ForeignObjectRel)
+        rows = getattr(obj, rel.get_accessor_name() or name).order_by("pk")
+        data[name] = [
+            {k: _jsonable(v) for k, v in row.items() if k not in ("id", rel.field.attname)}
+            for row in rows.values()
+        ]
+    return data
+
+
 def _parent(obj):
     from .registry import registry
 

@@ -4,6 +4,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from lianke.core.admin import HistoryAdmin
 from lianke.core.registry import registry
 
 from .models import Department, Role, RolePermission, User
@@ -29,7 +30,7 @@ class DepartmentPathsMixin:
 
 
 @admin.register(Department)
-class DepartmentAdmin(DepartmentPathsMixin, admin.ModelAdmin):
+class DepartmentAdmin(DepartmentPathsMixin, HistoryAdmin):
     list_display = ("name", "parent_path", "manager", "code", "sort_order", "is_active")
     list_filter = ("is_active",)
     search_fields = ("name", "code")
@@ -41,7 +42,7 @@ class DepartmentAdmin(DepartmentPathsMixin, admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DepartmentPathsMixin, BaseUserAdmin):
+class UserAdmin(DepartmentPathsMixin, BaseUserAdmin, HistoryAdmin):
     list_display = ("username", "name", "department_path", "title", "superior", "is_active", "is_superuser")
     list_filter = ("is_active", "is_superuser", "roles", ("department", DepartmentPathListFilter))
     search_fields = ("username", "name", "mobile", "email")
@@ -90,7 +91,8 @@ class RolePermissionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["object_type"].choices = registry.choices()
+        # A child type takes no grants of its own: its parent's decide.
+        self.fields["object_type"].choices = [(t.key, t.label) for t in registry if t.kind != "child"]
         actions: dict[str, str] = {}
         for ot in registry:
             actions.update(dict(ot.actions))
@@ -104,7 +106,8 @@ class RolePermissionInline(admin.TabularInline):
 
 
 @admin.register(Role)
-class RoleAdmin(admin.ModelAdmin):
+class RoleAdmin(HistoryAdmin):
+    history_related = ("permissions",)
     list_display = ("name", "is_active", "description")
     search_fields = ("name",)
     inlines = [RolePermissionInline]

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -121,6 +122,32 @@ class RolePermission(models.Model):
 
     def __str__(self):
         return f"{self.role} · {self.object_type}"
+
+    def clean(self):
+        """Only what the object type declares may be granted: a registered type, its own actions
+        (no transfer where records have no owner), and no grants at all on a child type (its
+        parent's grants decide)."""
+        from lianke.core.registry import registry
+
+        if self.object_type not in registry:
+            raise ValidationError({"object_type": _("Choose a registered object type.")})
+        ot = registry.get(self.object_type)
+        if ot.kind == "child":
+            raise ValidationError(
+                {
+                    "object_type": _("%(type)s follow their parent record's permissions and take no grants.")
+                    % {"type": ot.label_plural}
+                }
+            )
+        declared = {action for action, _label in ot.actions}
+        unknown = sorted(set(self.actions or ()) - declared)
+        if unknown:
+            raise ValidationError(
+                {
+                    "actions": _("Not an action of %(type)s: %(actions)s.")
+                    % {"type": ot.label_plural, "actions": ", ".join(unknown)}
+                }
+            )
 
 
 class Collaborator(models.Model):

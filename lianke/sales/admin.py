@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from lianke.core.admin import HistoryAdmin
+
 from .models import Stage, StageSet
 
 
@@ -10,6 +12,7 @@ class StageInline(admin.TabularInline):
 
 
 @admin.register(StageSet)
-class StageSetAdmin(admin.ModelAdmin):
+class StageSetAdmin(HistoryAdmin):
+    history_related = ("stages",)
     list_display = ("name", "name_en", "is_default", "is_active")
     inlines = [StageInline]
