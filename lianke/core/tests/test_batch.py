@@ -1,0 +1,171 @@
+"""The batch path: rows are held to the rules of a form save — field types, lengths, choices,
+required fields, custom fields, relations one may see, uniqueness (stored and within the batch),
+whom records may be given to, the apps' rules — and a batch is all or nothing, with history and
+one event per batch."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from lianke.core import events
+from lianke.core.batch import BatchError, create_records, update_records
+from lianke.core.models import CustomField, ObjectChange
+from lianke.customers.models import Account, Contact
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_clean_batch_is_created_with_history_owners_departments_and_one_event(org):
+    CustomField.objects.create(
+        object_type="customers.account", name="staff", label="员工人数", type="integer"
+    )
+    heard = []
+    events.subscribe(heard.append, durable=True)
+    try:
+        created = create_records(
+            actor=org.rep_js,
+            model=Account,
+            rows=[
+                {
+                    "name": f"客户{i}",
+                    "city": "苏州",
+                    "phone": "0512-6688123" + str(i),
+                    "custom_fields": {"staff": str(i)},
+                }
+                for i in range(5)
+            ],
+        )
+    finally:
+        events.unsubscribe(heard.append)
+    assert len(created) == 5
+    stored = list(Account.all_objects.order_by("pk"))
+    assert [a.name for a in stored] == [f"客户{i}" for i in range(5)]
+    assert {(a.owner_id, a.department_id, a.created_by_id, a.version) for a in stored} == {
+        (org.rep_js.pk, org.js_team.pk, org.rep_js.pk, 1)
+    }
+    assert [a.custom_data for a in stored] == [{"staff": i} for i in range(5)]
+    assert stored[0].phone_digits == "051266881230"  # derived columns as on a form save
+    assert ObjectChange.objects.filter(action="create", content_type__model="account").count() == 5
+    assert [(e.name, len(e.ids)) for e in heard] == [("created", 5)]
+
+
+@pytest.mark.parametrize(
+    ("row", "field"),
+    [
+        ({"name": ""}, "name"),  # required
+        ({"name": "x" * 201}, "name"),  # too long
+        ({"name": "甲", "level": "platinum"}, "level"),  # not a choice
+        ({"name": "甲", "email": "not-an-email"}, "email"),
+        ({"name": "甲", "custom_fields": {"staff": "many"}}, "cf_staff"),
+        ({"name": "甲", "custom_fields": {"nope": 1}}, "cf_nope"),
+        ({"name": "甲", "parent": 999999}, "parent"),  # no such record
+        ({"name": "甲", "owner": "rep_zj"}, "owner"),  # someone one may not give records to
+    ],
+)
+def test_one_bad_row_refuses_the_whole_batch_naming_row_and_field(org, row, field):
+    CustomField.objects.create(
+        object_type="customers.account", name="staff", label="员工人数", type="integer"
+    )
+    if row.get("owner") == "rep_zj":
+        row = {**row, "owner": org.rep_zj.pk}
+    rows = [{"name": "好的客户"}, row, {"name": "另一个好客户"}]
+    with pytest.raises(BatchError) as caught:
+        create_records(actor=org.rep_js, model=Account, rows=rows)
+    assert list(caught.value.rows) == [1] and field in caught.value.rows[1]
+    assert not Account.all_objects.exists() and not ObjectChange.objects.exists()
+
+
+def test_a_hidden_related_record_is_no_valid_choice(org):
+    theirs = Account.objects.create(name="杭州钢构", owner=org.rep_zj)
+    with pytest.raises(BatchError) as caught:
+        create_records(actor=org.rep_js, model=Contact, rows=[{"name": "王磊", "account": theirs.pk}])
+    assert "account" in caught.value.rows[0]
+
+
+def code(first17: str) -> str:
+    from lianke.customers.validators import credit_code_check_char
+
+    return first17 + credit_code_check_char(first17)
+
+
+def test_unique_values_are_checked_against_stored_rows_and_within_the_batch(org):
+    taken, fresh = code("91320500MA1XY2301"), code("91320500MA1XY2302")
+    Account.objects.create(name="已有", owner=org.rep_zj, credit_code=taken)
+    rows = [
+        {"name": "甲", "credit_code": taken},  # taken (by a record the rep cannot see)
+        {"name": "乙", "credit_code": fresh},
+        {"name": "丙", "credit_code": fresh},  # twice in the batch
+    ]
+    with pytest.raises(BatchError) as caught:
+        create_records(actor=org.rep_js, model=Account, rows=rows)
+    assert sorted(caught.value.rows) == [0, 2]
+
+
+def test_a_field_the_form_does_not_offer_cannot_be_set(org):
+    with pytest.raises(ValidationError) as caught:
+        create_records(actor=org.rep_js, model=Account, rows=[{"name": "甲", "version": 9}])
+    assert "version" in caught.value.message_dict
+
+
+def test_no_create_permission_no_batch(org):
+    with pytest.raises(PermissionDenied):
+        create_records(actor=org.nobody, model=Account, rows=[{"name": "甲"}])
+
+
+def test_an_app_rule_refuses_its_rows(org):
+    def no_test_companies(actor, record, action, before):
+        if record.name.startswith("测试"):
+            raise ValidationError({"name": ValidationError("No test companies.", code="test_company")})
+
+    events.rule(no_test_companies, object_type="customers.account")
+    try:
+        with pytest.raises(BatchError) as caught:
+            create_records(actor=org.rep_js, model=Account, rows=[{"name": "真客户"}, {"name": "测试公司"}])
+    finally:
+        events.unregister_rule(no_test_companies)
+    assert caught.value.rows == {1: {"name": ["No test companies."]}}
+    assert not Account.all_objects.exists()
+
+
+def test_a_batch_update_changes_only_what_each_entry_names(org):
+    CustomField.objects.create(
+        object_type="customers.account", name="staff", label="员工人数", type="integer"
+    )
+    CustomField.objects.create(object_type="customers.account", name="note", label="备注", type="text")
+    a = Account.objects.create(
+        name="甲", owner=org.rep_js, city="苏州", custom_data={"staff": 5, "note": "老客户"}
+    )
+    b = Account.objects.create(name="乙", owner=org.rep_js, city="无锡")
+    changed = update_records(
+        actor=org.rep_js,
+        model=Account,
+        changes={a.pk: {"custom_fields": {"staff": "50"}}, b.pk: {"city": "常州"}},
+    )
+    assert changed == 2
+    a, b = Account.all_objects.get(pk=a.pk), Account.all_objects.get(pk=b.pk)
+    assert (a.city, a.custom_data, a.version) == ("苏州", {"staff": 50, "note": "老客户"}, 2)
+    assert (b.city, b.version) == ("常州", 2)
+    diffs = {c.object_id: c.diff() for c in ObjectChange.objects.filter(action="update")}
+    assert diffs == {a.pk: [("cf.staff", 5, 50)], b.pk: [("city", "无锡", "常州")]}
+
+
+def test_a_batch_update_of_a_record_out_of_reach_changes_nothing(org):
+    mine = Account.objects.create(name="甲", owner=org.rep_js)
+    theirs = Account.objects.create(name="乙", owner=org.rep_zj)
+    with pytest.raises(PermissionDenied):
+        update_records(
+            actor=org.rep_js, model=Account, changes={mine.pk: {"city": "苏州"}, theirs.pk: {"city": "苏州"}}
+        )
+    assert Account.all_objects.get(pk=mine.pk).city == "" and Account.all_objects.get(pk=theirs.pk).city == ""
+
+
+def test_a_bad_entry_refuses_the_whole_update(org):
+    a = Account.objects.create(name="甲", owner=org.rep_js)
+    b = Account.objects.create(name="乙", owner=org.rep_js)
+    with pytest.raises(BatchError) as caught:
+        update_records(
+            actor=org.rep_js, model=Account, changes={a.pk: {"city": "苏州"}, b.pk: {"email": "bad"}}
+        )
+    assert list(caught.value.rows) == [1]
+    assert Account.all_objects.get(pk=a.pk).city == ""
