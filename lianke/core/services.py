@@ -271,6 +271,10 @@ CASCADE_REFUSALS: dict[str, StrOrPromise] = {
 }
 
 
+# What moving a record into or out of the recycle bin writes.
+RECYCLE_COLUMNS = ["is_deleted", "deleted_at", "deleted_by", "deletion_batch", "version", "updated_at"]
+
+
 @transaction.atomic
 def delete_records(
     *, actor, records: Sequence[BusinessModel], expected_version: int | None = None
@@ -296,16 +300,7 @@ def delete_records(
             events.check_rules(actor, item, events.DELETE, before)
             item.is_deleted, item.deleted_at, item.deleted_by, item.deletion_batch = True, now, actor, batch
             item.version += 1
-            item.save(
-                update_fields=[
-                    "is_deleted",
-                    "deleted_at",
-                    "deleted_by",
-                    "deletion_batch",
-                    "version",
-                    "updated_at",
-                ]
-            )
+            item.save(update_fields=RECYCLE_COLUMNS)
             entries.append((A.DELETE, item, before, None))
     audit.record_many(entries, actor=actor)
     _announce(events.DELETED, entries, actor, batch=str(batch))
@@ -357,16 +352,7 @@ def restore_records(*, actor, records: Iterable[BusinessModel]) -> int:
                     _("“%(record)s” cannot be restored: %(reason)s")
                     % {"record": item, "reason": " ".join(exc.messages)}
                 ) from exc
-            item.save(
-                update_fields=[
-                    "is_deleted",
-                    "deleted_at",
-                    "deleted_by",
-                    "deletion_batch",
-                    "version",
-                    "updated_at",
-                ]
-            )
+            item.save(update_fields=RECYCLE_COLUMNS)
             entries.append((A.RESTORE, item, None, audit.snapshot(item)))
             count += 1
     audit.record_many(entries, actor=actor)

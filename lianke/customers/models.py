@@ -10,6 +10,7 @@ from lianke.core.fields import PhoneDigitsField, PhoneField
 from lianke.core.models import BusinessModel
 from lianke.core.models.base import PooledModel, pooled_constraints, scope_indexes
 from lianke.core.regions import PROVINCES
+from lianke.pools.models import pool_field
 
 from .choices import AccountLevel, AccountSource, AccountType, Gender, Industry
 from .validators import validate_credit_code
@@ -47,16 +48,7 @@ class Account(PooledModel):
     )
     description = models.TextField(_("description"), blank=True)
     last_activity_at = models.DateTimeField(_("last follow-up"), null=True, blank=True, editable=False)
-    pool = models.ForeignKey(
-        "pools.Pool",
-        verbose_name=_("pool"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        editable=False,
-        help_text=_("The pool the record sits in while it has no owner."),
-    )
+    pool = pool_field()
 
     class Meta(PooledModel.Meta):
         verbose_name = _("account")

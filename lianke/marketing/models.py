@@ -8,6 +8,7 @@ from lianke.core.fields import PhoneDigitsField, PhoneField
 from lianke.core.models.base import PooledModel, pooled_constraints, scope_indexes
 from lianke.core.regions import PROVINCES
 from lianke.customers.choices import Industry
+from lianke.pools.models import pool_field
 
 from .choices import LEAD_TRANSITIONS, LeadSource, LeadStatus
 
@@ -30,16 +31,7 @@ class Lead(PooledModel):
     unqualified_reason = models.CharField(_("reason unqualified"), max_length=255, blank=True)
     description = models.TextField(_("description"), blank=True)
     last_activity_at = models.DateTimeField(_("last follow-up"), null=True, blank=True, editable=False)
-    pool = models.ForeignKey(
-        "pools.Pool",
-        verbose_name=_("pool"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        editable=False,
-        help_text=_("The pool the record sits in while it has no owner."),
-    )
+    pool = pool_field()
 
     class Meta(PooledModel.Meta):
         verbose_name = _("lead")

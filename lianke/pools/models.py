@@ -58,3 +58,18 @@ class Pool(models.Model):
                     q |= Q(member_departments__in=list(above.values_list("pk", flat=True)))
             cache[key] = sorted(set(cls.objects.filter(q, is_active=True).values_list("pk", flat=True)))
         return cache[key]
+
+
+def pool_field() -> models.ForeignKey:
+    """The ``pool`` relation of a pooled model (``core.models.base.PooledModel``): where the
+    record sits while it has no owner."""
+    return models.ForeignKey(
+        Pool,
+        verbose_name=_("pool"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        help_text=_("The pool the record sits in while it has no owner."),
+    )
