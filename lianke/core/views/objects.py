@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -30,7 +30,7 @@ from lianke.org.paths import department_path
 from .. import audit, exports, history, services
 from ..display import Cell, custom_cell, custom_labels, field_cell, prime_readable
 from ..liststate import PAGE_SIZES, ListState
-from ..models import Attachment, ObjectChange, RecentRecord, SavedView
+from ..models import Attachment, RecentRecord, SavedView
 from ..pagination import InvalidCursor, SortSpec, capped_count, paginate
 from ..people import COLLABORATOR, PeopleField, Purpose
 from ..stages import path_context
@@ -844,29 +844,25 @@ class CollaboratorView(ObjectTypeView):
         if not self.object_type.is_owned:
             raise Http404  # a child shares its parent's collaborators; a catalog is shared anyway
         obj = self.get_object(Action.EDIT)
-        ct = ContentType.objects.get_for_model(type(obj))
-        shared = Collaborator.objects.filter(content_type=ct, object_id=obj.pk).select_related("user")
-
-        def state():
-            # The access level is stored as its key and named when shown (in the reader's language).
-            return sorted(f"{c.user} ({c.access})" for c in shared.all())
-
-        with transaction.atomic():
-            before = state()
+        try:
             if remove := request.POST.get("remove"):
-                Collaborator.objects.filter(content_type=ct, object_id=obj.pk, pk=remove).delete()
+                ct = ContentType.objects.get_for_model(type(obj))
+                gone = Collaborator.objects.filter(content_type=ct, object_id=obj.pk, pk=remove).first()
+                if gone is not None:
+                    services.share_record(
+                        actor=request.user, record=obj, user=gone.user, access_level="", remove=True
+                    )
             else:
                 form = CollaboratorForm(request.POST, actor=request.user, record=obj)
                 if not form.is_valid():
                     messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
                 else:
-                    Collaborator.objects.update_or_create(
-                        content_type=ct,
-                        object_id=obj.pk,
+                    services.share_record(
+                        actor=request.user,
+                        record=obj,
                         user=form.cleaned_data["user"],
-                        defaults={"access": form.cleaned_data["access"], "added_by": request.user},
+                        access_level=form.cleaned_data["access"],
                     )
-            audit.record(
-                ObjectChange.ActionChoices.UPDATE, obj, {"collaborators": before}, {"collaborators": state()}
-            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
         return htmx_redirect(request, obj.get_absolute_url() + "#collaborators")
