@@ -100,5 +100,10 @@ class Webhook(models.Model):
         self.secret_sealed = sealing.seal(value)
 
     @property
+    def event_labels(self) -> list:
+        labels = dict(EVENT_CHOICES)
+        return [labels.get(e, e) for e in self.events]
+
+    @property
     def consumer(self) -> str:
         return f"webhook:{self.pk}"
