@@ -8,9 +8,11 @@ class OutboxConfig(AppConfig):
     verbose_name = _("Outbox")
 
     def ready(self):
-        from lianke.core import events
+        from lianke.core import events, periodic
 
-        from . import webhooks
+        from . import delivery, webhooks
 
         events.subscribe(webhooks.on_event, durable=True)
         webhooks.register()
+        # Retries that fall due, and messages whose worker died mid-delivery, get a job.
+        periodic.every(30, delivery.schedule_if_due)

@@ -167,6 +167,14 @@ def schedule(at: dt.datetime | None = None) -> None:
         logger.exception("could not enqueue the outbox delivery job")
 
 
+def schedule_if_due() -> bool:
+    """The periodic tick: enqueue a delivery job when something is due."""
+    if due(timezone.now()).exists():
+        schedule()
+        return True
+    return False
+
+
 def schedule_after_commit() -> None:
     """Enqueue one delivery job when the current transaction commits (once per transaction)."""
     if connection.in_atomic_block and any(entry[1] is schedule for entry in connection.run_on_commit):

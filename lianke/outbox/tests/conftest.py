@@ -21,8 +21,11 @@ class Received:
 class Receiver:
     url: str = ""
     requests: list[Received] = field(default_factory=list)
-    # The answers to give, in order (then 200): a status or (status, headers).
+    # The answers to give, in order (then 200): a status, (status, headers), or "hang" (no
+    # answer until the test ends).
     script: list = field(default_factory=list)
+    received: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
 
 @pytest.fixture
@@ -40,6 +43,10 @@ def receiver(settings):
                     Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 )
                 answer = rec.script.pop(0) if rec.script else 200
+            rec.received.set()
+            if answer == "hang":
+                rec.release.wait(60)
+                return
             status, headers = answer if isinstance(answer, tuple) else (answer, {})
             self.send_response(status)
             for key, value in headers.items():
@@ -55,6 +62,7 @@ def receiver(settings):
     thread.start()
     rec.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     yield rec
+    rec.release.set()
     server.shutdown()
     server.server_close()
 
