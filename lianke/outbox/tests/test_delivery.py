@@ -179,3 +179,43 @@ def test_the_secret_is_sealed_at_rest(db):
     assert Webhook.objects.get().secret == "plain-secret-value"
     hook.secret = "plain-secret-value"
     assert hook.secret_sealed != stored  # a fresh nonce on every seal
+
+
+def test_two_workers_claiming_at_once_never_take_the_same_message(db):
+    import threading
+
+    from django.db import connections
+
+    now = timezone.now()
+    OutboxMessage.objects.bulk_create(
+        OutboxMessage(
+            consumer="webhook:1",
+            topic="created",
+            object_type="customers.account",
+            object_id=i,
+            aggregate_key=f"customers.account:{i}",
+            payload={},
+            next_attempt_at=now,
+        )
+        for i in range(60)
+    )
+    barrier = threading.Barrier(3)
+    claimed: list[list[int]] = []
+
+    def worker():
+        try:
+            for _ in range(3):
+                barrier.wait(10)
+                claimed.append([m.pk for m in delivery.claim(15, now)])
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    ids = [pk for batch in claimed for pk in batch]
+    assert len(ids) == len(set(ids)) == 60
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {S.DELIVERING}
+    assert set(OutboxMessage.objects.values_list("attempts", flat=True)) == {1}
