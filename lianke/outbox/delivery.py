@@ -92,20 +92,31 @@ def claim(limit: int, now: dt.datetime) -> list[OutboxMessage]:
 
 def deliver_due(limit: int = 100, *, now: dt.datetime | None = None) -> int:
     """Send up to ``limit`` due messages; the number delivered. Safe to run from several
-    workers at once."""
+    workers at once. Enqueues one job for the earliest retry it set, and one at once if it
+    stopped at ``limit`` with more due."""
     delivered = handled = 0
+    retries: list[dt.datetime] = []
     while handled < limit:
         batch = claim(min(limit - handled, 50), now or timezone.now())
         if not batch:
             break
         handled += len(batch)
         for message in batch:
-            delivered += attempt(message, now=now)
+            outcome = attempt(message, now=now)
+            if outcome is True:
+                delivered += 1
+            elif outcome is not False:
+                retries.append(outcome)
+    if retries:
+        schedule(min(retries))
+    if handled >= limit and due(now or timezone.now()).exists():
+        schedule()
     return delivered
 
 
-def attempt(message: OutboxMessage, *, now: dt.datetime | None = None) -> bool:
-    """Send one claimed message and record the outcome."""
+def attempt(message: OutboxMessage, *, now: dt.datetime | None = None) -> bool | dt.datetime:
+    """Send one claimed message and record the outcome: ``True`` delivered, ``False`` dead (or
+    no longer this worker's), else when it will be tried again."""
     sender = sender_for(message.consumer)
     error, permanent = "", False
     try:
@@ -119,16 +130,17 @@ def attempt(message: OutboxMessage, *, now: dt.datetime | None = None) -> bool:
     now = now or timezone.now()
     mine = OutboxMessage.objects.filter(pk=message.pk, status=S.DELIVERING, attempts=message.attempts)
     if not error:
-        mine.update(status=S.DELIVERED, delivered_at=now, last_error="")
-        return True
+        return bool(mine.update(status=S.DELIVERED, delivered_at=now, last_error=""))
     if permanent or message.attempts >= settings.LIANKE_OUTBOX_MAX_ATTEMPTS:
         mine.update(status=S.DEAD, last_error=error[:2000])
         logger.warning("outbox message %s is dead after %s attempts: %s", message.pk, message.attempts, error)
-    else:
-        retry_at = now + backoff(message.attempts)
-        if mine.update(status=S.PENDING, next_attempt_at=retry_at, last_error=error[:2000]):
-            schedule(retry_at)
-    return False
+        return False
+    retry_at = now + backoff(message.attempts)
+    return (
+        retry_at
+        if mine.update(status=S.PENDING, next_attempt_at=retry_at, last_error=error[:2000])
+        else False
+    )
 
 
 def retry_now(queryset) -> int:

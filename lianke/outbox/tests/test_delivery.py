@@ -219,3 +219,19 @@ def test_two_workers_claiming_at_once_never_take_the_same_message(db):
     assert len(ids) == len(set(ids)) == 60
     assert set(OutboxMessage.objects.values_list("status", flat=True)) == {S.DELIVERING}
     assert set(OutboxMessage.objects.values_list("attempts", flat=True)) == {1}
+
+
+def test_failures_enqueue_one_job_at_the_earliest_retry(org, webhook, receiver):
+    from django_tasks_db.models import DBTaskResult
+
+    receiver.script = [500, 500]
+    services.save_record(actor=org.rep_js, instance=Account(name="苏州精工"))
+    services.save_record(actor=org.rep_js, instance=Account(name="杭州机电"))
+    DBTaskResult.objects.all().delete()  # the jobs the writes enqueued
+    assert delivery.deliver_due() == 0
+    [job] = DBTaskResult.objects.all()
+    earliest = min(OutboxMessage.objects.values_list("next_attempt_at", flat=True))
+    assert job.task_path == "lianke.outbox.tasks.deliver_outbox" and job.run_after == earliest
+    DBTaskResult.objects.all().delete()
+    assert delivery.schedule_if_due() is False  # nothing due yet: the tick enqueues nothing
+    assert not DBTaskResult.objects.exists()
