@@ -245,6 +245,8 @@ LIANKE_OUTGOING_TIMEOUT = float(os.environ.get("LIANKE_OUTGOING_TIMEOUT", "10"))
 LIANKE_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("LIANKE_OUTBOX_MAX_ATTEMPTS", "8"))
 LIANKE_OUTBOX_RETRY_SECONDS = float(os.environ.get("LIANKE_OUTBOX_RETRY_SECONDS", "10"))
 LIANKE_OUTBOX_RETRY_CAP_SECONDS = float(os.environ.get("LIANKE_OUTBOX_RETRY_CAP_SECONDS", "3600"))
+# Delivered messages are deleted after this many days (the worker's hourly tick).
+LIANKE_OUTBOX_KEEP_DAYS = int(os.environ.get("LIANKE_OUTBOX_KEEP_DAYS", "30"))
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

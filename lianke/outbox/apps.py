@@ -16,3 +16,5 @@ class OutboxConfig(AppConfig):
         webhooks.register()
         # Retries that fall due, and messages whose worker died mid-delivery, get a job.
         periodic.every(30, delivery.schedule_if_due)
+        # Delivered messages are kept LIANKE_OUTBOX_KEEP_DAYS.
+        periodic.every(3600, delivery.schedule_purge)

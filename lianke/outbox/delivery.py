@@ -157,10 +157,14 @@ def replay(queryset) -> int:
     )
 
 
-def purge(days: int) -> int:
-    """Delete delivered messages older than ``days``."""
+def purge(days: int | None = None, *, batch: int = 1000) -> int:
+    """Delete delivered messages older than ``days`` (``LIANKE_OUTBOX_KEEP_DAYS``), in batches."""
+    days = settings.LIANKE_OUTBOX_KEEP_DAYS if days is None else days
     cutoff = timezone.now() - dt.timedelta(days=days)
-    deleted, _ = OutboxMessage.objects.filter(status=S.DELIVERED, delivered_at__lt=cutoff).delete()
+    old = OutboxMessage.objects.filter(status=S.DELIVERED, delivered_at__lt=cutoff)
+    deleted = 0
+    while ids := list(old.order_by("id").values_list("id", flat=True)[:batch]):
+        deleted += OutboxMessage.objects.filter(pk__in=ids).delete()[0]
     return deleted
 
 
@@ -177,6 +181,13 @@ def schedule(at: dt.datetime | None = None) -> None:
         job.enqueue()
     except Exception:
         logger.exception("could not enqueue the outbox delivery job")
+
+
+def schedule_purge() -> None:
+    """The hourly tick: enqueue the purge of old deliveries."""
+    from .tasks import purge_outbox
+
+    purge_outbox.enqueue()
 
 
 def schedule_if_due() -> bool:

@@ -11,3 +11,11 @@ def deliver_outbox() -> int:
 
     with system_context(source=Source.JOB):
         return deliver_due(limit=500)
+
+
+@task()
+def purge_outbox() -> int:
+    from .delivery import purge
+
+    with system_context(source=Source.JOB):
+        return purge()

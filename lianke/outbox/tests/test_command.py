@@ -51,3 +51,32 @@ def test_a_committed_write_enqueues_one_delivery_job(org, webhook):
     services.save_record(actor=org.rep_js, instance=Account(name="苏州精工"))
     jobs = DBTaskResult.objects.filter(task_path="lianke.outbox.tasks.deliver_outbox")
     assert jobs.count() == 1
+
+
+def test_old_deliveries_are_purged_in_batches_by_an_hourly_job(db, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    from lianke.outbox import delivery
+
+    settings.LIANKE_OUTBOX_KEEP_DAYS = 30
+    now = timezone.now()
+    OutboxMessage.objects.bulk_create(
+        OutboxMessage(
+            consumer="webhook:1",
+            topic="created",
+            object_type="customers.account",
+            object_id=i,
+            aggregate_key=f"customers.account:{i}",
+            payload={},
+            next_attempt_at=now,
+            status=status,
+            delivered_at=now - dt.timedelta(days=age) if status == S.DELIVERED else None,
+        )
+        for i, (status, age) in enumerate(
+            [(S.DELIVERED, 31)] * 5 + [(S.DELIVERED, 29), (S.DEAD, 0), (S.PENDING, 0)]
+        )
+    )
+    delivery.schedule_purge()
+    assert DBTaskResult.objects.filter(task_path="lianke.outbox.tasks.purge_outbox").count() == 1
+    assert delivery.purge(batch=2) == 5
+    assert sorted(OutboxMessage.objects.values_list("status", flat=True)) == ["dead", "delivered", "pending"]

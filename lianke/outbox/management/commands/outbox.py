@@ -28,7 +28,7 @@ class Command(BaseCommand):
             p.add_argument("ids", nargs="*", type=int)
             p.add_argument("--all-dead", action="store_true", help="every dead message (retry only)")
         purge = sub.add_parser("purge", help="Delete delivered messages older than --days.")
-        purge.add_argument("--days", type=int, default=30)
+        purge.add_argument("--days", type=int, help="default: LIANKE_OUTBOX_KEEP_DAYS (30)")
         deliver = sub.add_parser("deliver", help="Send what is due now (with --loop: every --interval s).")
         deliver.add_argument("--limit", type=int, default=500)
         deliver.add_argument("--loop", action="store_true")
