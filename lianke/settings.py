@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "lianke.sales",
     "lianke.activities",
     "lianke.pools",
+    "lianke.outbox",
 ]
 
 MIDDLEWARE = [
@@ -231,6 +232,21 @@ LIANKE_FOLLOW_UP_DAYS = int(os.environ.get("LIANKE_FOLLOW_UP_DAYS", "14"))
 
 # --- Background tasks (Django's tasks framework, database backend) -------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# --- Outgoing requests and the outbox (lianke.core.outgoing, lianke.outbox) ------------------
+# Private networks the product may call (an ERP on the LAN): comma-separated CIDRs, addresses,
+# host names. Link-local and cloud metadata addresses are refused whatever this says.
+LIANKE_OUTGOING_ALLOW = [
+    e.strip() for e in os.environ.get("LIANKE_OUTGOING_ALLOW", "").split(",") if e.strip()
+]
+LIANKE_OUTGOING_TIMEOUT = float(os.environ.get("LIANKE_OUTGOING_TIMEOUT", "10"))
+# Deliveries: the first retry after LIANKE_OUTBOX_RETRY_SECONDS, doubling, capped at an hour;
+# after LIANKE_OUTBOX_MAX_ATTEMPTS attempts a message is dead (retry it by hand).
+LIANKE_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("LIANKE_OUTBOX_MAX_ATTEMPTS", "8"))
+LIANKE_OUTBOX_RETRY_SECONDS = float(os.environ.get("LIANKE_OUTBOX_RETRY_SECONDS", "10"))
+LIANKE_OUTBOX_RETRY_CAP_SECONDS = float(os.environ.get("LIANKE_OUTBOX_RETRY_CAP_SECONDS", "3600"))
+# Delivered messages are deleted after this many days (the worker's hourly tick).
+LIANKE_OUTBOX_KEEP_DAYS = int(os.environ.get("LIANKE_OUTBOX_KEEP_DAYS", "30"))
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

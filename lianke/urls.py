@@ -36,5 +36,6 @@ urlpatterns = [
     path("api/", include(("lianke.core.api.urls", "api"), namespace="api")),
     path("", include("lianke.core.urls")),
     path("activities/", include("lianke.activities.urls")),
+    path("settings/", include("lianke.outbox.urls")),
     *object_urlpatterns(),
 ]

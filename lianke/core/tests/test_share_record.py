@@ -32,7 +32,9 @@ def test_someone_who_may_only_read_cannot_share(org):
     assert not Collaborator.objects.exists()
 
 
-@pytest.mark.parametrize(("who", "level", "field"), [("rep_js", "read", "user"), ("rep_zj", "admin", "access")])
+@pytest.mark.parametrize(
+    ("who", "level", "field"), [("rep_js", "read", "user"), ("rep_zj", "admin", "access")]
+)
 def test_bad_shares_are_field_errors(org, who, level, field):
     account = Account.objects.create(name="苏州精工", owner=org.rep_js)
     with pytest.raises(ValidationError) as caught:

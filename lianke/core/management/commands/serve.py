@@ -1,6 +1,11 @@
-"""``lianke serve``: gunicorn (threads) with WhiteNoise serving static files."""
+"""``lianke serve``: gunicorn (threads) with WhiteNoise serving static files, and — unless
+``--no-worker`` — the job worker (``lianke worker``: ``db_worker`` restarted if it dies, plus the
+periodic ticks) as a child process that stops with the server."""
 
 import multiprocessing
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from django.conf import settings
@@ -41,6 +46,9 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=min(4, multiprocessing.cpu_count() + 1))
         parser.add_argument("--threads", type=int, default=4)
         parser.add_argument("--no-collectstatic", action="store_true")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="do not run the job worker (it runs as its own service)"
+        )
 
     def handle(self, *args, **options):
         from gunicorn.app.base import BaseApplication
@@ -64,4 +72,24 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Lianke at http://{options['host']}:{options['port']}/  (data: {settings.DATA_DIR})"
         )
-        Server().run()
+        worker = None if options["no_worker"] else start_worker()
+        try:
+            Server().run()
+        finally:
+            if worker is not None:
+                stop_worker(worker)
+
+
+def start_worker() -> subprocess.Popen:
+    """``lianke worker`` as a child: it supervises ``db_worker`` and exits when this process does."""
+    command = [sys.executable, "-m", "lianke", "worker", "--parent-pid", str(os.getpid())]
+    return subprocess.Popen(command)  # noqa: S603 -- a fixed command, no shell
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    if worker.poll() is None:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()

@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OutboxConfig(AppConfig):
+    name = "lianke.outbox"
+    label = "outbox"
+    verbose_name = _("Outbox")
+
+    def ready(self):
+        from lianke.core import events, periodic
+
+        from . import delivery, webhooks
+
+        events.subscribe(webhooks.on_event, durable=True)
+        webhooks.register()
+        # Retries that fall due, and messages whose worker died mid-delivery, get a job.
+        periodic.every(30, delivery.schedule_if_due)
+        # Delivered messages are kept LIANKE_OUTBOX_KEEP_DAYS.
+        periodic.every(3600, delivery.schedule_purge)
