@@ -211,23 +211,21 @@ def _key(field: models.ForeignKey, value):
 
 def _check_people(compiled: _Compiled, objs: list, action: str, errors: dict) -> None:
     """Owners and assignees: people the actor may give records to, checked once per person."""
-    from . import people
+    from .services import check_person
 
     names = [n for n in ("owner", *compiled.ot.assignment_fields) if n in compiled.fields or n == "owner"]
     for name in names:
         if name == "owner" and not compiled.ot.is_owned:
             continue
-        model_field: Any = compiled.model._meta.get_field(name)
-        attname = model_field.attname
+        attname = compiled.model._meta.get_field(name).attname
         verdict: dict[int, str | None] = {}
         for index, obj in enumerate(objs):
             user_id = getattr(obj, attname)
             if user_id is None:
                 continue
-            if user_id not in verdict:
+            if user_id not in verdict:  # the single-record check, once per person
                 try:
-                    label = model_field.verbose_name
-                    people.refuse_unless_assignable(compiled.actor, compiled.model, action, label, user_id)
+                    check_person(compiled.actor, compiled.model, action, name, user_id)
                     verdict[user_id] = None
                 except ValidationError as exc:
                     verdict[user_id] = " ".join(exc.messages)
@@ -357,7 +355,6 @@ def update_records(*, actor, model: Any, changes: Mapping[int, Mapping[str, Any]
 
         columns += refresh_phone_digits(changed, columns)
         model.all_objects.bulk_update(changed, [*columns, "version", "updated_at"], batch_size=CHUNK)
-        q = access.scope_q(actor, model, Action.EDIT)
         inside = model.all_objects.filter(q, pk__in=[o.pk for o in changed]).count() if q is not None else 0
         if inside != len(changed):
             raise PermissionDenied(_("This change would put records out of your reach."))
