@@ -1,7 +1,6 @@
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lianke.core import services
@@ -67,6 +66,8 @@ def timeline(target, *, user, limit: int = 50):
 
 
 def complete_task(*, actor, task: Activity, done: bool = True) -> Activity:
-    task.is_done = done
-    task.done_at = timezone.now() if done else None
-    return services.save_record(actor=actor, instance=task)
+    """Mark a task done (or open again) along its lifecycle (the activity type's path)."""
+    from lianke.core.registry import registry
+
+    record, _moved = registry.get_for_model(Activity).stage_path.move(actor=actor, obj=task, value=str(done))
+    return record

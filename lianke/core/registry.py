@@ -77,8 +77,8 @@ class ObjectType:
     card_phone: str | None = None
     # Foreign keys to registered objects use the search widget; small ones a plain select.
     default_ordering: tuple[str, ...] = ("-updated_at", "-id")
-    kanban_field: str | None = None
-    # The record's lifecycle (a ``core.stages.StagePath``): the path on its page, one-tap moves.
+    # The record's lifecycle (a ``core.stages.StagePath``): enforced on every write; the path on
+    # its page, one-tap moves, a board (``board/``) of records by state.
     stage_path: StagePath | None = None
     has_activities: bool = True
     has_attachments: bool = True

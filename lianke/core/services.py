@@ -181,6 +181,14 @@ def _announce(name: str, entries, actor, **data) -> None:
             }
         )
         events.emit(name, model, [entry[1].pk for entry in group], actor=actor, changed=changed, **data)
+        ot = registry.get_for_model(model, None)
+        path = ot.stage_path if ot is not None and name == events.UPDATED else None
+        if path is not None:
+            # A lifecycle's moves, once per (from, to) pair of the batch.
+            for (old, new), ids in path.moves(group).items():
+                events.emit(
+                    events.TRANSITIONED, model, ids, actor=actor, field=path.field, **{"from": old, "to": new}
+                )
 
 
 def _user_field(model, name: str) -> models.ForeignKey:

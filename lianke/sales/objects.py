@@ -1,4 +1,3 @@
-from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core.registry import ObjectType, Related, register
@@ -58,20 +57,13 @@ class OpportunityObject(ObjectType):
     related = (
         Related("sales.opportunitycompetitor", "opportunity", ("competitor", "threat", "offered_price")),
     )
-    kanban_field = "stage"
     stage_path = OpportunityStagePath(
-        "stage", reason_fields=("loss_reason", "loss_note"), card_template="sales/partials/card.html"
+        "stage",
+        reason_fields=("loss_reason", "loss_note"),
+        card_template="sales/partials/card.html",
+        sum_field="amount",
     )
     form_base = OpportunityForm
-
-    def extra_urls(self):
-        from . import views
-
-        return [
-            path(
-                "opportunity/kanban/", views.KanbanView.as_view(object_type=self), name="opportunity_kanban"
-            ),
-        ]
 
 
 @register
