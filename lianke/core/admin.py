@@ -1,9 +1,14 @@
+import copy
 import json
 
 from django import forms
 from django.apps import apps
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+
+from lianke.org import access
+from lianke.org.choices import Action
+from lianke.org.kinds import Config
 
 from . import audit
 from .context import SOURCE_LABELS
@@ -21,10 +26,45 @@ for _label, _name in (("axes", _("Login security")), ("django_tasks_database", _
 
 
 class HistoryAdmin(admin.ModelAdmin):
-    """Settings pages whose every change goes into history (who, when, old → new), many-to-many
-    choices and the inline rows named in ``history_related`` included."""
+    """Settings pages of a config kind (``org.kinds.Config``): who may see and change them is the
+    kind's to say (administrators; the delegates it declares for their own records), and every
+    change goes into history (who, when, old → new), many-to-many choices and the inline rows
+    named in ``history_related`` included."""
 
     history_related: tuple[str, ...] = ()
+    #: The settings object's kind; a page declares its delegates here (a pool's administrators).
+    config: Config = Config()
+
+    def __init__(self, model, admin_site):
+        super().__init__(model, admin_site)
+        access.register_policy(model, copy.copy(self.config))
+
+    # The kind decides, not Django's model permissions: a staff user given "change role" must
+    # not be able to grant himself more (a permission escalation).
+    def has_module_permission(self, request):
+        return access.has_action(request.user, self.model, Action.VIEW)
+
+    def _may(self, request, action, obj=None) -> bool:
+        if obj is not None:
+            return access.can(request.user, obj, action)
+        return access.has_action(request.user, self.model, action)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may(request, Action.VIEW, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may(request, Action.EDIT, obj)
+
+    def has_add_permission(self, request):
+        return self._may(request, Action.CREATE)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may(request, Action.DELETE, obj)
+
+    def get_queryset(self, request):
+        q = access.scope_q(request.user, self.model, Action.VIEW)
+        queryset = super().get_queryset(request)
+        return queryset.filter(q) if q is not None else queryset.none()
 
     def _snapshot(self, obj):
         return audit.config_snapshot(obj, self.history_related)
