@@ -12,6 +12,7 @@ from .stages import OpportunityStagePath
 @register
 class OpportunityObject(ObjectType):
     model = Opportunity
+    factory = "lianke.sales.factories.OpportunityFactory"
     icon = "briefcase"
     nav_order = 30
     search_fields = ("name", "account__name")
@@ -79,6 +80,7 @@ class CompetitorObject(ObjectType):
     """Competitors: shared reference data (read by everyone with the view permission)."""
 
     model = Competitor
+    factory = "lianke.sales.factories.CompetitorFactory"
     access = Catalog()
     icon = "shield"
     nav_order = 60
@@ -99,6 +101,7 @@ class OpportunityCompetitorObject(ObjectType):
     """A competitor on an opportunity: a child of the opportunity."""
 
     model = OpportunityCompetitor
+    factory = "lianke.sales.factories.OpportunityCompetitorFactory"
     access = Child("opportunity")
     icon = "shield-exclamation"
     nav_order = 35
