@@ -428,7 +428,8 @@ def transfer_records(*, actor, records: Sequence[BusinessModel], new_owner, with
 def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, custom: bool = False) -> int:
     """Set one field (standard or custom) on many records, with a history entry per record.
 
-    Each record is validated like a form save (field, model rules such as "a stage of the
+    The value is checked first (``_bulk_value``: a custom field's definition cleans it; a
+    standard field must be a form field). Each record is validated like a form save (field, model rules such as "a stage of the
     opportunity's stage set", uniqueness); any invalid record stops the whole batch.
     """
     entries = []
@@ -436,6 +437,7 @@ def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, cus
     columns: set[str] = set()
     if records:
         _refuse_unique_in_bulk(type(records[0]), field, len(records), custom)
+        value = _bulk_value(type(records[0]), field, value, custom)
     if records and not custom and value is not None:
         model = type(records[0])
         if field in registry.get_for_model(model).assignment_fields:
@@ -496,6 +498,21 @@ def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, cus
     audit.record_many(entries, actor=actor)
     _announce(events.UPDATED, entries, actor)
     return len(changed)
+
+
+def _bulk_value(model, field: str, value, custom: bool):
+    """What a bulk edit may set, checked here for every caller (the list's bulk bar, jobs,
+    integrations): a custom field's value cleaned by its definition (unknown or inactive fields
+    refused, a required one never cleared); a standard field only if it is one of the type's
+    form fields (its value is validated per record by ``full_clean``)."""
+    ot = registry.get_for_model(model)
+    if custom:
+        from .models.customfields import clean_custom_data
+
+        return clean_custom_data(ot.custom_fields(), {field: value}, partial=True).get(field)
+    if field not in ot.form_fields:
+        raise ValidationError({field: _("This field cannot be edited in bulk.")}, code="not_editable")
+    return value
 
 
 def _refuse_unique_in_bulk(model, field: str, count: int, custom: bool) -> None:

@@ -181,3 +181,52 @@ def test_chunk_size_zero_is_one_transaction(org, accounts, settings, refuse):
     with pytest.raises(ValidationError):
         services.edit_in_bulk(actor=org.rep_js, records=accounts, field="city", value="南通")
     assert cities(accounts) == [""] * 5
+
+
+# ---------------------------------------------------------------------------------- checks inside
+@pytest.fixture
+def staff_field(db):
+    from lianke.core.models import CustomField
+
+    return CustomField.objects.create(
+        object_type="customers.account", name="staff", label="员工人数", type="integer", required=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "custom", "message"),
+    [
+        ("staff", "很多", True, "enter a whole number"),
+        ("staff", None, True, "is required"),  # a required field is never cleared in bulk
+        ("nonexistent", "1", True, "Unknown custom field"),
+        ("owner", None, False, "cannot be edited in bulk"),  # owners change by transfer
+        ("last_activity_at", None, False, "cannot be edited in bulk"),  # bookkeeping
+    ],
+)
+def test_the_bulk_edit_service_checks_the_value_itself(
+    org, accounts, staff_field, field, value, custom, message
+):
+    # a job or an integration calling the service directly gets the same checks as the bulk bar
+    for account in accounts:
+        account.custom_data = {"staff": 5}
+        account.save()
+    before = list(Account.all_objects.order_by("pk").values())
+    with pytest.raises(ValidationError) as refused:
+        services.edit_in_bulk(actor=org.rep_js, records=accounts, field=field, value=value, custom=custom)
+    assert message in " ".join(refused.value.messages)
+    assert list(Account.all_objects.order_by("pk").values()) == before
+    assert updates(accounts) == 0
+
+
+def test_a_custom_field_set_in_bulk_is_cleaned_by_its_definition(org, accounts, staff_field, client_for):
+    _response, messages = post(
+        client_for(org.rep_js),
+        {
+            "bulk_action": "edit",
+            "field": "cf_staff",
+            "value": " 120 ",
+            "pks": ",".join(str(a.pk) for a in accounts),
+        },
+    )
+    assert messages == ["Updated 5 records."]
+    assert [Account.all_objects.get(pk=a.pk).custom_data for a in accounts] == [{"staff": 120}] * 5
