@@ -429,8 +429,9 @@ def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, cus
     """Set one field (standard or custom) on many records, with a history entry per record.
 
     The value is checked first (``_bulk_value``: a custom field's definition cleans it; a
-    standard field must be a form field). Each record is validated like a form save (field, model rules such as "a stage of the
-    opportunity's stage set", uniqueness); any invalid record stops the whole batch.
+    standard field must be a form field). Each record is validated like a form save (field,
+    model rules such as "a stage of the opportunity's stage set", uniqueness); any invalid
+    record stops the whole batch.
     """
     entries = []
     changed = []
@@ -558,9 +559,7 @@ class BulkResult:
         if messages:
             return " ".join(str(m) for m in messages)
         if isinstance(self.error, OperationalError):
-            return str(
-                _("The database is busy with other changes; nothing was saved. Please try again in a moment.")
-            )
+            return str(_("The database stayed busy with other changes."))
         return str(self.error)
 
 
@@ -571,8 +570,7 @@ def run_in_chunks(records: Sequence, apply: Callable[[list], int], *, size: int 
     chunk; 0: one transaction). A chunk that finds the database still locked after the busy
     timeout is tried again (``BUSY_RETRIES``). A refusal in the first chunk is raised as it is
     (nothing was written); a later one stops the action and is reported in the result with what
-    was done.
-    ``records`` are taken in primary key order."""
+    was done. ``records`` are taken in primary key order."""
     from .middleware import is_database_busy
 
     # In primary key order: chunks are predictable, and parallel bulk actions lock rows in the
