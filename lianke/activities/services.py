@@ -7,7 +7,6 @@ from lianke.core import services
 from lianke.org import access
 from lianke.org.choices import Action
 
-from .choices import ActivityKind
 from .models import Activity
 
 
@@ -24,12 +23,8 @@ def log_activity(*, actor, target, activity: Activity) -> Activity:
         activity.account_id = target.pk
     else:
         activity.account_id = getattr(target, "account_id", None)
-    services.save_record(actor=actor, instance=activity)
-    if activity.kind != ActivityKind.TASK and hasattr(type(target), "last_activity_at"):
-        # A denormalised "last follow-up" timestamp (drives pool recycling); not business data,
-        # so it is not a history entry.
-        type(target).all_objects.filter(pk=target.pk).update(last_activity_at=activity.occurred_at)
-    return activity
+    # The target's last follow-up follows from the write's event (``follow_ups``).
+    return services.save_record(actor=actor, instance=activity)
 
 
 def timeline(target, *, user, limit: int = 50):

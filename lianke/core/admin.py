@@ -11,6 +11,7 @@ from lianke.org.choices import Action
 from lianke.org.kinds import Config
 
 from . import audit
+from .attachments import delete_attachment
 from .context import SOURCE_LABELS
 from .models import Attachment, CustomField, ObjectChange
 from .registry import registry
@@ -221,3 +222,14 @@ class AttachmentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a file is added or removed on its record, never edited in place
+
+    def delete_model(self, request, obj):
+        # Through the service: the edit check on the record, its history and an event.
+        delete_attachment(actor=request.user, attachment=obj)
+
+    def delete_queryset(self, request, queryset):
+        for attachment in queryset:
+            delete_attachment(actor=request.user, attachment=attachment)

@@ -11,6 +11,7 @@ from .stages import OpportunityStagePath
 @register
 class OpportunityObject(ObjectType):
     model = Opportunity
+    factory = "lianke.sales.factories.OpportunityFactory"
     icon = "briefcase"
     nav_order = 30
     search_fields = ("name", "account__name")
@@ -71,6 +72,7 @@ class CompetitorObject(ObjectType):
     """Competitors: shared reference data (read by everyone with the view permission)."""
 
     model = Competitor
+    factory = "lianke.sales.factories.CompetitorFactory"
     access = Catalog()
     icon = "shield"
     nav_order = 60
@@ -91,6 +93,7 @@ class OpportunityCompetitorObject(ObjectType):
     """A competitor on an opportunity: a child of the opportunity."""
 
     model = OpportunityCompetitor
+    factory = "lianke.sales.factories.OpportunityCompetitorFactory"
     access = Child("opportunity")
     icon = "shield-exclamation"
     nav_order = 35
