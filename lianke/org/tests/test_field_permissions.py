@@ -517,3 +517,24 @@ def test_a_list_page_asks_for_field_permissions_once_not_per_row(org, setup, cli
         html = client.get("/customers/contact/", {"cols": ["name", "email", "mobile"]}).content.decode()
     assert "c***@example.com" in html and "13900000001" not in html
     assert sum("org_fieldpermission" in q["sql"] for q in queries.captured_queries) <= 2
+
+
+def test_a_read_only_stage_is_a_path_to_look_at_and_a_move_is_refused(org, stages, client_for):
+    from lianke.sales.models import Opportunity
+
+    FieldPermission.objects.create(
+        role=org.roles["sales_rep"], object_type="sales.opportunity", field="stage", mode=FieldMode.READ_ONLY
+    )
+    account = Account.objects.create(name="苏州精工", owner=org.rep_js)
+    opp = Opportunity.objects.create(
+        name="二期项目", account=account, owner=org.rep_js, stage_set=stages["set"], stage=stages["first"]
+    )
+    client = client_for(org.rep_js)
+    html = client.get(opp.get_absolute_url()).content.decode()
+    assert "stage-path" in html and not re.search(r'<li class="stage-step[^>]*>\s*<button', html)
+    response = client.post(
+        f"/sales/opportunity/{opp.pk}/move/", {"stage": stages["quote"].pk}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 400
+    opp.refresh_from_db()
+    assert opp.stage == stages["first"] and opp.version == 1
