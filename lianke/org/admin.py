@@ -93,7 +93,12 @@ class RolePermissionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # A child type takes no grants of its own: its parent's decide.
-        self.fields["object_type"].choices = [(t.key, t.label) for t in registry if t.kind != "child"]
+        # An empty first choice: the inline's blank extra row must post nothing (with a type
+        # preselected it would be a new grant, refused as a duplicate of an existing one).
+        self.fields["object_type"].choices = [
+            ("", "---------"),
+            *((t.key, t.label) for t in registry if t.kind != "child"),
+        ]
         actions: dict[str, str] = {}
         for ot in registry:
             actions.update(dict(ot.actions))
