@@ -165,6 +165,11 @@ class FieldAccess:
     def hidden_fields(self) -> set[str]:
         return {k for k, v in self.modes.items() if v == FieldMode.HIDDEN}
 
+    @property
+    def hidden(self) -> set[str]:
+        """For templates: ``{% if "amount" not in fields.hidden %}``."""
+        return self.hidden_fields()
+
     def unreadable_fields(self) -> set[str]:
         return {k for k, v in self.modes.items() if v in (FieldMode.HIDDEN, FieldMode.MASKED)}
 

@@ -5,6 +5,7 @@ from django.template.defaultfilters import floatformat
 from lianke.core.pagination import capped_count
 from lianke.core.stages import board_context
 from lianke.core.views.objects import ObjectTypeView
+from lianke.org import fieldaccess
 
 from .models import Stage, StageSet
 from .stages import state_of
@@ -27,6 +28,9 @@ class KanbanView(ObjectTypeView):
         # Unbound (no query string) is valid too: only a bad filter empties the board.
         queryset = queryset.none() if filterset.is_bound and not filterset.is_valid() else filterset.qs
         stages = list(Stage.objects.filter(stage_set=stage_set)) if stage_set else []
+        # An amount hidden from the reader (field permissions) is on no card and in no total.
+        fields = fieldaccess.field_access(request.user, self.model)
+        show_amount = fields.visible("amount")
         # Totals per stage in one aggregate query; cards limited per column.
         totals = {
             row["stage"]: row
@@ -50,7 +54,7 @@ class KanbanView(ObjectTypeView):
                     "more": count - len(cards),
                     "total": total,
                     "note": f"{stage.probability}%",
-                    "summary": "¥" + floatformat(total, "0g"),
+                    "summary": "¥" + floatformat(total, "0g") if show_amount else "",
                 }
             )
         board = board_context(ot, request.user, columns, request.GET.get("tab"))
@@ -61,5 +65,6 @@ class KanbanView(ObjectTypeView):
             board=board,
             filterset=filterset,
             count=capped_count(queryset)[0],
+            fields=fields,
         )
         return render(request, self.template_name, context)

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from lianke.org import access
+from lianke.org import access, fieldaccess
 from lianke.org.choices import Action
 
 from ..stages import StateKind
@@ -73,7 +73,13 @@ class StageMoveView(ObjectTypeView):
             return render(
                 request,
                 path.card_template,
-                {"card": obj, "object_type": ot, "message": message, "state": state},
+                {
+                    "card": obj,
+                    "object_type": ot,
+                    "message": message,
+                    "state": state,
+                    "fields": fieldaccess.current(ot.model),
+                },
             )
         if message:
             messages.success(request, message)

@@ -538,3 +538,38 @@ def test_a_read_only_stage_is_a_path_to_look_at_and_a_move_is_refused(org, stage
     assert response.status_code == 400
     opp.refresh_from_db()
     assert opp.stage == stages["first"] and opp.version == 1
+
+
+def test_a_hidden_amount_is_on_no_kanban_card_in_no_column_total_and_not_on_the_home_page(
+    org, stages, client_for
+):
+    from lianke.sales.models import Opportunity
+
+    FieldPermission.objects.create(
+        role=org.roles["sales_rep"], object_type="sales.opportunity", field="amount", mode=FieldMode.HIDDEN
+    )
+    account = Account.objects.create(name="苏州精工", owner=org.rep_js)
+    opp = Opportunity.objects.create(
+        name="二期项目",
+        account=account,
+        owner=org.rep_js,
+        stage_set=stages["set"],
+        stage=stages["first"],
+        amount="987654.00",
+    )
+    client = client_for(org.rep_js)
+    for url in ("/sales/opportunity/kanban/", "/", opp.get_absolute_url(), "/sales/opportunity/"):
+        html = client.get(url).content.decode()
+        assert "987" not in html, url
+    moved = client.post(
+        f"/sales/opportunity/{opp.pk}/move/",
+        {"stage": stages["quote"].pk, "render": "card"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert (
+        moved.status_code == 200
+        and "二期项目" in moved.content.decode()
+        and "987" not in moved.content.decode()
+    )
+    # the manager, whose role says nothing about the amount, sees it
+    assert "987,654" in client_for(org.manager_js).get("/sales/opportunity/kanban/").content.decode()
