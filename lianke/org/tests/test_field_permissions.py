@@ -573,3 +573,33 @@ def test_a_hidden_amount_is_on_no_kanban_card_in_no_column_total_and_not_on_the_
     )
     # the manager, whose role says nothing about the amount, sees it
     assert "987,654" in client_for(org.manager_js).get("/sales/opportunity/kanban/").content.decode()
+
+
+def test_a_hidden_activity_field_is_not_on_the_timeline_nor_in_its_quick_form(org, client_for):
+    from lianke.activities.models import Activity
+
+    FieldPermission.objects.create(
+        role=org.roles["sales_rep"], object_type="activities.activity", field="body", mode=FieldMode.HIDDEN
+    )
+    account = Account.objects.create(name="苏州精工", owner=org.rep_js)
+    Activity.objects.create(
+        subject="拜访",
+        body="客户底价 88 万",
+        owner=org.rep_js,
+        account=account,
+        content_type=ContentType.objects.get_for_model(Account),
+        object_id=account.pk,
+    )
+    ct = ContentType.objects.get_for_model(Account)
+    html = client_for(org.rep_js).get(f"/activities/timeline/{ct.pk}/{account.pk}/").content.decode()
+    assert "拜访" in html and "底价" not in html and 'name="body"' not in html
+    assert (
+        "底价"
+        in client_for(org.manager_js).get(f"/activities/timeline/{ct.pk}/{account.pk}/").content.decode()
+    )
+    # posting it anyway changes nothing: the activity is logged without it
+    client_for(org.rep_js).post(
+        f"/activities/timeline/{ct.pk}/{account.pk}/add/",
+        {"kind": "note", "subject": "电话", "body": "悄悄写入"},
+    )
+    assert not Activity.objects.filter(body="悄悄写入").exists()
