@@ -42,6 +42,7 @@ def restricted(org):
 
 
 @pytest.mark.browser
+@pytest.mark.both_databases
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_a_manager_never_sees_the_hidden_mobile_and_reads_the_e_mail_masked(open_ui, restricted, viewport):
     account, contact = restricted
