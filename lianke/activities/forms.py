@@ -81,6 +81,14 @@ class QuickActivityForm(forms.ModelForm):
                 self.data.pop(name, None)
                 # Hidden until the kind changes (app.js); disabled, so never sent nor required.
                 self.fields[name].widget.attrs["disabled"] = True
+        # Field permissions: a field the user may not set on an activity is not offered (the
+        # service refuses it anyway).
+        from lianke.org import fieldaccess
+
+        self.field_access = fieldaccess.current(Activity)
+        for name in [n for n in self.fields if n not in ("kind", "subject")]:
+            if not self.field_access.editable(name):
+                del self.fields[name]
         subject = self.fields["subject"].widget.attrs
         subject["placeholder"] = KIND_PLACEHOLDERS[self.kind]
         subject["data-placeholders"] = json.dumps(
@@ -95,6 +103,8 @@ class QuickActivityForm(forms.ModelForm):
     def kind_fields(self):
         """``(bound field, kinds it belongs to, shown now)`` for each kind-specific field."""
         for name in OPTIONAL_FIELDS:
+            if name not in self.fields:
+                continue
             kinds = " ".join(str(k) for k, names in KIND_FIELDS.items() if name in names)
             yield self[name], kinds, name in KIND_FIELDS[self.kind]
 

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from lianke.core.registry import registry
 from lianke.core.views.objects import record_or_404
-from lianke.org import access
+from lianke.org import access, fieldaccess
 from lianke.org.choices import Action
 
 from .forms import QuickActivityForm
@@ -32,6 +32,8 @@ def _render_timeline(request, target, form=None, status=200):
         "form": form or QuickActivityForm(),
         "content_type_id": ct.pk,
         "can_add": access.has_action(request.user, Activity, Action.CREATE),
+        # the activities' fields as the reader may see them (``org.fieldaccess``)
+        "activity_fields": fieldaccess.field_access(request.user, Activity),
     }
     return render(request, "activities/timeline.html", context, status=status)
 

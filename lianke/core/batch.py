@@ -101,6 +101,16 @@ class _Compiled:
                 {name: [_("This field cannot be set here.")] for name in unknown}, code="not_editable"
             )
 
+    def check_fields(self, index: int, names: list[str], errors: dict) -> None:
+        """Changes to fields the actor may not edit (``org.fieldaccess``) are row errors."""
+        from .services import check_fields
+
+        try:
+            check_fields(self.actor, self.model, names)
+        except ValidationError as exc:
+            for key, messages in exc.message_dict.items():
+                errors.setdefault(index, {}).setdefault(key, []).extend(messages)
+
     def resolve_relations(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, dict]:
         """``{field: {pk: instance}}`` of the related records the rows name, each relation read
         once through the actor's scope (a record one may not see is no valid choice)."""
@@ -337,6 +347,10 @@ def create_records(*, actor, model: Any, rows: Sequence[Mapping[str, Any]]) -> l
     errors: dict[int, dict[str, list[str]]] = {}
     related = compiled.resolve_relations(rows)
     objs = [compiled.clean_row(i, row, related, errors) for i, row in enumerate(rows)]
+    from .services import fields_set_on_create
+
+    for index, obj in enumerate(objs):  # field permissions: nothing set in a field one may not edit
+        compiled.check_fields(index, fields_set_on_create(actor, obj), errors)
     now = timezone.now()
     departments: dict[int, int | None] = {}
     if compiled.ot.is_owned:
@@ -417,6 +431,10 @@ def update_records(*, actor, model: Any, changes: Mapping[int, Mapping[str, Any]
     related = compiled.resolve_relations(rows)
     before = {pk: audit.snapshot(stored[pk]) for pk in pks}
     objs = [compiled.clean_row(i, rows[i], related, errors, obj=stored[pk]) for i, pk in enumerate(pks)]
+    for index, obj in enumerate(objs):  # field permissions: what a row changes must be editable
+        after = audit.snapshot(obj)
+        changed = [k for k in {*before[obj.pk], *after} if before[obj.pk].get(k) != after.get(k)]
+        compiled.check_fields(index, [f"cf_{k[3:]}" if k.startswith("cf.") else k for k in changed], errors)
     _check_people(compiled, objs, Action.EDIT, errors)
     compiled.check_unique(objs, errors, exclude_pks=pks)
     now = timezone.now()

@@ -14,7 +14,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from lianke.org import access
+from lianke.org import access, fieldaccess
 
 from . import context
 from .fields import PhoneField
@@ -58,7 +58,14 @@ def choice_labels(field: models.Field) -> dict:
     return dict(field.flatchoices)
 
 
-def field_cell(obj, name: str, object_type) -> Cell:
+def field_cell(obj, name: str, object_type, fields: fieldaccess.FieldAccess | None = None) -> Cell:
+    """One field of ``obj`` as the reader may see it (``org.fieldaccess``): a hidden field is
+    empty, a masked one masked and never a link (a masked number is no number to call).
+    ``fields`` is the reader's field access, when read outside the request (a streamed export)."""
+    fields = fields or fieldaccess.current(object_type.model)
+    if fields.restricted and not fields.readable(name):
+        field = object_type.field(name)
+        return Cell(str(fields.mask(name, getattr(obj, field.attname)) or ""))
     field = object_type.field(name)
     if field.choices:
         value = getattr(obj, field.attname)
@@ -164,8 +171,11 @@ def custom_labels(definitions, objects) -> dict[str, dict]:
     return labels
 
 
-def custom_cell(obj, definition, labels) -> Cell:
+def custom_cell(obj, definition, labels, fields: fieldaccess.FieldAccess | None = None) -> Cell:
     value = (obj.custom_data or {}).get(definition.name)
+    fields = fields or fieldaccess.current(definition.object_type)
+    if fields.restricted and not fields.readable(definition.filter_name):
+        return Cell(str(fields.mask(definition.filter_name, value) or ""))
     url = None
     if definition.type == FieldType.LOOKUP and value is not None and value in labels.get(definition.name, {}):
         url = registry.get(definition.target_object_type).url("detail", pk=value)

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 import xlsxwriter
 from django.db.models import QuerySet
 
+from lianke.org import fieldaccess
+
 from .display import custom_cell, custom_labels, field_cell, prime_readable
 from .pagination import SortSpec, paginate
 
@@ -30,6 +32,12 @@ def neutralise(text: str) -> str:
 def rows(
     ot, queryset: QuerySet, spec: SortSpec, columns: list[tuple[str, str]], definitions
 ) -> Iterator[list[str]]:
+    """The cells of the export, read in batches. The reader's field access is resolved now,
+    while the request is current: a CSV streams after the view has returned."""
+    return _rows(ot, queryset, spec, columns, definitions, fieldaccess.current(ot.model))
+
+
+def _rows(ot, queryset, spec, columns, definitions, fields) -> Iterator[list[str]]:
     by_name = {d.filter_name: d for d in definitions}
     wanted = [by_name[key] for key, _label in columns if key in by_name]
     cursor = None
@@ -41,7 +49,9 @@ def rows(
             yield [
                 str(
                     (
-                        custom_cell(obj, by_name[key], labels) if key in by_name else field_cell(obj, key, ot)
+                        custom_cell(obj, by_name[key], labels, fields)
+                        if key in by_name
+                        else field_cell(obj, key, ot, fields)
                     ).text
                 )
                 for key, _label in columns

@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from lianke.org import fieldaccess
+
 from .fields import PhoneField, digits_field_name
 from .formfields import PhoneInput, number_input
 from .models.customfields import RANGE_TYPES, TEXT_TYPES, FieldType, utc_iso
@@ -268,6 +270,15 @@ class BusinessFilterSet(filters.FilterSet):
             flt.parent = self
             self.filters[name] = flt
             self.base_filters  # noqa: B018 - the class-level filters stay untouched
+        # No filter on a field the user may not read in full (hidden or masked): the list
+        # pages do not offer it, the API refuses it (``refused``).
+        fields = fieldaccess.current(self._meta.model)
+        self.refused: list[str] = []
+        if fields.restricted:
+            for name in [n for n in self.filters if not fields.readable(n)]:
+                del self.filters[name]
+                if self.data is not None and name in self.data:
+                    self.refused.append(name)
 
     @property
     def form(self):

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from lianke.org import fieldaccess
 from lianke.org.choices import Action
 
 from .formfields import EmailInput, LookupSelect, number_input
@@ -78,13 +79,34 @@ class BusinessForm(forms.ModelForm):
                 initial=user.pk if user else None,
                 help_text=_("You can create records only for owners within your data scope."),
             )
-        self.custom_definitions = ot.custom_fields()
+        # Field permissions (``org.fieldaccess``): a hidden field is no field of the form, a
+        # read-only or masked one is shown disabled (masked: the masked value) and what is
+        # posted for it is ignored — the service refuses any change to it anyway.
+        self.field_access = fieldaccess.field_access(user, ot.model)
+        self.custom_definitions = [d for d in ot.custom_fields() if self.field_access.visible(d.filter_name)]
         stored = self.instance.custom_data or {}
         for definition in self.custom_definitions:
             value = stored.get(definition.name)
             self.fields[definition.filter_name] = definition.to_form_field(
                 initial=definition.form_initial(value), user=user
             )
+        self.locked_fields: set[str] = set()
+        for name in list(self.fields):
+            if name == "owner" or self.field_access.editable(name):
+                continue
+            if not self.field_access.visible(name):
+                del self.fields[name]
+                continue
+            self.locked_fields.add(name)
+            field = self.fields[name]
+            field.disabled, field.required = True, False
+            if self.field_access.masked(name):
+                # Never the real value in the page: a plain text box with the masked one.
+                raw = stored.get(name[3:]) if name.startswith("cf_") else getattr(self.instance, name, "")
+                self.fields[name] = forms.CharField(
+                    label=field.label, required=False, disabled=True, help_text=field.help_text
+                )
+                self.initial[name] = self.field_access.mask(name, raw)
         for field in self.fields.values():
             widget = field.widget
             if isinstance(widget, forms.CheckboxSelectMultiple | forms.CheckboxInput | forms.MultiWidget):
@@ -140,15 +162,19 @@ class BusinessForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        for name in self.locked_fields:  # never written: the record keeps what it has
+            cleaned.pop(name, None)
         incoming = {}
         for d in self.custom_definitions:
-            if d.filter_name in self.errors:
+            if d.filter_name in self.errors or d.filter_name in self.locked_fields:
                 continue
             value = cleaned.get(d.filter_name)
             incoming[d.name] = value.pk if isinstance(value, models.Model) else value
         try:
             self.cleaned_custom_data = clean_custom_data(
-                self.custom_definitions, incoming, existing=self.instance.custom_data or {}
+                [d for d in self.custom_definitions if d.filter_name not in self.locked_fields],
+                incoming,
+                existing=self.instance.custom_data or {},
             )
         except ValidationError as exc:
             for key, errors in exc.error_dict.items():

@@ -35,6 +35,7 @@ from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from lianke.org import fieldaccess
 from lianke.org.choices import CollaboratorAccess
 
 from .context import SOURCE_LABELS
@@ -71,6 +72,7 @@ class Entry:
     diff: list[FieldChange] = field(default_factory=list)
     new_owner: str = ""
     icon: str = "pencil-square"  # a Bootstrap icon name
+    withheld: bool = False  # fields were left out: hidden from the reader (``org.fieldaccess``)
 
     @property
     def headline(self) -> str:
@@ -108,6 +110,8 @@ def entries(changes: Sequence[ObjectChange], *, target: models.Model | None = No
     result = []
     for change in changes:
         entry = reader.entry(change)
+        if entry.withheld and not entry.diff and not entry.events:
+            continue  # it changed only fields the reader may not see: not even that it did
         entry.is_child = target_key is not None and (change.content_type_id, change.object_id) != target_key
         result.append(entry)
     return result
@@ -191,6 +195,7 @@ class _Reader:
                 FieldChange(*read)
                 for key, value in after.items()
                 if (read := self.read(model, key, None, value, only_if_set=True)) is not None
+                and read is not WITHHELD
             ]
         elif "attachment" in before or "attachment" in after:
             entry.badge, entry.icon = str(_("Attachment")), "paperclip"
@@ -199,11 +204,9 @@ class _Reader:
             entry.badge, entry.icon = str(_("Collaborators")), "people"
             entry.events.extend(_collaborator_events(before.get("collaborators"), after.get("collaborators")))
         else:
-            entry.diff = [
-                FieldChange(*read)
-                for key, old, new in change.diff()
-                if (read := self.read(model, key, old, new)) is not None
-            ]
+            reads = [self.read(model, key, old, new) for key, old, new in change.diff()]
+            entry.withheld = any(read is WITHHELD for read in reads)
+            entry.diff = [FieldChange(*read) for read in reads if read is not None and read is not WITHHELD]
             if change.action == A.TRANSFER and after.get("owner") is not None:
                 entry.icon = "arrow-left-right"
                 entry.new_owner = self.names.get(get_user_model(), {}).get(after["owner"], "")
@@ -211,7 +214,19 @@ class _Reader:
 
     def read(self, model, key: str, old, new, *, only_if_set: bool = False):
         """``(label, old text, new text)`` for a listed field, ``None`` for bookkeeping (or, with
-        ``only_if_set``, for a value that is empty or the field's default)."""
+        ``only_if_set``, for a value that is empty or the field's default), ``WITHHELD`` for a
+        field hidden from the reader; a masked field's values are masked."""
+        fields = fieldaccess.current(model) if model is not None else fieldaccess.UNRESTRICTED
+        if fields.restricted and not fields.readable(key):
+            if not fields.visible(key):
+                return WITHHELD
+            read = self._read(model, key, old, new, only_if_set=only_if_set)
+            return (
+                read if read is None else (read[0], fields.mask(key, old) or "", fields.mask(key, new) or "")
+            )
+        return self._read(model, key, old, new, only_if_set=only_if_set)
+
+    def _read(self, model, key: str, old, new, *, only_if_set: bool = False):
         if key.startswith("cf."):
             definition = self.definitions(model).get(key[3:])
             if definition is None:  # a field deleted since: its name and raw values
@@ -247,6 +262,9 @@ class _Reader:
         if model_field.choices:
             return str(dict(model_field.flatchoices).get(value, value))
         return format_value(_python(model_field, value), model_field)
+
+
+WITHHELD = ("", "", "")  # a field the reader may not see: neither listed nor its values
 
 
 def _model_field(model, key: str) -> models.Field | None:

@@ -191,14 +191,20 @@ class ObjectType:
         custom fields an administrator marked searchable, as contained text; and, for a text
         that looks like a phone number, its phone fields' digits from the start (full number or
         prefix, however either is formatted), which a b-tree index serves."""
+        from lianke.org import fieldaccess
+
         from .filtersets import phone_search_q, search_q
         from .models.customfields import TEXT_TYPES
 
-        q = search_q(self.search_fields, text)
+        # Only what the searcher may read in full: a hidden or masked field is not searched
+        # (finding a record by a number one may not see would reveal the number).
+        fields = fieldaccess.current(self.model)
+        names = [n for n in self.search_fields if fields.readable(n)]
+        q = search_q(names, text) if names else models.Q(pk__in=[])
         for d in self.custom_fields():
-            if d.searchable and d.type in TEXT_TYPES:
+            if d.searchable and d.type in TEXT_TYPES and fields.readable(d.filter_name):
                 q |= models.Q(**{f"custom_data__{d.name}__icontains": text})
-        return q, phone_search_q(self.model, self.search_fields, text)
+        return q, phone_search_q(self.model, names, text)
 
     def search_q(self, text: str) -> models.Q:
         """The search condition as one ``Q`` (both parts of :meth:`search_conditions`)."""
@@ -229,7 +235,15 @@ class ObjectType:
         return frozenset(n for n in names if not isinstance(self.field(n), unsortable))
 
     def sort_keys(self) -> list[str]:
-        return sorted(self.sortable_fields) + [d.filter_name for d in self.custom_fields()]
+        keys = sorted(self.sortable_fields) + [d.filter_name for d in self.custom_fields()]
+        return [k for k in keys if self.may_sort_by(k)]
+
+    def may_sort_by(self, name: str) -> bool:
+        """Whether the current reader may sort by ``name``: only by a value they may read in
+        full (sorting by a hidden number would tell its order)."""
+        from lianke.org import fieldaccess
+
+        return fieldaccess.current(self.model).readable(name)
 
     def sort_spec(self, sort: str | None):
         """``(SortSpec, key)`` for ``name``/``-name``/``cf_<name>``; ``None`` if unknown. Used by
@@ -240,6 +254,8 @@ class ObjectType:
         sort = sort or self.default_ordering[0]
         descending = sort.startswith("-")
         name = sort.lstrip("-")
+        if not self.may_sort_by(name):
+            return None
         for d in self.custom_fields():
             if d.filter_name == name:
                 return SortSpec(custom_sort_expression(d), descending, True), sort

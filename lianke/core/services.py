@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import OperationalError, connection, models, transaction
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_stubs_ext import StrOrPromise
 
-from lianke.org import access
+from lianke.org import access, fieldaccess
 from lianke.org.choices import Action
 
 from . import audit, events, people
@@ -104,6 +104,8 @@ def save_record(*, actor, instance: BusinessModel, expected_version: int | None 
         return _create(actor, instance)
     _require(actor, model, Action.EDIT)
     columns, custom = _intended(instance)
+    by_attname = {f.attname: f.name for f in model._meta.concrete_fields}
+    check_fields(actor, model, [by_attname[a] for a in columns] + [f"cf_{k}" for k in custom])
     record = locked(model, instance.pk)
     if not access.can(actor, record, Action.EDIT):
         raise PermissionDenied(_("You do not have permission to edit “%(record)s”.") % {"record": record})
@@ -128,8 +130,44 @@ def save_record(*, actor, instance: BusinessModel, expected_version: int | None 
     return record
 
 
+def check_fields(actor, model, names: Iterable[str]) -> None:
+    """The final guard of field permissions (``org.fieldaccess``) for every write with an actor:
+    a change to a field the actor may not edit (hidden, masked, read only) is refused with a
+    ``ValidationError`` naming the field, code ``field_read_only``. ``names`` are model field
+    names and ``cf_<name>`` for custom fields."""
+    fieldaccess.field_access(actor, model).refuse(names)
+
+
+def fields_set_on_create(actor, instance) -> list[str]:
+    """The restricted fields a new record would be created with a value in (other than the
+    field's default): what ``check_fields`` must refuse on create."""
+    model = type(instance)
+    fields = fieldaccess.field_access(actor, model)
+    if not fields.restricted:
+        return []
+    ot = registry.get_for_model(model, None)
+    defaults = {d.filter_name: d.default for d in ot.custom_fields()} if ot else {}
+    custom = instance.custom_data or {}
+    names = []
+    for name in fields.locked_fields():
+        if name.startswith("cf_"):
+            value = custom.get(name[3:])
+            if value not in (None, "", []) and value != defaults.get(name):
+                names.append(name)
+            continue
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        value = getattr(instance, field.attname, None)
+        if value not in (None, "") and value != field.get_default():
+            names.append(name)
+    return names
+
+
 def _create(actor, instance: BusinessModel) -> BusinessModel:
     _require(actor, type(instance), Action.CREATE)
+    check_fields(actor, type(instance), fields_set_on_create(actor, instance))
     instance.created_by = actor
     if hasattr(instance, "owner_id"):
         if not instance.owner_id:
@@ -457,6 +495,7 @@ def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, cus
     if records:
         # The rows as stored, locked, in one query: a parallel edit is applied on, never overwritten.
         _require(actor, type(records[0]), Action.EDIT)
+        check_fields(actor, type(records[0]), [f"cf_{field}" if custom else field])
         records = list(
             type(records[0])
             .all_objects.select_for_update()

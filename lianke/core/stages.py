@@ -363,7 +363,13 @@ def path_context(ot, obj, *, can_edit: bool) -> dict | None:
     path = ot.stage_path
     if path is None or not path.applies(obj):
         return None
-    steps = path.steps(obj, can_edit=can_edit)
+    from lianke.org import fieldaccess
+
+    fields = fieldaccess.current(ot.model)
+    if not fields.visible(path.field):
+        return None  # a hidden stage is no path either
+    # A stage the reader may not change is a path to look at (the service refuses the move too).
+    steps = path.steps(obj, can_edit=can_edit and fields.editable(path.field))
     can_move = any(step.can_move for step in steps)
     return {
         "path": path,

@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from lianke.core.admin import HistoryAdmin
 from lianke.core.registry import registry
 
-from .models import Department, Role, RolePermission, User
+from .fieldaccess import configurable_fields
+from .models import Department, FieldPermission, Role, RolePermission, User
 from .paths import DepartmentPathChoiceField, DepartmentPathListFilter, department_path
 
 
@@ -92,7 +93,12 @@ class RolePermissionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # A child type takes no grants of its own: its parent's decide.
-        self.fields["object_type"].choices = [(t.key, t.label) for t in registry if t.kind != "child"]
+        # An empty first choice: the inline's blank extra row must post nothing (with a type
+        # preselected it would be a new grant, refused as a duplicate of an existing one).
+        self.fields["object_type"].choices = [
+            ("", "---------"),
+            *((t.key, t.label) for t in registry if t.kind != "child"),
+        ]
         actions: dict[str, str] = {}
         for ot in registry:
             actions.update(dict(ot.actions))
@@ -105,9 +111,38 @@ class RolePermissionInline(admin.TabularInline):
     extra = 1
 
 
+class FieldPermissionForm(forms.ModelForm):
+    """Object type from the registry; the field from that type's fields, grouped by type
+    ("客户 / 统一社会信用代码"), custom fields included. The model's ``clean`` checks the pair."""
+
+    object_type = forms.ChoiceField(label=_("object type"), choices=())
+    field = forms.ChoiceField(label=_("field"), choices=())
+
+    class Meta:
+        model = FieldPermission
+        fields = ("object_type", "field", "mode")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["object_type"].choices = [("", "---------"), *registry.choices()]
+        groups = []
+        for ot in registry:
+            specs = configurable_fields(ot.key) or {}
+            groups.append((ot.label, [(name, spec.label) for name, spec in specs.items()]))
+        self.fields["field"].choices = [("", "---------"), *groups]
+
+
+class FieldPermissionInline(admin.TabularInline):
+    model = FieldPermission
+    form = FieldPermissionForm
+    extra = 1
+    verbose_name = _("field permission")
+    verbose_name_plural = _("field permissions (hidden, masked, read only; no rule: editable)")
+
+
 @admin.register(Role)
 class RoleAdmin(HistoryAdmin):
-    history_related = ("permissions",)
+    history_related = ("permissions", "field_permissions")
     list_display = ("name", "is_active", "description")
     search_fields = ("name",)
-    inlines = [RolePermissionInline]
+    inlines = [RolePermissionInline, FieldPermissionInline]

@@ -27,3 +27,13 @@ class Action(models.TextChoices):
 class CollaboratorAccess(models.TextChoices):
     READ = "read", _("Read only")
     WRITE = "write", _("Read and write")
+
+
+class FieldMode(models.TextChoices):
+    """What a role lets its users do with one field of an object type, narrowest first. Across
+    a user's roles the widest wins; no rule means editable."""
+
+    HIDDEN = "hidden", _("Hidden")
+    MASKED = "masked", _("Masked (phones and e-mails: 138****5678)")
+    READ_ONLY = "read_only", _("Read only")
+    EDITABLE = "editable", _("Editable")

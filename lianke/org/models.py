@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from tree_queries.models import TreeNode
 
-from .choices import CollaboratorAccess, Scope
+from .choices import CollaboratorAccess, FieldMode, Scope
 
 
 class Department(TreeNode):
@@ -146,6 +146,69 @@ class RolePermission(models.Model):
                 {
                     "actions": _("Not an action of %(type)s: %(actions)s.")
                     % {"type": ot.label_plural, "actions": ", ".join(unknown)}
+                }
+            )
+
+
+class FieldPermission(models.Model):
+    """What a role lets its users do with one field of one object type (field-level security):
+    hidden, masked (phones and e-mails), read only or editable. ``field`` is a model field of the
+    type's sections or a custom field as ``cf_<name>``. Roles combine: the widest mode wins, no
+    rule is editable (``org.fieldaccess`` resolves it for every channel)."""
+
+    role = models.ForeignKey(
+        Role, on_delete=models.CASCADE, related_name="field_permissions", verbose_name=_("role")
+    )
+    object_type = models.CharField(_("object type"), max_length=100)
+    field = models.CharField(_("field"), max_length=60)
+    mode = models.CharField(
+        _("access"), max_length=20, choices=FieldMode.choices, default=FieldMode.READ_ONLY
+    )
+
+    class Meta:
+        ordering = ["role", "object_type", "field"]
+        verbose_name = _("field permission")
+        verbose_name_plural = _("field permissions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["role", "object_type", "field"], name="org_fieldpermission_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.role} · {self.object_type}.{self.field}: {self.get_mode_display()}"
+
+    def clean(self):
+        """The field must be one of the type's (``fieldaccess.configurable_fields``); masking only
+        for phones and e-mails; a field a record cannot be saved without (required, the title)
+        may not be hidden or read only, or nobody with the role could create one."""
+        from .fieldaccess import configurable_fields
+
+        fields = configurable_fields(self.object_type)
+        if fields is None:
+            raise ValidationError({"object_type": _("Choose a registered object type.")})
+        spec = fields.get(self.field)
+        if spec is None:
+            raise ValidationError(
+                {"field": ValidationError(_("Not a field of this object type."), code="unknown_field")}
+            )
+        if self.mode == FieldMode.MASKED and not spec.maskable:
+            raise ValidationError(
+                {
+                    "mode": ValidationError(
+                        _("Only phone numbers and e-mail addresses can be masked; hide the field instead."),
+                        code="not_maskable",
+                    )
+                }
+            )
+        if self.mode != FieldMode.EDITABLE and spec.required:
+            raise ValidationError(
+                {
+                    "mode": ValidationError(
+                        _("“%(field)s” is required to save a record: it must stay editable."),
+                        params={"field": spec.label},
+                        code="required_field",
+                    )
                 }
             )
 

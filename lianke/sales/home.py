@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lianke.core.home import Tile, Widget, register
 from lianke.core.registry import registry
-from lianke.org import access
+from lianke.org import access, fieldaccess
 from lianke.org.choices import Action
 
 from .choices import StageKind
@@ -47,7 +47,10 @@ class ClosingSoon(Widget):
         return {
             "rows": rows,
             "open": totals["n"],
-            "amount": totals["amount"] or 0,
+            # an amount hidden from the reader (field permissions) is not summed up either
+            "amount": totals["amount"] or 0
+            if fieldaccess.field_access(user, Opportunity).visible("amount")
+            else None,
             "days": self.DAYS,
             "today": timezone.localdate(),
         }

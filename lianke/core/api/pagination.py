@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from lianke.core.pagination import InvalidCursor, paginate
+from lianke.org import fieldaccess
 
 
 class KeysetPagination(BasePagination):
@@ -16,7 +17,12 @@ class KeysetPagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         # The same sort keys as the list page: fields, ``cf_<name>``, ``-`` to reverse.
         ot = view.object_type
-        found = ot.sort_spec(request.query_params.get("ordering", "-id"))
+        ordering = request.query_params.get("ordering", "-id")
+        if not ot.may_sort_by(ordering.lstrip("-")):
+            raise ValidationError(
+                {"code": fieldaccess.NOT_READABLE_CODE, "ordering": [_("You may not sort by this field.")]}
+            )
+        found = ot.sort_spec(ordering)
         if found is None:
             raise ValidationError(
                 {

@@ -17,6 +17,7 @@ from rest_framework import serializers
 
 from lianke.core import context, services
 from lianke.core.models.customfields import clean_custom_data
+from lianke.org import fieldaccess
 
 
 @extend_schema_field(
@@ -30,7 +31,12 @@ class CustomFieldsField(serializers.Field):
 
     def to_representation(self, value):
         active = {d.name for d in self.parent.object_type.custom_fields()}
-        return {k: v for k, v in (value or {}).items() if k in active}
+        fields = fieldaccess.current(self.parent.object_type.model)
+        return {
+            k: fields.mask(f"cf_{k}", v)
+            for k, v in (value or {}).items()
+            if k in active and fields.visible(f"cf_{k}")
+        }
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
@@ -65,12 +71,16 @@ class RFC3339DateTimeField(serializers.DateTimeField):
 def django_errors_to_drf(exc: DjangoValidationError) -> serializers.ValidationError:
     if hasattr(exc, "error_dict"):
         detail: dict[str, Any] = {}
+        codes: set[str | None] = set()
         for key, errors in exc.error_dict.items():
             messages = [m for e in errors for m in e.messages]
+            codes.update(e.code for e in errors)
             if key.startswith("cf_"):
                 detail.setdefault("custom_fields", {})[key[3:]] = messages
             else:
                 detail[key] = messages
+        if codes == {fieldaccess.READ_ONLY_CODE}:
+            detail["code"] = fieldaccess.READ_ONLY_CODE  # a client can tell this refusal apart
         return serializers.ValidationError(detail)
     return serializers.ValidationError({"non_field_errors": exc.messages})
 
@@ -91,9 +101,31 @@ class BusinessSerializer(serializers.ModelSerializer):
             if self.instance is not None and not isinstance(self.instance, list | tuple):
                 self.fields["owner"].read_only = True  # ownership changes through /transfer/
 
+    def to_representation(self, instance):
+        """The record as the caller may see it: hidden fields absent, masked ones masked."""
+        data = super().to_representation(instance)
+        fields = fieldaccess.current(self.object_type.model)
+        if fields.restricted:
+            for name in list(data):
+                if name == "custom_fields":
+                    continue
+                if not fields.visible(name):
+                    del data[name]
+                elif fields.masked(name):
+                    data[name] = fields.mask(name, data[name])
+        return data
+
     def validate(self, attrs):
         attrs = super().validate(attrs)
         incoming = attrs.pop("custom_data", None)
+        fields = fieldaccess.current(self.object_type.model)
+        if fields.restricted:
+            # What reaches here of a field the caller may not edit is what they were shown (the
+            # view refused any change, ``locked_changes``): a round trip, never written back.
+            for name in [n for n in attrs if not fields.editable(n)]:
+                del attrs[name]
+            if isinstance(incoming, dict):
+                incoming = {k: v for k, v in incoming.items() if fields.editable(f"cf_{k}")}
         existing = getattr(self.instance, "custom_data", None) or {}
         try:
             attrs["custom_data"] = clean_custom_data(
@@ -126,6 +158,30 @@ class BusinessSerializer(serializers.ModelSerializer):
 
     def update(self, instance, validated_data):
         return self._save(instance, validated_data)
+
+
+def locked_changes(object_type, data, shown: dict | None) -> list[str]:
+    """The fields a request body would change although the caller may not edit them: on create
+    (``shown`` is ``None``) any restricted field given a value; on update one whose value
+    differs from what the caller was shown (so a PUT of a record as read, masked values and
+    all, goes through). Custom fields as ``cf_<name>``."""
+    fields = fieldaccess.current(object_type.model)
+    if not fields.restricted or not isinstance(data, dict):
+        return []
+    custom: dict = data["custom_fields"] if isinstance(data.get("custom_fields"), dict) else {}
+    shown_custom = (shown or {}).get("custom_fields") or {}
+    sent = [(k, v, (shown or {}).get(k)) for k, v in data.items() if k != "custom_fields"]
+    sent += [(f"cf_{k}", v, shown_custom.get(k)) for k, v in custom.items()]
+    locked = []
+    for name, value, before in sent:
+        if fields.editable(name):
+            continue
+        if shown is None:
+            if value not in (None, "", []):
+                locked.append(name)
+        elif not fields.visible(name) or value != before:
+            locked.append(name)
+    return locked
 
 
 def build_serializer(object_type):

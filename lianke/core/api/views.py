@@ -4,17 +4,18 @@ as the UI."""
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from lianke.core import services
-from lianke.org import access
+from lianke.org import access, fieldaccess
 from lianke.org.choices import Action
 
-from .serializers import TransferSerializer
+from .serializers import TransferSerializer, locked_changes
 
 METHOD_ACTIONS = {
     "GET": Action.VIEW,
@@ -69,6 +70,43 @@ class BusinessViewSet(viewsets.ModelViewSet):
             return None
         tag = header.split(",")[0].strip().removeprefix("W/").strip('"')
         return int(tag) if tag.isdigit() else 0  # an unknown tag matches no version
+
+    def create(self, request, *args, **kwargs):
+        self.refuse_locked_fields(request.data, None)
+        return super().create(request, *args, **kwargs)
+
+    def update(self, request, *args, **kwargs):
+        self.refuse_locked_fields(request.data, self.get_serializer(self.get_object()).data)
+        return super().update(request, *args, **kwargs)
+
+    def refuse_locked_fields(self, data, shown) -> None:
+        """A change to a field the caller may not edit (``org.fieldaccess``): 400, code
+        ``field_read_only``, naming each field — before anything is validated or written (the
+        service refuses it too, for every other path)."""
+        locked = locked_changes(self.object_type, data, shown)
+        if locked:
+            message = _("You may not change this field.")
+            detail: dict = {"code": fieldaccess.READ_ONLY_CODE}
+            for name in locked:
+                if name.startswith("cf_"):
+                    detail.setdefault("custom_fields", {})[name[3:]] = [message]
+                else:
+                    detail[name] = [message]
+            raise ValidationError(detail)
+
+    def filter_queryset(self, queryset):
+        """A filter on a field the caller may not read in full (hidden or masked) is refused:
+        400, code ``field_not_readable``, naming the parameter (never silently ignored)."""
+        if self.action == "list":
+            filterset = self.filterset_class(
+                self.request.query_params, queryset=queryset.none(), request=self.request
+            )
+            if filterset.refused:
+                detail: dict = {"code": fieldaccess.NOT_READABLE_CODE}
+                for name in filterset.refused:
+                    detail[name] = [_("You may not filter by this field.")]
+                raise ValidationError(detail)
+        return super().filter_queryset(queryset)
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "expected_version": self.expected_version()}

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
-from lianke.org import access
+from lianke.org import access, fieldaccess
 from lianke.org.choices import Action, CollaboratorAccess
 from lianke.org.models import Collaborator
 from lianke.org.paths import department_path
@@ -126,17 +126,26 @@ class ObjectListView(ObjectTypeView):
             chosen = list(available)
         else:
             chosen = [c for c in state.columns if c in available] or list(ot.list_columns)
-        sortable = self.object_type.sortable_fields | {d.filter_name for d in definitions}
+        fields = fieldaccess.field_access(self.request.user, ot.model)
+        sortable = {
+            c
+            for c in self.object_type.sortable_fields | {d.filter_name for d in definitions}
+            if fields.readable(c)
+        }
         return [(c, available[c], c in sortable) for c in chosen if c in available]
 
     def available_columns(self, definitions) -> dict[str, str]:
+        """Every column the user may show (hidden fields are no column, in the chooser, the
+        table or an export)."""
         ot = self.object_type
+        fields = fieldaccess.field_access(self.request.user, ot.model)
         cols = {}
         for name in (*ot.list_columns, *ot.detail_fields, "owner", "department", "created_at", "updated_at"):
-            if name not in cols and ot._has_field(name):
+            if name not in cols and ot._has_field(name) and fields.visible(name):
                 cols[name] = capfirst(ot.field(name).verbose_name)
         for d in definitions:
-            cols[d.filter_name] = d.display_label
+            if fields.visible(d.filter_name):
+                cols[d.filter_name] = d.display_label
         return cols
 
     def filtered(self, state: ListState, action: str = Action.VIEW):
@@ -357,13 +366,16 @@ def saved_view_share_targets(user) -> dict:
 
 
 def bulk_edit_fields(ot, definitions) -> list[tuple[str, str]]:
+    """The fields the current user may set in bulk (only those they may edit)."""
+    fields = fieldaccess.current(ot.model)
     names = [
         n
         for n in ot.form_fields
-        if not isinstance(ot.field(n), models.ForeignKey) or not ot.is_lookup_relation(ot.field(n))
+        if (not isinstance(ot.field(n), models.ForeignKey) or not ot.is_lookup_relation(ot.field(n)))
+        and fields.editable(n)
     ]
     return [(n, capfirst(ot.field(n).verbose_name)) for n in names] + [
-        (d.filter_name, d.display_label) for d in definitions
+        (d.filter_name, d.display_label) for d in definitions if fields.editable(d.filter_name)
     ]
 
 
@@ -381,12 +393,15 @@ class ObjectDetailView(ObjectTypeView):
 def detail_context(request, ot, obj) -> dict:
     user = request.user
     sections = []
+    fields = fieldaccess.field_access(user, ot.model)
     prime_readable([obj], ot.detail_fields, ot)
     for label, names in ot.sections:
-        sections.append(
-            (label, [(capfirst(ot.field(n).verbose_name), field_cell(obj, n, ot)) for n in names])
-        )
-    definitions = ot.custom_fields()
+        shown = [
+            (capfirst(ot.field(n).verbose_name), field_cell(obj, n, ot)) for n in names if fields.visible(n)
+        ]
+        if shown:
+            sections.append((label, shown))
+    definitions = [d for d in ot.custom_fields() if fields.visible(d.filter_name)]
     labels = custom_labels(definitions, [obj])
     groups: dict[str, list] = {}
     for d in definitions:
@@ -423,7 +438,8 @@ def detail_context(request, ot, obj) -> dict:
         if not access.has_action(user, rt.model, Action.VIEW):
             continue
         children = rt.list_queryset(rt.model.objects.filter(**{rel.field: obj}))
-        cols = rel.columns or rt.list_columns[:4]
+        child_fields = fieldaccess.field_access(user, rt.model)
+        cols = [c for c in (rel.columns or rt.list_columns[:4]) if child_fields.visible(c)]
         shown = list(children.order_by(*rt.default_ordering)[: rel.limit])
         prime_readable(shown, cols, rt)
         items = [(child, [field_cell(child, c, rt) for c in cols]) for child in shown]
@@ -761,6 +777,8 @@ def clean_bulk_value(ot, field: str, raw):
     """The bulk bar's field and value: a standard field's posted text through the field the
     form uses; a custom field's raw value is left to the service."""
     definitions = {d.filter_name: d for d in ot.custom_fields()}
+    if field in definitions and not fieldaccess.current(ot.model).editable(field):
+        raise ValidationError(_("This field cannot be edited in bulk."))
     if field in definitions:
         # Cleaned by the service (``services.bulk_edit``), the one check for every caller.
         return definitions[field].name, raw, True

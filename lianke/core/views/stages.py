@@ -13,7 +13,7 @@ from django.template.defaultfilters import floatformat
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from lianke.org import access
+from lianke.org import access, fieldaccess
 from lianke.org.choices import Action
 
 from ..display import Cell, field_cell, prime_readable
@@ -78,7 +78,13 @@ class StageMoveView(ObjectTypeView):
             return render(
                 request,
                 path.card_template,
-                {"card": obj, "object_type": ot, "message": message, "state": state},
+                {
+                    "card": obj,
+                    "object_type": ot,
+                    "message": message,
+                    "state": state,
+                    "fields": fieldaccess.current(ot.model),
+                },
             )
         if message:
             messages.success(request, message)
@@ -99,12 +105,17 @@ class BoardView(ObjectTypeView):
     def get(self, request, *args, **kwargs):
         ot = self.object_type
         path = ot.stage_path
+        fields = fieldaccess.field_access(request.user, self.model)
+        if not fields.visible(path.field):  # columns by a field one may not see would show it
+            raise PermissionDenied(_("You do not have permission to do this."))
+        # A total of a field hidden from the reader is on no column.
+        sum_field = path.sum_field if path.sum_field and fields.visible(path.sum_field) else None
         states, queryset, extra = path.board(request, self.model.objects.all())
         filterset = ot.filterset_class(request.GET or None, queryset=queryset, request=request)
         # Unbound (no query string) is valid too: only a bad filter empties the board.
         queryset = queryset.none() if filterset.is_bound and not filterset.is_valid() else filterset.qs
         attname = path.model_field().attname
-        aggregates = {"n": Count("pk"), **({"total": Sum(path.sum_field)} if path.sum_field else {})}
+        aggregates = {"n": Count("pk"), **({"total": Sum(sum_field)} if sum_field else {})}
         totals = {
             path.value_of(row[attname]): row
             for row in queryset.order_by().values(attname).annotate(**aggregates)
@@ -125,7 +136,7 @@ class BoardView(ObjectTypeView):
                     "count": count,
                     "more": count - len(cards),
                     "note": state.note,
-                    "summary": "¥" + floatformat(total, "0g") if path.sum_field else "",
+                    "summary": "¥" + floatformat(total, "0g") if sum_field else "",
                 }
             )
         shown = [card for column in columns for card in column["cards"]]
@@ -136,6 +147,7 @@ class BoardView(ObjectTypeView):
             columns=columns,
             board=board_context(ot, request.user, columns, request.GET.get("tab")),
             filterset=filterset,
+            fields=fields,
             count=capped_count(queryset)[0],
             **extra,
         )

@@ -15,6 +15,9 @@ from lianke.org.models import Role, RolePermission
 pytestmark = pytest.mark.django_db
 
 
+EMPTY_INLINE = {"TOTAL_FORMS": "0", "INITIAL_FORMS": "0", "MIN_NUM_FORMS": "0", "MAX_NUM_FORMS": "1000"}
+
+
 def admin_client(client_for, org):
     return client_for(org.admin)
 
@@ -41,6 +44,7 @@ def test_a_role_edited_in_the_settings_is_in_history_with_its_permissions(org, c
         "permissions-0-object_type": "customers.account",
         "permissions-0-actions": ["view", "edit", "export"],
         "permissions-0-scope": "department_tree",
+        **{f"field_permissions-{k}": v for k, v in EMPTY_INLINE.items()},
     }
     r = client_for(org.admin).post(f"/admin/org/role/{role.pk}/change/", data)
     assert r.status_code == 302, r.content.decode()[:2000]
