@@ -27,3 +27,19 @@ class Action(models.TextChoices):
 class CollaboratorAccess(models.TextChoices):
     READ = "read", _("Read only")
     WRITE = "write", _("Read and write")
+
+
+class TokenScope(models.TextChoices):
+    """What an API token may do: read only (GET/HEAD/OPTIONS), or read and write."""
+
+    READ = "read", _("Read only")
+    READ_WRITE = "read_write", _("Read and write")
+
+
+class TokenRevocation(models.TextChoices):
+    """Why an API token stopped working."""
+
+    REVOKED = "revoked", _("Revoked")
+    ROTATED = "rotated", _("Replaced by a new token")
+    PASSWORD_CHANGED = "password_changed", _("Password changed")
+    DEACTIVATED = "deactivated", _("User deactivated")
