@@ -37,5 +37,6 @@ urlpatterns = [
     path("", include("lianke.core.urls")),
     path("activities/", include("lianke.activities.urls")),
     path("settings/", include("lianke.outbox.urls")),
+    path("profile/", include("lianke.org.urls")),
     *object_urlpatterns(),
 ]
