@@ -5,9 +5,10 @@
   function copied(button) {
     var label = button.querySelector("span") || button;
     var text = label.textContent;
+    var plain = button.className;
     label.textContent = button.getAttribute("data-copied") || text;
-    button.classList.add("btn-success");
-    window.setTimeout(function () { label.textContent = text; button.classList.remove("btn-success"); }, 2000);
+    button.className = plain.replace(/\bbtn-outline-\w+/, "btn-success");
+    window.setTimeout(function () { label.textContent = text; button.className = plain; }, 2000);
   }
   document.addEventListener("click", function (e) {
     var button = e.target.closest("[data-copy]");
