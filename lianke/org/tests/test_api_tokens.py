@@ -21,6 +21,7 @@ from rest_framework.test import APIClient
 
 from lianke.core.audit import history_for
 from lianke.core.models import ObjectChange
+from lianke.core.registry import registry
 from lianke.customers.models import Account
 from lianke.org import tokens
 from lianke.org.models import ApiToken, User
@@ -244,6 +245,18 @@ def test_a_read_only_token_writes_nothing(org, read_only, verb):
     assert (list(Account.all_objects.values()), ObjectChange.objects.count()) == before
 
 
+@pytest.mark.parametrize("object_type", [ot.key for ot in registry])
+def test_a_read_only_token_of_an_administrator_creates_nothing_of_any_type(org, object_type):
+    ot = registry.get(object_type)
+    client = with_key(issue_token(user=org.admin, name="报表", scope="read").key)
+    count = ot.model.all_objects.count()
+    url = f"/api/{ot.app_label}/{ot.model_name}s/"
+    assert client.get(url).status_code == 200
+    refused(client.post(url, {"name": "x"}, format="json"), 403, "token_read_only")
+    refused(client.delete(f"{url}1/"), 403, "token_read_only")
+    assert ot.model.all_objects.count() == count
+
+
 def test_a_read_write_token_writes_within_the_users_rights(org, api_for):
     r = api_for(org.rep_js).post(ACCOUNTS, {"name": "新客户"}, format="json")
     assert r.status_code == 201 and Account.all_objects.get(name="新客户").owner == org.rep_js
@@ -296,6 +309,11 @@ def test_issuing_and_revoking_are_in_the_users_history_without_the_hash(org):
     assert created["prefix"] == f"lk_{issued.token.prefix}…"
     assert "key_hash" not in created and issued.token.key_hash not in repr(changes[0].postchange_data)
     assert ("revoked_reason", "", "revoked") in changes[0].diff()
+    # the settings' history lists them, named by user, token name and prefix
+    page = web(org.admin).get(
+        f"/admin/core/objectchange/?content_type__id__exact={changes[0].content_type_id}"
+    )
+    assert page.status_code == 200 and f"lk_{issued.token.prefix}…" in page.content.decode()
 
 
 # ------------------------------------------------------------------------------- profile page
@@ -380,8 +398,11 @@ def test_an_administrator_revokes_a_users_tokens_in_the_settings(org):
     assert r.status_code == 302
     refused(with_key(issued.key).get(ACCOUNTS), 401, "token_revoked")
     assert with_key(kept.key).get(ACCOUNTS).status_code == 200
-    listing = web(org.admin).get("/admin/org/apitoken/").content.decode()
-    assert issued.key not in listing and issued.token.key_hash not in listing
+    listing = web(org.admin).get("/admin/org/apitoken/")
+    assert listing.status_code == 200
+    assert (
+        issued.key not in listing.content.decode() and issued.token.key_hash not in listing.content.decode()
+    )
 
 
 # ----------------------------------------------------------------------------------- command
