@@ -67,6 +67,12 @@ def test_an_issued_key_reads_the_api_as_its_user_with_token_or_bearer(org):
         assert [row["id"] for row in r.json()["results"]] == [mine.pk]
 
 
+def test_the_api_schema_describes_the_token(org, client_for):
+    schema = client_for(org.rep_js).get("/api/schema/?format=json").json()
+    scheme = schema["components"]["securitySchemes"]["tokenAuth"]
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "Authorization")
+
+
 def test_the_database_never_holds_the_plain_key(org):
     # given a token made on the profile page (session, messages, history all written)
     r = web(org.rep_js).post(PROFILE, {"name": "报表脚本", "scope": "read_write"})
