@@ -228,6 +228,12 @@ LIANKE_MAX_ATTACHMENT_BYTES = int(os.environ.get("LIANKE_MAX_ATTACHMENT_MB", "20
 LIANKE_RECYCLE_BIN_DAYS = int(os.environ.get("LIANKE_RECYCLE_BIN_DAYS", "90"))
 # Home page: an account of one's own with no activity for this many days is "to follow up today".
 LIANKE_FOLLOW_UP_DAYS = int(os.environ.get("LIANKE_FOLLOW_UP_DAYS", "14"))
+# Bulk actions commit this many records per transaction (core.services.run_in_chunks): SQLite
+# has one write lock for everybody, so a bulk edit of 1,000 rows must not hold it for seconds;
+# 0 = one transaction (PostgreSQL's default: row locks, all or nothing).
+LIANKE_BULK_CHUNK = int(
+    os.environ.get("LIANKE_BULK_CHUNK", "200" if DATABASES["default"]["ENGINE"].endswith("sqlite3") else "0")
+)
 
 # --- Background tasks (Django's tasks framework, database backend) -------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

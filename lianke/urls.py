@@ -37,6 +37,7 @@ urlpatterns = [
     path("", include("lianke.core.urls")),
     path("activities/", include("lianke.activities.urls")),
     path("settings/", include("lianke.outbox.urls")),
+    path("settings/pools/", include("lianke.pools.urls")),
     path("profile/", include("lianke.org.urls")),
     *object_urlpatterns(),
 ]

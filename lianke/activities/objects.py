@@ -1,14 +1,17 @@
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core.registry import ObjectType, register
+from lianke.core.stages import ChoicePath, StateKind
 from lianke.org.kinds import Owned
 
+from .choices import ActivityKind
 from .models import Activity
 
 
 @register
 class ActivityObject(ObjectType):
     model = Activity
+    factory = "lianke.activities.factories.ActivityFactory"
     in_global_search = False  # ten million follow-ups: searched on their own list, not the top bar
     # Owned; an activity on an account is also readable by whoever may read the account (its
     # page and timeline show every follow-up on it), without widening the activity list.
@@ -31,6 +34,13 @@ class ActivityObject(ObjectType):
     list_select_related = ("account", "assignee")
     assignment_fields = ("assignee",)
     has_activities = False
+    # A task's lifecycle: to do → done (and back); other activities have none.
+    stage_path = ChoicePath(
+        "is_done",
+        choices=((False, _("To do")), (True, _("Done"))),
+        kinds={True: StateKind.WON},
+        condition={"kind": ActivityKind.TASK},
+    )
 
     @property
     def serializer_base(self):

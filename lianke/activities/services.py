@@ -1,14 +1,12 @@
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lianke.core import services
 from lianke.org import access
 from lianke.org.choices import Action
 
-from .choices import ActivityKind
 from .models import Activity
 
 
@@ -25,12 +23,8 @@ def log_activity(*, actor, target, activity: Activity) -> Activity:
         activity.account_id = target.pk
     else:
         activity.account_id = getattr(target, "account_id", None)
-    services.save_record(actor=actor, instance=activity)
-    if activity.kind != ActivityKind.TASK and hasattr(type(target), "last_activity_at"):
-        # A denormalised "last follow-up" timestamp (drives pool recycling); not business data,
-        # so it is not a history entry.
-        type(target).all_objects.filter(pk=target.pk).update(last_activity_at=activity.occurred_at)
-    return activity
+    # The target's last follow-up follows from the write's event (``follow_ups``).
+    return services.save_record(actor=actor, instance=activity)
 
 
 def timeline(target, *, user, limit: int = 50):
@@ -67,6 +61,8 @@ def timeline(target, *, user, limit: int = 50):
 
 
 def complete_task(*, actor, task: Activity, done: bool = True) -> Activity:
-    task.is_done = done
-    task.done_at = timezone.now() if done else None
-    return services.save_record(actor=actor, instance=task)
+    """Mark a task done (or open again) along its lifecycle (the activity type's path)."""
+    from lianke.core.registry import registry
+
+    record, _moved = registry.get_for_model(Activity).stage_path.move(actor=actor, obj=task, value=str(done))
+    return record

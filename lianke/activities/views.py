@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
@@ -64,5 +64,8 @@ def add_activity(request, content_type_id: int, object_id: int):
 @require_POST
 def toggle_task(request, pk: int):
     task = get_object_or_404(Activity.objects.restrict(request.user, Action.EDIT), pk=pk)
-    complete_task(actor=request.user, task=task, done=request.POST.get("done") == "1")
+    try:
+        task = complete_task(actor=request.user, task=task, done=request.POST.get("done") == "1")
+    except ValidationError as exc:
+        return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8")
     return render(request, "activities/partials/task_row.html", {"task": task})

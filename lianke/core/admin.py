@@ -1,3 +1,4 @@
+import copy
 import json
 
 from django import forms
@@ -5,7 +6,12 @@ from django.apps import apps
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from lianke.org import access
+from lianke.org.choices import Action
+from lianke.org.kinds import Config
+
 from . import audit
+from .attachments import delete_attachment
 from .context import SOURCE_LABELS
 from .models import Attachment, CustomField, ObjectChange
 from .registry import registry
@@ -21,10 +27,45 @@ for _label, _name in (("axes", _("Login security")), ("django_tasks_database", _
 
 
 class HistoryAdmin(admin.ModelAdmin):
-    """Settings pages whose every change goes into history (who, when, old → new), many-to-many
-    choices and the inline rows named in ``history_related`` included."""
+    """Settings pages of a config kind (``org.kinds.Config``): who may see and change them is the
+    kind's to say (administrators; the delegates it declares for their own records), and every
+    change goes into history (who, when, old → new), many-to-many choices and the inline rows
+    named in ``history_related`` included."""
 
     history_related: tuple[str, ...] = ()
+    #: The settings object's kind; a page declares its delegates here (a pool's administrators).
+    config: Config = Config()
+
+    def __init__(self, model, admin_site):
+        super().__init__(model, admin_site)
+        access.register_policy(model, copy.copy(self.config))
+
+    # The kind decides, not Django's model permissions: a staff user given "change role" must
+    # not be able to grant himself more (a permission escalation).
+    def has_module_permission(self, request):
+        return access.has_action(request.user, self.model, Action.VIEW)
+
+    def _may(self, request, action, obj=None) -> bool:
+        if obj is not None:
+            return access.can(request.user, obj, action)
+        return access.has_action(request.user, self.model, action)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may(request, Action.VIEW, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may(request, Action.EDIT, obj)
+
+    def has_add_permission(self, request):
+        return self._may(request, Action.CREATE)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may(request, Action.DELETE, obj)
+
+    def get_queryset(self, request):
+        q = access.scope_q(request.user, self.model, Action.VIEW)
+        queryset = super().get_queryset(request)
+        return queryset.filter(q) if q is not None else queryset.none()
 
     def _snapshot(self, obj):
         return audit.config_snapshot(obj, self.history_related)
@@ -181,3 +222,14 @@ class AttachmentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a file is added or removed on its record, never edited in place
+
+    def delete_model(self, request, obj):
+        # Through the service: the edit check on the record, its history and an event.
+        delete_attachment(actor=request.user, attachment=obj)
+
+    def delete_queryset(self, request, queryset):
+        for attachment in queryset:
+            delete_attachment(actor=request.user, attachment=attachment)

@@ -1,4 +1,8 @@
-"""Attachment uploads: size limit, content type checked on the bytes, images re-encoded."""
+"""Attachments through services: adding and deleting a file is a change of the record it hangs
+on, so both read that record locked, check that the actor may edit it (and that it is not in the
+recycle bin), record history on it with the explicit actor and emit an ``updated`` event
+(``changed=["attachments"]``) — for the web, the API, imports and jobs alike. Uploads: size
+limit, content type checked on the bytes, images re-encoded."""
 
 from __future__ import annotations
 
@@ -8,13 +12,18 @@ from pathlib import PurePath
 import filetype
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
-from .models import Attachment
+from lianke.org import access
+from lianke.org.choices import Action
+
+from . import audit, events
+from .models import Attachment, ObjectChange
+from .registry import registry
 
 ALLOWED = {
     "image/jpeg": {".jpg", ".jpeg"},
@@ -69,11 +78,33 @@ def _reencode(data: bytes, mime: str) -> bytes:
         raise ValidationError(_("The image could not be read.")) from exc
 
 
+def _editable_parent(actor, model, pk):
+    """The record a file hangs on, read locked: the actor must be able to edit it, and it must
+    not be in the recycle bin (its files are read-only until it is restored)."""
+    ot = registry.get_for_model(model, None) if model is not None else None
+    if ot is None or not ot.has_attachments:
+        raise PermissionDenied(_("This kind of record has no attachments."))
+    from .services import locked
+
+    try:
+        record = locked(model, pk)
+    except model.DoesNotExist:
+        raise PermissionDenied(_("You do not have permission to do this.")) from None
+    if record.is_deleted or not access.can(actor, record, Action.EDIT):
+        raise PermissionDenied(_("You do not have permission to edit “%(record)s”.") % {"record": record})
+    return record
+
+
+def _announce(actor, record, before, after) -> None:
+    audit.record(ObjectChange.ActionChoices.UPDATE, record, before, after, actor=actor)
+    events.emit(events.UPDATED, record, [record.pk], actor=actor, changed=["attachments"])
+
+
 @transaction.atomic
 def add_attachment(*, actor, obj, upload) -> Attachment:
-    from . import audit
-    from .models import ObjectChange
-
+    """Store ``upload`` on ``obj`` as ``actor`` (who must be able to edit it): checked, images
+    re-encoded, history and an event on the record. Nothing is stored if it is refused."""
+    record = _editable_parent(actor, type(obj), obj.pk)
     name = PurePath(upload.name or "file").name[:200]
     if upload.size > settings.LIANKE_MAX_ATTACHMENT_BYTES:
         raise ValidationError(
@@ -87,14 +118,36 @@ def add_attachment(*, actor, obj, upload) -> Attachment:
     if mime in IMAGE_FORMATS:
         data = _reencode(data, mime)
     attachment = Attachment(
-        content_type=ContentType.objects.get_for_model(type(obj)),
-        object_id=obj.pk,
+        content_type=ContentType.objects.get_for_model(type(record)),
+        object_id=record.pk,
         name=name,
         size=len(data),
         mime_type=mime,
         uploaded_by=actor,
     )
     attachment.file.save(name, ContentFile(data), save=False)
-    attachment.save()
-    audit.record(ObjectChange.ActionChoices.UPDATE, obj, {"attachment": None}, {"attachment": name})
+    # A write that fails after this point rolls back: the stored file goes with it.
+    try:
+        attachment.save()
+        _announce(actor, record, {"attachment": None}, {"attachment": name})
+    except BaseException:
+        attachment.file.delete(save=False)
+        raise
     return attachment
+
+
+@transaction.atomic
+def delete_attachment(*, actor, attachment: Attachment | int) -> None:
+    """Delete an attachment as ``actor``: the attachment is read again (its record comes from
+    the database, never from the caller), the record locked and the edit permission checked on
+    it; history and an event on the record. The file leaves the storage once the deletion has
+    committed (a rolled-back deletion keeps its file)."""
+    pk = attachment.pk if isinstance(attachment, Attachment) else attachment
+    stored = Attachment.objects.select_for_update().filter(pk=pk).first()
+    if stored is None:
+        raise PermissionDenied(_("You do not have permission to do this."))
+    record = _editable_parent(actor, stored.content_type.model_class(), stored.object_id)
+    _announce(actor, record, {"attachment": stored.name}, {"attachment": None})
+    storage, path = stored.file.storage, stored.file.name
+    stored.delete()
+    transaction.on_commit(lambda: storage.delete(path))

@@ -7,8 +7,10 @@ work is recorded too. Who/where comes from the active context (web, API, command
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from decimal import Decimal
+from typing import cast
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -45,14 +47,28 @@ def _jsonable(value):
 
 def snapshot(obj: models.Model) -> dict:
     """Every field's stored value, custom fields as ``cf.<name>``; foreign keys as ids."""
+    values = obj.__dict__
     data = {}
-    for field in obj._meta.concrete_fields:
-        if field.name in SKIP_FIELDS or getattr(field, "derived", False):  # e.g. a phone's digits
-            continue
-        data[field.name] = _jsonable(getattr(obj, field.attname))
+    for name, attname in _snapshot_fields(type(obj)):
+        value = values[attname] if attname in values else getattr(obj, attname)  # deferred: read
+        data[name] = value if type(value) in _PLAIN else _jsonable(value)
     for name, value in (getattr(obj, "custom_data", None) or {}).items():
         data[f"cf.{name}"] = value
     return data
+
+
+_PLAIN = {str, int, bool, float, type(None)}
+
+
+@functools.cache
+def _snapshot_fields(model: type[models.Model]) -> tuple[tuple[str, str], ...]:
+    """``(name, attname)`` of the fields a snapshot holds (not bookkeeping, not derived columns
+    like a phone's digits), once per model."""
+    return tuple(
+        (f.name, f.attname)
+        for f in model._meta.concrete_fields
+        if f.name not in SKIP_FIELDS and not getattr(f, "derived", False)
+    )
 
 
 # Never copied into history: secrets and bookkeeping of settings records (a user's password hash).
@@ -77,40 +93,68 @@ def config_snapshot(obj: models.Model, related: tuple[str, ...] = ()) -> dict:
     return data
 
 
-def _parent(obj):
+def _who(actor) -> dict:
+    """Who made a change and from where: ``actor`` (the services name who acts) or else the
+    context's user."""
+    ctx = context.current()
+    user = actor if actor is not None else (ctx.user if ctx else None)
+    return {
+        "user_id": user.pk if user else None,
+        "user_name": (str(user) if user else "")[:150],
+        "request_id": ctx.request_id if ctx else "",
+        "source": ctx.source if ctx else context.Source.SYSTEM,
+    }
+
+
+def _where(model: type[models.Model]) -> tuple[int, str | None, int | None]:
+    """``(content type id, parent attname, parent content type id)``: a child's changes are also
+    its parent's history."""
     from .registry import registry
 
-    object_type = registry.get_for_model(type(obj), None)
+    object_type = registry.get_for_model(model, None)
     parent_field = object_type.parent_field if object_type else None
-    if parent_field:
-        parent_id = getattr(obj, f"{parent_field}_id", None)
-        if parent_id:
-            parent_model = obj._meta.get_field(parent_field).related_model
-            return ContentType.objects.get_for_model(parent_model), parent_id
-    return None, None
+    ct = ContentType.objects.get_for_model(model).pk
+    if not parent_field:
+        return ct, None, None
+    field = model._meta.get_field(parent_field)
+    assert isinstance(field, models.ForeignKey)
+    parent_model = cast(type[models.Model], field.related_model)
+    return ct, field.attname, ContentType.objects.get_for_model(parent_model).pk
+
+
+def change_rows(action: str, entries, *, actor=None) -> list[dict]:
+    """History rows (``{attname: value}`` of ``ObjectChange``) for ``entries`` — ``(record,
+    before, after)`` of one model —, who and where worked out once for them all."""
+    entries = list(entries)
+    if not entries:
+        return []
+    who = _who(actor)
+    ct, parent_attname, parent_ct = _where(type(entries[0][0]))
+    rows = []
+    for obj, before, after in entries:
+        parent_id = getattr(obj, parent_attname) if parent_attname else None
+        rows.append(
+            {
+                **who,
+                "action": action,
+                "content_type_id": ct,
+                "object_id": obj.pk,
+                "object_repr": str(obj)[:200],
+                "related_content_type_id": parent_ct if parent_id else None,
+                "related_object_id": parent_id or None,
+                "prechange_data": before,
+                "postchange_data": after,
+            }
+        )
+    return rows
 
 
 def build_change(
     action: str, obj: models.Model, before: dict | None, after: dict | None, *, actor=None
 ) -> ObjectChange:
     """One history entry, by ``actor`` (the services name who acts) or else the context's user."""
-    ctx = context.current()
-    user = actor if actor is not None else (ctx.user if ctx else None)
-    related_ct, related_id = _parent(obj)
-    return ObjectChange(
-        user=user,
-        user_name=(str(user) if user else "")[:150],
-        request_id=ctx.request_id if ctx else "",
-        source=ctx.source if ctx else context.Source.SYSTEM,
-        action=action,
-        content_type=ContentType.objects.get_for_model(type(obj)),
-        object_id=obj.pk,
-        object_repr=str(obj)[:200],
-        related_content_type=related_ct,
-        related_object_id=related_id,
-        prechange_data=before,
-        postchange_data=after,
-    )
+    [row] = change_rows(action, [(obj, before, after)], actor=actor)
+    return ObjectChange(**row)
 
 
 def record(

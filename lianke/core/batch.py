@@ -10,12 +10,16 @@ errors of every row (``BatchError``). Imports, jobs and integrations build on it
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+from django.db.models import signals
+from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,6 +46,40 @@ class BatchError(ValidationError):
             % {"count": len(rows), "row": first + 1},
             code="invalid_rows",
         )
+
+
+class _New:
+    """New instances of one model without ``Model.__init__``'s walk over its fields: the
+    defaults are worked out once (callable ones called per instance). Only for models without
+    ``pre_init`` / ``post_init`` receivers (which a plain ``__init__`` would call)."""
+
+    def __init__(self, model: Any):
+        self.model = model
+        self.plain = not (signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model))
+        self.static: dict[str, Any] = {}
+        self.dynamic: list[tuple[str, models.Field]] = []
+        for field in model._meta.concrete_fields:
+            if field.has_default() and callable(field.default):
+                self.dynamic.append((field.attname, field))
+            else:
+                self.static[field.attname] = field.get_default()
+
+    def __call__(self, values: Mapping[str, Any] = {}) -> Any:  # noqa: B006 - read only
+        if not self.plain:
+            return self.model(**values)
+        obj = self.model.__new__(self.model)
+        obj._state = ModelState()
+        data = obj.__dict__
+        data.update(self.static)
+        for attname, field in self.dynamic:
+            data[attname] = field.get_default()
+        data.update(values)
+        return obj
+
+
+@functools.cache
+def new(model: type[models.Model]) -> _New:
+    return _New(model)
 
 
 class _Compiled:
@@ -91,7 +129,7 @@ class _Compiled:
         ``errors[index]``."""
         is_new = obj is None
         if obj is None:
-            obj = self.model()
+            obj = new(self.model)()
         row_errors: dict[str, list[str]] = {}
         for name, value in row.items():
             if name == "custom_fields":
@@ -111,7 +149,10 @@ class _Compiled:
                         )
                     setattr(obj, name, target)
                 else:
-                    setattr(obj, field.attname, field.clean(value, obj))
+                    value = field.clean(value, obj)
+                    if isinstance(value, dt.datetime) and timezone.is_naive(value):
+                        value = timezone.make_aware(value)  # local time, as a form reads it
+                    setattr(obj, field.attname, value)
             except ValidationError as exc:
                 row_errors.setdefault(name, []).extend(exc.messages)
         if is_new or "custom_fields" in row:
@@ -183,9 +224,9 @@ def insert(objs: list) -> list:
     if connection.vendor != "postgresql":
         return model._base_manager.bulk_create(objs, batch_size=CHUNK)
     opts = model._meta
-    fields = [f for f in opts.concrete_fields if not f.primary_key]
     db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: the proxy costs a lookup per value
     quote = db.ops.quote_name
+    columns = _copy_columns(cast(type[models.Model], model))
     with db.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
@@ -193,13 +234,63 @@ def insert(objs: list) -> list:
         )
         for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
             obj.pk = pk
-        columns = ", ".join(quote(c) for c in [opts.pk.column, *(f.column for f in fields)])
-        with cursor.cursor.copy(f"COPY {quote(opts.db_table)} ({columns}) FROM STDIN") as copy:
+        names = ", ".join(quote(c) for c in [opts.pk.column, *(f.column for f, _pre, _prep in columns)])
+        with cursor.cursor.copy(f"COPY {quote(opts.db_table)} ({names}) FROM STDIN") as copy:
             for obj in objs:
-                copy.write_row([obj.pk, *(f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields)])
+                values = obj.__dict__
+                row = [obj.pk]
+                for field, pre, prep in columns:
+                    value = field.pre_save(obj, True) if pre else values[field.attname]
+                    if prep is _PREP or (prep is _PREP_NAIVE and value is not None and value.tzinfo is None):
+                        value = field.get_db_prep_save(value, db)
+                    row.append(value)
+                copy.write_row(row)
     for obj in objs:
         obj._state.adding, obj._state.db = False, connection.alias
     return objs
+
+
+# Field classes whose clean values PostgreSQL's driver takes as they are (``get_db_prep_save``
+# would return them unchanged): the COPY skips the call. Subclasses (a phone field) are not
+# assumed to be so and keep it.
+_AS_IS = {
+    models.CharField,
+    models.TextField,
+    models.EmailField,
+    models.URLField,
+    models.SlugField,
+    models.IntegerField,
+    models.BigIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveSmallIntegerField,
+    models.SmallIntegerField,
+    models.BooleanField,
+    models.ForeignKey,
+}
+
+
+_AS_IS_VALUE, _PREP, _PREP_NAIVE = "as is", "prep", "prep naive"
+
+
+@functools.cache
+def _copy_columns(model: type[models.Model]) -> tuple[tuple[models.Field, bool, str], ...]:
+    """``(field, calls pre_save, how its value is prepared)`` of each column but the key: a
+    date-time is taken as it is when it is aware (a naive one is made aware the way a save
+    does), a field of ``_AS_IS`` always, any other through ``get_db_prep_save``."""
+    columns = []
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        if isinstance(field, models.DateField):  # and DateTimeField: pre_save only stamps
+            pre = bool(field.auto_now or field.auto_now_add)
+        else:
+            pre = type(field).pre_save is not models.Field.pre_save
+        if type(field) is models.DateTimeField:
+            prep = _PREP_NAIVE
+        else:
+            prep = _AS_IS_VALUE if type(field) in _AS_IS else _PREP
+        columns.append((field, pre, prep))
+    return tuple(columns)
 
 
 def _key(field: models.ForeignKey, value):
@@ -258,11 +349,12 @@ def create_records(*, actor, model: Any, rows: Sequence[Mapping[str, Any]]) -> l
         )
     _check_people(compiled, objs, Action.CREATE, errors)
     compiled.check_unique(objs, errors)
+    owned = compiled.ot.is_owned
     for index, obj in enumerate(objs):
         obj.created_by_id = actor.pk
         obj.created_at = obj.updated_at = now
         obj.version = 1
-        if compiled.ot.is_owned:
+        if owned:
             obj.department_id = departments.get(obj.owner_id)
         if index not in errors:
             try:
@@ -283,8 +375,15 @@ def create_records(*, actor, model: Any, rows: Sequence[Mapping[str, Any]]) -> l
         inside += model.all_objects.filter(q, pk__in=chunk).count() if q is not None else 0
     if inside != len(ids):
         raise PermissionDenied(_("This change would put records out of your reach."))
-    changes = [audit.build_change(A.CREATE, obj, None, audit.snapshot(obj), actor=actor) for obj in created]
-    insert(changes)
+    history = new(ObjectChange)
+    insert(
+        [
+            history(row)
+            for row in audit.change_rows(
+                A.CREATE, [(obj, None, audit.snapshot(obj)) for obj in created], actor=actor
+            )
+        ]
+    )
     events.emit(events.CREATED, model, ids, actor=actor)
     return created
 

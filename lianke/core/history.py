@@ -9,7 +9,7 @@ It owns three decisions:
   follows the owner) are bookkeeping: never listed; the change that caused them is. A new record
   lists only what was set (not empty, not the field's default). Delete, restore and purge are
   events ("moved to the recycle bin"), not field diffs; so are attachments and collaborators
-  (the ``attachment`` / ``collaborators`` pseudo-fields the views store).
+  (the ``attachment`` / ``collaborators`` pseudo-fields their services store).
 - **How values read.** Exactly as on the detail page (``display.format_value`` and the custom
   field's ``display``): yes/no in the reader's language, choices and options by label, dates,
   money. Related records are named through their default (scope-restricted) managers, fetched

@@ -41,7 +41,7 @@ def database_busy_response(request) -> HttpResponse:
         response = JsonResponse({"code": "database_busy", "detail": message}, status=503)
     else:
         try:
-            html = render_to_string("503.html", {"message": message}, request=request)
+            html: str = render_to_string("503.html", {"message": message}, request=request)
         except Exception:  # the page must not fail in its turn
             html = message
         response = HttpResponse(html, status=503)

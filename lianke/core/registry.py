@@ -77,11 +77,16 @@ class ObjectType:
     card_phone: str | None = None
     # Foreign keys to registered objects use the search widget; small ones a plain select.
     default_ordering: tuple[str, ...] = ("-updated_at", "-id")
-    kanban_field: str | None = None
-    # The record's lifecycle (a ``core.stages.StagePath``): the path on its page, one-tap moves.
+    # The record's lifecycle (a ``core.stages.StagePath``): enforced on every write; the path on
+    # its page, one-tap moves, a board (``board/``) of records by state.
     stage_path: StagePath | None = None
     has_activities: bool = True
     has_attachments: bool = True
+    # Test data: the dotted path of this type's factory-boy factory, declared in its own app
+    # (``lianke.customers.factories.AccountFactory``). Resolved only when asked for
+    # (``factory_class()``), so the core imports no app and production never loads factory-boy;
+    # the permission matrices build every type's records with it.
+    factory: str | None = None
 
     # Optional overrides (rarely needed: the generated ones follow the declaration).
     filterset_base: type | None = None
@@ -96,6 +101,17 @@ class ObjectType:
             self.parent_field = self.access.parent_field
         if self.stage_path is not None:
             self.stage_path.bind(self.model)
+
+    def factory_class(self) -> Any:
+        """The factory-boy factory declared in ``factory``; a clear error if there is none."""
+        if not self.factory:
+            raise LookupError(
+                f"{self.key} has no test factory: declare one in its app's factories.py and name it"
+                f" in the object type ({type(self).__name__}.factory = 'lianke.<app>.factories.<Name>')"
+            )
+        from django.utils.module_loading import import_string
+
+        return import_string(self.factory)
 
     @property
     def kind(self) -> str:

@@ -3,12 +3,15 @@ history in the same transaction, and a re-check that the actor still reaches the
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import cast
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import OperationalError, connection, models, transaction
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -181,6 +184,14 @@ def _announce(name: str, entries, actor, **data) -> None:
             }
         )
         events.emit(name, model, [entry[1].pk for entry in group], actor=actor, changed=changed, **data)
+        ot = registry.get_for_model(model, None)
+        path = ot.stage_path if ot is not None and name == events.UPDATED else None
+        if path is not None:
+            # A lifecycle's moves, once per (from, to) pair of the batch.
+            for (old, new), ids in path.moves(group).items():
+                events.emit(
+                    events.TRANSITIONED, model, ids, actor=actor, field=path.field, **{"from": old, "to": new}
+                )
 
 
 def _user_field(model, name: str) -> models.ForeignKey:
@@ -277,11 +288,16 @@ RECYCLE_COLUMNS = ["is_deleted", "deleted_at", "deleted_by", "deletion_batch", "
 
 @transaction.atomic
 def delete_records(
-    *, actor, records: Sequence[BusinessModel], expected_version: int | None = None
+    *,
+    actor,
+    records: Sequence[BusinessModel],
+    expected_version: int | None = None,
+    batch: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """Move records (and what hangs on them, per the registry) to the recycle bin. Each row is
-    read locked; one already deleted by a parallel request is left as it is."""
-    batch = uuid.uuid4()
+    read locked; one already deleted by a parallel request is left as it is. ``batch`` names
+    the deletion (chunks of one bulk delete share it)."""
+    batch = batch or uuid.uuid4()
     now = timezone.now()
     entries = []
     for given in records:
@@ -420,16 +436,17 @@ def transfer_records(*, actor, records: Sequence[BusinessModel], new_owner, with
 def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, custom: bool = False) -> int:
     """Set one field (standard or custom) on many records, with a history entry per record.
 
-    Each record is validated like a form save (field, model rules such as "a stage of the
-    opportunity's stage set", uniqueness); any invalid record stops the whole batch.
+    The value is checked first (``_bulk_value``: a custom field's definition cleans it; a
+    standard field must be a form field). Each record is validated like a form save (field,
+    model rules such as "a stage of the opportunity's stage set", uniqueness); any invalid
+    record stops the whole batch.
     """
     entries = []
     changed = []
     columns: set[str] = set()
-    if not custom and len(records) > 1 and _is_unique(type(records[0]), field):
-        raise ValidationError(
-            {field: _("This value must be unique; it cannot be set on several records at once.")}
-        )
+    if records:
+        _refuse_unique_in_bulk(type(records[0]), field, len(records), custom)
+        value = _bulk_value(type(records[0]), field, value, custom)
     if records and not custom and value is not None:
         model = type(records[0])
         if field in registry.get_for_model(model).assignment_fields:
@@ -490,6 +507,151 @@ def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, cus
     audit.record_many(entries, actor=actor)
     _announce(events.UPDATED, entries, actor)
     return len(changed)
+
+
+def _bulk_value(model, field: str, value, custom: bool):
+    """What a bulk edit may set, checked here for every caller (the list's bulk bar, jobs,
+    integrations): a custom field's value cleaned by its definition (unknown or inactive fields
+    refused, a required one never cleared); a standard field only if it is one of the type's
+    form fields (its value is validated per record by ``full_clean``)."""
+    ot = registry.get_for_model(model)
+    if custom:
+        from .models.customfields import clean_custom_data
+
+        return clean_custom_data(ot.custom_fields(), {field: value}, partial=True).get(field)
+    if field not in ot.form_fields:
+        raise ValidationError({field: _("This field cannot be edited in bulk.")}, code="not_editable")
+    return value
+
+
+def _refuse_unique_in_bulk(model, field: str, count: int, custom: bool) -> None:
+    if not custom and count > 1 and _is_unique(model, field):
+        raise ValidationError(
+            {field: _("This value must be unique; it cannot be set on several records at once.")}
+        )
+
+
+# ---------------------------------------------------------------------------------- bulk actions
+# Between two chunks on SQLite: long enough for a writer waiting on the lock (SQLite's busy
+# handler polls every 100 ms) to get its turn before the next chunk takes the lock again.
+CHUNK_PAUSE = 0.1
+# A chunk that met a database still locked after the busy timeout wrote nothing: it waits for
+# the lock again this many times before the action stops (and says how far it got).
+BUSY_RETRIES = 2
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What a bulk action did: ``done`` of ``total`` records were handled in committed chunks
+    (``counted`` is what the action counts: records changed, moved, deleted, restored). With
+    ``error`` the action stopped there: the records after ``done`` were not touched."""
+
+    total: int
+    done: int
+    counted: int
+    error: Exception | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.error is None
+
+    @property
+    def left(self) -> int:
+        return self.total - self.done
+
+    @property
+    def reason(self) -> str:
+        if self.error is None:
+            return ""
+        messages = getattr(self.error, "messages", None)
+        if messages:
+            return " ".join(str(m) for m in messages)
+        if isinstance(self.error, OperationalError):
+            return str(_("The database stayed busy with other changes."))
+        return str(self.error)
+
+
+def run_in_chunks(records: Sequence, apply: Callable[[list], int], *, size: int | None = None) -> BulkResult:
+    """Apply a write to ``records`` chunk by chunk, each chunk in its own transaction — all or
+    nothing, with the service's own locked read, permission re-check, history and event — so a
+    bulk action never holds SQLite's write lock for seconds (``LIANKE_BULK_CHUNK`` records per
+    chunk; 0: one transaction). A chunk that finds the database still locked after the busy
+    timeout is tried again (``BUSY_RETRIES``). A refusal in the first chunk is raised as it is
+    (nothing was written); a later one stops the action and is reported in the result with what
+    was done. ``records`` are taken in primary key order."""
+    from .middleware import is_database_busy
+
+    # In primary key order: chunks are predictable, and parallel bulk actions lock rows in the
+    # same order (no deadlock between them on PostgreSQL).
+    records = sorted(records, key=lambda record: record.pk)
+    size = settings.LIANKE_BULK_CHUNK if size is None else size
+    size = size if size > 0 else max(len(records), 1)
+    own_transactions = not connection.in_atomic_block
+    turns = own_transactions and connection.vendor == "sqlite"
+    done = counted = 0
+    for start in range(0, len(records), size):
+        chunk = records[start : start + size]
+        if start and turns:
+            time.sleep(CHUNK_PAUSE)
+        for attempt in range(BUSY_RETRIES + 1):
+            try:
+                with transaction.atomic():
+                    counted += apply(chunk)
+                break
+            except (ValidationError, PermissionDenied, VersionConflict) as exc:
+                if not done:
+                    raise
+                return BulkResult(len(records), done, counted, exc)
+            except OperationalError as exc:
+                if not is_database_busy(exc):
+                    raise
+                if own_transactions and attempt < BUSY_RETRIES:
+                    continue  # the chunk wrote nothing: wait for the lock again
+                if not done:
+                    raise
+                return BulkResult(len(records), done, counted, exc)
+        done += len(chunk)
+    return BulkResult(len(records), done, counted)
+
+
+def edit_in_bulk(
+    *, actor, records: Sequence[BusinessModel], field: str, value, custom: bool = False
+) -> BulkResult:
+    """``bulk_edit`` in chunks; counts the records changed."""
+    if records:
+        _refuse_unique_in_bulk(type(records[0]), field, len(records), custom)
+    return run_in_chunks(
+        records, lambda chunk: bulk_edit(actor=actor, records=chunk, field=field, value=value, custom=custom)
+    )
+
+
+def delete_in_bulk(*, actor, records: Sequence[BusinessModel]) -> BulkResult:
+    """``delete_records`` in chunks, one deletion batch; counts the records moved to the bin."""
+    batch = uuid.uuid4()
+
+    def apply(chunk: list) -> int:
+        delete_records(actor=actor, records=chunk, batch=batch)
+        return len(chunk)
+
+    return run_in_chunks(records, apply)
+
+
+def transfer_in_bulk(
+    *, actor, records: Sequence[BusinessModel], new_owner, with_related: bool = True
+) -> BulkResult:
+    """``transfer_records`` in chunks (a record's related records go in its chunk); counts the
+    records that changed hands."""
+    return run_in_chunks(
+        records,
+        lambda chunk: transfer_records(
+            actor=actor, records=chunk, new_owner=new_owner, with_related=with_related
+        ),
+    )
+
+
+def restore_in_bulk(*, actor, records: Sequence[BusinessModel]) -> BulkResult:
+    """``restore_records`` in chunks; counts the records restored."""
+    return run_in_chunks(records, lambda chunk: restore_records(actor=actor, records=chunk))
 
 
 # ---------------------------------------------------------------------------------- collaborators

@@ -20,7 +20,10 @@ ROUTES = (
     ("<int:pk>/collaborators/", objects.CollaboratorView, "collaborators"),
 )
 # Routes of object types that declare a feature: (route, view, action, declaration needed).
-FEATURE_ROUTES = (("<int:pk>/move/", stages.StageMoveView, "move", "stage_path"),)
+FEATURE_ROUTES = (
+    ("<int:pk>/move/", stages.StageMoveView, "move", "stage_path"),
+    ("board/", stages.BoardView, "board", "stage_path"),
+)
 
 
 def object_urlpatterns():

@@ -9,6 +9,7 @@ from .models import Account, Contact
 @register
 class AccountObject(ObjectType):
     model = Account
+    factory = "lianke.customers.factories.AccountFactory"
     access = Pooled()  # owned, or ownerless in an account pool (公海)
     icon = "building"
     nav_order = 10
@@ -36,6 +37,7 @@ class AccountObject(ObjectType):
 @register
 class ContactObject(ObjectType):
     model = Contact
+    factory = "lianke.customers.factories.ContactFactory"
     icon = "person"
     nav_order = 20
     search_fields = ("name", "mobile", "phone", "email")

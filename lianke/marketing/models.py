@@ -10,7 +10,7 @@ from lianke.core.regions import PROVINCES
 from lianke.customers.choices import Industry
 from lianke.pools.models import pool_field
 
-from .choices import LEAD_TRANSITIONS, LeadSource, LeadStatus
+from .choices import LeadSource, LeadStatus
 
 
 class Lead(PooledModel):
@@ -53,17 +53,6 @@ class Lead(PooledModel):
         return f"{self.name} · {self.company}" if self.company else self.name
 
     def clean(self):
-        """Status changes follow the lifecycle; an unqualified lead says why."""
-        if self.pk:
-            old = type(self).all_objects.filter(pk=self.pk).values_list("status", flat=True).first()
-            if old and old != self.status and self.status not in LEAD_TRANSITIONS[LeadStatus(old)]:
-                raise ValidationError(
-                    {
-                        "status": _("A lead cannot go from “%(old)s” to “%(new)s”.")
-                        % {"old": LeadStatus(old).label, "new": LeadStatus(self.status).label}
-                    }
-                )
-        elif self.status == LeadStatus.CONVERTED:
-            raise ValidationError({"status": _("A new lead cannot be converted already.")})
+        """An unqualified lead says why (its status lifecycle is declared on the object type)."""
         if self.status == LeadStatus.UNQUALIFIED and not self.unqualified_reason.strip():
             raise ValidationError({"unqualified_reason": _("Say why the lead is unqualified.")})

@@ -11,6 +11,7 @@ from .models import Lead
 @register
 class LeadObject(ObjectType):
     model = Lead
+    factory = "lianke.marketing.factories.LeadFactory"
     access = Pooled()  # owned, or ownerless in a lead pool (线索公海)
     icon = "funnel"
     nav_order = 5

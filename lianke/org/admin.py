@@ -9,6 +9,7 @@ from lianke.core.admin import HistoryAdmin
 from lianke.core.registry import registry
 
 from . import tokens
+from .choices import Action
 from .models import ApiToken, Department, Role, RolePermission, User
 from .paths import DepartmentPathChoiceField, DepartmentPathListFilter, department_path
 
@@ -116,9 +117,10 @@ class RoleAdmin(HistoryAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
-    """Every user's API tokens, to see and to revoke (never to make or read: a key is made by
-    its user on the profile page or by ``lianke token``, and shown only then)."""
+class ApiTokenAdmin(HistoryAdmin):
+    """Every user's API tokens, to see and to revoke — administrators only (a config kind) —,
+    never to make or read: a key is made by its user on the profile page or by ``lianke
+    token``, and shown only then. Revoking goes through ``org.tokens`` (history included)."""
 
     list_display = (
         "name",
@@ -149,7 +151,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return False
 
     def has_revoke_permission(self, request):
-        return request.user.has_perm("org.change_apitoken")
+        return self._may(request, Action.EDIT)
 
     @admin.action(description=_("Revoke the selected tokens"), permissions=["revoke"])
     def revoke(self, request, queryset):

@@ -234,22 +234,32 @@ class Catalog(AccessPolicy):
 
 
 class Config(AccessPolicy):
-    """Settings: administrators only; ``delegates(user)`` may name the records a non-administrator
-    manages (a Q over the config model), e.g. the pools a user administers."""
+    """Settings: administrators (superusers) only — unless ``delegates(user)`` names the records a
+    non-administrator manages (a Q over the config model: the pools a user administers), for the
+    ``delegated_actions`` only (by default view and edit: a delegate never creates or deletes
+    the settings object itself). Every change of a config record goes into history
+    (``core.admin.HistoryAdmin``, and each settings page's own service)."""
 
     kind = "config"
 
-    def __init__(self, *, delegates=None):
+    def __init__(self, *, delegates=None, delegated_actions=(Action.VIEW, Action.EDIT)):
         self.delegates = delegates
+        self.delegated_actions = frozenset(delegated_actions)
 
     def granted(self, user, action):
         if user.is_active and user.is_superuser:
             return Scope.ALL
-        return Scope.OWN if self.delegates is not None and self.delegates(user) is not None else None
+        delegated = self.delegates is not None and action in self.delegated_actions
+        return Scope.OWN if delegated else None
 
     def scope_q(self, user, action):
         if not user.is_active:
             return None
         if user.is_superuser:
             return Q()
-        return self.delegates(user) if self.delegates is not None else None
+        if self.delegates is None or action not in self.delegated_actions:
+            return None
+        return self.delegates(user)
+
+    def describe(self):
+        return {"kind": self.kind, "delegated": sorted(self.delegated_actions) if self.delegates else []}

@@ -73,3 +73,8 @@ def pool_field() -> models.ForeignKey:
         editable=False,
         help_text=_("The pool the record sits in while it has no owner."),
     )
+
+
+def administered(user) -> Q:
+    """The pools ``user`` administers: the delegated part of the pool's config kind."""
+    return Q(admins=user)

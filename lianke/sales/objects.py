@@ -1,4 +1,3 @@
-from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core.registry import ObjectType, Related, register
@@ -12,6 +11,7 @@ from .stages import OpportunityStagePath
 @register
 class OpportunityObject(ObjectType):
     model = Opportunity
+    factory = "lianke.sales.factories.OpportunityFactory"
     icon = "briefcase"
     nav_order = 30
     search_fields = ("name", "account__name")
@@ -58,20 +58,13 @@ class OpportunityObject(ObjectType):
     related = (
         Related("sales.opportunitycompetitor", "opportunity", ("competitor", "threat", "offered_price")),
     )
-    kanban_field = "stage"
     stage_path = OpportunityStagePath(
-        "stage", reason_fields=("loss_reason", "loss_note"), card_template="sales/partials/card.html"
+        "stage",
+        reason_fields=("loss_reason", "loss_note"),
+        card_template="sales/partials/card.html",
+        sum_field="amount",
     )
     form_base = OpportunityForm
-
-    def extra_urls(self):
-        from . import views
-
-        return [
-            path(
-                "opportunity/kanban/", views.KanbanView.as_view(object_type=self), name="opportunity_kanban"
-            ),
-        ]
 
 
 @register
@@ -79,6 +72,7 @@ class CompetitorObject(ObjectType):
     """Competitors: shared reference data (read by everyone with the view permission)."""
 
     model = Competitor
+    factory = "lianke.sales.factories.CompetitorFactory"
     access = Catalog()
     icon = "shield"
     nav_order = 60
@@ -99,6 +93,7 @@ class OpportunityCompetitorObject(ObjectType):
     """A competitor on an opportunity: a child of the opportunity."""
 
     model = OpportunityCompetitor
+    factory = "lianke.sales.factories.OpportunityCompetitorFactory"
     access = Child("opportunity")
     icon = "shield-exclamation"
     nav_order = 35

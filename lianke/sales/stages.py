@@ -1,5 +1,6 @@
 """The opportunity's stage path (S2): the stages of its own stage set, in their order; an
-opportunity moves from any stage to any other of its set, through ``services.move_stage``."""
+opportunity moves from any stage to any other of its set, through ``services.move_stage``; its
+board shows one stage set at a time."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from django.utils.translation import gettext as _
 
 from lianke.core.stages import StagePath, State
 
-from .models import Stage
+from .models import Stage, StageSet
 
 
 def state_of(stage: Stage) -> State:
-    return State(str(stage.pk), str(stage), stage.kind)
+    return State(str(stage.pk), str(stage), stage.kind, note=f"{stage.probability}%")
 
 
 class OpportunityStagePath(StagePath):
@@ -30,6 +31,21 @@ class OpportunityStagePath(StagePath):
 
     def current(self, obj) -> str:
         return str(obj.stage_id)
+
+    def board(self, request, queryset):
+        """One stage set's board at a time (``?stage_set=``; the default set otherwise)."""
+        stage_sets = StageSet.objects.filter(is_active=True)
+        stage_set = stage_sets.filter(pk=request.GET.get("stage_set") or 0).first() or StageSet.default()
+        states = self.states_of_set(stage_set.pk) if stage_set else []
+        return (
+            states,
+            queryset.filter(stage_set=stage_set),
+            {
+                "stage_set": stage_set,
+                "stage_sets": stage_sets,
+                "controls_template": "sales/partials/board_controls.html",
+            },
+        )
 
     def unknown_state_error(self, obj, value: str) -> ValidationError:
         return ValidationError({"stage": _("Choose a stage of the opportunity's stage set.")})

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from lianke.customers.models import Account
 from lianke.sales.models import Opportunity
 
-KANBAN = "/sales/opportunity/kanban/"
+KANBAN = "/sales/opportunity/board/"
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from lianke.sales.models import Opportunity, Stage, StageSet
 
 from .conftest import PHONE
 
-KANBAN = "/sales/opportunity/kanban/"
+KANBAN = "/sales/opportunity/board/"
 
 
 @pytest.fixture

@@ -150,7 +150,9 @@ def test_download_is_404_for_those_who_cannot_see_the_record(org, record, attach
     assert client_for(org.rep_js).get(f"/attachments/{attachment.pk}/").status_code == 404
 
 
-def test_deleting_an_attachment_needs_edit_rights(org, attachment, client_for):
+def test_deleting_an_attachment_needs_edit_rights(
+    org, attachment, client_for, django_capture_on_commit_callbacks
+):
     # when those who cannot edit try to delete it, then it stays
     assert client_for(org.ops).post(f"/attachments/{attachment.pk}/delete/").status_code == 403
     assert client_for(org.rep_zj).post(f"/attachments/{attachment.pk}/delete/").status_code == 404
@@ -158,7 +160,8 @@ def test_deleting_an_attachment_needs_edit_rights(org, attachment, client_for):
     assert Attachment.objects.filter(pk=attachment.pk).exists()
     # when the owner deletes it, then it and its file are gone
     storage, path = attachment.file.storage, attachment.file.name
-    assert client_for(org.rep_js).post(f"/attachments/{attachment.pk}/delete/").status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):  # the file goes once committed
+        assert client_for(org.rep_js).post(f"/attachments/{attachment.pk}/delete/").status_code == 302
     assert not Attachment.objects.filter(pk=attachment.pk).exists()
     assert not storage.exists(path)
 
@@ -167,3 +170,139 @@ def test_the_record_page_lists_its_attachments(org, record, attachment, client_f
     html = client_for(org.rep_js).get(record.get_absolute_url()).content.decode()
     assert "报价单.pdf" in html
     assert f"/attachments/{attachment.pk}/" in html
+
+
+# ---------------------------------------------------------------------------------- services
+def _history(record):
+    from lianke.core import audit
+
+    return [
+        (c.user, c.prechange_data, c.postchange_data)
+        for c in audit.changes_of(record).filter(action="update").order_by("id")
+    ]
+
+
+@pytest.fixture
+def heard():
+    """The ``updated`` events the attachment services emit (run inside the transaction)."""
+    from lianke.core import events
+
+    seen: list = []
+    handler = events.subscribe(seen.append, events=[events.UPDATED], durable=True)
+    yield seen
+    events.unsubscribe(handler)
+
+
+def test_upload_and_delete_are_history_of_the_record_by_who_did_them_with_an_event(
+    org, record, client_for, heard, django_capture_on_commit_callbacks
+):
+    # when the owner uploads a file and the manager deletes it
+    upload(client_for(org.rep_js), record, "报价单.pdf", PDF, "application/pdf")
+    attachment = Attachment.objects.get()
+    storage, path = attachment.file.storage, attachment.file.name
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(org.manager_js).post(f"/attachments/{attachment.pk}/delete/")
+    # then the record's history tells both, each by who did it
+    assert response.status_code == 302
+    assert _history(record) == [
+        (org.rep_js, {"attachment": None}, {"attachment": "报价单.pdf"}),
+        (org.manager_js, {"attachment": "报价单.pdf"}, {"attachment": None}),
+    ]
+    # and each was announced as a change of the record's attachments
+    assert [(e.object_type, e.ids, e.actor_id, e.changed) for e in heard] == [
+        ("customers.account", (record.pk,), org.rep_js.pk, ("attachments",)),
+        ("customers.account", (record.pk,), org.manager_js.pk, ("attachments",)),
+    ]
+    # and the file is gone from the storage
+    assert not Attachment.objects.exists()
+    assert not storage.exists(path)
+
+
+@pytest.mark.parametrize("attacker", ["rep_js2", "rep_zj", "nobody", "ops"])
+def test_the_delete_service_refuses_whoever_may_not_edit_the_record(org, attachment, attacker, heard):
+    from django.core.exceptions import PermissionDenied
+
+    from lianke.core.attachments import delete_attachment
+
+    # when someone who may not edit the record calls the service directly (a job, the API)
+    history = _history(attachment_record(attachment))
+    with pytest.raises(PermissionDenied):
+        delete_attachment(actor=getattr(org, attacker), attachment=attachment.pk)
+    # then the attachment, its file and the history stay as they were
+    assert Attachment.objects.filter(pk=attachment.pk).exists()
+    assert attachment.file.storage.exists(attachment.file.name)
+    assert _history(attachment_record(attachment)) == history
+    assert heard == []
+
+
+def attachment_record(attachment):
+    return Account.all_objects.get(pk=attachment.object_id)
+
+
+@pytest.mark.parametrize("attacker", ["rep_js2", "rep_zj", "nobody", "ops"])
+def test_the_upload_service_refuses_whoever_may_not_edit_the_record(org, record, attacker, settings):
+    from django.core.exceptions import PermissionDenied
+
+    from lianke.core.attachments import add_attachment
+
+    with pytest.raises(PermissionDenied):
+        add_attachment(actor=getattr(org, attacker), obj=record, upload=SimpleUploadedFile("a.pdf", PDF))
+    assert not Attachment.objects.exists()
+    media = settings.MEDIA_ROOT
+    assert not media.exists() or not any(p.is_file() for p in media.rglob("*"))
+
+
+def test_guessed_attachment_ids_reveal_and_delete_nothing(org, record, attachment, client_for):
+    # given an attachment on a record of the Zhejiang rep
+    theirs = Account.objects.create(name="杭州机电", owner=org.rep_zj)
+    upload(client_for(org.rep_zj), theirs, "合同.pdf", PDF, "application/pdf")
+    hidden = Attachment.objects.get(object_id=theirs.pk)
+    me = client_for(org.rep_js)
+    # when the Jiangsu rep tries ids: theirs, one that does not exist, and a negative one
+    assert me.post(f"/attachments/{hidden.pk}/delete/").status_code == 404
+    assert me.get(f"/attachments/{hidden.pk}/").status_code == 404
+    assert me.post(f"/attachments/{hidden.pk + 1000}/delete/").status_code == 404
+    assert me.post("/attachments/-1/delete/").status_code == 404
+    # then both attachments are still there
+    assert Attachment.objects.count() == 2
+    # and uploading onto their record through the URL is refused too
+    assert upload(me, theirs, "x.pdf", PDF)[0].status_code == 404
+    assert Attachment.objects.count() == 2
+
+
+def test_files_of_a_record_in_the_recycle_bin_are_neither_added_nor_deleted(org, record, attachment):
+    from django.core.exceptions import PermissionDenied
+
+    from lianke.core import services
+    from lianke.core.attachments import add_attachment, delete_attachment
+
+    services.delete_records(actor=org.rep_js, records=[record])
+    with pytest.raises(PermissionDenied):
+        delete_attachment(actor=org.rep_js, attachment=attachment)
+    with pytest.raises(PermissionDenied):
+        add_attachment(actor=org.rep_js, obj=record, upload=SimpleUploadedFile("b.pdf", PDF))
+    assert list(Attachment.objects.values_list("name", flat=True)) == ["报价单.pdf"]
+
+
+def test_a_deletion_that_rolls_back_keeps_the_file(org, attachment):
+    from django.db import transaction
+
+    from lianke.core.attachments import delete_attachment
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), transaction.atomic():
+        delete_attachment(actor=org.rep_js, attachment=attachment)
+        raise Undo
+    assert Attachment.objects.filter(pk=attachment.pk).exists()
+    assert attachment.file.storage.exists(attachment.file.name)
+
+
+def test_deleting_in_the_settings_goes_through_the_service(org, record, attachment, client_for):
+    # when an administrator deletes the attachment on the settings pages
+    response = client_for(org.admin).post(f"/admin/core/attachment/{attachment.pk}/delete/", {"post": "yes"})
+    # then it is gone, and the record's history says who removed it
+    assert response.status_code == 302
+    assert not Attachment.objects.exists()
+    assert _history(record)[-1] == (org.admin, {"attachment": "报价单.pdf"}, {"attachment": None})

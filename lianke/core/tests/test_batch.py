@@ -169,3 +169,59 @@ def test_a_bad_entry_refuses_the_whole_update(org):
         )
     assert list(caught.value.rows) == [1]
     assert Account.all_objects.get(pk=a.pk).city == ""
+
+
+def test_a_batch_row_is_stored_exactly_as_the_same_record_saved_one_by_one(org):
+    """The batch path builds records without ``Model.__init__`` and streams them without the
+    per-value preparation where a value needs none: every column must come out as a save
+    writes it — defaults, derived columns, a naive local date-time made aware, history."""
+    import datetime as dt
+
+    from django.forms.models import model_to_dict
+    from django.utils import timezone
+
+    from lianke.activities.models import Activity
+    from lianke.core import services
+    from lianke.core.context import acting_as
+
+    row = {
+        "kind": "visit",
+        "subject": "拜访苏州精工",
+        "occurred_at": "2026-03-05 14:30",  # local time, no zone: as an import reads it
+        "location": "苏州工业园区",
+        "duration_minutes": "45",
+    }
+    with acting_as(org.rep_js):
+        [batched] = create_records(actor=org.rep_js, model=Activity, rows=[row])
+        single = services.save_record(
+            actor=org.rep_js,
+            instance=Activity(
+                kind="visit",
+                subject="拜访苏州精工",
+                occurred_at=timezone.make_aware(dt.datetime(2026, 3, 5, 14, 30)),
+                location="苏州工业园区",
+                duration_minutes=45,
+            ),
+        )
+    skip = {"id", "created_at", "updated_at"}
+    stored = [
+        {
+            k: v
+            for k, v in model_to_dict(Activity.all_objects.get(pk=pk), fields=None).items()
+            if k not in skip
+        }
+        | {
+            "version": Activity.all_objects.get(pk=pk).version,
+            "deleted_at": Activity.all_objects.get(pk=pk).deleted_at,
+        }
+        for pk in (batched.pk, single.pk)
+    ]
+    assert stored[0] == stored[1]
+    assert Activity.all_objects.get(pk=batched.pk).occurred_at == timezone.make_aware(
+        dt.datetime(2026, 3, 5, 14, 30)
+    )
+    histories = [
+        ObjectChange.objects.get(object_id=pk, content_type__model="activity").postchange_data
+        for pk in (batched.pk, single.pk)
+    ]
+    assert histories[0] == histories[1]

@@ -18,12 +18,12 @@ from django.views.decorators.http import require_POST
 from lianke.org import access
 from lianke.org.choices import Action
 
-from .. import audit, people
-from ..attachments import add_attachment
+from .. import people
+from ..attachments import add_attachment, delete_attachment
 from ..display import field_cell
 from ..home import workbench
 from ..liststate import ListState
-from ..models import Attachment, ObjectChange, SavedView
+from ..models import Attachment, SavedView
 from ..registry import registry
 from .objects import htmx_redirect, record_or_404
 
@@ -127,8 +127,6 @@ def _parent(user, content_type_id, object_id):
 @require_POST
 def attachment_upload(request, content_type_id: int, object_id: int):
     obj = _parent(request.user, content_type_id, object_id)
-    if not access.can(request.user, obj, Action.EDIT):
-        raise PermissionDenied
     upload = request.FILES.get("file")
     if upload is None:
         return HttpResponseBadRequest(_("Choose a file."))
@@ -159,15 +157,9 @@ def attachment_download(request, pk: int):
 @require_POST
 def attachment_delete(request, pk: int):
     attachment = get_object_or_404(Attachment, pk=pk)
-    obj = _parent(request.user, attachment.content_type_id, attachment.object_id)
-    if not access.can(request.user, obj, Action.EDIT):
-        raise PermissionDenied
-    with transaction.atomic():
-        audit.record(
-            ObjectChange.ActionChoices.UPDATE, obj, {"attachment": attachment.name}, {"attachment": None}
-        )
-        attachment.file.delete(save=False)
-        attachment.delete()
+    obj = _parent(request.user, attachment.content_type_id, attachment.object_id)  # 404 unless visible
+    delete_attachment(actor=request.user, attachment=attachment)  # 403 unless editable
+    messages.success(request, _("Deleted the file “%(name)s”.") % {"name": attachment.name})
     return htmx_redirect(request, obj.get_absolute_url() + "#attachments")
 
 

@@ -714,47 +714,56 @@ class BulkActionView(ObjectListView):
             if not records:
                 raise ValidationError(_("Select records and an action."))
             if bulk == "delete":
-                services.delete_records(actor=request.user, records=records)
-                messages.success(
-                    request, _("%(count)d records moved to the recycle bin.") % {"count": len(records)}
-                )
+                result = services.delete_in_bulk(actor=request.user, records=records)
+                report_bulk(request, result, _("%(count)d records moved to the recycle bin."))
             elif bulk == "transfer":
                 form = TransferForm(request.POST, actor=request.user, object_type=ot)
                 if not form.is_valid():
                     raise ValidationError(form.errors.get("new_owner") or _("Choose the new owner."))
                 owner = form.cleaned_data["new_owner"]
-                moved = services.transfer_records(
+                result = services.transfer_in_bulk(
                     actor=request.user,
                     records=records,
                     new_owner=owner,
                     with_related=bool(request.POST.get("with_related")),
                 )
-                messages.success(
-                    request, _("Transferred %(count)d records to %(user)s.") % {"count": moved, "user": owner}
-                )
+                report_bulk(request, result, _("Transferred %(count)d records to %(user)s."), user=owner)
             else:
                 field, value, custom = clean_bulk_value(
                     ot, request.POST.get("field", ""), request.POST.get("value")
                 )
-                changed = services.bulk_edit(
+                result = services.edit_in_bulk(
                     actor=request.user, records=records, field=field, value=value, custom=custom
                 )
-                messages.success(request, _("Updated %(count)d records.") % {"count": changed})
+                report_bulk(request, result, _("Updated %(count)d records."))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         return htmx_redirect(request, back)
 
 
+def report_bulk(request, result: services.BulkResult, done: str, **params) -> None:
+    """Tell the user what a bulk action did (``done`` % count and ``params``); if it stopped part way,
+    also what stopped it and how many records were left unchanged."""
+    if result.complete or result.counted:
+        messages.success(request, done % {"count": result.counted, **params})
+    if not result.complete:
+        messages.error(
+            request,
+            _(
+                "Stopped after %(done)d of %(total)d records: %(reason)s"
+                " The other %(left)d records were not changed; select them and try again."
+            )
+            % {"done": result.done, "total": result.total, "reason": result.reason, "left": result.left},
+        )
+
+
 def clean_bulk_value(ot, field: str, raw):
-    """Validate a bulk-edit value with the same field the form uses."""
+    """The bulk bar's field and value: a standard field's posted text through the field the
+    form uses; a custom field's raw value is left to the service."""
     definitions = {d.filter_name: d for d in ot.custom_fields()}
     if field in definitions:
-        from ..models.customfields import clean_custom_data
-
-        d = definitions[field]
-        # The one validation of custom values (a required field cannot be cleared in bulk either).
-        cleaned = clean_custom_data([d], {d.name: raw}, partial=True)
-        return d.name, cleaned.get(d.name), True
+        # Cleaned by the service (``services.bulk_edit``), the one check for every caller.
+        return definitions[field].name, raw, True
     if field not in dict(bulk_edit_fields(ot, [])):
         raise ValidationError(_("This field cannot be edited in bulk."))
     model_field = ot.field(field)
@@ -799,11 +808,11 @@ class RecycleBinView(ObjectTypeView):
         if len(records) != len(ids) or not records:
             raise Http404
         try:
-            count = services.restore_records(actor=request.user, records=records)
+            result = services.restore_in_bulk(actor=request.user, records=records)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, _("Restored %(count)d records.") % {"count": count})
+            report_bulk(request, result, _("Restored %(count)d records."))
         return htmx_redirect(request, self.object_type.url("recycle_bin"))
 
 

@@ -1,19 +1,24 @@
-"""The one-tap move along a record's stage path (``<app>/<model>/<pk>/move/``), for every object
-type that declares a ``stage_path``: from its record page and from a board's card."""
+"""A lifecycle's pages, for every object type that declares a ``stage_path``: the one-tap move
+(``<app>/<model>/<pk>/move/``, from the record page and from a board's card) and the board
+(``<app>/<model>/board/``: the records in columns by state)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.db.models import Count, Sum
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.defaultfilters import floatformat
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from lianke.org import access
 from lianke.org.choices import Action
 
-from ..stages import StateKind
+from ..display import Cell, field_cell, prime_readable
+from ..pagination import capped_count
+from ..stages import StateKind, board_context
 from .objects import ObjectTypeView, htmx_redirect
 
 
@@ -78,3 +83,68 @@ class StageMoveView(ObjectTypeView):
         if message:
             messages.success(request, message)
         return htmx_redirect(request, obj.get_absolute_url())
+
+
+CARDS_PER_STATE = 30
+
+
+class BoardView(ObjectTypeView):
+    """The records the user may see in columns by state (S2's kanban, for any lifecycle): counts
+    and totals per column in one aggregate query, the newest cards of each column; filters and
+    search as on the list; drag a card or use its menu to move it; on a phone, one state at a
+    time (tabs). The path may add controls (an opportunity board's stage set)."""
+
+    template_name = "core/board.html"
+
+    def get(self, request, *args, **kwargs):
+        ot = self.object_type
+        path = ot.stage_path
+        states, queryset, extra = path.board(request, self.model.objects.all())
+        filterset = ot.filterset_class(request.GET or None, queryset=queryset, request=request)
+        # Unbound (no query string) is valid too: only a bad filter empties the board.
+        queryset = queryset.none() if filterset.is_bound and not filterset.is_valid() else filterset.qs
+        attname = path.model_field().attname
+        aggregates = {"n": Count("pk"), **({"total": Sum(path.sum_field)} if path.sum_field else {})}
+        totals = {
+            path.value_of(row[attname]): row
+            for row in queryset.order_by().values(attname).annotate(**aggregates)
+        }
+        columns = []
+        for state in states:
+            cards = list(
+                ot.list_queryset(queryset.filter(path.state_q(state))).order_by("-updated_at", "-pk")[
+                    :CARDS_PER_STATE
+                ]
+            )
+            row = totals.get(state.value, {})
+            count, total = row.get("n", 0), row.get("total") or 0
+            columns.append(
+                {
+                    "state": state,
+                    "cards": cards,
+                    "count": count,
+                    "more": count - len(cards),
+                    "note": state.note,
+                    "summary": "¥" + floatformat(total, "0g") if path.sum_field else "",
+                }
+            )
+        shown = [card for column in columns for card in column["cards"]]
+        prime_readable(shown, list(ot.card_fields), ot)
+        for card in shown:  # what the generic card shows: its title and the type's card fields
+            card.board_card = ot.card(card, lambda obj, name: _card_cell(ot, obj, name))
+        context = self.base_context(
+            columns=columns,
+            board=board_context(ot, request.user, columns, request.GET.get("tab")),
+            filterset=filterset,
+            count=capped_count(queryset)[0],
+            **extra,
+        )
+        return render(request, self.template_name, context)
+
+
+def _card_cell(ot, obj, name: str) -> Cell:
+    """A field on a board's card (custom fields are shown on the list's cards, not here)."""
+    try:
+        return field_cell(obj, name, ot)
+    except FieldDoesNotExist:
+        return Cell()

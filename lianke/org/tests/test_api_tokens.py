@@ -411,6 +411,20 @@ def test_an_administrator_revokes_a_users_tokens_in_the_settings(org):
     )
 
 
+def test_a_staff_member_with_djangos_token_permissions_neither_sees_nor_revokes_tokens(org):
+    from django.contrib.auth.models import Permission
+
+    issued = issue_token(user=org.rep_js, name="ERP")
+    org.manager_js.is_staff = True
+    org.manager_js.save()
+    org.manager_js.user_permissions.set(Permission.objects.filter(codename__endswith="_apitoken"))
+    c = web(org.manager_js)
+    assert c.get("/admin/org/apitoken/").status_code == 403
+    c.post("/admin/org/apitoken/", {"action": "revoke", "_selected_action": [issued.token.pk]})
+    assert stored(issued.token).revoked_at is None
+    assert with_key(issued.key).get(ACCOUNTS).status_code == 200
+
+
 # ----------------------------------------------------------------------------------- command
 def run_token(*args) -> str:
     out = StringIO()

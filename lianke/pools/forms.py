@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from lianke.core.people import PeopleChecks
+from lianke.org.models import Department
+
+from .models import Pool
+from .services import DELEGATED_FIELDS
+
+
+class PoolForm(forms.ModelForm):
+    """What a pool's administrators edit: its name, description and who belongs to it."""
+
+    class Meta:
+        model = Pool
+        fields = list(DELEGATED_FIELDS)
+        widgets = {"members": PeopleChecks(), "member_departments": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = get_user_model().objects.filter(is_active=True)
+        self.fields["member_departments"].queryset = Department.objects.all()
+        self.fields["name"].widget.attrs["class"] = "form-control"
+        self.fields["description"].widget.attrs.update({"class": "form-control", "rows": 3})

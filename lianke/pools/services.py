@@ -1,0 +1,44 @@
+"""Changes to a pool's settings, by administrators and by the pool's own administrators (the
+delegates of its config kind: ``pools.admin.PoolAdmin.config``): the pool read again under a
+lock, the kind's edit check inside, the change in history (who, when, old → new)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from lianke.core import audit
+from lianke.core.models import ObjectChange
+from lianke.org import access
+from lianke.org.choices import Action
+
+from .models import Pool
+
+#: What a pool's own administrators may change (who administers it, which object type it holds
+#: and whether it is active stay with the administrators of the product).
+DELEGATED_FIELDS = ("name", "description", "members", "member_departments")
+
+
+@transaction.atomic
+def update_pool(*, actor, pool: Pool, **changes) -> Pool:
+    """Apply ``changes`` (fields of ``DELEGATED_FIELDS``; many-to-many ones as lists) as ``actor``."""
+    unknown = set(changes) - set(DELEGATED_FIELDS)
+    if unknown:
+        raise PermissionDenied(_("These settings of a pool are not yours to change."))
+    stored = Pool.objects.select_for_update().get(pk=pool.pk)
+    if not access.can(actor, stored, Action.EDIT):
+        raise PermissionDenied(_("You do not administer this pool."))
+    before = audit.config_snapshot(stored)
+    for name in ("name", "description"):
+        if name in changes:
+            setattr(stored, name, changes[name])
+    stored.full_clean()
+    stored.save()
+    for name in ("members", "member_departments"):
+        if name in changes:
+            getattr(stored, name).set(changes[name])
+    audit.record(
+        ObjectChange.ActionChoices.UPDATE, stored, before, audit.config_snapshot(stored), actor=actor
+    )
+    return stored
