@@ -183,14 +183,15 @@ def client_for(client):
 
 @pytest.fixture
 def api_for():
-    """``api_for(user)`` → a DRF APIClient authenticated with the user's token."""
-    from rest_framework.authtoken.models import Token
+    """``api_for(user)`` → a DRF APIClient authenticated with a new API token of the user
+    (``scope="read"`` for a read-only one)."""
     from rest_framework.test import APIClient
 
-    def make(user):
+    from lianke.org.tokens import issue_token
+
+    def make(user, scope="read_write"):
         c = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        c.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        c.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(user=user, name='test', scope=scope).key}")
         return c
 
     return make

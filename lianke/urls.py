@@ -38,5 +38,6 @@ urlpatterns = [
     path("activities/", include("lianke.activities.urls")),
     path("settings/", include("lianke.outbox.urls")),
     path("settings/pools/", include("lianke.pools.urls")),
+    path("profile/", include("lianke.org.urls")),
     *object_urlpatterns(),
 ]

@@ -1,14 +1,17 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from lianke.core.admin import HistoryAdmin
 from lianke.core.registry import registry
 
+from . import tokens
+from .choices import Action
 from .fieldaccess import configurable_fields
-from .models import Department, FieldPermission, Role, RolePermission, User
+from .models import ApiToken, Department, FieldPermission, Role, RolePermission, User
 from .paths import DepartmentPathChoiceField, DepartmentPathListFilter, department_path
 
 
@@ -146,3 +149,49 @@ class RoleAdmin(HistoryAdmin):
     list_display = ("name", "is_active", "description")
     search_fields = ("name",)
     inlines = [RolePermissionInline, FieldPermissionInline]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(HistoryAdmin):
+    """Every user's API tokens, to see and to revoke — administrators only (a config kind) —,
+    never to make or read: a key is made by its user on the profile page or by ``lianke
+    token``, and shown only then. Revoking goes through ``org.tokens`` (history included)."""
+
+    list_display = (
+        "name",
+        "user",
+        "display_key",
+        "scope",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    list_filter = ("scope", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "prefix", "user__username", "user__name")
+    list_select_related = ("user",)
+    actions = ["revoke"]
+
+    @admin.display(description=_("key"))
+    def display_key(self, obj):
+        return obj.display_key
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_revoke_permission(self, request):
+        return self._may(request, Action.EDIT)
+
+    @admin.action(description=_("Revoke the selected tokens"), permissions=["revoke"])
+    def revoke(self, request, queryset):
+        count = 0
+        for user in User.objects.filter(pk__in=queryset.values("user")):
+            count += tokens.revoke_tokens(user=user, tokens=queryset, actor=request.user)
+        message = ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", count)
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)

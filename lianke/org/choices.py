@@ -37,3 +37,19 @@ class FieldMode(models.TextChoices):
     MASKED = "masked", _("Masked (phones and e-mails: 138****5678)")
     READ_ONLY = "read_only", _("Read only")
     EDITABLE = "editable", _("Editable")
+
+
+class TokenScope(models.TextChoices):
+    """What an API token may do: read only (GET/HEAD/OPTIONS), or read and write."""
+
+    READ = "read", _("Read only")
+    READ_WRITE = "read_write", _("Read and write")
+
+
+class TokenRevocation(models.TextChoices):
+    """Why an API token stopped working."""
+
+    REVOKED = "revoked", _("Revoked")
+    ROTATED = "rotated", _("Replaced by a new token")
+    PASSWORD_CHANGED = "password_changed", _("Password changed")
+    DEACTIVATED = "deactivated", _("User deactivated")

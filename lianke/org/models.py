@@ -1,15 +1,17 @@
-"""Organisation: departments (any depth), users with superiors, roles and their permissions."""
+"""Organisation: departments (any depth), users with superiors, roles and their permissions, and
+the users' API tokens (kept beside the user they authenticate: a token dies with the user's
+password and active flag, which this app owns; see ``org.tokens``)."""
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from tree_queries.models import TreeNode
 
-from .choices import CollaboratorAccess, FieldMode, Scope
+from .choices import CollaboratorAccess, FieldMode, Scope, TokenRevocation, TokenScope
 
 
 class Department(TreeNode):
@@ -70,6 +72,30 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.name or self.get_full_name() or self.username
+
+    def save(self, *args, **kwargs):
+        """Saves the user; a changed password or a deactivation revokes the user's API tokens,
+        whatever the path (forms, the settings, ``changepassword``, code), in the same
+        transaction. A hash upgraded at login (same password, new hasher parameters) is no
+        change: Django saves it with ``update_fields=["password"]`` after clearing
+        ``_password``."""
+        from . import tokens
+
+        update_fields = kwargs.get("update_fields")
+        watched = update_fields is None or {"password", "is_active"} & set(update_fields)
+        if self._state.adding or self.pk is None or not watched:
+            return super().save(*args, **kwargs)
+        rehash = self._password is None and update_fields is not None and set(update_fields) == {"password"}
+        stored = type(self)._default_manager.filter(pk=self.pk).values("password", "is_active").first()
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if stored is None:
+                return None
+            if stored["is_active"] and not self.is_active:
+                tokens.revoke_tokens(user=self, reason=TokenRevocation.DEACTIVATED)
+            elif stored["password"] != self.password and not rehash:
+                tokens.revoke_tokens(user=self, reason=TokenRevocation.PASSWORD_CHANGED)
+        return None
 
     def clean(self):
         super().clean()
@@ -245,3 +271,51 @@ class Collaborator(models.Model):
 
     def __str__(self):
         return f"{self.user} ({self.get_access_display()})"
+
+
+class ApiToken(models.Model):
+    """A named key for the REST API. Only a SHA-256 hash of the key is stored; the key is shown
+    once, when the token is made (``org.tokens.issue_token``). ``prefix`` names the token
+    without revealing it (``lk_<prefix>…``) and finds its row; ``scope`` says whether it may
+    write. A revoked token is kept (revoked_at, the reason) for the record, never reactivated."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    scope = models.CharField(
+        _("access"), max_length=20, choices=TokenScope.choices, default=TokenScope.READ_WRITE
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+    revoked_reason = models.CharField(
+        _("revoked because"), max_length=20, choices=TokenRevocation.choices, blank=True, editable=False
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self):
+        return f"{self.user} · {self.name} ({self.display_key})"
+
+    @property
+    def display_key(self) -> str:
+        """What identifies the token on screen: ``lk_<prefix>…``, never the secret."""
+        return f"lk_{self.prefix}…"
+
+    @property
+    def is_expired(self) -> bool:
+        from django.utils import timezone
+
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def read_only(self) -> bool:
+        return self.scope == TokenScope.READ

@@ -129,6 +129,7 @@ def test_a_stage_move_is_announced_as_a_transition(org, stages, heard):
 @pytest.mark.parametrize("path", ["form", "api", "bulk", "service"])
 def test_a_before_write_rule_refuses_on_every_path_with_its_code(org, blacklist, client_for, api_for, path):
     account = Account.objects.create(name="苏州精工", owner=org.rep_js)
+    api = api_for(org.rep_js)
     history = ObjectChange.objects.count()
     if path == "form":
         from lianke.core.registry import registry
@@ -138,9 +139,7 @@ def test_a_before_write_rule_refuses_on_every_path_with_its_code(org, blacklist,
         r = client_for(org.rep_js).post(f"/customers/account/{account.pk}/edit/", data)
         assert r.status_code == 400 and "This company is blacklisted." in r.content.decode()
     elif path == "api":
-        r = api_for(org.rep_js).patch(
-            f"/api/customers/accounts/{account.pk}/", {"name": "黑名单钢铁"}, format="json"
-        )
+        r = api.patch(f"/api/customers/accounts/{account.pk}/", {"name": "黑名单钢铁"}, format="json")
         assert r.status_code == 400 and r.json()["name"] == ["This company is blacklisted."]
     elif path == "bulk":
         with pytest.raises(ValidationError):

@@ -102,5 +102,5 @@ def test_a_malformed_request_id_is_replaced_by_a_generated_one(org, client_for, 
     rid = response["X-Request-ID"]
     assert re.fullmatch(r"[0-9a-f]{32}", rid)
     account = Account.objects.get(name="请求编号测试")
-    change = ObjectChange.objects.get(object_id=account.pk, action="create")
+    change = ObjectChange.objects.get(content_type__model="account", object_id=account.pk, action="create")
     assert change.request_id == rid

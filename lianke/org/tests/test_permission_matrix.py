@@ -27,7 +27,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms.models import model_to_dict
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from lianke.activities.models import Activity
@@ -39,6 +38,7 @@ from lianke.core.views.misc import search_types
 from lianke.customers.models import Account
 from lianke.org.choices import CollaboratorAccess
 from lianke.org.models import Collaborator
+from lianke.org.tokens import issue_token
 from lianke.sales.models import Opportunity
 
 pytestmark = pytest.mark.django_db
@@ -178,8 +178,7 @@ def web_client(user) -> Client:
 
 def api_client(user) -> APIClient:
     c = APIClient(headers={"accept-language": "en"})
-    token, _created = Token.objects.get_or_create(user=user)
-    c.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    c.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(user=user, name='matrix').key}")
     return c
 
 
