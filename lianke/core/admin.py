@@ -198,12 +198,9 @@ def source(obj):
     return SOURCE_LABELS.get(obj.source, obj.source)
 
 
-@admin.register(ObjectChange)
-class ObjectChangeAdmin(admin.ModelAdmin):
-    list_display = ("time", "user_name", source, "action", object_type, "object_repr")
-    list_filter = ("action", "source", ("content_type", ObjectTypeListFilter))
-    search_fields = ("object_repr", "user_name", "request_id")
-    date_hierarchy = "time"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A settings page to look at (and act on through its own actions), never to edit: history,
+    API tokens."""
 
     def has_add_permission(self, request):
         return False
@@ -213,6 +210,14 @@ class ObjectChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ObjectChange)
+class ObjectChangeAdmin(ReadOnlyAdmin):
+    list_display = ("time", "user_name", source, "action", object_type, "object_repr")
+    list_filter = ("action", "source", ("content_type", ObjectTypeListFilter))
+    search_fields = ("object_repr", "user_name", "request_id")
+    date_hierarchy = "time"
 
 
 @admin.register(Attachment)

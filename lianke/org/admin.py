@@ -5,7 +5,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from lianke.core.admin import HistoryAdmin
+from lianke.core.admin import HistoryAdmin, ReadOnlyAdmin
 from lianke.core.registry import registry
 
 from . import tokens
@@ -152,7 +152,7 @@ class RoleAdmin(HistoryAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(HistoryAdmin):
+class ApiTokenAdmin(ReadOnlyAdmin, HistoryAdmin):
     """Every user's API tokens, to see and to revoke — administrators only (a config kind) —,
     never to make or read: a key is made by its user on the profile page or by ``lianke
     token``, and shown only then. Revoking goes through ``org.tokens`` (history included)."""
@@ -175,15 +175,6 @@ class ApiTokenAdmin(HistoryAdmin):
     @admin.display(description=_("key"))
     def display_key(self, obj):
         return obj.display_key
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_revoke_permission(self, request):
         return self._may(request, Action.EDIT)
