@@ -255,7 +255,12 @@ class StagePath:
         if needed and actor is not None:
             from lianke.org import access
 
-            if not access.can(actor, record, needed):
+            allowed = (
+                access.can(actor, record, needed)
+                if record.pk
+                else access.has_action(actor, type(record), needed)
+            )
+            if not allowed:
                 raise PermissionDenied(
                     _("You do not have permission to move records to “%(state)s”.") % {"state": state.label}
                 )

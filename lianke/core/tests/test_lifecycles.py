@@ -175,6 +175,17 @@ def test_a_state_may_need_its_own_permission(org, api_for, monkeypatch):
     assert Lead.objects.get(pk=obj.pk).status == "unqualified"
 
 
+def test_a_state_that_needs_its_own_permission_is_refused_on_create_too(org, api_for, monkeypatch):
+    monkeypatch.setattr(LEAD_PATH, "actions", {"unqualified": "disqualify"})
+    r = api_for(org.rep_js).post(
+        "/api/marketing/leads/",
+        {"name": "陈静", "status": "unqualified", "unqualified_reason": "无预算"},
+        format="json",
+    )
+    assert r.status_code == 403
+    assert not Lead.objects.exists()
+
+
 def test_a_guard_refuses_a_move_with_its_message(org, client_for, monkeypatch):
     def no_phone_no_qualifying(record, state):
         if state.value == "qualified" and not record.mobile:
