@@ -398,7 +398,12 @@ def board_context(ot, user, columns: list[dict], requested: str | None = None) -
     active = requested if requested in values else None
     if active is None:
         active = next((c["state"].value for c in columns if c["count"]), values[0] if values else None)
-    can_move = access.has_action(user, ot.model, Action.EDIT)
+    from lianke.org import fieldaccess
+
+    # A state one may not change (field permissions) is a board to look at.
+    can_move = access.has_action(user, ot.model, Action.EDIT) and fieldaccess.field_access(
+        user, ot.model
+    ).editable(path.field)
     return {
         "path": path,
         "columns": columns,

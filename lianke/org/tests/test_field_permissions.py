@@ -587,6 +587,19 @@ def test_a_board_by_a_hidden_lifecycle_field_is_refused(org, client_for):
     assert client_for(org.manager_js).get("/marketing/lead/board/").status_code == 200
 
 
+def test_a_board_by_a_read_only_lifecycle_field_offers_no_moves(org, client_for):
+    from lianke.marketing.models import Lead
+
+    FieldPermission.objects.create(
+        role=org.roles["sales_rep"], object_type="marketing.lead", field="status", mode=FieldMode.READ_ONLY
+    )
+    Lead.objects.create(name="陈静", company="无锡重工", owner=org.rep_js)
+    r = client_for(org.rep_js).get("/marketing/lead/board/")
+    assert r.status_code == 200 and not r.context["board"]["can_move"]
+    assert "data-stage-menu" not in r.content.decode()
+    assert client_for(org.manager_js).get("/marketing/lead/board/").context["board"]["can_move"]
+
+
 def test_a_hidden_activity_field_is_not_on_the_timeline_nor_in_its_quick_form(org, client_for):
     from lianke.activities.models import Activity
 
