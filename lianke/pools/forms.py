@@ -7,11 +7,14 @@ from lianke.core.people import PeopleChecks
 from lianke.org.models import Department
 
 from .models import Pool
-from .services import DELEGATED_FIELDS
+from .services import DELEGATED_FIELDS, state_of
 
 
 class PoolForm(forms.ModelForm):
-    """What a pool's administrators edit: its name, description and who belongs to it."""
+    """What a pool's administrators edit: its name, description and who belongs to it — onto the
+    state the form was opened with (``state``)."""
+
+    state = forms.CharField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Pool
@@ -20,6 +23,7 @@ class PoolForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["state"].initial = state_of(self.instance)
         self.fields["members"].queryset = get_user_model().objects.filter(is_active=True)
         self.fields["member_departments"].queryset = Department.objects.all()
         self.fields["name"].widget.attrs["class"] = "form-control"

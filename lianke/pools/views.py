@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -17,7 +17,7 @@ from lianke.org.choices import Action
 
 from .forms import PoolForm
 from .models import Pool
-from .services import update_pool
+from .services import DELEGATED_FIELDS, update_pool
 
 
 def managed(user):
@@ -48,8 +48,15 @@ def pool_edit(request, pk: int):
         raise Http404
     form = PoolForm(request.POST or None, instance=pool)
     if request.method == "POST" and form.is_valid():
-        update_pool(actor=request.user, pool=pool, **{name: form.cleaned_data[name] for name in form.fields})
-        messages.success(request, _("Pool saved."))
-        return redirect("pools:list")
+        changes = {name: form.cleaned_data[name] for name in DELEGATED_FIELDS}
+        try:
+            update_pool(
+                actor=request.user, pool=pool, expected_state=form.cleaned_data["state"] or None, **changes
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Pool saved."))
+            return redirect("pools:list")
     status = 400 if request.method == "POST" else 200  # a refused form says so
     return render(request, "pools/pool_form.html", {"form": form, "pool": pool}, status=status)

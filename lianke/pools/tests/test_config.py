@@ -165,3 +165,24 @@ def test_a_bad_pool_form_says_which_field_and_changes_nothing(org, pools):
     form = r.context["form"]
     assert set(form.errors) == {"name", "members"}
     assert Pool.objects.get(pk=pools["js"].pk).name == "江苏线索公海"
+
+
+def test_a_save_over_someone_elses_change_since_is_refused_not_overwriting_it(org, pools):
+    # given two administrators of the pool who opened its page at the same time
+    pools["js"].admins.add(org.admin)
+    url = f"/settings/pools/{pools['js'].pk}/edit/"
+    first, second = web(org.manager_js), web(org.admin)
+    state = first.get(url).context["form"]["state"].value()
+    assert second.get(url).context["form"]["state"].value() == state
+    # when the first adds rep_js2 and the second, from his stale page, adds ops
+    assert (
+        first.post(
+            url, {"name": "江苏线索公海", "members": [org.rep_js.pk, org.rep_js2.pk], "state": state}
+        ).status_code
+        == 302
+    )
+    r = second.post(url, {"name": "江苏线索公海", "members": [org.rep_js.pk, org.ops.pk], "state": state})
+    # then the second save is refused with the reason, and the first one's member stays
+    assert r.status_code == 400
+    assert "Someone changed this pool since you opened it" in r.content.decode()
+    assert set(pools["js"].members.values_list("username", flat=True)) == {"rep_js", "rep_js2"}
