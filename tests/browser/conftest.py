@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -141,9 +142,25 @@ class UI:
         self.page.click("form.card button[type=submit]")
         self.page.wait_for_url(self.url("/"))
 
+    def user_menu(self, item: str) -> None:
+        """Open the user menu (on a phone: the navigation first, once its animation is over) and
+        choose ``item`` (a selector inside it)."""
+        toggler = self.page.locator(".navbar-toggler")
+        if toggler.is_visible():
+            toggler.click()
+            self.page.locator("#main-nav.show").wait_for()  # collapsed: not while "collapsing"
+        menu = self.page.locator("#user-menu + .dropdown-menu")
+        for _attempt in range(3):  # a tap during a transition may be taken by the animation
+            self.page.click("#user-menu")
+            try:
+                menu.wait_for(state="visible", timeout=3000)
+            except PlaywrightTimeoutError:  # noqa: S112 - the tap was lost: tap again
+                continue
+            break
+        menu.locator(item).click()
+
     def logout(self) -> None:
-        self.page.click("#user-menu")
-        self.page.click("#logout")
+        self.user_menu("#logout")
         self.page.wait_for_url(re.compile(r"/login/"))
 
     def settle(self) -> None:

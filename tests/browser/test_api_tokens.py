@@ -38,10 +38,7 @@ def test_a_rep_creates_copies_and_revokes_an_api_token(open_ui, org, screen):
     ui = open_ui(label=screen, permissions=["clipboard-read", "clipboard-write"], **SCREENS[screen])
     ui.login("rep_js")
     # the page is in the user menu
-    if screen == "phone":
-        ui.page.click(".navbar-toggler")
-    ui.page.click("#user-menu")
-    ui.page.click("#nav-api-tokens")
+    ui.user_menu("#nav-api-tokens")
     expect(ui.page.locator("#api-tokens")).to_contain_text(text["none"])
     ui.assert_fits_screen()
     # create: a name, read and write, 30 days

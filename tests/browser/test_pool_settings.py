@@ -22,10 +22,7 @@ def test_a_pools_administrator_adds_a_member_from_the_user_menu(open_ui, org, vi
     ui = open_ui(viewport=PHONE, is_mobile=True, has_touch=True, label="phone") if phone else open_ui()
     ui.login("manager_js")
     ui.go("/")
-    if phone:
-        ui.page.locator(".navbar-toggler").click()
-    ui.page.locator("#user-menu").click()
-    ui.page.locator("#nav-pools").click()
+    ui.user_menu("#nav-pools")
     expect(ui.page).to_have_url(re.compile(r"/settings/pools/$"))
     ui.assert_fits_screen()
     ui.page.locator(f'[data-pool="{pool.pk}"]').click()
