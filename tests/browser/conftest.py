@@ -142,13 +142,18 @@ class UI:
         self.page.click("form.card button[type=submit]")
         self.page.wait_for_url(self.url("/"))
 
-    def user_menu(self, item: str) -> None:
-        """Open the user menu (on a phone: the navigation first, once its animation is over) and
-        choose ``item`` (a selector inside it)."""
+    def open_nav(self) -> None:
+        """On a phone, open the navigation and wait until its animation is over (a tap on a link
+        while it is still "collapsing" can be lost); on a desktop it is always open."""
         toggler = self.page.locator(".navbar-toggler")
         if toggler.is_visible():
             toggler.click()
             self.page.locator("#main-nav.show").wait_for()  # collapsed: not while "collapsing"
+
+    def user_menu(self, item: str) -> None:
+        """Open the user menu (on a phone: the navigation first, once its animation is over) and
+        choose ``item`` (a selector inside it)."""
+        self.open_nav()
         menu = self.page.locator("#user-menu + .dropdown-menu")
         for _attempt in range(3):  # a tap during a transition may be taken by the animation
             self.page.click("#user-menu")

@@ -86,8 +86,7 @@ def test_admin_creates_edits_deletes_and_restores_a_record_of_each_type(open_ui,
         ui.shot(name)
 
     # when they open the list from the navigation and create a record
-    if phone:
-        ui.page.click(".navbar-toggler")
+    ui.open_nav()
     with translation.override("zh-hans"):  # the page's language, whatever an earlier test left active
         nav_label = str(ot.label_plural)
     ui.page.locator("#main-nav").get_by_role("link", name=nav_label).click()

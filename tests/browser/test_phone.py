@@ -48,7 +48,7 @@ def test_a_rep_on_a_phone_sees_cards_calls_and_logs_a_visit_without_sideways_scr
     # when the rep opens the account list from the menu
     nav = ui.page.locator("#main-nav")
     expect(nav).to_be_hidden()
-    ui.page.click(".navbar-toggler")
+    ui.open_nav()
     nav.get_by_role("link", name="客户").click()
     # then the results come first, as cards: no table, no checkboxes, no bulk bar
     expect(ui.page.locator("main h1")).to_have_text("客户")
