@@ -234,6 +234,10 @@ LIANKE_FOLLOW_UP_DAYS = int(os.environ.get("LIANKE_FOLLOW_UP_DAYS", "14"))
 LIANKE_BULK_CHUNK = int(
     os.environ.get("LIANKE_BULK_CHUNK", "200" if DATABASES["default"]["ENGINE"].endswith("sqlite3") else "0")
 )
+# Batch writes (core.batch.create_in_batches): rows per transaction, and how many batches run at
+# once on their own connections (PostgreSQL; SQLite has one writer and runs them one by one).
+LIANKE_BATCH_SIZE = int(os.environ.get("LIANKE_BATCH_SIZE", "5000"))
+LIANKE_BATCH_WORKERS = int(os.environ.get("LIANKE_BATCH_WORKERS", "2"))
 
 # --- Background tasks (Django's tasks framework, database backend) -------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

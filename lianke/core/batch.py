@@ -5,19 +5,28 @@ give records to, the apps' before-write rules — but compiled once per batch an
 values: relations are resolved with one query per field, uniqueness with one query per unique
 field, owners with one query, then bulk inserts / updates, history in bulk, one event per batch
 and one scope re-check per batch. All or nothing: any invalid row refuses the batch with the
-errors of every row (``BatchError``). Imports, jobs and integrations build on it.
+errors of every row (``BatchError``). Imports, jobs and integrations build on it:
+``create_in_batches`` splits many rows into such batches and, on PostgreSQL, runs two at once
+on their own connections, so that the database writes one batch while Python checks the next.
 """
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import functools
+import operator
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+from django.core.validators import MaxLengthValidator
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
 from django.db.models import signals
 from django.db.models.base import ModelState
 from django.utils import timezone
@@ -92,7 +101,15 @@ class _Compiled:
         self.fields: dict[str, Any] = {
             name: model._meta.get_field(name) for name in names if name != "custom_fields"
         }
+        self.cleaners = {
+            name: _cleaner(field)
+            for name, field in self.fields.items()
+            if not isinstance(field, models.ForeignKey)
+        }
         self.definitions = self.ot.custom_fields()
+        from lianke.org.fieldaccess import field_access
+
+        self.restricted = bool(field_access(actor, model).restricted)
 
     def check_names(self) -> None:
         unknown = sorted(set(self.fields) - self.editable)
@@ -105,6 +122,8 @@ class _Compiled:
         """Changes to fields the actor may not edit (``org.fieldaccess``) are row errors."""
         from .services import check_fields
 
+        if not self.restricted:  # no field rules for the actor on this type: nothing to refuse
+            return
         try:
             check_fields(self.actor, self.model, names)
         except ValidationError as exc:
@@ -159,7 +178,7 @@ class _Compiled:
                         )
                     setattr(obj, name, target)
                 else:
-                    value = field.clean(value, obj)
+                    value = self.cleaners[name](value, obj)
                     if isinstance(value, dt.datetime) and timezone.is_naive(value):
                         value = timezone.make_aware(value)  # local time, as a form reads it
                     setattr(obj, field.attname, value)
@@ -224,6 +243,42 @@ class _Compiled:
         return [n for n in dict.fromkeys(names) if n in self.fields]
 
 
+def _cleaner(field: models.Field):
+    """``clean(value, instance)`` for one model field, the same as ``field.clean`` but compiled
+    for a batch: a text value that plainly passes — a non-empty string within the length, one
+    of the choices — is checked only by the field's other validators (an e-mail's, a phone's);
+    anything else, and any value a validator refuses, goes through ``field.clean`` itself, so
+    the value stored and the error shown are exactly those of a form save."""
+    if not isinstance(field, models.CharField | models.TextField):
+        return field.clean
+    to_python = type(field).to_python
+    if to_python not in (models.CharField.to_python, models.TextField.to_python):
+        return field.clean  # a field that converts its text keeps its own path
+    limit = field.max_length
+    keys = {key for key, _label in field.flatchoices} if field.choices else None
+    others = tuple(
+        v for v in field.validators if not (isinstance(v, MaxLengthValidator) and v.limit_value == limit)
+    )
+    slow = field.clean
+
+    def clean(value, instance):
+        if (
+            type(value) is str
+            and value
+            and (limit is None or len(value) <= limit)
+            and (keys is None or value in keys)
+        ):
+            try:
+                for validator in others:
+                    validator(value)
+                return value
+            except ValidationError:
+                pass  # the slow path raises it with the field's own messages
+        return slow(value, instance)
+
+    return clean
+
+
 def insert(objs: list) -> list:
     """Insert new records of one model, their primary keys set: PostgreSQL streams them with
     ``COPY`` (ids drawn from the table's sequence in one query), other databases use
@@ -244,63 +299,106 @@ def insert(objs: list) -> list:
         )
         for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
             obj.pk = pk
-        names = ", ".join(quote(c) for c in [opts.pk.column, *(f.column for f, _pre, _prep in columns)])
-        with cursor.cursor.copy(f"COPY {quote(opts.db_table)} ({names}) FROM STDIN") as copy:
+        names = ", ".join(quote(c) for c in [opts.pk.column, *(f.column for f in columns.fields)])
+        # A timestamp field (auto_now / auto_now_add) takes one stamp for the whole insert.
+        stamps = {f.attname: f.pre_save(objs[0], True) for f in columns.stamped}
+        values_of, special = columns.values_of, columns.special
+        copying = cursor.cursor.copy(f"COPY {quote(opts.db_table)} ({names}) FROM STDIN")
+        with db.wrap_database_errors, copying as copy:  # the driver's errors as Django's
             for obj in objs:
                 values = obj.__dict__
-                row = [obj.pk]
-                for field, pre, prep in columns:
-                    value = field.pre_save(obj, True) if pre else values[field.attname]
+                values.update(stamps)
+                row = [obj.pk, *values_of(values)]
+                for position, field, pre, prep in special:
+                    value = field.pre_save(obj, True) if pre else row[position]
                     if prep is _PREP or (prep is _PREP_NAIVE and value is not None and value.tzinfo is None):
                         value = field.get_db_prep_save(value, db)
-                    row.append(value)
+                    row[position] = value
                 copy.write_row(row)
+    alias = db.alias
     for obj in objs:
-        obj._state.adding, obj._state.db = False, connection.alias
+        obj._state.adding, obj._state.db = False, alias
     return objs
 
 
 # Field classes whose clean values PostgreSQL's driver takes as they are (``get_db_prep_save``
-# would return them unchanged): the COPY skips the call. Subclasses (a phone field) are not
-# assumed to be so and keep it.
-_AS_IS = {
+# would return them unchanged): the COPY skips the call — for a subclass too (a phone field)
+# when it prepares values the way its base does.
+_AS_IS = (
     models.CharField,
     models.TextField,
-    models.EmailField,
-    models.URLField,
-    models.SlugField,
     models.IntegerField,
-    models.BigIntegerField,
-    models.PositiveIntegerField,
-    models.PositiveSmallIntegerField,
-    models.SmallIntegerField,
     models.BooleanField,
     models.ForeignKey,
-}
+    models.UUIDField,
+)
+_PREPARES = ("get_prep_value", "get_db_prep_value", "get_db_prep_save")
+
+
+def _as_is(field: models.Field) -> bool:
+    cls = type(field)
+    base = next((c for c in cls.__mro__ if c in _AS_IS), None)
+    return base is not None and all(getattr(cls, m) is getattr(base, m) for m in _PREPARES)
 
 
 _AS_IS_VALUE, _PREP, _PREP_NAIVE = "as is", "prep", "prep naive"
 
 
+@dataclass(frozen=True)
+class _Columns:
+    """How one model's rows are streamed: ``fields`` (every column but the key, in order);
+    ``values_of(obj.__dict__)`` their stored values in one call; ``stamped`` the timestamp
+    fields (one stamp per insert); ``special`` the ``(position in the row, field, calls
+    pre_save, how its value is prepared)`` of the columns that need more than their value: a
+    derived column's ``pre_save``, a date-time made aware when naive (as a save does), any
+    field not taken as it is through ``get_db_prep_save``."""
+
+    fields: tuple[models.Field, ...]
+    values_of: Any
+    stamped: tuple[models.Field, ...]
+    special: tuple[tuple[int, models.Field, bool, str], ...]
+
+
 @functools.cache
-def _copy_columns(model: type[models.Model]) -> tuple[tuple[models.Field, bool, str], ...]:
-    """``(field, calls pre_save, how its value is prepared)`` of each column but the key: a
-    date-time is taken as it is when it is aware (a naive one is made aware the way a save
-    does), a field of ``_AS_IS`` always, any other through ``get_db_prep_save``."""
-    columns = []
-    for field in model._meta.concrete_fields:
-        if field.primary_key:
-            continue
+def _copy_columns(model: type[models.Model]) -> _Columns:
+    fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+    stamped, special = [], []
+    for position, field in enumerate(fields, start=1):
         if isinstance(field, models.DateField):  # and DateTimeField: pre_save only stamps
-            pre = bool(field.auto_now or field.auto_now_add)
+            pre = False
+            if field.auto_now or field.auto_now_add:
+                stamped.append(field)
         else:
             pre = type(field).pre_save is not models.Field.pre_save
         if type(field) is models.DateTimeField:
             prep = _PREP_NAIVE
         else:
-            prep = _AS_IS_VALUE if type(field) in _AS_IS else _PREP
-        columns.append((field, pre, prep))
-    return tuple(columns)
+            prep = _AS_IS_VALUE if _as_is(field) else _PREP
+        if pre or prep != _AS_IS_VALUE:
+            special.append((position, field, pre, prep))
+    getter = operator.itemgetter(*(f.attname for f in fields))
+    values_of = getter if len(fields) > 1 else (lambda values: (getter(values),))
+    return _Columns(fields, values_of, tuple(stamped), tuple(special))
+
+
+@models.IntegerField.register_lookup
+class AnyOf(models.lookups.In):
+    """``pk__any_of=[...]``: ``IN`` for many values — on PostgreSQL one array parameter
+    (``= ANY(%s)``), which costs one bound value instead of thousands in the statement and leads
+    the planner to the key's index, whatever the table's statistics say about other columns."""
+
+    lookup_name = "any_of"
+
+    def get_prep_lookup(self):
+        if isinstance(self.rhs, list | tuple) and all(type(v) is int for v in self.rhs):
+            return list(self.rhs)  # keys as they come from the database: nothing to prepare
+        return super().get_prep_lookup()
+
+    def as_postgresql(self, compiler, connection):
+        if hasattr(self.rhs, "resolve_expression"):
+            return self.as_sql(compiler, connection)
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", (*lhs_params, [v for v in self.rhs if v is not None])
 
 
 def _key(field: models.ForeignKey, value):
@@ -308,6 +406,17 @@ def _key(field: models.ForeignKey, value):
         return field.target_field.to_python(value)
     except ValidationError:
         return None
+
+
+def _inside(model, q: models.Q | None, ids: list[int]) -> int:
+    """How many of the records ``ids`` satisfy the scope ``q`` — in one query that reaches the
+    rows by their keys and judges the scope on each (a filtered count), so the plan does not
+    depend on what the table's statistics say of the scope's columns (with stale statistics a
+    plan that starts from the owner's index reads every record of the owner)."""
+    if q is None or not ids:
+        return 0
+    found = model.all_objects.filter(pk__any_of=ids).aggregate(n=models.Count("pk", filter=q, distinct=True))
+    return found["n"]
 
 
 def _check_people(compiled: _Compiled, objs: list, action: str, errors: dict) -> None:
@@ -349,8 +458,9 @@ def create_records(*, actor, model: Any, rows: Sequence[Mapping[str, Any]]) -> l
     objs = [compiled.clean_row(i, row, related, errors) for i, row in enumerate(rows)]
     from .services import fields_set_on_create
 
-    for index, obj in enumerate(objs):  # field permissions: nothing set in a field one may not edit
-        compiled.check_fields(index, fields_set_on_create(actor, obj), errors)
+    if compiled.restricted:  # field permissions: nothing set in a field one may not edit
+        for index, obj in enumerate(objs):
+            compiled.check_fields(index, fields_set_on_create(actor, obj), errors)
     now = timezone.now()
     departments: dict[int, int | None] = {}
     if compiled.ot.is_owned:
@@ -365,9 +475,8 @@ def create_records(*, actor, model: Any, rows: Sequence[Mapping[str, Any]]) -> l
     compiled.check_unique(objs, errors)
     owned = compiled.ot.is_owned
     for index, obj in enumerate(objs):
-        obj.created_by_id = actor.pk
-        obj.created_at = obj.updated_at = now
-        obj.version = 1
+        # straight into the instance: new, it caches no related record these would invalidate
+        obj.__dict__.update(created_by_id=actor.pk, created_at=now, updated_at=now, version=1)
         if owned:
             obj.department_id = departments.get(obj.owner_id)
         if index not in errors:
@@ -381,13 +490,8 @@ def create_records(*, actor, model: Any, rows: Sequence[Mapping[str, Any]]) -> l
         raise BatchError(errors)
     created = insert(objs)
     # One scope check for the batch: every new record lies within the actor's create scope.
-    q = access.scope_q(actor, model, Action.CREATE)
     ids = [obj.pk for obj in created]
-    inside = 0
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        inside += model.all_objects.filter(q, pk__in=chunk).count() if q is not None else 0
-    if inside != len(ids):
+    if _inside(model, access.scope_q(actor, model, Action.CREATE), ids) != len(ids):
         raise PermissionDenied(_("This change would put records out of your reach."))
     history = new(ObjectChange)
     insert(
@@ -417,7 +521,7 @@ def update_records(*, actor, model: Any, changes: Mapping[int, Mapping[str, Any]
     stored = {
         obj.pk: obj
         for obj in model.all_objects.select_for_update().filter(
-            q if q is not None else models.Q(pk__in=[]), pk__in=list(changes), is_deleted=False
+            q if q is not None else models.Q(pk__in=[]), pk__any_of=list(changes), is_deleted=False
         )
     }
     missing = [pk for pk in changes if pk not in stored]
@@ -472,11 +576,89 @@ def update_records(*, actor, model: Any, changes: Mapping[int, Mapping[str, Any]
 
         columns += refresh_phone_digits(changed, columns)
         model.all_objects.bulk_update(changed, [*columns, "version", "updated_at"], batch_size=CHUNK)
-        inside = model.all_objects.filter(q, pk__in=[o.pk for o in changed]).count() if q is not None else 0
-        if inside != len(changed):
+        if _inside(model, q, [o.pk for o in changed]) != len(changed):
             raise PermissionDenied(_("This change would put records out of your reach."))
         audit.record_many(entries, actor=actor)
         from .services import _announce
 
         _announce(events.UPDATED, entries, actor)
     return len(changed)
+
+
+@dataclass
+class BatchResult:
+    """One batch of ``create_in_batches``: where it starts in the rows, the ids it created —
+    or, refused, why (a ``BatchError`` numbering its rows in the whole input, or a
+    ``PermissionDenied``)."""
+
+    start: int
+    size: int
+    ids: list[int] = dataclass_field(default_factory=list)
+    error: Exception | None = None
+
+
+def create_in_batches(
+    *,
+    actor,
+    model: Any,
+    rows: Sequence[Mapping[str, Any]],
+    size: int | None = None,
+    workers: int | None = None,
+) -> list[BatchResult]:
+    """Create ``rows`` in batches of ``size`` (``LIANKE_BATCH_SIZE``), each one
+    ``create_records`` transaction — all or nothing per batch, as a bulk API's batches are: a
+    refused batch does not stop the others. Results in the order of the rows.
+
+    On PostgreSQL, outside a transaction, ``workers`` batches (``LIANKE_BATCH_WORKERS``) run at
+    once, each on its own connection in a thread carrying the caller's context: while one
+    batch's rows are checked in Python, the server writes and indexes another's. Inside a
+    transaction (whose rows other connections cannot see) and on SQLite (one writer) the
+    batches run one after another on the caller's connection."""
+    size = size or settings.LIANKE_BATCH_SIZE
+    workers = settings.LIANKE_BATCH_WORKERS if workers is None else workers
+    starts = range(0, len(rows), size)
+    if workers <= 1 or len(starts) <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        return [_one_batch(actor, model, rows, start, size) for start in starts]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lianke-batch") as pool:
+        futures = [
+            pool.submit(contextvars.copy_context().run, _in_thread, actor, model, rows, start, size)
+            for start in starts
+        ]
+        results = [future.result() for future in futures]
+    # Two batches at once may both pass the uniqueness check with the same value (neither sees
+    # the other's rows before it commits); the database refuses the later one. Once the others
+    # are done it runs again alone, and its check names the rows.
+    return [
+        _one_batch(actor, model, rows, r.start, size) if isinstance(r.error, _Clash) else r for r in results
+    ]
+
+
+class _Clash(ValidationError):
+    """A batch the database refused for a unique value another transaction wrote meanwhile."""
+
+
+def _in_thread(actor, model, rows, start: int, size: int) -> BatchResult:
+    try:
+        return _one_batch(actor, model, rows, start, size)
+    finally:
+        connections.close_all()  # this thread's connections only
+
+
+def _one_batch(actor, model, rows, start: int, size: int) -> BatchResult:
+    chunk = rows[start : start + size]
+    result = BatchResult(start=start, size=len(chunk))
+    try:
+        result.ids = [obj.pk for obj in create_records(actor=actor, model=model, rows=chunk)]
+    except BatchError as exc:
+        result.error = BatchError({start + index: errors for index, errors in exc.rows.items()})
+    except (PermissionDenied, ValidationError) as exc:
+        result.error = exc
+    except IntegrityError:
+        result.error = _Clash(
+            _(
+                "Another import or user saved one of these unique values meanwhile; nothing of this "
+                "batch was saved. Try it again."
+            ),
+            code="unique_conflict",
+        )
+    return result

@@ -36,6 +36,7 @@ QUERY_MIN_DIGITS = 4
 _EXTENSION_RE = re.compile(r"\s*(?:转|分机|ext\.?|x|#)\s*(\d{1,6})\s*$", re.IGNORECASE)
 _QUERY_RE = re.compile(r"^\s*\+?[0-9\s\-().]*$")
 _MOBILE_DIGITS_RE = re.compile(r"^1[3-9]\d{9}$")
+_NON_DIGITS_RE = re.compile(r"[^0-9]")  # ASCII digits only (NFKC made full-width ones ASCII)
 
 
 def validate_mobile(value: str) -> None:
@@ -63,7 +64,7 @@ def parse(text: str | None) -> tuple[str, str, bool]:
     extension = ""
     if match := _EXTENSION_RE.search(text):
         extension, text = match.group(1), text[: match.start()]
-    digits = "".join(c for c in text if "0" <= c <= "9")
+    digits = _NON_DIGITS_RE.sub("", text)
     international = text.lstrip().startswith("+")
     if not international and digits.startswith("00"):  # the international call prefix
         international, digits = True, digits[2:]

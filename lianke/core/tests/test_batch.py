@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, models
 
 from lianke.core import events
 from lianke.core.batch import BatchError, create_records, update_records
@@ -225,3 +226,144 @@ def test_a_batch_row_is_stored_exactly_as_the_same_record_saved_one_by_one(org):
         for pk in (batched.pk, single.pk)
     ]
     assert histories[0] == histories[1]
+
+
+def _outcome(clean, value):
+    try:
+        return ("ok", clean(value, None))
+    except ValidationError as exc:
+        return ("error", exc.messages)
+
+
+_TEXT_FIELDS = [
+    (model, field)
+    for model in (Account, Contact)
+    for field in model._meta.concrete_fields
+    if isinstance(field, models.CharField | models.TextField)
+]
+
+
+@pytest.mark.parametrize(
+    ("model", "field"), _TEXT_FIELDS, ids=[f"{m.__name__}.{f.name}" for m, f in _TEXT_FIELDS]
+)
+def test_a_compiled_cleaner_answers_exactly_as_the_fields_own_clean(model, field):
+    """The batch's fast path for text fields (``_cleaner``) must store the same value and raise
+    the same messages as ``Field.clean`` for any input: lengths at and over the limit, choices
+    and near-choices, e-mails, phones, credit codes, blanks, non-strings."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from lianke.core.batch import _cleaner
+
+    fast = _cleaner(field)
+    keys = [str(k) for k, _l in field.flatchoices] if field.choices else []
+    limit = field.max_length or 300
+    samples = st.one_of(
+        st.text(max_size=limit + 2),
+        st.text(alphabet="0123456789-+ ()abc@.", min_size=limit - 1 if limit > 1 else 0, max_size=limit + 1),
+        st.sampled_from(
+            [
+                *keys,
+                *(k.upper() for k in keys),
+                "",
+                " ",
+                None,
+                5,
+                "a@b.cn",
+                "bad@",
+                "0512-62345678",
+                "13912345678",
+                "91320594MA1N4K2Q5X",
+                "91320594MA1N4K2Q5Y",
+                "x" * limit,
+                "x" * (limit + 1),
+                "张" * limit,
+                "张" * (limit + 1),
+                "\x00",
+            ]
+        ),
+    )
+
+    @settings(max_examples=60, deadline=None, database=None)
+    @given(samples)
+    def check(value):
+        assert _outcome(fast, value) == _outcome(field.clean, value)
+
+    check()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_many_rows_go_in_batches_each_all_or_nothing_numbered_in_the_whole_input(org, workers):
+    """``create_in_batches``: batches of ``size`` rows, each its own transaction — on
+    PostgreSQL two at once on their own connections, carrying the caller's context (history
+    says who and from where) —; a refused batch leaves the others created and names its rows by
+    their place in the whole input."""
+    import threading
+
+    from lianke.core.batch import create_in_batches
+    from lianke.core.context import acting_as
+
+    rows = [{"name": f"批量{i:02d}", "city": "苏州"} for i in range(11)]
+    rows[7] = {"name": "批量07", "level": "platinum"}  # the third batch's second row
+    threads = set()
+
+    def heard(event):
+        threads.add(threading.get_ident())
+
+    events.subscribe(heard, durable=True)
+    try:
+        with acting_as(org.rep_js, source="import"):
+            results = create_in_batches(actor=org.rep_js, model=Account, rows=rows, size=3, workers=workers)
+    finally:
+        events.unsubscribe(heard)
+    assert [(r.start, r.size, len(r.ids), type(r.error).__name__) for r in results] == [
+        (0, 3, 3, "NoneType"),
+        (3, 3, 3, "NoneType"),
+        (6, 3, 0, "BatchError"),
+        (9, 2, 2, "NoneType"),
+    ]
+    assert list(results[2].error.rows) == [7]
+    assert "level" in results[2].error.rows[7]
+    names = set(Account.all_objects.values_list("name", flat=True))
+    assert names == {f"批量{i:02d}" for i in (0, 1, 2, 3, 4, 5, 9, 10)}
+    history = ObjectChange.objects.filter(action="create", content_type__model="account")
+    assert history.count() == 8
+    assert set(history.values_list("user_id", "source")) == {(org.rep_js.pk, "import")}
+    parallel = workers > 1 and connection.vendor == "postgresql"
+    assert (threading.get_ident() not in threads) is parallel
+
+
+def test_inside_a_transaction_the_batches_run_on_the_callers_connection(org):
+    """Rows the caller's open transaction holds are invisible to other connections: there the
+    batches run one after another on the caller's connection (and roll back with it)."""
+    from lianke.core.batch import create_in_batches
+
+    parent = create_records(actor=org.rep_js, model=Account, rows=[{"name": "总部"}])[0]
+    results = create_in_batches(
+        actor=org.rep_js,
+        model=Account,
+        rows=[{"name": f"分公司{i}", "parent": parent.pk} for i in range(4)],
+        size=2,
+        workers=2,
+    )
+    assert [r.error for r in results] == [None, None]
+    assert Account.all_objects.filter(parent=parent).count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_unique_value_in_two_batches_at_once_saves_one_and_names_the_other_row(org):
+    """Two batches written at once both pass the uniqueness check with the same credit code
+    (neither sees the other's uncommitted row); the database refuses the later one, which runs
+    again alone and is refused with its row named — never a server error, never both saved."""
+    from lianke.core.batch import create_in_batches
+
+    same = code("91320500MA1XY2309")
+    rows = [{"name": "甲", "credit_code": same}, {"name": "乙", "credit_code": same}]
+    results = create_in_batches(actor=org.rep_js, model=Account, rows=rows, size=1, workers=2)
+    assert sorted(len(r.ids) for r in results) == [0, 1]
+    [refused] = [r for r in results if r.error]
+    assert isinstance(refused.error, BatchError)
+    assert list(refused.error.rows) == [refused.start]
+    assert "credit_code" in refused.error.rows[refused.start]
+    assert Account.all_objects.filter(credit_code=same).count() == 1
