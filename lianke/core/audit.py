@@ -16,7 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
-from . import context
+from . import bulk, context
 from .models import ObjectChange
 
 SKIP_FIELDS = {
@@ -168,13 +168,22 @@ def record(
 
 
 def record_many(entries, *, actor=None) -> None:
-    """Bulk form of :func:`record`: ``entries`` yields ``(action, obj, before, after)``."""
-    changes = [
-        build_change(action, obj, before, after, actor=actor)
-        for action, obj, before, after in entries
-        if not (action == ObjectChange.ActionChoices.UPDATE and before == after)
-    ]
-    ObjectChange.objects.bulk_create(changes, batch_size=1000)
+    """Bulk form of :func:`record`: ``entries`` yields ``(action, obj, before, after)``. Who and
+    where are worked out once per action and model, the rows streamed in one insert (``COPY`` on
+    PostgreSQL), in the order of the entries' first appearance per action and model."""
+    groups: dict[tuple[str, type], list] = {}
+    for action, obj, before, after in entries:
+        if action == ObjectChange.ActionChoices.UPDATE and before == after:
+            continue
+        groups.setdefault((action, type(obj)), []).append((obj, before, after))
+    history = bulk.new(ObjectChange)
+    bulk.insert(
+        [
+            history(row)
+            for (action, _model), items in groups.items()
+            for row in change_rows(action, items, actor=actor)
+        ]
+    )
 
 
 def changes_of(obj: models.Model):

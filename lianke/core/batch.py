@@ -14,21 +14,17 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
-import functools
-import operator
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.validators import MaxLengthValidator
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
-from django.db.models import signals
-from django.db.models.base import ModelState
+from django.db import IntegrityError, connection, connections, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,12 +32,12 @@ from lianke.org import access
 from lianke.org.choices import Action
 
 from . import audit, events
+from .bulk import count_matching, insert, new, update
 from .models import ObjectChange
 from .models.customfields import clean_custom_data
 from .registry import registry
 
 A = ObjectChange.ActionChoices
-CHUNK = 1000
 
 
 class BatchError(ValidationError):
@@ -55,40 +51,6 @@ class BatchError(ValidationError):
             % {"count": len(rows), "row": first + 1},
             code="invalid_rows",
         )
-
-
-class _New:
-    """New instances of one model without ``Model.__init__``'s walk over its fields: the
-    defaults are worked out once (callable ones called per instance). Only for models without
-    ``pre_init`` / ``post_init`` receivers (which a plain ``__init__`` would call)."""
-
-    def __init__(self, model: Any):
-        self.model = model
-        self.plain = not (signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model))
-        self.static: dict[str, Any] = {}
-        self.dynamic: list[tuple[str, models.Field]] = []
-        for field in model._meta.concrete_fields:
-            if field.has_default() and callable(field.default):
-                self.dynamic.append((field.attname, field))
-            else:
-                self.static[field.attname] = field.get_default()
-
-    def __call__(self, values: Mapping[str, Any] = {}) -> Any:  # noqa: B006 - read only
-        if not self.plain:
-            return self.model(**values)
-        obj = self.model.__new__(self.model)
-        obj._state = ModelState()
-        data = obj.__dict__
-        data.update(self.static)
-        for attname, field in self.dynamic:
-            data[attname] = field.get_default()
-        data.update(values)
-        return obj
-
-
-@functools.cache
-def new(model: type[models.Model]) -> _New:
-    return _New(model)
 
 
 class _Compiled:
@@ -279,144 +241,11 @@ def _cleaner(field: models.Field):
     return clean
 
 
-def insert(objs: list) -> list:
-    """Insert new records of one model, their primary keys set: PostgreSQL streams them with
-    ``COPY`` (ids drawn from the table's sequence in one query), other databases use
-    ``bulk_create``. Field ``pre_save`` runs as on a save (timestamps, derived phone digits)."""
-    if not objs:
-        return objs
-    model = type(objs[0])
-    if connection.vendor != "postgresql":
-        return model._base_manager.bulk_create(objs, batch_size=CHUNK)
-    opts = model._meta
-    db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: the proxy costs a lookup per value
-    quote = db.ops.quote_name
-    columns = _copy_columns(cast(type[models.Model], model))
-    with db.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [opts.db_table, opts.pk.column, len(objs)],
-        )
-        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-            obj.pk = pk
-        names = ", ".join(quote(c) for c in [opts.pk.column, *(f.column for f in columns.fields)])
-        # A timestamp field (auto_now / auto_now_add) takes one stamp for the whole insert.
-        stamps = {f.attname: f.pre_save(objs[0], True) for f in columns.stamped}
-        values_of, special = columns.values_of, columns.special
-        copying = cursor.cursor.copy(f"COPY {quote(opts.db_table)} ({names}) FROM STDIN")
-        with db.wrap_database_errors, copying as copy:  # the driver's errors as Django's
-            for obj in objs:
-                values = obj.__dict__
-                values.update(stamps)
-                row = [obj.pk, *values_of(values)]
-                for position, field, pre, prep in special:
-                    value = field.pre_save(obj, True) if pre else row[position]
-                    if prep is _PREP or (prep is _PREP_NAIVE and value is not None and value.tzinfo is None):
-                        value = field.get_db_prep_save(value, db)
-                    row[position] = value
-                copy.write_row(row)
-    alias = db.alias
-    for obj in objs:
-        obj._state.adding, obj._state.db = False, alias
-    return objs
-
-
-# Field classes whose clean values PostgreSQL's driver takes as they are (``get_db_prep_save``
-# would return them unchanged): the COPY skips the call — for a subclass too (a phone field)
-# when it prepares values the way its base does.
-_AS_IS = (
-    models.CharField,
-    models.TextField,
-    models.IntegerField,
-    models.BooleanField,
-    models.ForeignKey,
-    models.UUIDField,
-)
-_PREPARES = ("get_prep_value", "get_db_prep_value", "get_db_prep_save")
-
-
-def _as_is(field: models.Field) -> bool:
-    cls = type(field)
-    base = next((c for c in cls.__mro__ if c in _AS_IS), None)
-    return base is not None and all(getattr(cls, m) is getattr(base, m) for m in _PREPARES)
-
-
-_AS_IS_VALUE, _PREP, _PREP_NAIVE = "as is", "prep", "prep naive"
-
-
-@dataclass(frozen=True)
-class _Columns:
-    """How one model's rows are streamed: ``fields`` (every column but the key, in order);
-    ``values_of(obj.__dict__)`` their stored values in one call; ``stamped`` the timestamp
-    fields (one stamp per insert); ``special`` the ``(position in the row, field, calls
-    pre_save, how its value is prepared)`` of the columns that need more than their value: a
-    derived column's ``pre_save``, a date-time made aware when naive (as a save does), any
-    field not taken as it is through ``get_db_prep_save``."""
-
-    fields: tuple[models.Field, ...]
-    values_of: Any
-    stamped: tuple[models.Field, ...]
-    special: tuple[tuple[int, models.Field, bool, str], ...]
-
-
-@functools.cache
-def _copy_columns(model: type[models.Model]) -> _Columns:
-    fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
-    stamped, special = [], []
-    for position, field in enumerate(fields, start=1):
-        if isinstance(field, models.DateField):  # and DateTimeField: pre_save only stamps
-            pre = False
-            if field.auto_now or field.auto_now_add:
-                stamped.append(field)
-        else:
-            pre = type(field).pre_save is not models.Field.pre_save
-        if type(field) is models.DateTimeField:
-            prep = _PREP_NAIVE
-        else:
-            prep = _AS_IS_VALUE if _as_is(field) else _PREP
-        if pre or prep != _AS_IS_VALUE:
-            special.append((position, field, pre, prep))
-    getter = operator.itemgetter(*(f.attname for f in fields))
-    values_of = getter if len(fields) > 1 else (lambda values: (getter(values),))
-    return _Columns(fields, values_of, tuple(stamped), tuple(special))
-
-
-@models.IntegerField.register_lookup
-class AnyOf(models.lookups.In):
-    """``pk__any_of=[...]``: ``IN`` for many values — on PostgreSQL one array parameter
-    (``= ANY(%s)``), which costs one bound value instead of thousands in the statement and leads
-    the planner to the key's index, whatever the table's statistics say about other columns."""
-
-    lookup_name = "any_of"
-
-    def get_prep_lookup(self):
-        if isinstance(self.rhs, list | tuple) and all(type(v) is int for v in self.rhs):
-            return list(self.rhs)  # keys as they come from the database: nothing to prepare
-        return super().get_prep_lookup()
-
-    def as_postgresql(self, compiler, connection):
-        if hasattr(self.rhs, "resolve_expression"):
-            return self.as_sql(compiler, connection)
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", (*lhs_params, [v for v in self.rhs if v is not None])
-
-
 def _key(field: models.ForeignKey, value):
     try:
         return field.target_field.to_python(value)
     except ValidationError:
         return None
-
-
-def _inside(model, q: models.Q | None, ids: list[int]) -> int:
-    """How many of the records ``ids`` satisfy the scope ``q`` — in one query that reaches the
-    rows by their keys and judges the scope on each (a filtered count), so the plan does not
-    depend on what the table's statistics say of the scope's columns (with stale statistics a
-    plan that starts from the owner's index reads every record of the owner)."""
-    if q is None or not ids:
-        return 0
-    found = model.all_objects.filter(pk__any_of=ids).aggregate(n=models.Count("pk", filter=q, distinct=True))
-    return found["n"]
 
 
 def _check_people(compiled: _Compiled, objs: list, action: str, errors: dict) -> None:
@@ -491,17 +320,9 @@ def create_records(*, actor, model: Any, rows: Sequence[Mapping[str, Any]]) -> l
     created = insert(objs)
     # One scope check for the batch: every new record lies within the actor's create scope.
     ids = [obj.pk for obj in created]
-    if _inside(model, access.scope_q(actor, model, Action.CREATE), ids) != len(ids):
+    if count_matching(model, access.scope_q(actor, model, Action.CREATE), ids) != len(ids):
         raise PermissionDenied(_("This change would put records out of your reach."))
-    history = new(ObjectChange)
-    insert(
-        [
-            history(row)
-            for row in audit.change_rows(
-                A.CREATE, [(obj, None, audit.snapshot(obj)) for obj in created], actor=actor
-            )
-        ]
-    )
+    audit.record_many([(A.CREATE, obj, None, audit.snapshot(obj)) for obj in created], actor=actor)
     events.emit(events.CREATED, model, ids, actor=actor)
     return created
 
@@ -575,8 +396,8 @@ def update_records(*, actor, model: Any, changes: Mapping[int, Mapping[str, Any]
         from .fields import refresh_phone_digits
 
         columns += refresh_phone_digits(changed, columns)
-        model.all_objects.bulk_update(changed, [*columns, "version", "updated_at"], batch_size=CHUNK)
-        if _inside(model, q, [o.pk for o in changed]) != len(changed):
+        update(changed, [*columns, "version", "updated_at"])
+        if count_matching(model, q, [o.pk for o in changed]) != len(changed):
             raise PermissionDenied(_("This change would put records out of your reach."))
         audit.record_many(entries, actor=actor)
         from .services import _announce

@@ -21,7 +21,7 @@ from django_stubs_ext import StrOrPromise
 from lianke.org import access, fieldaccess
 from lianke.org.choices import Action
 
-from . import audit, events, people
+from . import audit, bulk, events, people
 from .fields import refresh_phone_digits
 from .models import BusinessModel, ObjectChange
 from .registry import registry
@@ -458,12 +458,10 @@ def transfer_records(*, actor, records: Sequence[BusinessModel], new_owner, with
         for _action, item, _b, _a in entries:
             by_model.setdefault(type(item), []).append(item)
         now = timezone.now()
-        for item_model, items in by_model.items():
+        for items in by_model.values():
             for item in items:
                 item.updated_at = now
-            item_model.all_objects.bulk_update(
-                items, ["owner", "department", "version", "updated_at"], batch_size=500
-            )
+            bulk.update(items, ["owner", "department", "version", "updated_at"])
         audit.record_many(entries, actor=actor)
         _announce(events.TRANSFERRED, entries, actor, **{"from": old_owner_id, "to": new_owner.pk})
         moved += len(entries)
@@ -534,14 +532,11 @@ def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, cus
             }
     if changed:
         model = type(changed[0])
-        columns.update(refresh_phone_digits(changed, columns))  # bulk_update skips pre_save
-        model.all_objects.bulk_update(changed, [*sorted(columns), "version", "updated_at"], batch_size=500)
+        columns.update(refresh_phone_digits(changed, columns))  # a bulk update skips pre_save
+        bulk.update(changed, [*sorted(columns), "version", "updated_at"])
         # Every edited row must still be within reach: count them in one query.
         q = access.scope_q(actor, model, Action.EDIT)
-        reachable = (
-            model.all_objects.filter(q, pk__in=[o.pk for o in changed]).count() if q is not None else 0
-        )
-        if reachable != len(changed):
+        if bulk.count_matching(model, q, [o.pk for o in changed]) != len(changed):
             raise PermissionDenied(_("This change would put records out of your reach."))
     audit.record_many(entries, actor=actor)
     _announce(events.UPDATED, entries, actor)
