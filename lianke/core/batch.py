@@ -572,9 +572,9 @@ def update_records(*, actor, model: Any, changes: Mapping[int, Mapping[str, Any]
             }
             - {"version"}
         )
-        from .fields import refresh_phone_digits
+        from .fields import refresh_derived
 
-        columns += refresh_phone_digits(changed, columns)
+        columns += refresh_derived(changed, columns)
         model.all_objects.bulk_update(changed, [*columns, "version", "updated_at"], batch_size=CHUNK)
         if _inside(model, q, [o.pk for o in changed]) != len(changed):
             raise PermissionDenied(_("This change would put records out of your reach."))
