@@ -294,6 +294,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"one_line_client_errors": {"()": "lianke.core.logs.OneLineClientErrors"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django.request": {"filters": ["one_line_client_errors"]}},
+    "loggers": {
+        "django.request": {"filters": ["one_line_client_errors"]},
+        # A duplicate check that met a record out of the asker's reach (core.identity).
+        "lianke.identity": {"level": "INFO"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LIANKE_LOG_LEVEL", "WARNING")},
 }

@@ -393,9 +393,9 @@ def update_records(*, actor, model: Any, changes: Mapping[int, Mapping[str, Any]
             }
             - {"version"}
         )
-        from .fields import refresh_phone_digits
+        from .fields import refresh_derived
 
-        columns += refresh_phone_digits(changed, columns)
+        columns += refresh_derived(changed, columns)
         update(changed, [*columns, "version", "updated_at"])
         if count_matching(model, q, [o.pk for o in changed]) != len(changed):
             raise PermissionDenied(_("This change would put records out of your reach."))

@@ -180,8 +180,8 @@ def update(objs: list, fields: Iterable[str]) -> None:
     """Write ``fields`` of ``objs`` (records of one model) as the instances hold them: one
     ``UPDATE`` per row, sent together (``executemany``: one pipeline on PostgreSQL, a loop in C
     on SQLite). Django's ``bulk_update`` builds a ``CASE`` branch per row and field, which cost
-    ~1.3 ms a row at 5,000 rows. No ``pre_save``: the caller stamps what it writes (and derives
-    phone digits, ``core.fields.refresh_phone_digits``)."""
+    ~1.3 ms a row at 5,000 rows. No ``pre_save``: the caller stamps what it writes (and recomputes
+    derived columns: ``core.fields.refresh_derived``)."""
     if not objs:
         return
     model = type(objs[0])

@@ -1,8 +1,10 @@
-"""Model fields with a business meaning: money, phone numbers and their searchable digits."""
+"""Model fields with a business meaning: money, phone numbers, and the columns derived from a
+field for an index (a phone's digits, a company name's key)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any, ClassVar
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -58,33 +60,67 @@ class PhoneField(models.CharField):
         return phones.tel_url(value)
 
 
-class PhoneDigitsField(models.CharField):
-    """The digits-only form of the phone field ``source`` (see :mod:`lianke.core.phones`),
-    derived on every save, never edited, not part of the history: what search matches with an
-    index. Saves with ``update_fields`` (``BusinessModel.save``) and ``bulk_update`` callers
-    (:func:`refresh_phone_digits`) keep it in step too."""
+class DerivedField(models.CharField):
+    """A column derived from the field ``source`` on every save (``derive(value)``), never edited,
+    not part of the history: what an index answers equality or prefix questions with. Saves with
+    ``update_fields`` (``Record.save``), batch inserts (``core.batch.insert`` runs ``pre_save``) and
+    ``bulk_update`` callers (:func:`refresh_derived`) keep it in step; a data migration fills it
+    for existing rows (``core.migration_operations.fill_derived``)."""
 
     derived = True
+    path = ""  # the dotted path migrations name the field by
+    fixed: ClassVar[dict[str, Any]] = {}  # the options the subclass sets itself (left out of migrations)
 
     def __init__(self, *args, source: str, **kwargs):
         self.source = source
-        kwargs.update(max_length=phones.MAX_DIGITS, blank=True, default="", editable=False)
+        kwargs.update(blank=True, default="", editable=False, **self.fixed)
         super().__init__(*args, **kwargs)
 
     def deconstruct(self):
         name, _path, args, kwargs = super().deconstruct()
-        for key in ("max_length", "blank", "default", "editable"):
+        for key in ("blank", "default", "editable", *self.fixed):
             kwargs.pop(key, None)
         kwargs["source"] = self.source
-        return name, "lianke.core.fields.PhoneDigitsField", args, kwargs
+        return name, self.path, args, kwargs
 
-    def digits_of(self, instance) -> str:
-        return phones.phone_digits(getattr(instance, self.source))
+    def derive(self, value) -> str:
+        raise NotImplementedError
+
+    def value_of(self, instance) -> str:
+        return self.derive(getattr(instance, self.source))
 
     def pre_save(self, model_instance, add):
-        value = self.digits_of(model_instance)
+        value = self.value_of(model_instance)
         setattr(model_instance, self.attname, value)
         return value
+
+
+class PhoneDigitsField(DerivedField):
+    """The digits-only form of the phone field ``source`` (see :mod:`lianke.core.phones`): what
+    phone search matches with an index."""
+
+    path = "lianke.core.fields.PhoneDigitsField"
+    fixed: ClassVar[dict[str, Any]] = {"max_length": phones.MAX_DIGITS}
+
+    def derive(self, value) -> str:
+        return phones.phone_digits(value)
+
+
+class CompanyKeyField(DerivedField):
+    """The company key of the name field ``source`` (:func:`lianke.core.identity.company_key`):
+    what the duplicate check matches names by, with an index."""
+
+    path = "lianke.core.fields.CompanyKeyField"
+    fixed: ClassVar[dict[str, Any]] = {"max_length": 200}
+
+    def derive(self, value) -> str:
+        from .identity import company_key
+
+        return company_key(value)[:200]
+
+
+def derived_fields(model) -> list[DerivedField]:
+    return [f for f in model._meta.concrete_fields if isinstance(f, DerivedField)]
 
 
 def digits_fields(model) -> list[PhoneDigitsField]:
@@ -96,16 +132,16 @@ def digits_field_name(model, phone_field: str) -> str | None:
     return next((f.name for f in digits_fields(model) if f.source == phone_field), None)
 
 
-def refresh_phone_digits(objects: Iterable[models.Model], changed: Iterable[str]) -> list[str]:
-    """Recompute, on ``objects``, the digits of the phone fields among ``changed`` (for writes
-    that bypass ``save()``, such as ``bulk_update``); the digits columns to write with them."""
+def refresh_derived(objects: Iterable[models.Model], changed: Iterable[str]) -> list[str]:
+    """Recompute, on ``objects``, the derived columns whose source is among ``changed`` (for
+    writes that bypass ``save()``, such as ``bulk_update``); the derived columns to write with them."""
     objects, changed = list(objects), set(changed)
     if not objects:
         return []
     names = []
-    for field in digits_fields(type(objects[0])):
+    for field in derived_fields(type(objects[0])):
         if field.source in changed:
             for obj in objects:
-                setattr(obj, field.attname, field.digits_of(obj))
+                setattr(obj, field.attname, field.value_of(obj))
             names.append(field.name)
     return names

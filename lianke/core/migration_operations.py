@@ -1,5 +1,5 @@
 """Migration operations shared by the apps: SQL that runs on one database vendor only (and
-says so), and the data migration that fills phone numbers' digits columns."""
+says so), and the data migration that fills derived columns (phone digits, company keys)."""
 
 from django.db import migrations, models
 
@@ -37,31 +37,42 @@ def search_indexes(table: str, fields: tuple[str, ...]) -> list[PostgreSQLOnly]:
     return ops
 
 
-def fill_phone_digits(app_label: str, model_name: str, columns: dict[str, str]) -> migrations.RunPython:
-    """A data migration: fill the digits columns (``{digits column: phone column}``) of every
-    row, deleted ones too, with ``phones.phone_digits`` — the function saves use — in batches
-    of 5,000 rows in id order. Backwards it does nothing: the schema migration drops the columns."""
+def fill_derived(app_label: str, model_name: str, *columns: str) -> migrations.RunPython:
+    """A data migration: fill the derived columns ``columns`` (``core.fields.DerivedField``: a
+    phone's digits, a company name's key) of every row, deleted ones too, with the field's own
+    ``derive`` — the function saves use — in batches of 5,000 rows in id order. Rows whose
+    sources are all empty keep the default ``""``. Backwards it does nothing: the schema
+    migration drops the columns. Run it again (a new migration) when a derivation changes."""
 
     def forwards(apps, schema_editor):
-        from lianke.core.phones import phone_digits
-
         model = apps.get_model(app_label, model_name)
+        fields = [model._meta.get_field(c) for c in columns]
+        sources = [f.source for f in fields]
         connection = schema_editor.connection
         quote = connection.ops.quote_name
-        targets, sources = list(columns), list(columns.values())
-        assignments = ", ".join(f"{quote(c)} = %s" for c in targets)
+        assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
         key = quote(model._meta.pk.column)
         update = f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {key} = %s"  # noqa: S608 - names from model meta
-        has_phone = models.Q()
+        has_source = models.Q()
         for source in sources:
-            has_phone |= ~models.Q(**{source: ""})
-        rows = model._base_manager.using(connection.alias).filter(has_phone).order_by("pk")
+            has_source |= ~models.Q(**{source: ""})
+        rows = model._base_manager.using(connection.alias).filter(has_source).order_by("pk")
         last = 0
         while batch := list(rows.filter(pk__gt=last).values_list("pk", *sources)[:5000]):
             with connection.cursor() as cursor:
                 cursor.executemany(
-                    update, [(*(phone_digits(v) for v in values), pk) for pk, *values in batch]
+                    update,
+                    [
+                        (*(f.derive(v) for f, v in zip(fields, values, strict=True)), pk)
+                        for pk, *values in batch
+                    ],
                 )
             last = batch[-1][0]
 
     return migrations.RunPython(forwards, migrations.RunPython.noop)
+
+
+def fill_phone_digits(app_label: str, model_name: str, columns: dict[str, str]) -> migrations.RunPython:
+    """:func:`fill_derived` of the digits columns ``{digits column: phone column}`` (the form
+    the phone migrations were written with)."""
+    return fill_derived(app_label, model_name, *columns)

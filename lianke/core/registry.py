@@ -20,6 +20,8 @@ from lianke.org import access as org_access
 from lianke.org.choices import Action
 from lianke.org.kinds import AccessPolicy, Child, Owned
 
+from .identity import Identity
+
 if TYPE_CHECKING:
     from .stages import StagePath
 
@@ -87,6 +89,9 @@ class ObjectType:
     # (``factory_class()``), so the core imports no app and production never loads factory-boy;
     # the permission matrices build every type's records with it.
     factory: str | None = None
+    # How its records are recognised as the same company or person (``core.identity``): the
+    # columns ``find_duplicates`` compares — company key, credit code, phone digits, e-mails.
+    identity: Identity | None = None
 
     # Optional overrides (rarely needed: the generated ones follow the declaration).
     filterset_base: type | None = None
@@ -101,6 +106,8 @@ class ObjectType:
             self.parent_field = self.access.parent_field
         if self.stage_path is not None:
             self.stage_path.bind(self.model)
+        if self.identity is not None:
+            self.identity.check(self.model)
 
     def factory_class(self) -> Any:
         """The factory-boy factory declared in ``factory``; a clear error if there is none."""

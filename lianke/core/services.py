@@ -22,7 +22,7 @@ from lianke.org import access, fieldaccess
 from lianke.org.choices import Action
 
 from . import audit, bulk, events, people
-from .fields import refresh_phone_digits
+from .fields import refresh_derived
 from .models import BusinessModel, ObjectChange
 from .registry import registry
 
@@ -532,7 +532,7 @@ def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, cus
             }
     if changed:
         model = type(changed[0])
-        columns.update(refresh_phone_digits(changed, columns))  # a bulk update skips pre_save
+        columns.update(refresh_derived(changed, columns))  # a bulk update skips pre_save
         bulk.update(changed, [*sorted(columns), "version", "updated_at"])
         # Every edited row must still be within reach: count them in one query.
         q = access.scope_q(actor, model, Action.EDIT)

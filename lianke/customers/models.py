@@ -2,11 +2,13 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from lianke.core.context import system_context
-from lianke.core.fields import PhoneDigitsField, PhoneField
+from lianke.core.fields import CompanyKeyField, PhoneDigitsField, PhoneField
+from lianke.core.identity import credit_code_key
 from lianke.core.models import BusinessModel
 from lianke.core.models.base import PooledModel, pooled_constraints, scope_indexes
 from lianke.core.regions import PROVINCES
@@ -20,6 +22,7 @@ class Account(PooledModel):
     """A company (or person) we sell to; the centre of the customer-360 page (C1)."""
 
     name = models.CharField(_("account name"), max_length=200)
+    name_key = CompanyKeyField(source="name")
     short_name = models.CharField(_("short name"), max_length=50, blank=True)
     credit_code = models.CharField(
         _("unified social credit code"), max_length=18, blank=True, validators=[validate_credit_code]
@@ -62,6 +65,9 @@ class Account(PooledModel):
             ),
             models.Index(fields=["name", "id"], name="cust_account_name"),
             models.Index(fields=["phone_digits"], name="cust_account_phone_digits"),
+            # The duplicate check (core.identity) looks names and e-mails up by equality.
+            models.Index(fields=["name_key"], name="cust_account_name_key"),
+            models.Index(Lower("email"), name="cust_account_email_lower"),
             # "Follow up today" on the home page: an owner's accounts by last follow-up, with the
             # scope and creation columns, answered from the index alone.
             models.Index(
@@ -89,7 +95,7 @@ class Account(PooledModel):
         return self.name
 
     def clean(self):
-        self.credit_code = (self.credit_code or "").upper().strip()
+        self.credit_code = credit_code_key(self.credit_code)
         self.name = (self.name or "").strip()
         self.check_parent()
 
@@ -160,6 +166,7 @@ class Contact(BusinessModel):
             models.Index(fields=["account", "updated_at"], name="cust_contact_account"),
             models.Index(fields=["mobile_digits"], name="cust_contact_mobile_digits"),
             models.Index(fields=["phone_digits"], name="cust_contact_phone_digits"),
+            models.Index(Lower("email"), name="cust_contact_email_lower"),
         ]
 
     def __str__(self):

@@ -1,5 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
+from lianke.core.identity import Identity
 from lianke.core.registry import ObjectType, Related, register
 from lianke.org.kinds import Pooled
 
@@ -32,6 +33,9 @@ class AccountObject(ObjectType):
     )
     transfer_related = ("contacts", "opportunities")
     delete_cascade = ("contacts",)
+    identity = Identity(
+        name_key="name_key", credit_code="credit_code", phones=("phone_digits",), emails=("email",)
+    )
 
 
 @register
@@ -55,3 +59,4 @@ class ContactObject(ObjectType):
     )
     parent_field = "account"
     list_select_related = ("account",)
+    identity = Identity(phones=("mobile_digits", "phone_digits"), emails=("email",))

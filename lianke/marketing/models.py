@@ -2,9 +2,10 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from lianke.core.fields import PhoneDigitsField, PhoneField
+from lianke.core.fields import CompanyKeyField, PhoneDigitsField, PhoneField
 from lianke.core.models.base import PooledModel, pooled_constraints, scope_indexes
 from lianke.core.regions import PROVINCES
 from lianke.customers.choices import Industry
@@ -16,6 +17,7 @@ from .choices import LeadSource, LeadStatus
 class Lead(PooledModel):
     name = models.CharField(_("contact name"), max_length=100)
     company = models.CharField(_("company"), max_length=200, blank=True)
+    company_key = CompanyKeyField(source="company")
     title = models.CharField(_("job title"), max_length=100, blank=True)
     mobile = PhoneField(_("mobile"), kind=PhoneField.MOBILE, blank=True)
     mobile_digits = PhoneDigitsField(source="mobile")
@@ -46,6 +48,9 @@ class Lead(PooledModel):
             models.Index(fields=["status", "updated_at"], name="mkt_lead_status"),
             models.Index(fields=["mobile_digits"], name="mkt_lead_mobile_digits"),
             models.Index(fields=["phone_digits"], name="mkt_lead_phone_digits"),
+            # The duplicate check (core.identity) looks companies and e-mails up by equality.
+            models.Index(fields=["company_key"], name="mkt_lead_company_key"),
+            models.Index(Lower("email"), name="mkt_lead_email_lower"),
         ]
         constraints = [*pooled_constraints("mkt_lead")]
 

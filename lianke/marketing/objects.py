@@ -1,5 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
+from lianke.core.identity import Identity
 from lianke.core.registry import ObjectType, register
 from lianke.core.stages import ChoicePath, StateKind
 from lianke.org.kinds import Pooled
@@ -16,6 +17,7 @@ class LeadObject(ObjectType):
     icon = "funnel"
     nav_order = 5
     search_fields = ("name", "company", "mobile", "phone", "email")
+    identity = Identity(name_key="company_key", phones=("mobile_digits", "phone_digits"), emails=("email",))
     list_columns = ("name", "company", "status", "source", "mobile", "province", "owner", "updated_at")
     card_fields = ("company", "status", "source")
     card_phone = "mobile"

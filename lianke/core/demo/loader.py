@@ -33,6 +33,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from lianke.core.context import Source, system_context
+from lianke.core.identity import company_key
 from lianke.core.models import CustomField
 from lianke.core.phones import phone_digits
 from lianke.org.defaults import ensure_default_roles
@@ -373,6 +374,7 @@ class DemoLoader:
             yield (
                 first_id + i,
                 name,
+                company_key(name),
                 f"{place}{word}",
                 choices(types, type_weights)[0],
                 industry,
@@ -450,7 +452,11 @@ class DemoLoader:
             yield (
                 first_id + i,
                 choice(names.SURNAMES) + choice(names.GIVEN),
-                f"{city.rstrip('市')}{choice(names.COMPANY_WORDS)}{choice(names.INDUSTRY_WORDS[industry])}有限公司",
+                (
+                    company
+                    := f"{city.rstrip('市')}{choice(names.COMPANY_WORDS)}{choice(names.INDUSTRY_WORDS[industry])}有限公司"
+                ),
+                company_key(company),
                 choice(names.TITLES),
                 (number := mobile(i + 5_000_000)),
                 phone_digits(number),
@@ -575,6 +581,7 @@ class DemoLoader:
 ROW_COLUMNS = {
     "customers.account": (
         "name",
+        "name_key",
         "short_name",
         "account_type",
         "industry",
@@ -612,6 +619,7 @@ ROW_COLUMNS = {
     "marketing.lead": (
         "name",
         "company",
+        "company_key",
         "title",
         "mobile",
         "mobile_digits",

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core import context
-from lianke.core.fields import digits_fields
+from lianke.core.fields import derived_fields
 from lianke.org import access
 from lianke.org.choices import Action
 
@@ -150,11 +150,11 @@ class Record(TimestampedModel, CustomFieldsModel, SoftDeleteModel, CreatedByMode
 
     def save(self, *args, **kwargs):
         if kwargs.get("update_fields") is not None:
-            # A phone saved alone takes its digits column along (computed in its pre_save).
+            # A field saved alone takes its derived columns along (computed in their pre_save).
             named = set(kwargs["update_fields"])
             kwargs["update_fields"] = [
                 *named,
-                *(f.name for f in digits_fields(type(self)) if f.source in named),
+                *(f.name for f in derived_fields(type(self)) if f.source in named),
             ]
         super().save(*args, **kwargs)
         self.remember_loaded()  # what is stored now: the next write compares with it
