@@ -251,16 +251,8 @@ def test_the_data_migration_fills_the_keys_of_existing_rows_deleted_ones_too(org
     assert keys_of(Lead, blank.pk, "company_key") == ""
 
 
-def test_the_demo_loader_writes_the_keys(org):
-    from lianke.core.demo.loader import DemoLoader, _RowWriter
-
-    loader = DemoLoader(progress=lambda _message: None)
-    loader.owner_ids, loader.owner_depts = [org.rep_js.pk], [org.rep_js.department_id]
-    loader.owner_provinces, loader.n_accounts = ["江苏省"], 10
-    loader.account_ages = loader.draw_account_ages(10)
-    writer = _RowWriter(progress=lambda _message: None)
-    loader.a_first = writer.write(Account, 10, loader.account_rows)
-    writer.write(Lead, 10, loader.lead_rows)
+def test_the_demo_loader_writes_the_keys(demo_rows):
+    demo_rows(10, Account, Lead)
     for model, source, column in ((Account, "name", "name_key"), (Lead, "company", "company_key")):
         rows = list(model.all_objects.values_list(source, column))
         assert len(rows) == 10 and all(key and key == company_key(raw) for raw, key in rows), rows[:3]

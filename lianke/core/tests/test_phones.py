@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from lianke.core import audit, services
-from lianke.core.demo.loader import ROW_COLUMNS, DemoLoader, _RowWriter
+from lianke.core.demo.loader import ROW_COLUMNS
 from lianke.core.migration_operations import fill_phone_digits
 from lianke.core.models import CustomField, ObjectChange
 from lianke.core.phones import mailto_url, phone_digits, query_digits, tel_url
@@ -217,17 +217,9 @@ def test_a_deleted_record_is_found_by_its_number_again_once_restored(org, client
     assert list_ids(web, CONTACTS, "13912345678") == [contact.pk]
 
 
-def test_the_demo_loader_writes_the_digits_of_every_generated_number(org):
-    # given the demo generators, set up for a few records of the test organisation
-    loader = DemoLoader(progress=lambda _message: None)
-    loader.owner_ids, loader.owner_depts = [org.rep_js.pk], [org.rep_js.department_id]
-    loader.owner_provinces, loader.n_accounts = ["江苏省"], 20
-    loader.account_ages = loader.draw_account_ages(20)
-    writer = _RowWriter(progress=lambda _message: None)
+def test_the_demo_loader_writes_the_digits_of_every_generated_number(demo_rows):
     # when accounts, contacts and leads are streamed in as the demo command does
-    loader.a_first = writer.write(Account, 20, loader.account_rows)
-    writer.write(Contact, 20, loader.contact_rows)
-    writer.write(Lead, 20, loader.lead_rows)
+    demo_rows(20, Account, Contact, Lead)
     # then every number has its digits, as a save would have written them
     for model, phone in ((Account, "phone"), (Contact, "mobile"), (Lead, "mobile")):
         assert f"{phone}_digits" in ROW_COLUMNS[model._meta.label_lower]
