@@ -228,6 +228,37 @@ def _custom_filters(definitions) -> dict[str, filters.Filter]:
     return result
 
 
+# The range of a database key (a 64-bit integer): a number outside it is no key of any record,
+# and SQLite cannot even bind it (an OverflowError, a 500, where a bad filter must be a 400).
+KEY_MIN, KEY_MAX = -(2**63), 2**63 - 1
+
+
+class _KeysField(filters.fields.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        for key in value:
+            try:
+                number = int(str(key))
+            except ValueError:
+                continue  # not a number: the parent reports it as no valid choice
+            if not KEY_MIN <= number <= KEY_MAX:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": key}
+                )
+        return super()._check_values(value)
+
+
+class KeysFilter(filters.ModelMultipleChoiceFilter):
+    """Records chosen by their keys (owner, related records): a key out of a key's range is an
+    invalid choice, like any unknown key."""
+
+    field_class = _KeysField
+
+
+def key_filter(**kwargs) -> filters.NumberFilter:
+    """A filter by one related record's key, typed as a number (a lookup relation)."""
+    return filters.NumberFilter(min_value=KEY_MIN, max_value=KEY_MAX, **kwargs)
+
+
 SCOPE_CHOICES = [("mine", _("Mine")), ("team", _("My team"))]
 
 
@@ -236,7 +267,7 @@ class BusinessFilterSet(filters.FilterSet):
 
     search = filters.CharFilter(label=_("Search"), method="filter_search")
     scope = filters.ChoiceFilter(label=_("Whose records"), choices=SCOPE_CHOICES, method="filter_scope")
-    owner = filters.ModelMultipleChoiceFilter(label=_("Owner"), queryset=None, widget=PeopleChecks())
+    owner = KeysFilter(label=_("Owner"), queryset=None, widget=PeopleChecks())
     created_at__gte = filters.DateFilter(
         field_name="created_at",
         label=_("Created from"),
@@ -341,11 +372,11 @@ def _filter_for(object_type, name: str) -> dict[str, filters.Filter]:
         return {name: filters.MultipleChoiceFilter(field_name=name, choices=field.choices, label=label)}
     if isinstance(field, models.ForeignKey):
         if object_type.is_lookup_relation(field):
-            return {name: filters.NumberFilter(field_name=name, label=label)}
+            return {name: key_filter(field_name=name, label=label)}
         if field.related_model is get_user_model():
             # People (a task's assignee): grouped by department and searchable, like the owner.
             return {
-                name: filters.ModelMultipleChoiceFilter(
+                name: KeysFilter(
                     field_name=name,
                     queryset=get_user_model().objects.filter(is_active=True),
                     label=label,
@@ -353,9 +384,7 @@ def _filter_for(object_type, name: str) -> dict[str, filters.Filter]:
                 )
             }
         return {
-            name: filters.ModelMultipleChoiceFilter(
-                field_name=name, queryset=field.related_model._base_manager.all(), label=label
-            )
+            name: KeysFilter(field_name=name, queryset=field.related_model._base_manager.all(), label=label)
         }
     if isinstance(field, models.BooleanField):
         return {name: filters.BooleanFilter(field_name=name, label=label)}

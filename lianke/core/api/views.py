@@ -38,6 +38,7 @@ class ObjectTypePermission(permissions.BasePermission):
 
 class BusinessViewSet(viewsets.ModelViewSet):
     object_type = None
+    lookup_value_regex = "[0-9]+"  # a record's key: anything else is no route (404), never a 500
     required_action = None  # set per extra action (e.g. transfer)
     permission_classes = [permissions.IsAuthenticated, ObjectTypePermission]
 

@@ -873,3 +873,32 @@ def test_old_dates_round_trip_through_the_api(org, api_for):
     assert created.status_code == 201, created.content
     row = api.get(f"{CONTACTS}{created.json()['id']}/").json()
     assert (row["birthday"], row["custom_fields"]["founded"]) == ("0999-01-02", "0099-12-31")
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/customers/accounts/abc/", 404),  # a key is a number
+        ("/api/customers/accounts/1.5/", 404),
+        ("/api/customers/accounts/99999999999999999999999/", 404),
+        ("/api/customers/accounts/?owner=-5819136402539658696120761", 400),  # beyond 64 bits
+        ("/api/customers/accounts/?owner=9223372036854775808", 400),
+        ("/api/customers/accounts/?owner=abc", 400),
+        ("/api/customers/accounts/?parent=99999999999999999999999", 400),
+        ("/api/activities/activitys/?assignee=99999999999999999999999", 400),
+    ],
+)
+def test_a_malformed_key_in_a_path_or_filter_is_a_4xx_never_a_500(org, api_for, path, status):
+    """Found by running schemathesis over the schema: a non-numeric id in a detail URL and an
+    integer filter beyond 64 bits answered 500 (SQLite cannot bind such a number)."""
+    response = api_for(org.admin).get(path)
+    assert response.status_code == status, response.content[:300]
+    if status == 400:
+        [field] = response.json()  # the filter it names
+        assert field in path
+
+
+def test_a_key_beyond_64_bits_in_a_list_filter_shows_the_list_with_the_error(org, client_for):
+    response = client_for(org.admin).get("/customers/account/?owner=-5819136402539658696120761")
+    assert response.status_code == 200
+    assert "owner" in response.context["filterset"].form.errors
