@@ -181,9 +181,22 @@ class UI:
 
     def horizontal_overflow(self) -> tuple[int, list[str]]:
         """``(document scroll width, offending elements)`` for the current page."""
-        width = self.page.evaluate("() => document.documentElement.scrollWidth")
+        from playwright.sync_api import Error as PlaywrightError
+
         limit = self.page.viewport_size["width"]
-        return width, self.page.evaluate(OVERFLOW_OFFENDERS, limit)
+        failures = 0
+        while True:
+            # Right after a click that navigates, the old document may be gone before the new
+            # one has an element: measure the page once it has loaded, and again if it was
+            # replaced while being measured.
+            self.page.wait_for_load_state()
+            try:
+                width = self.page.evaluate("() => document.documentElement.scrollWidth")
+                return width, self.page.evaluate(OVERFLOW_OFFENDERS, limit)
+            except PlaywrightError:
+                failures += 1
+                if failures == 3:
+                    raise
 
     def assert_fits_screen(self) -> None:
         """Nothing visible sticks out of the viewport, and the page does not scroll sideways."""

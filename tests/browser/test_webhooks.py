@@ -43,6 +43,7 @@ def test_webhooks_on_a_phone(open_ui, org, locale, settings):
     expect(ui.page.locator("#deliveries")).to_contain_text("HTTP 500")
     ui.assert_fits_screen()
     ui.page.click("#new-webhook")
+    ui.page.locator("#id_name").wait_for()
     ui.assert_fits_screen()
     ui.page.fill("#id_name", "CRM → ERP")
     ui.page.fill("#id_url", "http://127.0.0.1:8/hook")
