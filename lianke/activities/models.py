@@ -24,7 +24,13 @@ class Activity(BusinessModel):
     duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
     # What the activity is about: any registered record; ``account`` is kept for the 360 page.
     content_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+        ContentType,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,
     )
     object_id = models.BigIntegerField(null=True, blank=True, editable=False)
     account = models.ForeignKey(
@@ -35,6 +41,7 @@ class Activity(BusinessModel):
         on_delete=models.SET_NULL,
         related_name="activities",
         editable=False,
+        db_index=False,
     )
     # Tasks
     assignee = models.ForeignKey(

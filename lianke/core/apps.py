@@ -10,6 +10,8 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.utils.module_loading import autodiscover_modules
 
+        from . import checks  # noqa: F401  (registers the system checks)
+
         # Each business app declares its object types in ``objects.py`` and its home-page
         # widgets in ``home.py``.
         autodiscover_modules("objects")

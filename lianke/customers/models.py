@@ -142,6 +142,7 @@ class Contact(BusinessModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="contacts",
+        db_index=False,
     )
     title = models.CharField(_("job title"), max_length=100, blank=True)
     department_name = models.CharField(_("department at account"), max_length=100, blank=True)

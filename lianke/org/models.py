@@ -132,7 +132,7 @@ class RolePermission(models.Model):
     """What a role may do with one object type, and on which records (data scope)."""
 
     role = models.ForeignKey(
-        Role, on_delete=models.CASCADE, related_name="permissions", verbose_name=_("role")
+        Role, on_delete=models.CASCADE, related_name="permissions", verbose_name=_("role"), db_index=False
     )
     object_type = models.CharField(_("object type"), max_length=100)
     actions = models.JSONField(_("actions"), default=list, blank=True)
@@ -183,7 +183,11 @@ class FieldPermission(models.Model):
     rule is editable (``org.fieldaccess`` resolves it for every channel)."""
 
     role = models.ForeignKey(
-        Role, on_delete=models.CASCADE, related_name="field_permissions", verbose_name=_("role")
+        Role,
+        on_delete=models.CASCADE,
+        related_name="field_permissions",
+        verbose_name=_("role"),
+        db_index=False,
     )
     object_type = models.CharField(_("object type"), max_length=100)
     field = models.CharField(_("field"), max_length=60)
@@ -242,13 +246,14 @@ class FieldPermission(models.Model):
 class Collaborator(models.Model):
     """A user who shares one record (协同负责人) with read or read-write access."""
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, db_index=False)
     object_id = models.BigIntegerField()
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="collaborations",
         verbose_name=_("user"),
+        db_index=False,
     )
     access = models.CharField(
         _("access"), max_length=10, choices=CollaboratorAccess.choices, default=CollaboratorAccess.READ
@@ -280,7 +285,11 @@ class ApiToken(models.Model):
     write. A revoked token is kept (revoked_at, the reason) for the record, never reactivated."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("user"),
+        db_index=False,
     )
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)

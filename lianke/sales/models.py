@@ -74,7 +74,11 @@ class Stage(models.Model):
 class Opportunity(BusinessModel):
     name = models.CharField(_("opportunity name"), max_length=200)
     account = models.ForeignKey(
-        "customers.Account", verbose_name=_("account"), on_delete=models.PROTECT, related_name="opportunities"
+        "customers.Account",
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+        db_index=False,
     )
     contact = models.ForeignKey(
         "customers.Contact",
@@ -87,7 +91,9 @@ class Opportunity(BusinessModel):
     stage_set = models.ForeignKey(
         StageSet, verbose_name=_("stage set"), on_delete=models.PROTECT, related_name="+"
     )
-    stage = models.ForeignKey(Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="+")
+    stage = models.ForeignKey(
+        Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     amount = MoneyField(_("amount"), default=0, validators=[MinValueValidator(0)])
     probability = models.PositiveSmallIntegerField(
         _("win probability (%)"), default=0, validators=[MaxValueValidator(100)], editable=False
@@ -185,6 +191,7 @@ class OpportunityCompetitor(Record):
         verbose_name=_("opportunity"),
         on_delete=models.PROTECT,
         related_name="competitor_entries",
+        db_index=False,
     )
     competitor = models.ForeignKey(
         Competitor, verbose_name=_("competitor"), on_delete=models.PROTECT, related_name="+"

@@ -117,7 +117,11 @@ class OwnedModel(models.Model):
     """An owner and the owner's department (what the data scopes filter on)."""
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     department = models.ForeignKey(
         "org.Department",
@@ -127,6 +131,7 @@ class OwnedModel(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text=_("The owner's department; set automatically."),
+        db_index=False,
     )
 
     class Meta:
@@ -242,6 +247,7 @@ class PooledModel(BusinessModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
 
     class Meta(BusinessModel.Meta):

@@ -28,11 +28,11 @@ class ObjectChange(models.Model):
     request_id = models.CharField(_("request ID"), max_length=64, blank=True)
     source = models.CharField(_("source"), max_length=20)
     action = models.CharField(_("action"), max_length=20, choices=ActionChoices.choices)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+", db_index=False)
     object_id = models.BigIntegerField()
     object_repr = models.CharField(_("record"), max_length=200)
     related_content_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     related_object_id = models.BigIntegerField(null=True, blank=True)
     prechange_data = models.JSONField(null=True, blank=True)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 class Attachment(models.Model):
     """A document or image on any record; downloaded only through the record's permission check."""
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+", db_index=False)
     object_id = models.BigIntegerField()
     file = models.FileField(_("file"), upload_to="attachments/%Y/%m/")
     name = models.CharField(_("file name"), max_length=255)

@@ -11,7 +11,9 @@ class RecentRecord(models.Model):
     """A record a user opened, for "recent records" on the home page (one row per user and
     record, moved to the top on every visit; only the newest ``KEEP`` are kept)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
     object_id = models.BigIntegerField()
     viewed_at = models.DateTimeField(_("viewed at"), default=timezone.now)

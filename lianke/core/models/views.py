@@ -33,6 +33,7 @@ class SavedView(models.Model):
         verbose_name=_("author"),
         on_delete=models.CASCADE,
         related_name="saved_views",
+        db_index=False,
     )
     object_type = models.CharField(_("object type"), max_length=100)
     name = models.CharField(_("name"), max_length=100)
