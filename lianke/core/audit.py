@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import operator
 import uuid
 from decimal import Decimal
 from typing import cast
@@ -32,6 +33,8 @@ SKIP_FIELDS = {
 
 
 def _jsonable(value):
+    if isinstance(value, str):  # a choices enum member: its plain value
+        return str(value)
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, dt.datetime) and timezone.is_aware(value):
@@ -48,10 +51,15 @@ def _jsonable(value):
 def snapshot(obj: models.Model) -> dict:
     """Every field's stored value, custom fields as ``cf.<name>``; foreign keys as ids."""
     values = obj.__dict__
-    data = {}
-    for name, attname in _snapshot_fields(type(obj)):
-        value = values[attname] if attname in values else getattr(obj, attname)  # deferred: read
-        data[name] = value if type(value) in _PLAIN else _jsonable(value)
+    names, getter = _snapshot_fields(type(obj))
+    try:
+        read = getter(values)
+    except KeyError:  # a deferred field: read it from the database
+        read = [getattr(obj, attname) for attname in _snapshot_attnames(type(obj))]
+    data = {
+        name: value if type(value) in _PLAIN else _jsonable(value)
+        for name, value in zip(names, read, strict=True)
+    }
     for name, value in (getattr(obj, "custom_data", None) or {}).items():
         data[f"cf.{name}"] = value
     return data
@@ -61,9 +69,22 @@ _PLAIN = {str, int, bool, float, type(None)}
 
 
 @functools.cache
-def _snapshot_fields(model: type[models.Model]) -> tuple[tuple[str, str], ...]:
-    """``(name, attname)`` of the fields a snapshot holds (not bookkeeping, not derived columns
-    like a phone's digits), once per model."""
+def _snapshot_attnames(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(attname for _name, attname in _snapshot_pairs(model))
+
+
+@functools.cache
+def _snapshot_fields(model: type[models.Model]):
+    """``(names, getter)``: the names of the fields a snapshot holds (not bookkeeping, not
+    derived columns like a phone's digits), and one ``itemgetter`` of their values from an
+    instance's ``__dict__``, once per model."""
+    pairs = _snapshot_pairs(model)
+    attnames = [attname for _name, attname in pairs]
+    getter = operator.itemgetter(*attnames) if len(attnames) > 1 else (lambda values: (values[attnames[0]],))
+    return tuple(name for name, _attname in pairs), getter
+
+
+def _snapshot_pairs(model: type[models.Model]) -> tuple[tuple[str, str], ...]:
     return tuple(
         (f.name, f.attname)
         for f in model._meta.concrete_fields

@@ -116,7 +116,12 @@ LEGAL_FORMS = (
     "总厂",
     "厂",
 )
-_FORM_ENDINGS = frozenset(form[-1] for form in LEGAL_FORMS)
+# The forms by their last character, in the order above: a name is tried only against the forms
+# that could end it (the key is computed for every record written).
+_FORMS_BY_ENDING = {
+    end: tuple(form for form in LEGAL_FORMS if form[-1] == end) for end in {f[-1] for f in LEGAL_FORMS}
+}
+_FORM_LONGEST = max(map(len, LEGAL_FORMS))
 # English legal forms, matched as words at the end of the (case-folded) name.
 _LATIN_FORMS_RE = re.compile(
     r"[\s,.]*\b(?:co\.?\s*,?\s*ltd|company\s+limited|limited|ltd|inc|incorporated|corp|corporation"
@@ -139,6 +144,7 @@ _PLACES_LONGEST = max(len(p) for p in _PLACES)
 _BRACKET_PLACES = _PLACES | {"中国", "china", "prc"}
 # Brackets of every shape, after NFKC (which already made （） and ［］ half-width).
 _BRACKETS = str.maketrans(dict.fromkeys("[{【〔〖「『《〈", "(") | dict.fromkeys("]}】〕〗」』》〉", ")"))
+_BRACKET_MARKS_RE = re.compile("[" + re.escape("[]{}【】〔〕〖〗「」『』《》〈〉") + "]")
 _BRACKETED_RE = re.compile(r"\(([^()]*)\)")
 _NOT_WORD_RE = re.compile(r"[\W_]+")
 
@@ -155,14 +161,17 @@ def _is_generic(text: str) -> bool:
 
 
 def _strip_legal_forms(text: str) -> str:
-    stripped = True
-    while stripped and text[-1:] in _FORM_ENDINGS:
-        stripped = False
-        for form in LEGAL_FORMS:
-            rest = text[: -len(form)]
-            if text.endswith(form) and rest and not any(f.startswith(rest) for f in LEGAL_FORMS):
-                text, stripped = rest, True
-                break
+    """``text`` without the legal forms it ends with (longest first, repeatedly), unless what
+    would remain is only the start of a legal form itself (公司 stays 公司)."""
+    while forms := _FORMS_BY_ENDING.get(text[-1:]):
+        for form in forms:
+            if text.endswith(form):
+                rest = text[: -len(form)]
+                if rest and (len(rest) > _FORM_LONGEST or not any(f.startswith(rest) for f in LEGAL_FORMS)):
+                    text = rest
+                    break
+        else:
+            return text
     return text
 
 
@@ -219,7 +228,9 @@ def _drop_bracketed_places(text: str) -> str:
 def company_key(name: str | None) -> str:
     """What a company name is compared by (the rules are in this module's docstring);
     ``""`` for an empty name."""
-    text = unicodedata.normalize("NFKC", str(name or "")).casefold().translate(_BRACKETS)
+    text = unicodedata.normalize("NFKC", str(name or "")).casefold()
+    if _BRACKET_MARKS_RE.search(text):  # translating every name would cost more than the search
+        text = text.translate(_BRACKETS)
     if "(" in text:
         text = _drop_bracketed_places(text)
     while _LATIN_RE.search(text) and (match := _LATIN_FORMS_RE.search(text)) and match.start() > 0:

@@ -71,8 +71,13 @@ def _empty(value) -> bool:
 MAX_VALUE_DEPTH = 8
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None), Decimal})
+
+
 def too_deep(value, limit: int = MAX_VALUE_DEPTH) -> bool:
     """True if lists/objects in ``value`` nest more than ``limit`` levels (checked iteratively)."""
+    if type(value) in _SCALARS:  # most values: nothing to walk
+        return False
     stack = [(value, 0)]
     while stack:
         item, depth = stack.pop()
@@ -455,7 +460,8 @@ class CustomField(models.Model):
 def clean_custom_data(
     definitions, incoming: dict, *, existing: dict | None = None, partial: bool = False
 ) -> dict:
-    """Validate ``incoming`` values against ``definitions`` and merge them onto ``existing``.
+    """Validate ``incoming`` values against ``definitions`` (custom fields, or a dict of them
+    by name) and merge them onto ``existing``.
 
     The single validation used by forms, the API and imports. Unknown or inactive fields are
     errors; values of inactive fields already stored are kept untouched. Required fields are
@@ -463,7 +469,8 @@ def clean_custom_data(
     ``cf_<name>``.
     """
     existing = dict(existing or {})
-    by_name = {d.name: d for d in definitions}
+    # A batch passes the definitions by name once for all its rows.
+    by_name = definitions if isinstance(definitions, dict) else {d.name: d for d in definitions}
     errors: dict[str, list] = {}
     merged = dict(existing)
     if not isinstance(incoming, dict):
