@@ -19,7 +19,8 @@ Usage (from the repository root)::
 
 The rows carry what an import of customers carries: name, short name, city, address, phone,
 level, e-mail and two custom fields (created if missing). The markdown table goes to
-``benchmarks/results/batch-<db>-<accounts before>[-sequential].md`` and to stdout.
+``benchmarks/results/batch-<db>-<empty | 1000k (a million or more) | thousands before>[-sequential].md``
+and to stdout.
 """
 
 from __future__ import annotations
@@ -180,7 +181,8 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     RESULTS.mkdir(exist_ok=True)
-    size = "empty" if before == 0 else f"{before // 1000}k"
+    # One file per condition the target names: an empty table, one holding a million or more.
+    size = "empty" if before == 0 else "1000k" if before >= 1_000_000 else f"{before // 1000}k"
     out = RESULTS / f"batch-{db}-{size}{'' if args.workers else '-sequential'}.md"
     out.write_text(text, encoding="utf-8")
 
