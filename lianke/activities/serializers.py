@@ -21,10 +21,14 @@ from .services import log_activity
 
 
 class ActivitySerializer(BusinessSerializer):
+    # Null on an activity on no record (a task of one's own), in answers and in requests alike.
     target_type = serializers.CharField(
-        required=False, max_length=100, help_text=_("Object type of the record, e.g. customers.account.")
+        required=False,
+        allow_null=True,
+        max_length=100,
+        help_text=_("Object type of the record, e.g. customers.account."),
     )
-    target_id = serializers.IntegerField(required=False, min_value=1)
+    target_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
 
     def get_field_names(self, declared_fields, info):
         return [*super().get_field_names(declared_fields, info), "target_type", "target_id"]
