@@ -11,8 +11,9 @@ from .serializers import django_errors_to_drf
 
 
 def exception_handler(exc, context):
-    """JSON errors that name the field; Django's own exceptions mapped to 400/403/404; a write
-    from a stale version (``If-Match``) 412 with the current version as the ``ETag``."""
+    """JSON errors that name the field; refusals as ``{"detail", "code"}``; Django's own
+    exceptions mapped to 400/403/404; a write from a stale version (``If-Match``) 412 with the
+    current version as the ``ETag``."""
     if isinstance(exc, VersionConflict):
         return Response(
             {"code": exc.code, "detail": str(exc), "current_version": exc.current},
@@ -25,4 +26,18 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if (
+        response is not None
+        and isinstance(exc, exceptions.APIException)
+        and isinstance(response.data, dict)
+        and "detail" in response.data
+        and "code" not in response.data
+    ):
+        # A refusal (not field errors) says what it is in a stable word beside the translated
+        # message: not_authenticated, authentication_failed, permission_denied, not_found,
+        # method_not_allowed, throttled, …
+        code = exc.get_codes()
+        if isinstance(code, str):
+            response.data["code"] = code
+    return response

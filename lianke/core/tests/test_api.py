@@ -902,3 +902,21 @@ def test_a_key_beyond_64_bits_in_a_list_filter_shows_the_list_with_the_error(org
     response = client_for(org.admin).get("/customers/account/?owner=-5819136402539658696120761")
     assert response.status_code == 200
     assert "owner" in response.context["filterset"].form.errors
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "status", "code"),
+    [
+        (None, "/api/customers/accounts/", 401, "not_authenticated"),
+        ("rep_js", "/api/customers/accounts/999999/", 404, "not_found"),
+        ("nobody", "/api/customers/accounts/", 403, "permission_denied"),
+    ],
+)
+def test_a_refusal_carries_a_stable_code_beside_its_translated_message(org, api_for, who, path, status, code):
+    from rest_framework.test import APIClient
+
+    client = api_for(getattr(org, who)) if who else APIClient()
+    response = client.get(path, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == status
+    body = response.json()
+    assert body["code"] == code and body["detail"]
