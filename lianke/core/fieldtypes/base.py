@@ -33,6 +33,11 @@ class FieldKind:
     def clean(self, field, value, *, old=None):
         raise NotImplementedError
 
+    def form_field(self, field, common: dict, *, initial=None, user=None):
+        """The Django form field; ``common`` holds label, required, help text and initial. The
+        form's value is passed through ``clean`` afterwards, so validation stays in one place."""
+        raise NotImplementedError
+
     def display(self, field, value, *, labels=None) -> str:
         """Human text for a stored, non-empty value. ``labels`` maps ids to names."""
         return str(value)

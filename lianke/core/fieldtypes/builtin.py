@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.db import models
@@ -28,6 +29,10 @@ def check_range(field, number: Decimal) -> None:
 
 class TextKind(FieldKind):
     key = "text"
+
+    def form_field(self, field, common, *, initial=None, user=None):
+        return forms.CharField(max_length=field.max_length or self.default_limit, **common)
+
     default_limit = 255
 
     def clean(self, field, value, *, old=None):
@@ -50,11 +55,24 @@ class TextKind(FieldKind):
 
 class LongTextKind(TextKind):
     key = "longtext"
+
+    def form_field(self, field, common, *, initial=None, user=None):
+        return forms.CharField(
+            max_length=field.max_length or self.default_limit,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            **common,
+        )
+
     default_limit = 10000
 
 
 class PhoneKind(TextKind):
     key = "phone"
+
+    def form_field(self, field, common, *, initial=None, user=None):
+        from lianke.core.formfields import PhoneInput
+
+        return forms.CharField(max_length=40, widget=PhoneInput, **common)
 
     def check(self, field, value):
         if not PHONE_RE.match(value):
@@ -63,6 +81,11 @@ class PhoneKind(TextKind):
 
 class EmailKind(TextKind):
     key = "email"
+
+    def form_field(self, field, common, *, initial=None, user=None):
+        from lianke.core.formfields import EmailInput
+
+        return forms.EmailField(max_length=254, widget=EmailInput, **common)
 
     def check(self, field, value):
         try:
@@ -74,6 +97,9 @@ class EmailKind(TextKind):
 class URLKind(TextKind):
     key = "url"
 
+    def form_field(self, field, common, *, initial=None, user=None):
+        return forms.URLField(max_length=500, assume_scheme="https", **common)
+
     def check(self, field, value):
         try:
             URLValidator(schemes=["http", "https"])(value)
@@ -83,6 +109,11 @@ class URLKind(TextKind):
 
 class IntegerKind(FieldKind):
     key = "integer"
+
+    def form_field(self, field, common, *, initial=None, user=None):
+        from lianke.core.formfields import number_input
+
+        return forms.IntegerField(widget=number_input(decimal=False), **common)
 
     def clean(self, field, value, *, old=None):
         if isinstance(value, bool):
@@ -101,6 +132,16 @@ class IntegerKind(FieldKind):
 
 class DecimalKind(FieldKind):
     key = "decimal"
+
+    def form_field(self, field, common, *, initial=None, user=None):
+        from lianke.core.formfields import number_input
+
+        return forms.DecimalField(
+            max_digits=MAX_DIGITS,
+            decimal_places=self.places(field),
+            widget=number_input(decimal=True),
+            **common,
+        )
 
     def places(self, field) -> int:
         return field.decimal_places
@@ -152,6 +193,9 @@ class PercentKind(DecimalKind):
 class DateKind(FieldKind):
     key = "date"
 
+    def form_field(self, field, common, *, initial=None, user=None):
+        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common)
+
     def clean(self, field, value, *, old=None):
         if isinstance(value, dt.datetime):
             value = value.date()
@@ -168,6 +212,11 @@ class DateKind(FieldKind):
 
 class DateTimeKind(FieldKind):
     key = "datetime"
+
+    def form_field(self, field, common, *, initial=None, user=None):
+        return forms.DateTimeField(
+            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"), **common
+        )
 
     def clean(self, field, value, *, old=None):
         if not isinstance(value, dt.datetime):
@@ -195,6 +244,11 @@ class DateTimeKind(FieldKind):
 
 class BooleanKind(FieldKind):
     key = "boolean"
+
+    def form_field(self, field, common, *, initial=None, user=None):
+        from lianke.core.formfields import BOOLEAN_CHOICES
+
+        return forms.ChoiceField(choices=BOOLEAN_CHOICES, **common)
 
     def clean(self, field, value, *, old=None):
         if isinstance(value, bool):
@@ -224,6 +278,10 @@ def check_active(field, key: str, old: str | None) -> None:
 class SelectKind(FieldKind):
     key = "select"
 
+    def form_field(self, field, common, *, initial=None, user=None):
+        include = [initial] if initial else []
+        return forms.ChoiceField(choices=[("", "---------"), *field.option_choices(include)], **common)
+
     def clean(self, field, value, *, old=None):
         if isinstance(value, list | dict):
             raise field._error(_("%(field)s: choose one option."))
@@ -237,6 +295,11 @@ class SelectKind(FieldKind):
 
 class MultiSelectKind(FieldKind):
     key = "multiselect"
+
+    def form_field(self, field, common, *, initial=None, user=None):
+        return forms.MultipleChoiceField(
+            choices=field.option_choices(initial or []), widget=forms.CheckboxSelectMultiple, **common
+        )
 
     def clean(self, field, value, *, old=None):
         items = value if isinstance(value, list | tuple) else re.split(r"[,，;；]", str(value))
@@ -257,6 +320,12 @@ class MultiSelectKind(FieldKind):
 
 class UserKind(FieldKind):
     key = "user"
+
+    def form_field(self, field, common, *, initial=None, user=None):
+        # A data field, not an assignment: anybody active, grouped and searchable.
+        from lianke.core.people import PeopleField, Purpose
+
+        return PeopleField(Purpose(), user, **common)
 
     def clean(self, field, value, *, old=None):
         from django.contrib.auth import get_user_model
@@ -284,6 +353,15 @@ class UserKind(FieldKind):
 class LookupKind(FieldKind):
     key = "lookup"
 
+    def form_field(self, field, common, *, initial=None, user=None):
+        from lianke.core.formfields import LookupSelect
+        from lianke.core.registry import registry
+
+        target = registry.get(field.target_object_type)
+        return forms.ModelChoiceField(
+            queryset=target.model._default_manager.all(), widget=LookupSelect(target.key), **common
+        )
+
     def clean(self, field, value, *, old=None):
         from lianke.core.registry import registry
 
@@ -307,6 +385,11 @@ REGION_PARTS = ("province", "city", "district")
 
 class RegionKind(FieldKind):
     key = "region"
+
+    def form_field(self, field, common, *, initial=None, user=None):
+        from lianke.core.formfields import RegionField
+
+        return RegionField(**common)
 
     def clean(self, field, value, *, old=None):
         from lianke.core.regions import PROVINCE_NAMES

@@ -1,6 +1,7 @@
 """Custom-field kinds: one class per type, found through the registry by the stored type."""
 
 import pytest
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +31,9 @@ class UpperKind(FieldKind):
             raise field._error(_("%(field)s: enter text."))
         return str(value).upper()
 
+    def form_field(self, field, common, *, initial=None, user=None):
+        return forms.SlugField(**common)
+
     def display(self, field, value, *, labels=None):
         return f"[{value}]"
 
@@ -45,12 +49,15 @@ def upper_kind():
     assert UpperKind.key not in kinds
 
 
-def test_a_kind_registered_in_one_place_drives_validation_display_and_form(upper_kind):
+def test_a_kind_registered_in_one_place_drives_validation_display_and_the_form_field(upper_kind):
     field = CustomField(object_type=ACCOUNT, name="code", label="Code", type=UpperKind.key)
     data = clean_custom_data({"code": field}, {"code": "abc"}, existing={"other": 1})
     assert data == {"other": 1, "code": "ABC"}
     assert field.display("ABC") == "[ABC]"
     assert field.form_initial("ABC") == "abc"
+    form_field = field.to_form_field(initial="abc")
+    assert isinstance(form_field, forms.SlugField)
+    assert (form_field.label, form_field.initial) == ("Code", "abc")
     with pytest.raises(ValidationError) as exc:
         clean_custom_data({"code": field}, {"code": "a1"})
     assert exc.value.message_dict == {"cf_code": ["Code: enter text."]}
