@@ -4,7 +4,6 @@ from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .models.customfields import FieldType
 from .regions import PROVINCES
 
 
@@ -94,59 +93,15 @@ BOOLEAN_CHOICES = [("", "---------"), ("true", _("Yes")), ("false", _("No"))]
 def custom_form_field(definition, *, initial=None, user=None) -> forms.Field:
     """The Django form field for one custom field definition. The form's values are passed
     through ``CustomField.clean_value`` afterwards, so validation lives in one place."""
-    t = definition.type
+    from .fieldtypes import kinds
+
     common = {
         "label": definition.display_label,
         "required": definition.required,
         "help_text": definition.help_text,
         "initial": initial,
     }
-    if t == FieldType.TEXT:
-        return forms.CharField(max_length=definition.max_length or 255, **common)
-    if t == FieldType.LONGTEXT:
-        return forms.CharField(
-            max_length=definition.max_length or 10000, widget=forms.Textarea(attrs={"rows": 3}), **common
-        )
-    if t == FieldType.PHONE:
-        return forms.CharField(max_length=40, widget=PhoneInput, **common)
-    if t == FieldType.EMAIL:
-        return forms.EmailField(max_length=254, widget=EmailInput, **common)
-    if t == FieldType.URL:
-        return forms.URLField(max_length=500, assume_scheme="https", **common)
-    if t == FieldType.INTEGER:
-        return forms.IntegerField(widget=number_input(decimal=False), **common)
-    if t in (FieldType.DECIMAL, FieldType.MONEY, FieldType.PERCENT):
-        places = 2 if t == FieldType.MONEY else definition.decimal_places
-        return forms.DecimalField(
-            max_digits=18, decimal_places=places, widget=number_input(decimal=True), **common
-        )
-    if t == FieldType.DATE:
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common)
-    if t == FieldType.DATETIME:
-        return forms.DateTimeField(
-            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"), **common
-        )
-    if t == FieldType.BOOLEAN:
-        return forms.ChoiceField(choices=BOOLEAN_CHOICES, **common)
-    if t == FieldType.SELECT:
-        include = [initial] if initial else []
-        return forms.ChoiceField(choices=[("", "---------"), *definition.option_choices(include)], **common)
-    if t == FieldType.MULTISELECT:
-        return forms.MultipleChoiceField(
-            choices=definition.option_choices(initial or []), widget=forms.CheckboxSelectMultiple, **common
-        )
-    if t == FieldType.USER:
-        # A data field, not an assignment: anybody active, grouped and searchable.
-        from .people import PeopleField, Purpose
-
-        return PeopleField(Purpose(), user, **common)
-    if t == FieldType.LOOKUP:
-        from .registry import registry
-
-        target = registry.get(definition.target_object_type)
-        return forms.ModelChoiceField(
-            queryset=target.model._default_manager.all(), widget=LookupSelect(target.key), **common
-        )
-    if t == FieldType.REGION:
-        return RegionField(**common)
-    raise ValueError(t)
+    kind = kinds.get(definition.type)
+    if kind is None:
+        raise ValueError(definition.type)
+    return kind.form_field(definition, common, initial=initial, user=user)

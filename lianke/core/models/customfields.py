@@ -1,34 +1,25 @@
 """Administrator-defined fields (C2, M3, S1…), stored in each record's ``custom_data`` JSON.
 
-The definition owns its type's behaviour: ``clean`` (the one validation used by forms, the API
-and imports), ``to_form_field``, ``filter``, ``sort_expression`` and ``display``. Values are stored
-exactly: integers as JSON numbers, decimals and money as decimal strings, dates and datetimes as
+The definition owns the field's settings (label, options, limits, required, default); what its
+type does with values (``clean_value`` — the one validation used by forms, the API and imports —,
+``display``, ``form_initial``) is delegated to its kind, ``lianke.core.fieldtypes.kinds[type]``.
+Values are stored exactly: integers as JSON numbers, decimals and money as decimal strings, dates and datetimes as
 ISO strings (which sort and compare as text), multi-selects as arrays of option keys.
 """
 
-import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator, URLValidator
 from django.db import models
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from lianke.core.phones import PHONE_RE
+from lianke.core.fieldtypes import kinds
+from lianke.core.fieldtypes.base import MAX_DIGITS
+from lianke.core.fieldtypes.base import utc_iso as utc_iso  # re-exported for the filters
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
-TRUE_WORDS = {"1", "true", "yes", "y", "on", "是", "真"}
-FALSE_WORDS = {"0", "false", "no", "n", "off", "否", "假"}
-MAX_DIGITS = 18
-
-
-def _plain(number) -> str:
-    """``100000.0000`` → ``100000`` (``normalize()`` alone would give ``1E+5``)."""
-    return format(Decimal(number).normalize(), "f")
 
 
 class FieldType(models.TextChoices):
@@ -86,13 +77,6 @@ def too_deep(value, limit: int = MAX_VALUE_DEPTH) -> bool:
                 return True
             stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
     return False
-
-
-def utc_iso(value: dt.datetime) -> str:
-    """``YYYY-MM-DDTHH:MM:SSZ`` in UTC with a four-digit year (``strftime("%Y")`` drops the
-    leading zeros of years before 1000, which would neither parse nor sort as text)."""
-    utc = value.astimezone(dt.UTC)
-    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}Z"
 
 
 def _has_nul(value) -> bool:
@@ -240,201 +224,18 @@ class CustomField(models.Model):
             return None
         if _has_nul(value):  # PostgreSQL cannot store NUL in text or jsonb (it would be a 500)
             raise self._error(_("%(field)s: null characters are not allowed."))
-        t = self.type
-        if t in (FieldType.TEXT, FieldType.LONGTEXT, FieldType.PHONE, FieldType.EMAIL, FieldType.URL):
-            if not isinstance(value, str | int):
-                raise self._error(_("%(field)s: enter text."))
-            value = str(value).strip()
-            limit = self.max_length or (10000 if t == FieldType.LONGTEXT else 255)
-            if len(value) > limit:
-                raise self._error(
-                    _("%(field)s: at most %(limit)d characters (it has %(length)d)."),
-                    limit=limit,
-                    length=len(value),
-                )
-            if t == FieldType.PHONE and not PHONE_RE.match(value):
-                raise self._error(_("%(field)s: enter a valid phone number."))
-            if t == FieldType.EMAIL:
-                try:
-                    EmailValidator()(value)
-                except ValidationError:
-                    raise self._error(_("%(field)s: enter a valid email address.")) from None
-            if t == FieldType.URL:
-                try:
-                    URLValidator(schemes=["http", "https"])(value)
-                except ValidationError:
-                    raise self._error(_("%(field)s: enter a valid URL (http or https).")) from None
-            return value
-        if t == FieldType.INTEGER:
-            if isinstance(value, bool):
-                raise self._error(_("%(field)s: enter a whole number."))
-            try:
-                number = Decimal(str(value).strip().replace(",", ""))
-            except InvalidOperation:
-                raise self._error(_("%(field)s: enter a whole number.")) from None
-            if not number.is_finite() or number != number.to_integral_value():
-                raise self._error(_("%(field)s: enter a whole number."))
-            if abs(number) > 2**53:
-                raise self._error(_("%(field)s: the number is too large."))
-            self._check_range(number)
-            return int(number)
-        if t in (FieldType.DECIMAL, FieldType.MONEY, FieldType.PERCENT):
-            if isinstance(value, bool):
-                raise self._error(_("%(field)s: enter a number."))
-            text = str(value).strip().replace(",", "").lstrip("¥￥").rstrip("%")
-            try:
-                number = Decimal(text)
-            except InvalidOperation:
-                raise self._error(_("%(field)s: enter a number.")) from None
-            if not number.is_finite():
-                raise self._error(_("%(field)s: enter a number."))
-            places = 2 if t == FieldType.MONEY else self.decimal_places
-            try:
-                quantized = number.quantize(Decimal(1).scaleb(-places))
-            except InvalidOperation:  # more digits than the decimal context holds
-                raise self._error(_("%(field)s: the number is too large.")) from None
-            if quantized != number:
-                raise self._error(_("%(field)s: at most %(places)d decimal places."), places=places)
-            number = quantized
-            if len(number.as_tuple().digits) > MAX_DIGITS:
-                raise self._error(_("%(field)s: the number is too large."))
-            self._check_range(number)
-            return format(number, "f")
-        if t == FieldType.DATE:
-            if isinstance(value, dt.datetime):
-                value = value.date()
-            if isinstance(value, dt.date):
-                return value.isoformat()
-            try:
-                parsed = parse_date(str(value).strip().replace("/", "-"))
-            except ValueError:
-                parsed = None
-            if parsed is None:
-                raise self._error(_("%(field)s: enter a valid date (YYYY-MM-DD)."))
-            return parsed.isoformat()
-        if t == FieldType.DATETIME:
-            if not isinstance(value, dt.datetime):
-                try:
-                    value = parse_datetime(str(value).strip())
-                except ValueError:
-                    value = None
-                if value is None:
-                    raise self._error(_("%(field)s: enter a valid date and time."))
-            if timezone.is_naive(value):
-                value = timezone.make_aware(value)
-            return utc_iso(value)
-        if t == FieldType.BOOLEAN:
-            if isinstance(value, bool):
-                return value
-            word = str(value).strip().lower()
-            if word in TRUE_WORDS:
-                return True
-            if word in FALSE_WORDS:
-                return False
-            raise self._error(_("%(field)s: enter yes or no."))
-        if t == FieldType.SELECT:
-            if isinstance(value, list | dict):
-                raise self._error(_("%(field)s: choose one option."))
-            key = self._match_option(value)
-            self._check_active(key, old if isinstance(old, str) else None)
-            return key
-        if t == FieldType.MULTISELECT:
-            items = value if isinstance(value, list | tuple) else re.split(r"[,，;；]", str(value))
-            keys = []
-            for item in items:
-                if isinstance(item, list | dict):
-                    raise self._error(_("%(field)s: choose from the options."))
-                if str(item).strip():
-                    key = self._match_option(item)
-                    self._check_active(key, key if isinstance(old, list) and key in old else None)
-                    if key not in keys:
-                        keys.append(key)
-            return keys or None
-        if t == FieldType.USER:
-            from django.contrib.auth import get_user_model
-
-            user_model = get_user_model()
-            if isinstance(value, user_model):
-                value = value.pk
-            text = str(value).strip()
-            query = user_model.objects.filter(is_active=True)
-            user_id = (
-                query.filter(pk=int(text)).values_list("pk", flat=True).first()
-                if text.isdigit()
-                else query.filter(models.Q(username=text) | models.Q(name=text))
-                .values_list("pk", flat=True)
-                .first()
-            )
-            if user_id is None:
-                raise self._error(_("%(field)s: no active user “%(value)s”."), value=text)
-            return user_id
-        if t == FieldType.LOOKUP:
-            from lianke.core.registry import registry
-
-            target = registry.get(self.target_object_type)
-            if isinstance(value, models.Model):
-                value = value.pk
-            text = str(value).strip()
-            # The target must be a record the acting user can see (fail closed).
-            if not text.isdigit() or not target.model.objects.filter(pk=int(text)).exists():
-                raise self._error(
-                    _("%(field)s: no %(target)s with ID “%(value)s”."), value=text, target=target.label
-                )
-            return int(text)
-        if t == FieldType.REGION:
-            from lianke.core.regions import PROVINCE_NAMES
-
-            if isinstance(value, str):
-                parts = [p for p in re.split(r"[/／\s]+", value.strip()) if p]
-                value = dict(zip(("province", "city", "district"), parts, strict=False))
-            if not isinstance(value, dict) or set(value) - {"province", "city", "district"}:
-                raise self._error(_("%(field)s: enter province, city and district."))
-            region = {k: str(value.get(k) or "").strip()[:50] for k in ("province", "city", "district")}
-            if region["province"] not in PROVINCE_NAMES:
-                raise self._error(_("%(field)s: “%(value)s” is not a province."), value=region["province"])
-            return {k: v for k, v in region.items() if v}
-        raise self._error(_("%(field)s: unsupported field type."))
-
-    def _check_range(self, number: Decimal) -> None:
-        if self.min_value is not None and number < self.min_value:
-            raise self._error(_("%(field)s: must be at least %(min)s."), min=_plain(self.min_value))
-        if self.max_value is not None and number > self.max_value:
-            raise self._error(_("%(field)s: must be at most %(max)s."), max=_plain(self.max_value))
-
-    def _check_active(self, key: str, old: str | None) -> None:
-        option = next(o for o in self.options if o["key"] == key)
-        if not option.get("is_active", True) and key != old:
-            raise self._error(
-                _("%(field)s: the option “%(value)s” is no longer in use."), value=self.option_label(key)
-            )
+        kind = kinds.get(self.type)
+        if kind is None:
+            raise self._error(_("%(field)s: unsupported field type."))
+        return kind.clean(self, value, old=old)
 
     # ------------------------------------------------------------------ presentation
     def display(self, value, *, labels=None) -> str:
         """Human text for a stored value. ``labels`` maps ids to names for user/lookup fields."""
         if value is None or value == [] or value == "":
             return ""
-        t = self.type
-        if t == FieldType.SELECT:
-            return self.option_label(value)
-        if t == FieldType.MULTISELECT:
-            return "、".join(self.option_label(v) for v in value)
-        if t == FieldType.BOOLEAN:
-            return str(_("Yes")) if value else str(_("No"))
-        if t == FieldType.MONEY:
-            return f"¥{Decimal(value):,.2f}"
-        if t == FieldType.PERCENT:
-            return f"{value}%"
-        if t == FieldType.DATETIME:
-            parsed = parse_datetime(value)
-            if parsed is None:
-                return str(value)
-            local = timezone.localtime(parsed)
-            return f"{local.year:04d}-{local:%m-%d %H:%M}"
-        if t == FieldType.REGION:
-            return " ".join(value.get(k, "") for k in ("province", "city", "district") if value.get(k))
-        if t in (FieldType.USER, FieldType.LOOKUP):
-            return (labels or {}).get(value, f"#{value}")
-        return str(value)
+        kind = kinds.get(self.type)
+        return kind.display(self, value, labels=labels) if kind is not None else str(value)
 
     def to_form_field(self, *, initial=None, user=None):
         from lianke.core import formfields
@@ -445,16 +246,8 @@ class CustomField(models.Model):
         """Stored value → what the form field shows."""
         if value is None:
             return self.default if self.default is not None else None
-        if self.type == FieldType.DATETIME:
-            parsed = parse_datetime(value)
-            return timezone.localtime(parsed) if parsed else None
-        if self.type in (FieldType.DECIMAL, FieldType.MONEY, FieldType.PERCENT):
-            return Decimal(value)
-        if self.type == FieldType.BOOLEAN:
-            return "true" if value else "false"
-        if self.type == FieldType.REGION:
-            return [value.get("province", ""), value.get("city", ""), value.get("district", "")]
-        return value
+        kind = kinds.get(self.type)
+        return kind.form_initial(self, value) if kind is not None else value
 
 
 def clean_custom_data(
