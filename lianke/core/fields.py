@@ -1,5 +1,5 @@
 """Model fields with a business meaning: money, phone numbers, and the columns derived from a
-field for an index (a phone's digits, a company name's key)."""
+field for an index (a phone's digits, a company name's key, a name's pinyin)."""
 
 from __future__ import annotations
 
@@ -117,6 +117,34 @@ class CompanyKeyField(DerivedField):
         from .identity import company_key
 
         return company_key(value)[:200]
+
+
+class PinyinField(DerivedField):
+    """The pinyin forms of the name field ``source`` (:func:`lianke.core.pinyin.forms`: full
+    pinyin and initials, space-separated; a person's surname readings with ``person=True``):
+    what a search typed in pinyin ("zgsy", "zhongguo") matches by prefix, with an index."""
+
+    path = "lianke.core.fields.PinyinField"
+    fixed: ClassVar[dict[str, Any]] = {"max_length": 255}
+
+    def __init__(self, *args, person: bool = False, **kwargs):
+        self.person = person
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if self.person:
+            kwargs["person"] = True
+        return name, path, args, kwargs
+
+    def derive(self, value) -> str:
+        from .pinyin import forms
+
+        return forms(value, person=self.person)
+
+
+def pinyin_fields(model) -> list[PinyinField]:
+    return [f for f in model._meta.concrete_fields if isinstance(f, PinyinField)]
 
 
 def derived_fields(model) -> list[DerivedField]:

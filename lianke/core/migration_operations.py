@@ -16,9 +16,8 @@ class PostgreSQLOnly(migrations.RunSQL):
             super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
-def search_indexes(table: str, fields: tuple[str, ...]) -> list[PostgreSQLOnly]:
-    """Trigram GIN indexes matching Django's ``icontains`` SQL (``UPPER(col::text) LIKE …``) and a
-    ``jsonb_path_ops`` GIN index for custom-field equality/containment filters."""
+def trigram_indexes(table: str, fields: tuple[str, ...]) -> list[PostgreSQLOnly]:
+    """Trigram GIN indexes matching Django's ``icontains`` SQL (``UPPER(col::text) LIKE …``)."""
     ops = [PostgreSQLOnly("CREATE EXTENSION IF NOT EXISTS pg_trgm", reverse_sql=migrations.RunSQL.noop)]
     for field in fields:
         name = f"{table}_{field}_trgm"
@@ -28,6 +27,13 @@ def search_indexes(table: str, fields: tuple[str, ...]) -> list[PostgreSQLOnly]:
                 reverse_sql=f'DROP INDEX IF EXISTS "{name}"',
             )
         )
+    return ops
+
+
+def search_indexes(table: str, fields: tuple[str, ...]) -> list[PostgreSQLOnly]:
+    """Trigram GIN indexes matching Django's ``icontains`` SQL (``UPPER(col::text) LIKE …``) and a
+    ``jsonb_path_ops`` GIN index for custom-field equality/containment filters."""
+    ops = trigram_indexes(table, fields)
     ops.append(
         PostgreSQLOnly(
             f'CREATE INDEX IF NOT EXISTS "{table}_custom_gin" ON "{table}" USING gin (custom_data jsonb_path_ops)',

@@ -8,7 +8,8 @@ filter). The same purpose gives the form field's queryset, the server search the
 would refuse, and the save refuses whoever a forged request sends.
 
 Options are grouped by department path ("江苏公司 / 销售一部") and show name and username;
-search matches both (``SEARCH_FIELDS``; pinyin is a later addition there).
+search matches both (``SEARCH_FIELDS``) and, for a text of letters, the pinyin of the name
+("zw" finds 张伟; ``core.pinyin``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from django.utils.translation import gettext_lazy as _
 from lianke.org import access
 from lianke.org.choices import Action
 from lianke.org.paths import department_paths
+
+from .pinyin import search_q as pinyin_search_q
 
 SEARCH_FIELDS = ("name", "username")
 LIMIT = 50  # options shown at once; typing narrows them down
@@ -169,7 +172,8 @@ def search_q(text: str) -> Q:
     q = Q()
     for name in SEARCH_FIELDS:
         q |= Q(**{f"{name}__icontains": text})
-    return q
+    pinyin_q = pinyin_search_q(get_user_model(), ("name",), text)
+    return q | pinyin_q if pinyin_q is not None else q
 
 
 def people_options(

@@ -197,11 +197,13 @@ class ObjectType:
         """The one search condition of this object, in two parts: its search fields and the
         custom fields an administrator marked searchable, as contained text; and, for a text
         that looks like a phone number, its phone fields' digits from the start (full number or
-        prefix, however either is formatted), which a b-tree index serves."""
+        prefix, however either is formatted), and for a text of letters the pinyin forms of its
+        name fields from the start, which b-tree indexes serve."""
         from lianke.org import fieldaccess
 
         from .filtersets import phone_search_q, search_q
         from .models.customfields import TEXT_TYPES
+        from .pinyin import search_q as pinyin_search_q
 
         # Only what the searcher may read in full: a hidden or masked field is not searched
         # (finding a record by a number one may not see would reveal the number).
@@ -211,7 +213,11 @@ class ObjectType:
         for d in self.custom_fields():
             if d.searchable and d.type in TEXT_TYPES and fields.readable(d.filter_name):
                 q |= models.Q(**{f"custom_data__{d.name}__icontains": text})
-        return q, phone_search_q(self.model, names, text)
+        indexed = phone_search_q(self.model, names, text)
+        pinyin_q = pinyin_search_q(self.model, names, text)
+        if pinyin_q is not None:
+            indexed = pinyin_q if indexed is None else indexed | pinyin_q
+        return q, indexed
 
     def search_q(self, text: str) -> models.Q:
         """The search condition as one ``Q`` (both parts of :meth:`search_conditions`)."""

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from lianke.core.context import system_context
-from lianke.core.fields import CompanyKeyField, PhoneDigitsField, PhoneField
+from lianke.core.fields import CompanyKeyField, PhoneDigitsField, PhoneField, PinyinField
 from lianke.core.identity import credit_code_key
 from lianke.core.models import BusinessModel
 from lianke.core.models.base import PooledModel, pooled_constraints, scope_indexes
@@ -22,6 +22,7 @@ class Account(PooledModel):
     """A company (or person) we sell to; the centre of the customer-360 page (C1)."""
 
     name = models.CharField(_("account name"), max_length=200)
+    name_pinyin = PinyinField(source="name")
     name_key = CompanyKeyField(source="name")
     short_name = models.CharField(_("short name"), max_length=50, blank=True)
     credit_code = models.CharField(
@@ -65,6 +66,7 @@ class Account(PooledModel):
             ),
             models.Index(fields=["name", "id"], name="cust_account_name"),
             models.Index(fields=["phone_digits"], name="cust_account_phone_digits"),
+            models.Index(fields=["name_pinyin"], name="cust_account_name_pinyin"),
             # The duplicate check (core.identity) looks names and e-mails up by equality.
             models.Index(fields=["name_key"], name="cust_account_name_key"),
             models.Index(Lower("email"), name="cust_account_email_lower"),
@@ -135,6 +137,7 @@ class Contact(BusinessModel):
     """A person at an account (K1), captured wherever sales meets them."""
 
     name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
+    name_pinyin = PinyinField(source="name", person=True)
     account = models.ForeignKey(
         Account,
         verbose_name=_("account"),
@@ -166,6 +169,7 @@ class Contact(BusinessModel):
             *scope_indexes("cust_contact"),
             models.Index(fields=["account", "updated_at"], name="cust_contact_account"),
             models.Index(fields=["mobile_digits"], name="cust_contact_mobile_digits"),
+            models.Index(fields=["name_pinyin"], name="cust_contact_name_pinyin"),
             models.Index(fields=["phone_digits"], name="cust_contact_phone_digits"),
             models.Index(Lower("email"), name="cust_contact_email_lower"),
         ]

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from lianke.core.fields import CompanyKeyField, PhoneDigitsField, PhoneField
+from lianke.core.fields import CompanyKeyField, PhoneDigitsField, PhoneField, PinyinField
 from lianke.core.models.base import PooledModel, pooled_constraints, scope_indexes
 from lianke.core.regions import PROVINCES
 from lianke.customers.choices import Industry
@@ -17,6 +17,8 @@ from .choices import LeadSource, LeadStatus
 class Lead(PooledModel):
     name = models.CharField(_("contact name"), max_length=100)
     company = models.CharField(_("company"), max_length=200, blank=True)
+    name_pinyin = PinyinField(source="name", person=True)
+    company_pinyin = PinyinField(source="company")
     company_key = CompanyKeyField(source="company")
     title = models.CharField(_("job title"), max_length=100, blank=True)
     mobile = PhoneField(_("mobile"), kind=PhoneField.MOBILE, blank=True)
@@ -47,6 +49,8 @@ class Lead(PooledModel):
             ),
             models.Index(fields=["status", "updated_at"], name="mkt_lead_status"),
             models.Index(fields=["mobile_digits"], name="mkt_lead_mobile_digits"),
+            models.Index(fields=["name_pinyin"], name="mkt_lead_name_pinyin"),
+            models.Index(fields=["company_pinyin"], name="mkt_lead_company_pinyin"),
             models.Index(fields=["phone_digits"], name="mkt_lead_phone_digits"),
             # The duplicate check (core.identity) looks companies and e-mails up by equality.
             models.Index(fields=["company_key"], name="mkt_lead_company_key"),

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from tree_queries.models import TreeNode
 
+from lianke.core.fields import PinyinField
+
 from .choices import CollaboratorAccess, FieldMode, Scope, TokenRevocation, TokenScope
 
 
@@ -43,6 +45,7 @@ class User(AbstractUser):
     """A member of staff. ``name`` is the display name (e.g. 张伟)."""
 
     name = models.CharField(pgettext_lazy("person", "name"), max_length=50, blank=True)
+    name_pinyin = PinyinField(source="name", person=True)
     department = models.ForeignKey(
         Department,
         verbose_name=_("department"),
@@ -67,6 +70,7 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["username"]
+        indexes = [models.Index(fields=["name_pinyin"], name="org_user_name_pinyin")]
         verbose_name = _("user")
         verbose_name_plural = _("users")
 

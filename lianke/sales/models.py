@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from lianke.core.fields import MoneyField
+from lianke.core.fields import MoneyField, PinyinField
 from lianke.core.models import BusinessModel
 from lianke.core.models.base import Record, scope_indexes
 
@@ -73,6 +73,7 @@ class Stage(models.Model):
 
 class Opportunity(BusinessModel):
     name = models.CharField(_("opportunity name"), max_length=200)
+    name_pinyin = PinyinField(source="name")
     account = models.ForeignKey(
         "customers.Account",
         verbose_name=_("account"),
@@ -111,6 +112,7 @@ class Opportunity(BusinessModel):
         verbose_name_plural = _("opportunities")
         indexes = [
             *scope_indexes("sales_opp"),
+            models.Index(fields=["name_pinyin"], name="sales_opp_name_pinyin"),
             models.Index(fields=["account", "updated_at"], name="sales_opp_account"),
             models.Index(fields=["stage", "updated_at"], name="sales_opp_stage"),
             # The home page's pipeline of an owner: open opportunities by expected close date,

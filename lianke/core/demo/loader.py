@@ -36,6 +36,7 @@ from lianke.core.context import Source, system_context
 from lianke.core.identity import company_key
 from lianke.core.models import CustomField
 from lianke.core.phones import phone_digits
+from lianke.core.pinyin import forms as pinyin_forms
 from lianke.org.defaults import ensure_default_roles
 from lianke.org.models import Department, User
 
@@ -375,6 +376,7 @@ class DemoLoader:
                 first_id + i,
                 name,
                 company_key(name),
+                pinyin_forms(name),
                 f"{place}{word}",
                 choices(types, type_weights)[0],
                 industry,
@@ -408,7 +410,8 @@ class DemoLoader:
             created = ts(after_account(ages[a], randrange(730 * 86400), 730 * 86400))
             yield (
                 first_id + i,
-                choice(surnames) + choice(given),
+                (name := choice(surnames) + choice(given)),
+                pinyin_forms(name, person=True),
                 a_first + a,
                 choice(titles),
                 choice(genders),
@@ -451,12 +454,14 @@ class DemoLoader:
                 custom["next_contact"] = (today + delta(days=randrange(-10, 60))).isoformat()
             yield (
                 first_id + i,
-                choice(names.SURNAMES) + choice(names.GIVEN),
+                (name := choice(names.SURNAMES) + choice(names.GIVEN)),
+                pinyin_forms(name, person=True),
                 (
                     company
                     := f"{city.rstrip('市')}{choice(names.COMPANY_WORDS)}{choice(names.INDUSTRY_WORDS[industry])}有限公司"
                 ),
                 company_key(company),
+                pinyin_forms(company),
                 choice(names.TITLES),
                 (number := mobile(i + 5_000_000)),
                 phone_digits(number),
@@ -507,6 +512,7 @@ class DemoLoader:
             yield (
                 first_id + i,
                 name,
+                pinyin_forms(name),
                 a_first + a,
                 stage_set_ids[key],
                 stage.pk,
@@ -582,6 +588,7 @@ ROW_COLUMNS = {
     "customers.account": (
         "name",
         "name_key",
+        "name_pinyin",
         "short_name",
         "account_type",
         "industry",
@@ -602,6 +609,7 @@ ROW_COLUMNS = {
     ),
     "customers.contact": (
         "name",
+        "name_pinyin",
         "account_id",
         "title",
         "gender",
@@ -618,8 +626,10 @@ ROW_COLUMNS = {
     ),
     "marketing.lead": (
         "name",
+        "name_pinyin",
         "company",
         "company_key",
+        "company_pinyin",
         "title",
         "mobile",
         "mobile_digits",
@@ -638,6 +648,7 @@ ROW_COLUMNS = {
     ),
     "sales.opportunity": (
         "name",
+        "name_pinyin",
         "account_id",
         "stage_set_id",
         "stage_id",
