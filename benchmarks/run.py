@@ -28,6 +28,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -108,8 +109,12 @@ def pick_targets(user) -> dict[str, object]:
     opportunity = (
         opportunities.filter(owner=user).order_by("id").first() or opportunities.order_by("id").first()
     )
+    name = account.name if account else "宝山钢铁有限公司"
     return {
         "account": account,
+        "name_middle": name[1:5],
+        "surname": (contact.name if contact else "张伟")[:2],
+        "initials": (account.name_pinyin.split() if account else ["bsgt"])[-1][:4],
         "mobile": contact.mobile if contact else "1380",
         "landline": landline or "",
         "opportunity": opportunity,
@@ -146,6 +151,23 @@ def scenarios(targets, ct_id: int) -> list[tuple[str, str]]:
             ("/customers/account/?sort=name", {"HX-Request": "true", "HX-Target": "object-list"}),
         ),
         ("8 opportunity 360 page with its stage path", f"/sales/opportunity/{targets['opportunity'].pk}/"),
+        # Text search: three characters or more are contained (trigram indexes: pg_trgm, FTS5 on
+        # SQLite), one or two a prefix of names (b-trees), letters also pinyin (b-tree ranges).
+        (
+            f"9 search a name's middle ({targets['name_middle']})",
+            f"/search/?q={quote(targets['name_middle'])}",
+        ),
+        ("9b search a frequent word (有限公司)", f"/search/?q={quote('有限公司')}"),
+        (f"9c search two characters ({targets['surname']})", f"/search/?q={quote(targets['surname'])}"),
+        (f"9d search pinyin initials ({targets['initials']})", f"/search/?q={targets['initials']}"),
+        (
+            f"9e account list search ({targets['name_middle']})",
+            f"/customers/account/?search={quote(targets['name_middle'])}",
+        ),
+        (
+            f"9f API account search ({targets['name_middle']})",
+            f"/api/customers/accounts/?search={quote(targets['name_middle'])}",
+        ),
     ]
 
 

@@ -8,9 +8,16 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
+        from django.db.models.signals import post_migrate
         from django.utils.module_loading import autodiscover_modules
 
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import (
+            checks,  # noqa: F401  (registers the system checks)
+            fts,
+        )
+
+        # The search tables of SQLite follow the declared search fields after every migrate.
+        post_migrate.connect(fts.sync, sender=self, dispatch_uid="lianke.core.fts.sync")
 
         # Each business app declares its object types in ``objects.py`` and its home-page
         # widgets in ``home.py``.

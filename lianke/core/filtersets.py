@@ -19,88 +19,14 @@ from django.utils.translation import gettext_lazy as _
 
 from lianke.org import fieldaccess
 
-from .fields import PhoneField, digits_field_name
+from .fields import PhoneField
 from .formfields import PhoneInput, number_input
 from .models.customfields import RANGE_TYPES, TEXT_TYPES, FieldType, utc_iso
 from .people import PeopleChecks
-from .phones import digits_successor, query_digits
 from .regions import PROVINCES
+from .textsearch import Plan, narrow_to_matches, phone_search_q
 
 DATE_ATTRS = {"type": "date"}
-
-
-def search_q(fields, text: str) -> Q:
-    """OR of case-insensitive ``contains`` over the search fields (trigram-indexed on PostgreSQL)."""
-    text = text.replace("\x00", "")  # no record holds NUL, and PostgreSQL refuses it (a 500)
-    q = Q()
-    for name in fields:
-        q |= Q(**{f"{name}__icontains": text})
-    return q
-
-
-def digits_prefix_q(column: str, digits: str) -> Q:
-    """Numbers in the digits ``column`` that are ``digits`` or start with it: a range, which a
-    plain b-tree serves on both databases (``LIKE 'x%'`` would need a special operator class on
-    PostgreSQL and a case-sensitive LIKE on SQLite)."""
-    q = Q(**{f"{column}__gte": digits})
-    upper = digits_successor(digits)
-    return q & Q(**{f"{column}__lt": upper}) if upper is not None else q
-
-
-def phone_search_q(model, fields, text: str) -> Q | None:
-    """The digits condition of a search ``text`` that looks like a phone number (see
-    ``phones.query_digits``) over the digits columns of the phone ``fields``; else ``None``."""
-    digits = query_digits(text)
-    columns = [c for c in (digits_field_name(model, name) for name in fields) if c]
-    if digits is None or not columns:
-        return None
-    q = Q()
-    for column in columns:
-        q |= digits_prefix_q(column, digits)
-    return q
-
-
-SEARCH_CANDIDATES = 1000
-
-
-def _bounded_ids(queryset, condition: Q) -> list | None:
-    """Ids of up to ``SEARCH_CANDIDATES`` matches of ``condition``; ``None`` if there are more."""
-    found = list(queryset.filter(condition).order_by().values_list("pk", flat=True)[: SEARCH_CANDIDATES + 1])
-    return None if len(found) > SEARCH_CANDIDATES else found
-
-
-def narrow_to_matches(queryset, q: Q, indexed: Q | None = None):
-    """``queryset.filter(q | indexed)`` for a search: ``q`` an OR of ``icontains``, ``indexed``
-    a condition a b-tree serves on both databases (a phone number's digits range), planned well.
-
-    Ordered by ``updated_at … LIMIT n``, PostgreSQL walks the updated_at index and tests
-    ``LIKE '%text%'`` row by row, expecting matches early (it never estimates such a pattern
-    below 0.01% of the table): for a rare text, such as a full phone number, it reads every row
-    (seconds at a million). So first collect the matching ids one condition at a time, each
-    through its index (trigram, or the digits b-tree) and bounded; when there are few, filter on
-    just those. A text with many matches keeps the plain filter, whose ordered scan then meets
-    them early.
-
-    SQLite has no trigram index, so the ``icontains`` conditions stay in the final query and
-    read the table as every SQLite search does; the ``indexed`` condition is looked up first
-    through its own index (bounded the same way) and joins them as a list of ids, so a number's
-    matches never depend on that scan meeting them."""
-    everything = q | indexed if indexed is not None else q
-    if connection.vendor != "postgresql":
-        if indexed is None:
-            return queryset.filter(q)
-        found = _bounded_ids(queryset, indexed)
-        return queryset.filter(everything if found is None else Q(pk__in=found) | q)
-    conditions = q.children if q.connector == Q.OR and not q.negated else [q]
-    if indexed is not None:
-        conditions = [*conditions, indexed]  # one query: the digits columns' indexes OR-ed
-    ids: set[int] = set()
-    for condition in conditions:
-        found = _bounded_ids(queryset, condition if isinstance(condition, Q) else Q(condition))
-        if found is None:
-            return queryset.filter(everything)
-        ids.update(found)
-    return queryset.filter(pk__in=ids)
 
 
 def custom_sort_expression(definition):
@@ -361,8 +287,12 @@ class BusinessFilterSet(filters.FilterSet):
         value = (value or "").strip()
         if not value:
             return queryset
-        text_q = Q(**{f"{name}__icontains": value})
-        return narrow_to_matches(queryset, text_q, phone_search_q(queryset.model, [name], value))
+        plan = Plan()
+        plan.contained(queryset.model, [name], value)
+        digits = phone_search_q(queryset.model, [name], value)
+        if digits is not None:
+            plan.add(digits)
+        return narrow_to_matches(queryset, plan)
 
 
 def _filter_for(object_type, name: str) -> dict[str, filters.Filter]:

@@ -193,43 +193,36 @@ class ObjectType:
             field.is_relation and field.related_model and registry.get_for_model(field.related_model, None)
         )
 
-    def search_conditions(self, text: str) -> tuple[models.Q, models.Q | None]:
-        """The one search condition of this object, in two parts: its search fields and the
-        custom fields an administrator marked searchable, as contained text; and, for a text
-        that looks like a phone number, its phone fields' digits from the start (full number or
-        prefix, however either is formatted), and for a text of letters the pinyin forms of its
-        name fields from the start, which b-tree indexes serve."""
+    def search_plan(self, text: str):
+        """The one search of this object (``core.textsearch``): its search fields, and the
+        custom fields an administrator marked searchable, matched as contained text (three
+        characters or more) or by prefix (one or two), phone digits and pinyin from the start —
+        only what the searcher may read in full: a hidden or masked field is not searched
+        (finding a record by a number one may not see would reveal the number)."""
         from lianke.org import fieldaccess
 
-        from .filtersets import phone_search_q, search_q
         from .models.customfields import TEXT_TYPES
-        from .pinyin import search_q as pinyin_search_q
+        from .textsearch import clean, plan_for
 
-        # Only what the searcher may read in full: a hidden or masked field is not searched
-        # (finding a record by a number one may not see would reveal the number).
         fields = fieldaccess.current(self.model)
         names = [n for n in self.search_fields if fields.readable(n)]
-        q = search_q(names, text) if names else models.Q(pk__in=[])
+        custom = None
         for d in self.custom_fields():
             if d.searchable and d.type in TEXT_TYPES and fields.readable(d.filter_name):
-                q |= models.Q(**{f"custom_data__{d.name}__icontains": text})
-        indexed = phone_search_q(self.model, names, text)
-        pinyin_q = pinyin_search_q(self.model, names, text)
-        if pinyin_q is not None:
-            indexed = pinyin_q if indexed is None else indexed | pinyin_q
-        return q, indexed
+                q = models.Q(**{f"custom_data__{d.name}__icontains": clean(text)})
+                custom = q if custom is None else custom | q
+        return plan_for(self.model, names, text, custom=custom)
 
     def search_q(self, text: str) -> models.Q:
-        """The search condition as one ``Q`` (both parts of :meth:`search_conditions`)."""
-        q, phone_q = self.search_conditions(text)
-        return q | phone_q if phone_q is not None else q
+        """The search as one plain condition (no index planning)."""
+        return self.search_plan(text).as_q()
 
     def search(self, queryset, text: str):
         """``queryset`` narrowed to the records matching ``text``, planned to use the indexes:
         what list filters, the API, global search and lookups run."""
-        from .filtersets import narrow_to_matches
+        from .textsearch import narrow_to_matches
 
-        return narrow_to_matches(queryset, *self.search_conditions(text))
+        return narrow_to_matches(queryset, self.search_plan(text))
 
     @cached_property
     def phone_and_email_fields(self) -> tuple[str, ...]:

@@ -169,6 +169,8 @@ class Contact(BusinessModel):
             *scope_indexes("cust_contact"),
             models.Index(fields=["account", "updated_at"], name="cust_contact_account"),
             models.Index(fields=["mobile_digits"], name="cust_contact_mobile_digits"),
+            # A name's first characters ("张伟") are matched by prefix (core.textsearch).
+            models.Index(fields=["name", "id"], name="cust_contact_name"),
             models.Index(fields=["name_pinyin"], name="cust_contact_name_pinyin"),
             models.Index(fields=["phone_digits"], name="cust_contact_phone_digits"),
             models.Index(Lower("email"), name="cust_contact_email_lower"),

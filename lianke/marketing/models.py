@@ -49,6 +49,9 @@ class Lead(PooledModel):
             ),
             models.Index(fields=["status", "updated_at"], name="mkt_lead_status"),
             models.Index(fields=["mobile_digits"], name="mkt_lead_mobile_digits"),
+            # A name's first characters ("张伟") are matched by prefix (core.textsearch).
+            models.Index(fields=["name", "id"], name="mkt_lead_name"),
+            models.Index(fields=["company", "id"], name="mkt_lead_company"),
             models.Index(fields=["name_pinyin"], name="mkt_lead_name_pinyin"),
             models.Index(fields=["company_pinyin"], name="mkt_lead_company_pinyin"),
             models.Index(fields=["phone_digits"], name="mkt_lead_phone_digits"),

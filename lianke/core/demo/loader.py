@@ -32,6 +32,7 @@ from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from lianke.core import fts
 from lianke.core.context import Source, system_context
 from lianke.core.identity import company_key
 from lianke.core.models import CustomField
@@ -847,6 +848,7 @@ class _RowWriter:
                     dropped_indexes += cursor.fetchall()
                 for name, _sql in dropped_indexes:
                     cursor.execute(f'DROP INDEX "{name}"')
+        fts.drop(models_)  # and its search tables (SQLite), built again below
         try:
             yield
         finally:
@@ -864,7 +866,8 @@ class _RowWriter:
                     cursor.execute("RESET synchronous_commit")
                 else:
                     cursor.execute(f"PRAGMA synchronous={int(synchronous)}")
-            self.progress(f"  rebuilt in {time.monotonic() - started:.0f} s")
+            built = fts.sync()
+            self.progress(f"  rebuilt in {time.monotonic() - started:.0f} s ({len(built)} search tables)")
 
     def last_follow_ups(self, account_model, activity_model):
         """Each account's "last follow-up" is its latest activity other than a task, as the

@@ -1,0 +1,211 @@
+"""How a search text is matched — contained from three characters, a prefix below that — on both
+databases, and SQLite's trigram tables (``core.fts``) kept in step with the records however they
+are written, rebuilt when they fall out of step, and used by the query plan."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from lianke.core import batch, bulk, fts, services
+from lianke.core.registry import registry
+from lianke.core.tests.test_pinyin import SEARCH_PATHS
+from lianke.customers.models import Account, Contact
+
+sqlite_only = pytest.mark.skipif("connection.vendor != 'sqlite'", reason="the trigram tables are SQLite's")
+
+
+def names_found(user_client, text, key="customers.account", path="list page") -> set[str]:
+    ot = registry.get(key)
+    ids = SEARCH_PATHS[path](user_client, ot, text)
+    return set(ot.model.all_objects.filter(pk__in=ids).values_list("name", flat=True))
+
+
+@pytest.fixture
+def searcher(org, client_for, api_for):
+    return SimpleNamespace(web=client_for(org.rep_js), api=api_for(org.rep_js))
+
+
+@pytest.fixture
+def accounts(org):
+    names = (
+        "张伟钢铁",
+        "张伟明贸易",
+        "李张伟五金",
+        "Baosteel Trading",
+        "宝山钢铁",
+        'He said "steel" OR NEAR',
+    )
+    return {n: Account.objects.create(name=n, owner=org.rep_js) for n in names}
+
+
+# ---------------------------------------------------------------------------------- semantics
+@pytest.mark.parametrize("path", SEARCH_PATHS)
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # one or two characters: the start of a name (an index serves it; trigrams cannot)
+        ("张伟", {"张伟钢铁", "张伟明贸易"}),
+        ("张", {"张伟钢铁", "张伟明贸易"}),
+        ("Ba", {"Baosteel Trading", "宝山钢铁"}),  # and by pinyin: baoshan…
+        ("钢铁", set()),  # two characters from the middle of a name do not match
+        # three or more: anywhere in a search field, letters in any case
+        ("张伟明", {"张伟明贸易"}),
+        ("张伟钢铁", {"张伟钢铁"}),
+        (" 山钢铁 ", {"宝山钢铁"}),  # surrounding spaces do not count
+        ("STEEL", {"Baosteel Trading", 'He said "steel" OR NEAR'}),
+        ("osteel tr", {"Baosteel Trading"}),
+        # the search syntax of the index is never interpreted: quotes, operators, columns
+        ('"steel" OR', {'He said "steel" OR NEAR'}),
+        ("OR NEAR", {'He said "steel" OR NEAR'}),
+        ("name : 张伟", set()),
+        ('{name} "x', set()),
+        ("*钢铁*", set()),
+    ],
+)
+def test_a_text_is_found_contained_from_three_characters_and_as_a_prefix_below(
+    accounts, searcher, path, text, expected
+):
+    assert names_found(searcher, text, path=path) == expected
+
+
+def test_a_short_text_matches_anywhere_in_a_type_whose_search_fields_lead_no_index(org, client_for, stages):
+    # given activities (subject and body: no b-tree leads with them) on an account of rep_js
+    from django.contrib.contenttypes.models import ContentType
+
+    from lianke.activities.models import Activity
+
+    account = Account.objects.create(name="宝钢", owner=org.rep_js)
+    on = {
+        "account": account,
+        "content_type": ContentType.objects.get_for_model(Account),
+        "object_id": account.pk,
+    }
+    note = Activity.objects.create(subject="回访张伟", owner=org.rep_js, **on)
+    Activity.objects.create(subject="报价", owner=org.rep_js, **on)
+    # when rep_js searches their activities for two characters from the middle of a subject
+    found = client_for(org.rep_js).get("/activities/activity/", {"search": "张伟"}).context["rows"]
+    # then the activity is found all the same
+    assert [row[0].pk for row in found] == [note.pk]
+
+
+def test_a_related_name_is_searched_through_the_related_records_index(org, client_for, stages):
+    # given an opportunity on an account whose name only the account holds
+    from lianke.sales.models import Opportunity
+
+    account = Account.objects.create(name="沙钢集团", owner=org.rep_js)
+    deal = Opportunity.objects.create(
+        name="线材",
+        account=account,
+        owner=org.rep_js,
+        stage=stages["first"],
+        stage_set=stages["first"].stage_set,
+    )
+    # when rep_js searches the opportunities by the account's name
+    rows = client_for(org.rep_js).get("/sales/opportunity/", {"search": "沙钢集"}).context["rows"]
+    # then the opportunity is found
+    assert [row[0].pk for row in rows] == [deal.pk]
+
+
+def test_the_search_stays_inside_the_searchers_scope(org, client_for):
+    mine = Account.objects.create(name="江苏钢铁厂", owner=org.rep_js)
+    Account.objects.create(name="浙江钢铁厂", owner=org.rep_zj)
+    web = SimpleNamespace(web=client_for(org.rep_js), api=None)
+    for text in ("钢铁厂", "江"):
+        assert names_found(web, text) == ({mine.name} if text == "钢铁厂" else {mine.name}), text
+    assert names_found(web, "浙江") == set()
+
+
+# ---------------------------------------------------------------------------------- the tables
+def fts_ids(model, text: str) -> set[int]:
+    table = fts.table_name(model)
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT rowid FROM "{table}" WHERE "{table}" MATCH %s', ['"' + text + '"'])
+        return {row[0] for row in cursor.fetchall()}
+
+
+@sqlite_only
+def test_every_write_path_keeps_the_table_in_step(org):
+    # created through the write pipeline
+    account = services.save_record(actor=org.rep_js, instance=Account(name="鞍山钢铁", owner=org.rep_js))
+    assert fts_ids(Account, "鞍山钢") == {account.pk}
+    # renamed
+    account.name = "本溪钢铁"
+    services.save_record(actor=org.rep_js, instance=account)
+    assert fts_ids(Account, "鞍山钢") == set()
+    assert fts_ids(Account, "本溪钢") == {account.pk}
+    # bulk edit and the batch path
+    services.bulk_edit(actor=org.rep_js, records=[account], field="short_name", value="本钢股份")
+    assert fts_ids(Account, "本钢股") == {account.pk}
+    batch.update_records(actor=org.rep_js, model=Account, changes={account.pk: {"name": "攀枝花钢铁"}})
+    assert fts_ids(Account, "攀枝花") == {account.pk}
+    # rows inserted in bulk (imports, the demo loader), with their pinyin
+    [inserted] = bulk.insert([Account(name="酒泉钢铁", name_pinyin="jiuquangangtie jqgt", owner=org.rep_js)])
+    assert fts_ids(Account, "酒泉钢") == {inserted.pk}
+    assert fts_ids(Account, " jqg") == {inserted.pk}
+    # purged for good
+    Account.all_objects.filter(pk=inserted.pk).delete()
+    assert fts_ids(Account, "酒泉钢") == set()
+
+
+@sqlite_only
+def test_a_table_out_of_step_with_the_declaration_is_rebuilt_after_migrate(org):
+    account = Account.objects.create(name="首钢集团", owner=org.rep_js)
+    table = fts.table_name(Account)
+    # given the triggers lost (as when Django re-creates a table to alter it) and a write missed
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP TRIGGER "{table}_au"')
+    Account.all_objects.filter(pk=account.pk).update(name="首都钢铁")
+    assert fts_ids(Account, "首都钢") == set()
+    # when the post-migrate step runs
+    assert table in fts.sync()
+    # then the triggers are back and the table holds the rows as they are
+    assert fts_ids(Account, "首都钢") == {account.pk}
+    Account.all_objects.filter(pk=account.pk).update(name="首钢股份")
+    assert fts_ids(Account, "首钢股") == {account.pk}
+    # and a table in step is left alone
+    assert table not in fts.sync()
+
+
+@sqlite_only
+def test_lianke_reindex_rebuilds_every_table(org, capsys):
+    account = Account.objects.create(name="马钢股份", owner=org.rep_js)
+    table = fts.table_name(Account)
+    with connection.cursor() as cursor:  # the table emptied behind the triggers' back
+        cursor.execute(f'INSERT INTO "{table}"("{table}") VALUES (\'delete-all\')')
+    assert fts_ids(Account, "马钢股") == set()
+    call_command("reindex")
+    assert fts_ids(Account, "马钢股") == {account.pk}
+    assert "customers_account_fts" in capsys.readouterr().out
+
+
+@sqlite_only
+def test_the_search_reads_the_trigram_table_not_the_records(db):
+    ot = registry.get("customers.account")
+    plan = ot.search_plan("钢铁厂")
+    finder, _plain = plan.finders[0]
+    sql, params = Account.objects.filter(finder).order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        steps = [row[-1] for row in cursor.fetchall()]
+    assert any(s.startswith("SCAN customers_account_fts VIRTUAL TABLE INDEX") for s in steps), steps
+    assert not any(s.startswith("SCAN customers_account ") or s == "SCAN customers_account" for s in steps), (
+        steps
+    )
+
+
+def test_reindex_on_postgresql_says_there_is_nothing_to_do(db, capsys):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL keeps its own indexes")
+    call_command("reindex")
+    assert "nothing to rebuild" in capsys.readouterr().out
+
+
+def test_contacts_are_found_by_a_short_name(org, client_for):
+    zhang = Contact.objects.create(name="张伟", owner=org.rep_js)
+    Contact.objects.create(name="李张伟", owner=org.rep_js)
+    rows = client_for(org.rep_js).get("/customers/contact/", {"search": "张伟"}).context["rows"]
+    assert [row[0].pk for row in rows] == [zhang.pk]

@@ -1,0 +1,218 @@
+"""What a search text becomes: the conditions of a type's search (global search, list and API
+``?search=``, lookups) and of a phone filter, and how they are run so an index serves each.
+
+A text is matched three ways, each through an index on both databases:
+
+- **Three characters or more: contained**, case-insensitive, in every search field — through the
+  trigram GIN indexes on PostgreSQL (pg_trgm serves ``icontains``) and the FTS5 trigram tables on
+  SQLite (``core.fts``).
+- **One or two characters: a prefix** of the fields that lead a b-tree index (names: "张伟" finds
+  张伟 and 张伟明, not 李张伟), since no trigram index can serve so short a text. A type none of
+  whose search fields has such an index (activities: subject and body) matches them as contained
+  text, reading its table.
+- Beside either: **a phone number's digits** from the start (``phones.query_digits``) and
+  **pinyin** (``core.pinyin``: "zgsy", "zhongguo" → 中国石油), by b-tree ranges.
+
+:func:`narrow_to_matches` runs them: each condition's ids through its own index, bounded by
+``SEARCH_CANDIDATES``; a text with more matches than that runs the plain condition instead,
+whose scan in list order meets them early. Custom fields an administrator marks searchable have
+no index: they are read row by row (``rest``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Q
+
+from . import fts
+from .fields import digits_field_name
+from .phones import digits_successor, query_digits
+
+SEARCH_CANDIDATES = 1000
+
+
+def clean(text: str) -> str:
+    return text.replace("\x00", "")  # no record holds NUL, and PostgreSQL refuses it (a 500)
+
+
+def contains_q(fields, text: str) -> Q:
+    """OR of case-insensitive ``contains`` over ``fields``."""
+    text = clean(text)
+    q = Q()
+    for name in fields:
+        q |= Q(**{f"{name}__icontains": text})
+    return q
+
+
+def digits_prefix_q(column: str, digits: str) -> Q:
+    """Numbers in the digits ``column`` that are ``digits`` or start with it: a range, which a
+    plain b-tree serves on both databases (``LIKE 'x%'`` would need a special operator class on
+    PostgreSQL and a case-sensitive LIKE on SQLite)."""
+    q = Q(**{f"{column}__gte": digits})
+    upper = digits_successor(digits)
+    return q & Q(**{f"{column}__lt": upper}) if upper is not None else q
+
+
+def phone_search_q(model, fields, text: str) -> Q | None:
+    """The digits condition of a search ``text`` that looks like a phone number (see
+    ``phones.query_digits``) over the digits columns of the phone ``fields``; else ``None``."""
+    digits = query_digits(text)
+    columns = [c for c in (digits_field_name(model, name) for name in fields) if c]
+    if digits is None or not columns:
+        return None
+    q = Q()
+    for column in columns:
+        q |= digits_prefix_q(column, digits)
+    return q
+
+
+def text_successor(text: str) -> str | None:
+    """The smallest string above every string starting with ``text`` in code-point order."""
+    stripped = text.rstrip(chr(0x10FFFF))
+    if not stripped:
+        return None
+    return stripped[:-1] + chr(ord(stripped[-1]) + 1)
+
+
+def prefix_q(name: str, text: str) -> Q:
+    """Values of ``name`` starting with ``text`` (as typed), so that its b-tree serves them:
+    ``LIKE 'text%'`` on PostgreSQL, a code-point range on SQLite (whose LIKE is case-insensitive
+    and so cannot use the index; the range is the prefix under its binary collation)."""
+    if connection.vendor == "postgresql":
+        return Q(**{f"{name}__startswith": text})
+    upper = text_successor(text)
+    q = Q(**{f"{name}__gte": text})
+    return q & Q(**{f"{name}__lt": upper}) if upper is not None else q
+
+
+def leads_an_index(model, name: str) -> bool:
+    """Whether a b-tree index of ``model`` starts with the column ``name``."""
+    if "__" in name:
+        return False
+    field = model._meta.get_field(name)
+    if field.db_index or field.unique or field.primary_key:
+        return True
+    for index in model._meta.indexes:
+        if index.fields and index.fields[0].lstrip("-") == name and not getattr(index, "opclasses", None):
+            return True
+    return any(name == fields[0] for fields in model._meta.unique_together)
+
+
+@dataclass
+class Plan:
+    """A search as conditions run one by one through their indexes (``finders``, each with the
+    plain condition it stands for), and ``rest`` that no index serves."""
+
+    finders: list[tuple[Q, Q]] = field(default_factory=list)
+    rest: Q | None = None
+
+    def add(self, finder: Q, plain: Q | None = None) -> None:
+        self.finders.append((finder, finder if plain is None else plain))
+
+    def add_rest(self, q: Q) -> None:
+        self.rest = q if self.rest is None else self.rest | q
+
+    def contained(self, model, fields, text: str) -> None:
+        """``fields`` containing ``text``, each through its trigram index (on SQLite, a text
+        shorter than a trigram is read row by row)."""
+        if connection.vendor == "postgresql":  # pg_trgm serves each icontains
+            for name in fields:
+                self.add(contains_q([name], text))
+            return
+        if len(text) < fts.MIN_LENGTH:  # too short for trigrams: read row by row
+            self.add_rest(contains_q(fields, text))
+            return
+        own = {f.name: f.attname for f in model._meta.concrete_fields}
+        columns = set(fts.indexed_columns_of(model))
+        local = [n for n in fields if own.get(n) in columns]
+        if local:
+            self.add(fts.match_q(model, [own[n] for n in local], text), contains_q(local, text))
+        for name in fields:
+            if name in local:
+                continue
+            related = _related_match(model, name, text)
+            if related is not None:
+                self.add(related, contains_q([name], text))
+            else:
+                self.add_rest(contains_q([name], text))
+
+    def as_q(self) -> Q:
+        q = Q(pk__in=[])
+        for _finder, plain in self.finders:
+            q |= plain
+        return q | self.rest if self.rest is not None else q
+
+
+def _related_match(model, name: str, text: str) -> Q | None:
+    """``rel__column`` matched through the related table's FTS table (SQLite), if it has one."""
+    path, _, column = name.rpartition("__")
+    if "__" in path:
+        return None
+    related = model._meta.get_field(path).related_model
+    if related is None:
+        return None
+    target = related._meta.get_field(column).attname
+    if target not in fts.indexed_columns_of(related):
+        return None
+    return fts.match_q(related, [target], text, path=path)
+
+
+def plan_for(model, names, text: str, *, custom: Q | None = None) -> Plan:
+    """The plan of a search ``text`` over the search fields ``names`` of ``model`` (and the
+    ``custom`` condition of searchable custom fields, which no index serves)."""
+    from . import pinyin
+
+    text = clean(text)
+    plan = Plan()
+    if len(text) >= fts.MIN_LENGTH:
+        plan.contained(model, names, text)
+        if custom is not None:
+            plan.add_rest(custom)
+    else:
+        prefixed = [n for n in names if leads_an_index(model, n)]
+        if prefixed:
+            for name in prefixed:
+                plan.add(prefix_q(name, text))
+        else:
+            plan.add_rest(contains_q(names, text))
+            if custom is not None:
+                plan.add_rest(custom)
+    digits = phone_search_q(model, names, text)
+    if digits is not None:
+        plan.add(digits)
+    letters = pinyin.search_parts(model, names, text)
+    if letters is not None:
+        prefix, columns, token = letters
+        plan.add(prefix)
+        if columns:
+            plan.contained(model, columns, token)
+    if not plan.finders and plan.rest is None:
+        plan.add(Q(pk__in=[]))
+    return plan
+
+
+def _bounded_ids(queryset, condition: Q) -> list | None:
+    """Ids of up to ``SEARCH_CANDIDATES`` matches of ``condition``; ``None`` if there are more."""
+    found = list(queryset.filter(condition).order_by().values_list("pk", flat=True)[: SEARCH_CANDIDATES + 1])
+    return None if len(found) > SEARCH_CANDIDATES else found
+
+
+def narrow_to_matches(queryset, plan: Plan):
+    """``queryset`` narrowed to ``plan``'s matches, planned so that each index is used.
+
+    Ordered by ``updated_at … LIMIT n``, a database walks the updated_at index and tests each
+    condition row by row, expecting matches early (PostgreSQL never estimates ``LIKE '%text%'``
+    below 0.01% of the table): for a rare text, such as a full phone number, it reads every row
+    (seconds at a million). So first collect the matching ids one condition at a time, each
+    through its own index and bounded; when there are few, filter on just those (and on
+    ``rest``, read row by row). A text with many matches keeps the plain condition, whose ordered
+    scan then meets them early."""
+    ids: set[int] = set()
+    for finder, _plain in plan.finders:
+        found = _bounded_ids(queryset, finder)
+        if found is None:
+            return queryset.filter(plan.as_q())
+        ids.update(found)
+    q = Q(pk__in=ids)
+    return queryset.filter(q | plan.rest if plan.rest is not None else q)
