@@ -76,14 +76,29 @@ def text_successor(text: str) -> str | None:
 
 
 def prefix_q(name: str, text: str) -> Q:
-    """Values of ``name`` starting with ``text`` (as typed), so that its b-tree serves them:
-    ``LIKE 'text%'`` on PostgreSQL, a code-point range on SQLite (whose LIKE is case-insensitive
-    and so cannot use the index; the range is the prefix under its binary collation)."""
+    """Values of ``name`` starting with ``text`` (one or two characters), letters in any case,
+    through an index: on PostgreSQL ``UPPER(name) LIKE 'TEXT%'``, which the column's trigram
+    index serves from its start-of-word trigrams ("  张", " 张伟": a b-tree could serve ``LIKE``
+    only under the C collation); on SQLite a code-point range on the b-tree per spelling of the
+    letters (its ``LIKE`` ignores case and so cannot use an index; a range is a prefix under its
+    binary collation)."""
     if connection.vendor == "postgresql":
-        return Q(**{f"{name}__startswith": text})
-    upper = text_successor(text)
-    q = Q(**{f"{name}__gte": text})
-    return q & Q(**{f"{name}__lt": upper}) if upper is not None else q
+        return Q(**{f"{name}__istartswith": text})
+    q = Q()
+    for spelling in _spellings(text):
+        upper = text_successor(spelling)
+        start = Q(**{f"{name}__gte": spelling})
+        q |= start & Q(**{f"{name}__lt": upper}) if upper is not None else start
+    return q
+
+
+def _spellings(text: str) -> list[str]:
+    """``text`` with its ASCII letters in every case ("ab" → ab, aB, Ab, AB); short texts only."""
+    out = [""]
+    for char in text:
+        cases = {char.lower(), char.upper()} if char.isascii() and char.isalpha() else {char}
+        out = [s + c for s in out for c in sorted(cases)]
+    return out
 
 
 def leads_an_index(model, name: str) -> bool:

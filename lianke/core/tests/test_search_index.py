@@ -50,7 +50,7 @@ def accounts(org):
         # one or two characters: the start of a name (an index serves it; trigrams cannot)
         ("张伟", {"张伟钢铁", "张伟明贸易"}),
         ("张", {"张伟钢铁", "张伟明贸易"}),
-        ("Ba", {"Baosteel Trading", "宝山钢铁"}),  # and by pinyin: baoshan…
+        ("bA", {"Baosteel Trading", "宝山钢铁"}),  # letters in any case, and pinyin: baoshan…
         ("钢铁", set()),  # two characters from the middle of a name do not match
         # three or more: anywhere in a search field, letters in any case
         ("张伟明", {"张伟明贸易"}),
@@ -209,3 +209,27 @@ def test_contacts_are_found_by_a_short_name(org, client_for):
     Contact.objects.create(name="李张伟", owner=org.rep_js)
     rows = client_for(org.rep_js).get("/customers/contact/", {"search": "张伟"}).context["rows"]
     assert [row[0].pk for row in rows] == [zhang.pk]
+
+
+def explain(queryset) -> str:
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        prefix = "EXPLAIN" if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN"
+        cursor.execute(f"{prefix} {sql}", params)
+        return "\n".join(str(row[-1]) for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize("text", ["张伟", "张", "ab"])
+def test_a_short_text_is_a_prefix_an_index_serves(db, text):
+    # given the account search's condition for a text of one or two characters
+    finder, _plain = registry.get("customers.account").search_plan(text).finders[0]
+    # when the database plans it (on a table too small to prefer an index: forbid the scan)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # nor a walk of the whole name-order b-tree
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("DROP INDEX cust_account_name")  # undone with the test's transaction
+        plan = explain(Account.all_objects.filter(finder))
+    # then an index of the names serves it: the trigram index's start-of-word trigrams on
+    # PostgreSQL, the (name, id) b-tree on SQLite
+    expected = "customers_account_name_trgm" if connection.vendor == "postgresql" else "cust_account_name"
+    assert expected in plan, plan
