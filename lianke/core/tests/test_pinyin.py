@@ -74,6 +74,26 @@ def test_a_name_is_stored_as_its_full_pinyin_and_initials(name, person, expected
     assert forms(name, person=person) == expected
 
 
+def test_syllables_are_those_of_the_whole_name_converted_at_once():
+    # The cached per-word conversion must read every character as pypinyin reads the whole name
+    # (a polyphonic character's reading depends on its neighbours: 银行 hang, 行走 xing).
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from pypinyin import Style, lazy_pinyin
+
+    from lianke.core.pinyin import _KEEP, _syllables
+
+    alphabet = "中国石油银行长沙重庆单曾解朴区查盖乐行走得地还会调传都为了着江苏钢铁有限公司分厂ABc12 （）-·"
+
+    @settings(max_examples=400, deadline=None, database=None)
+    @given(st.text(alphabet=alphabet, min_size=1, max_size=20))
+    def check(text):
+        whole = [_KEEP.sub("", p.lower().replace("ü", "v")) for p in lazy_pinyin(text, style=Style.NORMAL)]
+        assert _syllables(text) == [p for p in whole if p]
+
+    check()
+
+
 def test_no_name_keeps_more_than_four_readings_and_none_overflows_the_column():
     many = "单" * 200
     assert len(forms(many, person=True).split()) <= 2 * MAX_VARIANTS
