@@ -168,9 +168,10 @@ class CustomFieldAdmin(HistoryAdmin):
         "required",
         "section",
         "order",
+        "indexed",
         "is_active",
     )
-    list_filter = ("object_type", "type", "is_active")
+    list_filter = ("object_type", "type", "indexed", "is_active")
     search_fields = ("name", "label", "label_en")
     list_editable = ("order", "is_active")
 

@@ -45,6 +45,10 @@ class FieldType(models.TextChoices):
 TEXT_TYPES = {FieldType.TEXT, FieldType.LONGTEXT, FieldType.PHONE, FieldType.EMAIL, FieldType.URL}
 NUMBER_TYPES = {FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY, FieldType.PERCENT}
 RANGE_TYPES = NUMBER_TYPES | {FieldType.DATE, FieldType.DATETIME}
+# Sorting by these reads the rows: a list cannot be sorted by them meaningfully.
+UNINDEXED_TYPES = {FieldType.LONGTEXT, FieldType.MULTISELECT}
+# Each index costs every write of the type: a few per object type (core.cfindexes).
+MAX_INDEXED = 3
 
 
 def _empty(value) -> bool:
@@ -122,6 +126,14 @@ class CustomField(models.Model):
     searchable = models.BooleanField(
         _("searchable"), default=False, help_text=_("Text fields only: include this field in search.")
     )
+    indexed = models.BooleanField(
+        _("indexed for sorting"),
+        default=False,
+        help_text=_(
+            "Sort lists of every size by this field quickly. The index is built by an operator "
+            "(lianke customfield_indexes --apply), at most three fields per object type."
+        ),
+    )
     section = models.CharField(_("form section"), max_length=100, blank=True)
     order = models.PositiveIntegerField(_("order"), default=100)
     is_active = models.BooleanField(
@@ -164,6 +176,23 @@ class CustomField(models.Model):
             errors["target_object_type"] = _("Choose the object type this field looks up.")
         if self.decimal_places > 6:
             errors["decimal_places"] = _("At most 6 decimal places.")
+        if self.indexed:
+            if self.type in UNINDEXED_TYPES:
+                errors["indexed"] = ValidationError(
+                    _("Long texts and multiple selections cannot be indexed for sorting."),
+                    code="not_indexable",
+                )
+            elif (
+                CustomField.objects.filter(object_type=self.object_type, indexed=True)
+                .exclude(pk=self.pk)
+                .count()
+                >= MAX_INDEXED
+            ):
+                errors["indexed"] = ValidationError(
+                    _("At most %(max)d fields of an object type can be indexed for sorting."),
+                    code="too_many_indexed",
+                    params={"max": MAX_INDEXED},
+                )
         if errors:
             raise ValidationError(errors)
         if self.default is not None and not _empty(self.default):
