@@ -33,7 +33,9 @@ class ActivityObject(ObjectType):
     default_ordering = ("-occurred_at", "-id")
     list_select_related = ("account", "assignee")
     assignment_fields = ("assignee",)
-    has_activities = False
+    timeline = False  # an activity is a follow-up: it is on a timeline, it has none
+    # Activities make up the other records' timelines: the record page loads this fragment.
+    timeline_url_name = "activity_views:timeline"
     # A task's lifecycle: to do → done (and back); other activities have none.
     stage_path = ChoicePath(
         "is_done",

@@ -85,7 +85,7 @@ class CompetitorObject(ObjectType):
         (_("Analysis"), ("products", "strengths", "weaknesses")),
         (_("Description"), ("description",)),
     )
-    has_activities = False
+    timeline = False
 
 
 @register
@@ -109,4 +109,4 @@ class OpportunityCompetitorObject(ObjectType):
         (_("Notes"), ("notes",)),
     )
     list_select_related = ("competitor", "opportunity")
-    has_activities = False
+    timeline = False
