@@ -93,6 +93,11 @@ class ObjectType:
     # finds it through the registry (``registry.timeline_type()``) and names no app.
     timeline_url_name: str | None = None
     has_attachments: bool = True
+    # What the standard roles (``org.defaults``) may do with it: ``{role key: (actions, scope)}``,
+    # usually a grant set of ``org.defaults`` (``SELLING``, ``CATALOG``) with the type's own
+    # exceptions. None by default (only administrators reach it); a child type takes its
+    # parent's grants and declares none (``core.checks`` says so).
+    default_grants: Mapping[str, tuple[Any, Any]] = MappingProxyType({})
     # Test data: the dotted path of this type's factory-boy factory, declared in its own app
     # (``lianke.customers.factories.AccountFactory``). Resolved only when asked for
     # (``factory_class()``), so the core imports no app and production never loads factory-boy;
