@@ -20,13 +20,10 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Any
 
 from django.apps import apps
 from django.db import models
-
-if TYPE_CHECKING:
-    from .loader import DemoLoader, _RowWriter
 
 SEED = 20261127  # every generator seeds its own ``random.Random(SEED + n)``
 
@@ -71,7 +68,7 @@ class DemoData:
     #: The apps whose demo data this one reads (their records exist first).
     after: tuple[str, ...] = ()
 
-    def __init__(self, loader: DemoLoader):
+    def __init__(self, loader: Any):  # a ``loader.DemoLoader`` (which imports this module)
         self.loader = loader
 
     def settings(self) -> None:
@@ -81,7 +78,7 @@ class DemoData:
         """The tables this app fills, in the order they are written."""
         return ()
 
-    def finish(self, writer: _RowWriter) -> None:
+    def finish(self, writer: Any) -> None:
         """Run after every app's tables are written (still without secondary indexes): derived
         values computed over the loaded rows."""
 
