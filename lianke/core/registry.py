@@ -95,9 +95,10 @@ class ObjectType:
     has_attachments: bool = True
     # What the standard roles (``org.defaults``) may do with it: ``{role key: (actions, scope)}``,
     # usually a grant set of ``org.defaults`` (``SELLING``, ``CATALOG``) with the type's own
-    # exceptions. None by default (only administrators reach it); a child type takes its
-    # parent's grants and declares none (``core.checks`` says so).
-    default_grants: Mapping[str, tuple[Any, Any]] = MappingProxyType({})
+    # exceptions; ``{}`` if only administrators (and roles they edit) reach it. A child type
+    # takes its parent's grants and declares none. ``core.checks`` reports a type that forgets
+    # it (``None``), a child that declares it, and a grant of an unknown role or action.
+    default_grants: Mapping[str, tuple[Any, Any]] | None = None
     # Test data: the dotted path of this type's factory-boy factory, declared in its own app
     # (``lianke.customers.factories.AccountFactory``). Resolved only when asked for
     # (``factory_class()``), so the core imports no app and production never loads factory-boy;

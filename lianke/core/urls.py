@@ -1,6 +1,7 @@
 """URLs for every registered object type, generated from the registry:
 ``/<app>/<model>/…`` named ``<app>:<model>_<action>``."""
 
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import include, path
 
 from .registry import registry
@@ -34,6 +35,11 @@ def object_urlpatterns():
             *ROUTES,
             *((r, v, a) for r, v, a, feature in FEATURE_ROUTES if getattr(ot, feature) is not None),
         ]
+        unknown = sorted(set(ot.views) - {action for _route, _view, action in routes})
+        if unknown:
+            raise ImproperlyConfigured(
+                f"{type(ot).__name__}.views replaces {unknown}, which {ot.key} has no page for."
+            )
         for route, view, action in routes:
             view_class = ot.views.get(action, view)
             patterns.append(

@@ -64,7 +64,7 @@ def default_grants() -> dict[str, dict[str, tuple]]:
 
     grants: dict[str, dict[str, tuple]] = {code: {} for code in DEFAULT_ROLES}
     for object_type in registry:
-        for code, grant in object_type.default_grants.items():
+        for code, grant in (object_type.default_grants or {}).items():
             grants[code][object_type.key] = grant
     return grants
 

@@ -56,6 +56,6 @@ def test_the_declared_grants_make_the_standard_roles():
 def test_every_grant_names_a_standard_role_and_an_action_of_its_type():
     for object_type in registry:
         actions = {str(a) for a, _label in object_type.actions}
-        for code, (granted, _scope) in object_type.default_grants.items():
+        for code, (granted, _scope) in (object_type.default_grants or {}).items():
             assert code in DEFAULT_ROLES, (object_type.key, code)
             assert {str(a) for a in granted} <= actions, (object_type.key, code)
