@@ -78,7 +78,7 @@ def object_type_declarations(app_configs=None, **kwargs) -> list[checks.CheckMes
                 f"Several object types declare timeline_url_name ({', '.join(sources)}): a record's "
                 "timeline would come from only one of them.",
                 hint="Only the type whose records make up the timelines (activities) declares it.",
-                id="lianke.E004",
+                id="lianke.E003",
             )
         )
     return found
