@@ -65,6 +65,8 @@ class DemoLoader:
         self.progress = progress
         self.rng = random.Random(SEED)
         self.now = timezone.now().replace(microsecond=0)
+        self.contributions: dict[str, DemoData] = {}  # app label → its share, in load order
+        self.first_ids: dict[str, int] = {}  # "customers.account" → the first id written
 
     # ------------------------------------------------------------------ helpers
     def person_name(self, rng) -> str:
@@ -179,7 +181,6 @@ class DemoLoader:
 
     def load(self):
         self.contributions = {cls.app: cls(self) for cls in demo.contributions()}
-        self.first_ids: dict[str, int] = {}
         with system_context(source=Source.COMMAND):
             self.progress("Organisation, roles and settings…")
             with transaction.atomic():
