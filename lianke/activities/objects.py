@@ -2,6 +2,8 @@ from django.utils.translation import gettext_lazy as _
 
 from lianke.core.registry import ObjectType, register
 from lianke.core.stages import ChoicePath, StateKind
+from lianke.org.choices import Scope
+from lianke.org.defaults import SELLING, WORK
 from lianke.org.kinds import Owned
 
 from .choices import ActivityKind
@@ -16,6 +18,7 @@ class ActivityObject(ObjectType):
     # Owned; an activity on an account is also readable by whoever may read the account (its
     # page and timeline show every follow-up on it), without widening the activity list.
     access = Owned(through=("account",))
+    default_grants = {**SELLING, "marketing": (WORK, Scope.OWN)}  # marketing logs its own follow-ups
     icon = "chat-left-text"
     nav_order = 40
     title_field = "subject"
@@ -33,7 +36,9 @@ class ActivityObject(ObjectType):
     default_ordering = ("-occurred_at", "-id")
     list_select_related = ("account", "assignee")
     assignment_fields = ("assignee",)
-    has_activities = False
+    timeline = False  # an activity is a follow-up: it is on a timeline, it has none
+    # Activities make up the other records' timelines: the record page loads this fragment.
+    timeline_url_name = "activity_views:timeline"
     # A task's lifecycle: to do → done (and back); other activities have none.
     stage_path = ChoicePath(
         "is_done",

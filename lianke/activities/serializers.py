@@ -58,7 +58,7 @@ class ActivitySerializer(BusinessSerializer):
                 {missing: [_("Name both the record's type and its id.")]}, code="required"
             )
         ot = registry.get(key) if key in registry else None
-        if ot is None or not ot.has_activities:
+        if ot is None or not ot.timeline:
             raise serializers.ValidationError(
                 {"target_type": [_("Activities cannot be logged on this type of record.")]}, code="invalid"
             )

@@ -16,10 +16,12 @@ from .services import complete_task, log_activity, timeline
 
 
 def _target(user, content_type_id: int, object_id: int):
-    """The record, if the user may read it (its kind decides): 404 otherwise."""
+    """The record, if its type has a timeline (``ObjectType.timeline``) and the user may read
+    it (its kind decides): 404 otherwise."""
     ct = get_object_or_404(ContentType, pk=content_type_id)
     model = ct.model_class()
-    if model is None or registry.get_for_model(model, None) is None:
+    object_type = registry.get_for_model(model, None) if model is not None else None
+    if object_type is None or not object_type.timeline:
         raise Http404
     return record_or_404(user, model, object_id)
 

@@ -8,8 +8,10 @@ URLs, the API viewset, and the hooks later features use (import/export, reports,
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
@@ -82,8 +84,21 @@ class ObjectType:
     # The record's lifecycle (a ``core.stages.StagePath``): enforced on every write; the path on
     # its page, one-tap moves, a board (``board/``) of records by state.
     stage_path: StagePath | None = None
-    has_activities: bool = True
+    # Its records are followed up: activities are logged on them, and the record page shows the
+    # timeline (those follow-ups with the record's changes) and a "Follow up" button. Off for
+    # records nobody follows up on their own (an activity itself, a catalogue entry, a child).
+    timeline: bool = True
+    # Declared by the one type whose records make up the timelines (activities): the URL name of
+    # the timeline fragment, taking the record's ``content_type_id`` and ``object_id``. Core
+    # finds it through the registry (``registry.timeline_type()``) and names no app.
+    timeline_url_name: str | None = None
     has_attachments: bool = True
+    # What the standard roles (``org.defaults``) may do with it: ``{role key: (actions, scope)}``,
+    # usually a grant set of ``org.defaults`` (``SELLING``, ``CATALOG``) with the type's own
+    # exceptions; ``{}`` if only administrators (and roles they edit) reach it. A child type
+    # takes its parent's grants and declares none. ``core.checks`` reports a type that forgets
+    # it (``None``), a child that declares it, and a grant of an unknown role or action.
+    default_grants: Mapping[str, tuple[Any, Any]] | None = None
     # Test data: the dotted path of this type's factory-boy factory, declared in its own app
     # (``lianke.customers.factories.AccountFactory``). Resolved only when asked for
     # (``factory_class()``), so the core imports no app and production never loads factory-boy;
@@ -97,6 +112,18 @@ class ObjectType:
     filterset_base: type | None = None
     form_base: type | None = None
     serializer_base: type | None = None
+    # The base class of the generated API viewset (``core.api.views.build_viewset``); ``None``:
+    # ``BusinessViewSet``. A replacement should subclass it, to keep its scoping and checks.
+    viewset_base: type | None = None
+    # Views replacing the generated page of an action (``core.urls.ROUTES``: ``list``,
+    # ``create``, ``detail``, ``edit``, ``board`` …), e.g. ``{"detail": MyDetailView}``; each
+    # is built with ``as_view(object_type=…)``, so it should subclass the view it replaces.
+    views: Mapping[str, type] = MappingProxyType({})
+
+    def extra_urls(self) -> list:
+        """More URL patterns of this type, mounted in its app's namespace next to the generated
+        ones (``/<app>/…``); none by default."""
+        return []
 
     def __init__(self):
         self.opts = self.model._meta
@@ -119,6 +146,12 @@ class ObjectType:
         from django.utils.module_loading import import_string
 
         return import_string(self.factory)
+
+    @property
+    def timeline_source(self) -> ObjectType | None:
+        """The type whose records make up this record's timeline (see ``timeline``), if it has
+        one and such a type is registered."""
+        return registry.timeline_type() if self.timeline else None
 
     @property
     def kind(self) -> str:
@@ -364,6 +397,10 @@ class Registry:
 
     def choices(self):
         return [(t.key, t.label) for t in self]
+
+    def timeline_type(self) -> ObjectType | None:
+        """The registered type that declares ``timeline_url_name`` (activities), or ``None``."""
+        return next((t for t in self._types.values() if t.timeline_url_name), None)
 
 
 registry = Registry()

@@ -1,6 +1,7 @@
 """URLs for every registered object type, generated from the registry:
 ``/<app>/<model>/…`` named ``<app>:<model>_<action>``."""
 
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import include, path
 
 from .registry import registry
@@ -30,9 +31,17 @@ def object_urlpatterns():
     by_app: dict[str, list] = {}
     for ot in registry:
         patterns = by_app.setdefault(ot.app_label, [])
-        routes = [*ROUTES, *((r, v, a) for r, v, a, feature in FEATURE_ROUTES if getattr(ot, feature, None))]
+        routes = [
+            *ROUTES,
+            *((r, v, a) for r, v, a, feature in FEATURE_ROUTES if getattr(ot, feature) is not None),
+        ]
+        unknown = sorted(set(ot.views) - {action for _route, _view, action in routes})
+        if unknown:
+            raise ImproperlyConfigured(
+                f"{type(ot).__name__}.views replaces {unknown}, which {ot.key} has no page for."
+            )
         for route, view, action in routes:
-            view_class = getattr(ot, f"{action}_view", None) or view
+            view_class = ot.views.get(action, view)
             patterns.append(
                 path(
                     f"{ot.model_name}/{route}",
@@ -40,7 +49,7 @@ def object_urlpatterns():
                     name=f"{ot.model_name}_{action}",
                 )
             )
-        patterns.extend(ot.extra_urls() if hasattr(ot, "extra_urls") else ())
+        patterns.extend(ot.extra_urls())
     return [path(f"{app}/", include((patterns, app), namespace=app)) for app, patterns in by_app.items()]
 
 

@@ -2,6 +2,8 @@ from django.utils.translation import gettext_lazy as _
 
 from lianke.core.identity import Identity
 from lianke.core.registry import ObjectType, Related, register
+from lianke.org.choices import Action, Scope
+from lianke.org.defaults import SELLING
 from lianke.org.kinds import Pooled
 
 from .models import Account, Contact
@@ -12,6 +14,8 @@ class AccountObject(ObjectType):
     model = Account
     factory = "lianke.customers.factories.AccountFactory"
     access = Pooled()  # owned, or ownerless in an account pool (公海)
+    # Sellers work them; marketing reads those of its department tree.
+    default_grants = {**SELLING, "marketing": ([Action.VIEW], Scope.DEPARTMENT_TREE)}
     icon = "building"
     nav_order = 10
     search_fields = ("name", "short_name", "phone", "credit_code")
@@ -42,6 +46,7 @@ class AccountObject(ObjectType):
 class ContactObject(ObjectType):
     model = Contact
     factory = "lianke.customers.factories.ContactFactory"
+    default_grants = {**SELLING, "marketing": ([Action.VIEW], Scope.DEPARTMENT_TREE)}
     icon = "person"
     nav_order = 20
     search_fields = ("name", "mobile", "phone", "email")

@@ -3,6 +3,8 @@ from django.utils.translation import gettext_lazy as _
 from lianke.core.identity import Identity
 from lianke.core.registry import ObjectType, register
 from lianke.core.stages import ChoicePath, StateKind
+from lianke.org.choices import Scope
+from lianke.org.defaults import ALL, SELLING
 from lianke.org.kinds import Pooled
 
 from .choices import LEAD_TRANSITIONS, LeadStatus
@@ -14,6 +16,7 @@ class LeadObject(ObjectType):
     model = Lead
     factory = "lianke.marketing.factories.LeadFactory"
     access = Pooled()  # owned, or ownerless in a lead pool (线索公海)
+    default_grants = {**SELLING, "marketing": (ALL, Scope.ALL)}  # marketing works every lead
     icon = "funnel"
     nav_order = 5
     search_fields = ("name", "company", "mobile", "phone", "email")

@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core.registry import ObjectType, Related, register
+from lianke.org.defaults import CATALOG, SELLING
 from lianke.org.kinds import Catalog, Child
 
 from .forms import OpportunityForm
@@ -12,6 +13,7 @@ from .stages import OpportunityStagePath
 class OpportunityObject(ObjectType):
     model = Opportunity
     factory = "lianke.sales.factories.OpportunityFactory"
+    default_grants = SELLING
     icon = "briefcase"
     nav_order = 30
     search_fields = ("name", "account__name")
@@ -74,6 +76,7 @@ class CompetitorObject(ObjectType):
     model = Competitor
     factory = "lianke.sales.factories.CompetitorFactory"
     access = Catalog()
+    default_grants = CATALOG
     icon = "shield"
     nav_order = 60
     search_fields = ("name", "short_name")
@@ -85,7 +88,7 @@ class CompetitorObject(ObjectType):
         (_("Analysis"), ("products", "strengths", "weaknesses")),
         (_("Description"), ("description",)),
     )
-    has_activities = False
+    timeline = False
 
 
 @register
@@ -109,4 +112,4 @@ class OpportunityCompetitorObject(ObjectType):
         (_("Notes"), ("notes",)),
     )
     list_select_related = ("competitor", "opportunity")
-    has_activities = False
+    timeline = False

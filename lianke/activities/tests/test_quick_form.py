@@ -182,3 +182,17 @@ def test_a_task_without_a_due_date_is_refused_with_its_fields_still_shown(org, a
         "due_at": "Due",
     }
     assert "A task needs a due date." in html
+
+
+def test_no_follow_up_is_logged_on_a_type_without_a_timeline(org, client_for):
+    # given a competitor (a catalogue entry: its type declares no timeline)
+    from lianke.core.registry import registry
+
+    competitor = registry.get("sales.competitor").factory_class()()
+    c = client_for(org.admin)
+    # when its timeline is asked for, or a follow-up posted to it, then neither exists
+    ct = ContentType.objects.get_for_model(type(competitor))
+    assert c.get(f"/activities/timeline/{ct.pk}/{competitor.pk}/").status_code == 404
+    r = c.post(add_url(competitor), {"kind": "note", "subject": "竞品降价"})
+    assert r.status_code == 404
+    assert not Activity.all_objects.filter(object_id=competitor.pk, content_type=ct).exists()

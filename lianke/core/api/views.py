@@ -143,6 +143,6 @@ def build_viewset(object_type):
     name = f"{object_type.model.__name__}ViewSet"
     return type(
         name,
-        (object_type.viewset_base if hasattr(object_type, "viewset_base") else BusinessViewSet,),
+        (object_type.viewset_base or BusinessViewSet,),
         {"object_type": object_type, "queryset": object_type.model.all_objects.none()},
     )

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import pytest
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.test.utils import isolate_apps
 
-from lianke.core.checks import foreign_key_indexes, index_warnings
+from lianke.core.checks import (
+    declaration_messages,
+    foreign_key_indexes,
+    index_warnings,
+    object_type_declarations,
+)
+from lianke.core.registry import registry
+from lianke.core.urls import object_urlpatterns
+from lianke.core.views.objects import ObjectDetailView
 
 
 def test_every_foreign_key_of_lianke_has_exactly_one_index_leading_with_it():
@@ -37,3 +47,43 @@ def test_a_second_index_on_a_foreign_key_and_a_missing_one_are_both_reported():
     found = {(m.id, m.msg.split(" ")[0]) for m in index_warnings(Child)}
     assert found == {("lianke.W001", "core.Child.doubled"), ("lianke.W002", "core.Child.bare")}
     assert all(isinstance(m, checks.Warning) for m in index_warnings(Child))
+
+
+# ---------------------------------------------------------------------- object type declarations
+def _variant(key: str, **declared):
+    """An instance of the registered type ``key``'s class with ``declared`` changed (never
+    registered: the registry and the access policies stay as they are)."""
+    return type("Variant", (type(registry.get(key)),), declared)()
+
+
+def test_every_registered_object_type_declares_what_the_platform_needs():
+    assert [str(m) for m in object_type_declarations()] == []
+
+
+def test_a_type_that_forgets_its_default_grants_or_its_factory_is_reported():
+    found = {
+        m.id for m in declaration_messages(_variant("sales.competitor", default_grants=None, factory=None))
+    }
+    assert found == {"lianke.W003", "lianke.W004"}
+    # {} is a declaration: only administrators reach the records
+    assert declaration_messages(_variant("sales.competitor", default_grants={})) == []
+
+
+def test_grants_of_an_unknown_role_action_or_scope_and_a_childs_grants_are_errors():
+    for grants in (
+        {"intern": (["view"], "own")},  # no such role
+        {"sales_rep": (["view", "transfer"], "all")},  # a catalogue has no owner to transfer
+        {"sales_rep": (["view"], "galaxy")},  # no such scope
+    ):
+        found = declaration_messages(_variant("sales.competitor", default_grants=grants))
+        assert [m.id for m in found] == ["lianke.E002"], grants
+        assert all(isinstance(m, checks.Error) for m in found)
+    child = _variant("sales.opportunitycompetitor", default_grants={"sales_rep": (["view"], "own")})
+    assert [m.id for m in declaration_messages(child)] == ["lianke.E001"]
+
+
+def test_a_view_replacing_a_page_the_type_has_not_is_refused(monkeypatch):
+    # a competitor has no lifecycle, so no board to replace
+    monkeypatch.setattr(registry.get("sales.competitor"), "views", {"board": ObjectDetailView})
+    with pytest.raises(ImproperlyConfigured, match="board"):
+        object_urlpatterns()

@@ -11,7 +11,9 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from lianke.activities.models import Activity
-from lianke.core.demo.loader import ROW_COLUMNS, DemoLoader, _Adapt, _same
+from lianke.core.demo import base
+from lianke.core.demo.base import Adapt
+from lianke.core.demo.loader import DemoLoader, _same
 from lianke.customers.models import Account, Contact
 from lianke.marketing.models import Lead
 from lianke.org.models import User
@@ -119,33 +121,43 @@ class _Stage:
         self.pk, self.stage_set_id, self.kind, self.probability = pk, pk // 10, kind, probability
 
 
-def _generated(loader, label: str, generator, count: int) -> list[dict]:
-    adapt = _Adapt(ts=_same, day=_same, money=_same)
-    columns = ("id", *ROW_COLUMNS[label])
-    return [dict(zip(columns, row, strict=True)) for row in generator(count, 1, adapt)]
+def _generated(table, count: int) -> list[dict]:
+    adapt = Adapt(ts=_same, day=_same, money=_same)
+    columns = ("id", *table.columns)
+    return [dict(zip(columns, row, strict=True)) for row in table.rows(count, 1, adapt)]
 
 
+def test_the_apps_contribute_their_demo_data_in_dependency_order():
+    # the apps declare their demo data; accounts come before what hangs on them
+    order = [cls.app for cls in base.contributions()]
+    assert order == ["customers", "marketing", "sales", "activities"]
+    for cls in base.contributions():
+        assert set(cls.after) <= set(order[: order.index(cls.app)])
+
+
+@pytest.mark.django_db
 def test_the_generators_keep_dates_in_order_at_a_larger_scale():
-    # given the loader's state at scale 3 (no database: owners, stages and ids stand in)
+    # given the loader's state at scale 3 (owners, stages and ids stand in)
     scale = 3
     loader = DemoLoader(scale=scale, progress=lambda _m: None)
     loader.owner_ids, loader.owner_depts = list(range(1, 31)), [1 + i % 5 for i in range(30)]
     loader.owner_provinces = ["江苏省"] * 30
-    loader.stages = {
-        key: [_Stage(base + 1, "open", 10), _Stage(base + 2, "open", 50), _Stage(base + 3, "won", 100)]
-        + [_Stage(base + 4, "lost", 0)]
-        for key, base in (("direct", 10), ("channel", 20))
+    loader.contributions = {cls.app: cls(loader) for cls in base.contributions()}
+    loader.data("sales").stages = {
+        key: [_Stage(first + 1, "open", 10), _Stage(first + 2, "open", 50), _Stage(first + 3, "won", 100)]
+        + [_Stage(first + 4, "lost", 0)]
+        for key, first in (("direct", 10), ("channel", 20))
     }
-    loader.account_ct, loader.a_first = 99, 1
-    loader.n_accounts = 2000 * scale
-    loader.account_ages = loader.draw_account_ages(loader.n_accounts)
+    tables = {t.label: t for data in loader.contributions.values() for t in data.tables()}
+    loader.first_ids = {"customers.account": 1}
+    assert tables["customers.account"].count == 2000 * scale
     now = loader.now
     # when every generator runs
-    accounts = _generated(loader, "customers.account", loader.account_rows, loader.n_accounts)
-    contacts = _generated(loader, "customers.contact", loader.contact_rows, 5000 * scale)
-    leads = _generated(loader, "marketing.lead", loader.lead_rows, 5000 * scale)
-    opportunities = _generated(loader, "sales.opportunity", loader.opportunity_rows, 1500 * scale)
-    activities = _generated(loader, "activities.activity", loader.activity_rows, 20000 * scale)
+    accounts = _generated(tables["customers.account"], 2000 * scale)
+    contacts = _generated(tables["customers.contact"], 5000 * scale)
+    leads = _generated(tables["marketing.lead"], 5000 * scale)
+    opportunities = _generated(tables["sales.opportunity"], 1500 * scale)
+    activities = _generated(tables["activities.activity"], 20000 * scale)
     # then every record is created and updated in the past, in that order
     for rows in (accounts, contacts, leads, opportunities, activities):
         assert all(r["created_at"] <= r["updated_at"] <= now for r in rows)
@@ -157,4 +169,4 @@ def test_the_generators_keep_dates_in_order_at_a_larger_scale():
     assert all(r["occurred_at"] <= r["done_at"] <= now for r in activities if r["done_at"])
     # and the same scale generates the same data again
     again = DemoLoader(scale=scale, progress=lambda _m: None)
-    assert again.draw_account_ages(10) == loader.account_ages[:10]
+    assert base.contributions()[0](again).ages == loader.data("customers").ages

@@ -14,7 +14,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from lianke.core import audit, services
-from lianke.core.demo.loader import ROW_COLUMNS
 from lianke.core.migration_operations import fill_phone_digits
 from lianke.core.models import CustomField, ObjectChange
 from lianke.core.phones import mailto_url, phone_digits, query_digits, tel_url
@@ -219,10 +218,10 @@ def test_a_deleted_record_is_found_by_its_number_again_once_restored(org, client
 
 def test_the_demo_loader_writes_the_digits_of_every_generated_number(demo_rows):
     # when accounts, contacts and leads are streamed in as the demo command does
-    demo_rows(20, Account, Contact, Lead)
+    columns = demo_rows(20, Account, Contact, Lead)
     # then every number has its digits, as a save would have written them
     for model, phone in ((Account, "phone"), (Contact, "mobile"), (Lead, "mobile")):
-        assert f"{phone}_digits" in ROW_COLUMNS[model._meta.label_lower]
+        assert f"{phone}_digits" in columns[model._meta.label_lower]
         rows = list(model.all_objects.values_list(phone, f"{phone}_digits"))
         assert len(rows) == 20
         assert all(digits and digits == phone_digits(raw) for raw, digits in rows), rows[:3]

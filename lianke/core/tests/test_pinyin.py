@@ -12,7 +12,6 @@ from django.apps import apps as django_apps
 from django.db import connection
 
 from lianke.core import batch, services
-from lianke.core.demo.loader import ROW_COLUMNS
 from lianke.core.migration_operations import fill_derived
 from lianke.core.pinyin import MAX_VARIANTS, forms, letters_successor, query_letters
 from lianke.core.registry import registry
@@ -165,18 +164,18 @@ def test_bulk_edit_and_batch_updates_move_the_pinyin_and_keep_it_out_of_history(
 
 
 def test_the_demo_loader_writes_the_pinyin_of_every_generated_name(demo_rows):
-    demo_rows(10, Account, Contact, Lead)
+    columns = demo_rows(10, Account, Contact, Lead)
     for model, column, person in (
         (Account, "name", False),
         (Contact, "name", True),
         (Lead, "name", True),
         (Lead, "company", False),
     ):
-        assert f"{column}_pinyin" in ROW_COLUMNS[model._meta.label_lower]
+        assert f"{column}_pinyin" in columns[model._meta.label_lower]
         rows = list(model.all_objects.values_list(column, f"{column}_pinyin"))
         assert len(rows) == 10
         assert all(p and p == forms(n, person=person) for n, p in rows), rows[:3]
-    assert "name_pinyin" in ROW_COLUMNS["sales.opportunity"]
+    assert "name_pinyin" in columns["sales.opportunity"]
 
 
 def test_the_data_migration_fills_the_pinyin_of_existing_records_deleted_ones_too(org):

@@ -25,11 +25,11 @@ class Command(BaseCommand):
             raise CommandError("--scale must be 1 or more.")
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
-        from lianke.customers.models import Account
+        from lianke.core.registry import registry
 
         with system_context():
             loaded = User.objects.filter(username="zhang.wei").exists()
-            has_data = Account.all_objects.exists() or User.objects.exists()
+            has_data = User.objects.exists() or any(ot.model._base_manager.exists() for ot in registry)
         if has_data and not loaded:
             # The bulk load rebuilds indexes and constraints: never on a database in use.
             raise CommandError(
