@@ -143,6 +143,10 @@ class PinyinField(DerivedField):
         return forms(value, person=self.person)
 
 
+def company_key_fields(model) -> list[CompanyKeyField]:
+    return [f for f in model._meta.concrete_fields if isinstance(f, CompanyKeyField)]
+
+
 def pinyin_fields(model) -> list[PinyinField]:
     return [f for f in model._meta.concrete_fields if isinstance(f, PinyinField)]
 

@@ -7,9 +7,11 @@ A text is matched three ways, each through an index on both databases:
   trigram GIN indexes on PostgreSQL (pg_trgm serves ``icontains``) and the FTS5 trigram tables on
   SQLite (``core.fts``).
 - **One or two characters: a prefix** of the fields that lead a b-tree index (names: "张伟" finds
-  张伟 and 张伟明, not 李张伟), since no trigram index can serve so short a text. A type none of
-  whose search fields has such an index (activities: subject and body) matches them as contained
-  text, reading its table.
+  张伟 and 张伟明, not 李张伟), and of a company name's key (``core.identity.company_key``: the
+  name without its leading place and legal form, so "精工" finds 苏州精工机械 and "沙钢" 江苏沙钢
+  集团有限公司), since no trigram index can serve so short a text. A type none of whose search
+  fields has such an index (activities: subject and body) matches them as contained text,
+  reading its table.
 - Beside either: **a phone number's digits** from the start (``phones.query_digits``) and
   **pinyin** (``core.pinyin``: "zgsy", "zhongguo" → 中国石油), by b-tree ranges.
 
@@ -20,13 +22,14 @@ no index: they are read row by row (``rest``)."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import Q
 
 from . import fts
-from .fields import digits_field_name
+from .fields import company_key_fields, digits_field_name
 from .phones import digits_successor, query_digits
 
 SEARCH_CANDIDATES = 1000
@@ -99,6 +102,16 @@ def _spellings(text: str) -> list[str]:
         cases = {char.lower(), char.upper()} if char.isascii() and char.isalpha() else {char}
         out = [s + c for s in out for c in sorted(cases)]
     return out
+
+
+def key_prefix_q(column: str, key: str) -> Q:
+    """Company keys (lower case, as stored) starting with ``key``: ``LIKE 'key%'`` on PostgreSQL,
+    served by the key's ``varchar_pattern_ops`` index under any collation; a range on SQLite."""
+    if connection.vendor == "postgresql":
+        return Q(**{f"{column}__startswith": key})
+    upper = text_successor(key)
+    start = Q(**{f"{column}__gte": key})
+    return start & Q(**{f"{column}__lt": upper}) if upper is not None else start
 
 
 def leads_an_index(model, name: str) -> bool:
@@ -189,6 +202,9 @@ def plan_for(model, names, text: str, *, custom: Q | None = None) -> Plan:
         if prefixed:
             for name in prefixed:
                 plan.add(prefix_q(name, text))
+            key = unicodedata.normalize("NFKC", text).casefold()
+            for column in (f.attname for f in company_key_fields(model) if f.source in names):
+                plan.add(key_prefix_q(column, key))
         else:
             plan.add_rest(contains_q(names, text))
             if custom is not None:

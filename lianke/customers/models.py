@@ -68,7 +68,11 @@ class Account(PooledModel):
             models.Index(fields=["phone_digits"], name="cust_account_phone_digits"),
             models.Index(fields=["name_pinyin"], name="cust_account_name_pinyin"),
             # The duplicate check (core.identity) looks names and e-mails up by equality.
-            models.Index(fields=["name_key"], name="cust_account_name_key"),
+            # Equality (the duplicate check) and, with the pattern operator class, a short
+            # search's prefix ("精工" → 苏州精工机械, key 精工机械) under any collation.
+            models.Index(
+                fields=["name_key"], name="cust_account_name_key", opclasses=["varchar_pattern_ops"]
+            ),
             models.Index(Lower("email"), name="cust_account_email_lower"),
             # "Follow up today" on the home page: an owner's accounts by last follow-up, with the
             # scope and creation columns, answered from the index alone.

@@ -55,8 +55,11 @@ class Lead(PooledModel):
             models.Index(fields=["name_pinyin"], name="mkt_lead_name_pinyin"),
             models.Index(fields=["company_pinyin"], name="mkt_lead_company_pinyin"),
             models.Index(fields=["phone_digits"], name="mkt_lead_phone_digits"),
-            # The duplicate check (core.identity) looks companies and e-mails up by equality.
-            models.Index(fields=["company_key"], name="mkt_lead_company_key"),
+            # The duplicate check (core.identity) looks companies and e-mails up by equality; the
+            # company key's pattern operator class also serves a short search's prefix.
+            models.Index(
+                fields=["company_key"], name="mkt_lead_company_key", opclasses=["varchar_pattern_ops"]
+            ),
             models.Index(Lower("email"), name="mkt_lead_email_lower"),
         ]
         constraints = [*pooled_constraints("mkt_lead")]

@@ -233,3 +233,45 @@ def test_a_short_text_is_a_prefix_an_index_serves(db, text):
     # PostgreSQL, the (name, id) b-tree on SQLite
     expected = "customers_account_name_trgm" if connection.vendor == "postgresql" else "cust_account_name"
     assert expected in plan, plan
+
+
+@pytest.mark.parametrize("path", SEARCH_PATHS)
+def test_two_characters_find_a_company_by_the_start_of_its_name_after_the_place(
+    org, client_for, api_for, path
+):
+    # given companies whose distinctive word follows a city or province
+    found = {
+        n: Account.objects.create(name=n, owner=org.rep_js)
+        for n in (
+            "苏州精工机械",
+            "杭州精工仪器有限公司",
+            "江苏沙钢集团有限公司",
+            "精密铸造厂",
+            "上海金精工贸",
+        )
+    }
+    searcher = SimpleNamespace(web=client_for(org.rep_js), api=api_for(org.rep_js))
+    # then two characters find the names whose company key starts with them
+    assert names_found(searcher, "精工", path=path) == {"苏州精工机械", "杭州精工仪器有限公司"}
+    assert names_found(searcher, "沙钢", path=path) == {"江苏沙钢集团有限公司"}
+    assert names_found(searcher, "精", path=path) == {"苏州精工机械", "杭州精工仪器有限公司", "精密铸造厂"}
+    assert found
+
+
+def test_two_characters_find_a_lead_by_its_company(org, client_for):
+    from lianke.marketing.models import Lead
+
+    lead = Lead.objects.create(name="王强", company="宁波精工五金厂", owner=org.rep_js)
+    Lead.objects.create(name="李娜", company="宁波五金厂", owner=org.rep_js)
+    rows = client_for(org.rep_js).get("/marketing/lead/", {"search": "精工"}).context["rows"]
+    assert [row[0].pk for row in rows] == [lead.pk]
+
+
+def test_the_company_key_prefix_is_served_by_its_index(db):
+    finders = [f for f, _plain in registry.get("customers.account").search_plan("精工").finders]
+    [key_finder] = [f for f in finders if "name_key" in str(f)]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = explain(Account.all_objects.filter(key_finder))
+    assert "cust_account_name_key" in plan, plan
