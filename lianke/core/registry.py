@@ -84,6 +84,9 @@ class ObjectType:
     stage_path: StagePath | None = None
     has_activities: bool = True
     has_attachments: bool = True
+    # The API path's last part (``/api/<app>/<plural>/``): ``model_name + "s"`` unless declared
+    # where English needs another plural ("opportunities").
+    api_plural: str = ""
     # Test data: the dotted path of this type's factory-boy factory, declared in its own app
     # (``lianke.customers.factories.AccountFactory``). Resolved only when asked for
     # (``factory_class()``), so the core imports no app and production never loads factory-boy;
@@ -108,6 +111,7 @@ class ObjectType:
             self.stage_path.bind(self.model)
         if self.identity is not None:
             self.identity.check(self.model)
+        self.api_plural = type(self).api_plural or f"{self.opts.model_name}s"
 
     def factory_class(self) -> Any:
         """The factory-boy factory declared in ``factory``; a clear error if there is none."""

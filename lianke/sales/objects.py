@@ -12,6 +12,7 @@ from .stages import OpportunityStagePath
 class OpportunityObject(ObjectType):
     model = Opportunity
     factory = "lianke.sales.factories.OpportunityFactory"
+    api_plural = "opportunities"
     icon = "briefcase"
     nav_order = 30
     search_fields = ("name", "account__name")
