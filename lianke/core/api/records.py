@@ -121,7 +121,7 @@ def _ids_field():
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         allow_empty=False,
         max_length=BULK_MAX,
-        error_messages={"max_length": gettext_lazy("At most %(max)d records at once.") % {"max": BULK_MAX}},
+        error_messages={"max_length": gettext_lazy("At most {max_length} records at once.")},
     )
 
 
