@@ -290,7 +290,11 @@ class RecordEndpoints:
         except (TypeError, ValueError):
             raise ValidationError({"value": [_("Enter a valid value.")]}) from None
         except DjangoValidationError as exc:
-            raise ValidationError({"field": exc.messages, "code": _code(exc)}) from None
+            # A field that cannot be edited in bulk carries no code; a value its field refuses does.
+            code = _code(exc)
+            raise ValidationError(
+                {"value" if code != "invalid" else "field": exc.messages, "code": code}
+            ) from None
         return self._bulk(
             data["ids"],
             Action.EDIT,

@@ -176,6 +176,10 @@ def test_bulk_refuses_bad_input_clearly(org, rep, mine, english):
     r = rep.post(f"{ACCOUNTS}bulk-update/", {"ids": [mine.pk], "field": "owner", "value": 1}, format="json")
     assert r.status_code == 400 and "field" in r.json()
     r = rep.post(
+        f"{ACCOUNTS}bulk-update/", {"ids": [mine.pk], "field": "industry", "value": "nope"}, format="json"
+    )
+    assert r.status_code == 400 and r.json()["code"] == "invalid_choice" and r.json()["value"]
+    r = rep.post(
         f"{ACCOUNTS}bulk-update/", {"ids": [mine.pk], "field": "industry", "value": {"a": 1}}, format="json"
     )
     assert r.status_code == 400
