@@ -11,6 +11,8 @@ import os
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from lianke.activities.models import Activity
 from lianke.core import services
@@ -372,3 +374,30 @@ def test_the_schema_lists_every_new_operation(org, api_for):
     assert "/api/sales/competitors/{id}/move/" not in paths  # no lifecycle
     assert "/api/sales/competitors/{id}/collaborators/" not in paths  # a catalog: shared anyway
     assert "/api/activities/activities/{id}/activities/" not in paths
+
+
+# ---------------------------------------------------------------------------------- cost
+def test_reading_a_longer_history_or_more_activities_costs_no_more_queries(org, rep, mine):
+    ct = ContentType.objects.get_for_model(Account)
+
+    def add(count):
+        for n in range(count):
+            rep.patch(
+                f"{ACCOUNTS}{mine.pk}/", {"name": f"上海宝钢{n}", "industry": "machinery"}, format="json"
+            )
+            Activity.objects.create(
+                subject=f"拜访{n}", owner=org.rep_js, content_type=ct, object_id=mine.pk, account=mine
+            )
+
+    def cost(action):
+        with CaptureQueriesContext(connection) as queries:
+            assert rep.get(url(mine.pk, action)).status_code == 200
+        return len(queries)
+
+    add(2)
+    actions = ("history", "activities", "collaborators", "attachments")
+    for action in actions:
+        cost(action)  # warm the per-process caches (content types, custom fields)
+    few = {a: cost(a) for a in actions}
+    add(8)
+    assert {a: cost(a) for a in few} == few
