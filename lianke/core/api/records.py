@@ -38,6 +38,9 @@ from .serializers import RFC3339DateTimeField, TransferSerializer
 
 # At most this many ids in one bulk request (the list page's bulk bar has the same cap).
 BULK_MAX = 1000
+# A refused bulk request names at most this many rows (enough to fix the selection, and the
+# probing stops there).
+ROW_ERRORS_MAX = 100
 # The type whose records are a record's activities (found through the registry: the core
 # imports no app).
 ACTIVITY_TYPE = "activities.activity"
@@ -269,6 +272,8 @@ class RecordEndpoints:
                                 raise result.error
                     except (DjangoValidationError, DjangoPermissionDenied, services.VersionConflict) as one:
                         errors.append({"id": record.pk, "code": _code(one), "message": _message(one)})
+                        if len(errors) >= ROW_ERRORS_MAX:
+                            break
                 raise _Rollback
         except _Rollback:
             pass

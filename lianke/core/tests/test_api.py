@@ -920,3 +920,21 @@ def test_a_refusal_carries_a_stable_code_beside_its_translated_message(org, api_
     assert response.status_code == status
     body = response.json()
     assert body["code"] == code and body["detail"]
+
+
+def test_a_date_filter_at_the_ends_of_the_calendar_is_no_bound_not_a_server_error(org, rep, fields):
+    # found by schemathesis: local midnight of 0001-01-01 in Asia/Shanghai is before year 1 in UTC
+    mine = account(org.rep_js)
+    CustomField.objects.create(object_type=ACCOUNT, name="signed", label="签约时间", type="datetime")
+    for query in (
+        {"created_at__gte": "0001-01-01"},
+        {"updated_at__gte": "0001-01-01"},
+        {"created_at__lte": "9999-12-31"},
+        {"cf_signed__gte": "0001-01-01"},
+        {"cf_signed__lte": "9999-12-31"},
+    ):
+        r = rep.get(ACCOUNTS, query)
+        assert r.status_code == 200, (query, r.content)
+    assert [row["id"] for row in rep.get(ACCOUNTS, {"created_at__gte": "0001-01-01"}).json()["results"]] == [
+        mine.pk
+    ]
