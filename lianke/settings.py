@@ -258,6 +258,9 @@ LIANKE_OUTBOX_RETRY_CAP_SECONDS = float(os.environ.get("LIANKE_OUTBOX_RETRY_CAP_
 LIANKE_OUTBOX_KEEP_DAYS = int(os.environ.get("LIANKE_OUTBOX_KEEP_DAYS", "30"))
 
 # --- REST API -------------------------------------------------------------------------------
+# The OpenAPI schema (``/api/schema/``) and its docs page (``/api/docs/``) need sign-in unless the
+# operator publishes them (they list every field of every type, custom fields included).
+LIANKE_API_DOCS_PUBLIC = _env_bool("LIANKE_API_DOCS_PUBLIC")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "lianke.org.authentication.ApiTokenAuthentication",  # hashed, named, scoped (org.tokens)
@@ -281,6 +284,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "REST API of Lianke CRM. Every endpoint applies the caller's data scope.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["lianke.core.api.schema.DocsReaders"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

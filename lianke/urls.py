@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.views import redirect_to_login
 from django.urls import include, path
 from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
@@ -8,6 +10,19 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from lianke.core.urls import object_urlpatterns
 from lianke.core.views import assets
 from lianke.core.views.misc import home
+
+
+def signed_in_unless_public(view):
+    """The docs page: a visitor who is not signed in goes to the login page first (the schema
+    itself answers 401, ``core.api.schema.DocsReaders``), unless the docs are public."""
+
+    def page(request, *args, **kwargs):
+        if not settings.LIANKE_API_DOCS_PUBLIC and not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return page
+
 
 urlpatterns = [
     path("", home, name="home"),
@@ -21,16 +36,18 @@ urlpatterns = [
     # Redoc (vendored through drf-spectacular-sidecar) renders in a web worker with inline styles.
     path(
         "api/docs/",
-        csp_override(
-            {
-                "default-src": [CSP.SELF],
-                "script-src": [CSP.SELF],
-                "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
-                "img-src": [CSP.SELF, "data:"],
-                "worker-src": [CSP.SELF, "blob:"],
-                "frame-ancestors": [CSP.NONE],
-            }
-        )(SpectacularRedocView.as_view(url_name="api-schema")),
+        signed_in_unless_public(
+            csp_override(
+                {
+                    "default-src": [CSP.SELF],
+                    "script-src": [CSP.SELF],
+                    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+                    "img-src": [CSP.SELF, "data:"],
+                    "worker-src": [CSP.SELF, "blob:"],
+                    "frame-ancestors": [CSP.NONE],
+                }
+            )(SpectacularRedocView.as_view(url_name="api-schema"))
+        ),
         name="api-docs",
     ),
     path("api/", include(("lianke.core.api.urls", "api"), namespace="api")),

@@ -14,6 +14,7 @@ from .models import Activity
 class ActivityObject(ObjectType):
     model = Activity
     factory = "lianke.activities.factories.ActivityFactory"
+    api_plural = "activities"
     in_global_search = False  # ten million follow-ups: searched on their own list, not the top bar
     # Owned; an activity on an account is also readable by whoever may read the account (its
     # page and timeline show every follow-up on it), without widening the activity list.

@@ -39,6 +39,18 @@ def custom_sort_expression(definition):
     return Cast(text, models.TextField())
 
 
+def local_midnight(day: dt.date, *, following: bool = False) -> dt.datetime | None:
+    """The local midnight starting ``day`` (or the day after), or ``None`` at the ends of the
+    calendar where it does not exist in UTC (0001-01-01 east of Greenwich, 9999-12-31): such a
+    bound holds for every record, so it is no bound (never a 500)."""
+    try:
+        moment = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=following), dt.time.min))
+        moment.astimezone(dt.UTC)  # stored in UTC: it must exist there too
+    except OverflowError:
+        return None
+    return moment
+
+
 def custom_filter(queryset, definition, lookup: str, value):
     """Apply one custom-field filter; ``lookup`` ∈ exact, in, gte, lte, icontains, contains_any."""
     name = definition.name
@@ -49,7 +61,10 @@ def custom_filter(queryset, definition, lookup: str, value):
         # ``value`` was parsed by a typed filter (Decimal or date) before it gets here.
         if definition.type == FieldType.DATETIME:
             day = dt.datetime.combine(value, dt.time.min if lookup == "gte" else dt.time.max)
-            value = utc_iso(timezone.make_aware(day))
+            try:
+                value = utc_iso(timezone.make_aware(day))
+            except OverflowError:  # a calendar end, before 0001-01-01 in UTC: no bound at all
+                return queryset
         elif definition.type == FieldType.DATE:
             value = value.isoformat()
         expr = custom_sort_expression(definition)
@@ -255,13 +270,13 @@ class BusinessFilterSet(filters.FilterSet):
         return form
 
     def filter_from_day_start(self, queryset, name, value):
-        start = timezone.make_aware(dt.datetime.combine(value, dt.time.min))
-        return queryset.filter(**{f"{name}__gte": start})
+        start = local_midnight(value)
+        return queryset.filter(**{f"{name}__gte": start}) if start else queryset
 
     def filter_before_day_end(self, queryset, name, value):
         # Index-friendly: ``created_at < next local midnight`` instead of ``date(created_at) <= d``.
-        end = timezone.make_aware(dt.datetime.combine(value + dt.timedelta(days=1), dt.time.min))
-        return queryset.filter(**{f"{name}__lt": end})
+        end = local_midnight(value, following=True)
+        return queryset.filter(**{f"{name}__lt": end}) if end else queryset
 
     def filter_scope(self, queryset, _name, value):
         """``mine``: records the user owns; ``team``: owned by the user or the people they lead.

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from lianke.org import fieldaccess
@@ -203,3 +204,40 @@ def build_form(object_type):
     meta = type("Meta", (), {"model": object_type.model, "fields": fields, "widgets": widgets})
     base = object_type.form_base or BusinessForm
     return type(f"{object_type.model.__name__}Form", (base,), {"Meta": meta, "object_type": object_type})
+
+
+# ---------------------------------------------------------------------------------- bulk edit
+def bulk_edit_fields(ot, definitions) -> list[tuple[str, str]]:
+    """The fields the current user may set in bulk (only those they may edit)."""
+    fields = fieldaccess.current(ot.model)
+    names = [
+        n
+        for n in ot.form_fields
+        if (not isinstance(ot.field(n), models.ForeignKey) or not ot.is_lookup_relation(ot.field(n)))
+        and fields.editable(n)
+    ]
+    return [(n, capfirst(ot.field(n).verbose_name)) for n in names] + [
+        (d.filter_name, d.display_label) for d in definitions if fields.editable(d.filter_name)
+    ]
+
+
+def clean_bulk_value(ot, field: str, raw):
+    """The bulk bar's field and value: a standard field's posted text through the field the
+    form uses; a custom field's raw value is left to the service."""
+    definitions = {d.filter_name: d for d in ot.custom_fields()}
+    if field in definitions and not fieldaccess.current(ot.model).editable(field):
+        raise ValidationError(_("This field cannot be edited in bulk."))
+    if field in definitions:
+        # Cleaned by the service (``services.bulk_edit``), the one check for every caller.
+        return definitions[field].name, raw, True
+    if field not in dict(bulk_edit_fields(ot, [])):
+        raise ValidationError(_("This field cannot be edited in bulk."))
+    model_field = ot.field(field)
+    form_field = model_field.formfield()
+    if isinstance(model_field, models.ForeignKey):
+        form_field.queryset = model_field.related_model._default_manager.all()
+    value = form_field.clean(raw)
+    if isinstance(model_field, models.ForeignKey):
+        return field, value, False
+    model_field.clean(value, None)
+    return field, value, False

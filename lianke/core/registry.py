@@ -99,6 +99,9 @@ class ObjectType:
     # takes its parent's grants and declares none. ``core.checks`` reports a type that forgets
     # it (``None``), a child that declares it, and a grant of an unknown role or action.
     default_grants: Mapping[str, tuple[Any, Any]] | None = None
+    # The API path's last part (``/api/<app>/<plural>/``): ``model_name + "s"`` unless declared
+    # where English needs another plural ("opportunities").
+    api_plural: str = ""
     # Test data: the dotted path of this type's factory-boy factory, declared in its own app
     # (``lianke.customers.factories.AccountFactory``). Resolved only when asked for
     # (``factory_class()``), so the core imports no app and production never loads factory-boy;
@@ -135,6 +138,7 @@ class ObjectType:
             self.stage_path.bind(self.model)
         if self.identity is not None:
             self.identity.check(self.model)
+        self.api_plural = type(self).api_plural or f"{self.opts.model_name}s"
 
     def factory_class(self) -> Any:
         """The factory-boy factory declared in ``factory``; a clear error if there is none."""
@@ -320,12 +324,6 @@ class ObjectType:
         from .forms import build_form
 
         return build_form(self)
-
-    @cached_property
-    def serializer_class(self):
-        from .api.serializers import build_serializer
-
-        return build_serializer(self)
 
     def list_queryset(self, queryset):
         related = [c for c in (*self.list_columns, *self.card_fields) if self._is_fk(c)]

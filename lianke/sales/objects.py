@@ -14,6 +14,7 @@ class OpportunityObject(ObjectType):
     model = Opportunity
     factory = "lianke.sales.factories.OpportunityFactory"
     default_grants = SELLING
+    api_plural = "opportunities"
     icon = "briefcase"
     nav_order = 30
     search_fields = ("name", "account__name")

@@ -11,7 +11,7 @@ from lianke.sales.models import Competitor
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/activities/activitys/"
+URL = "/api/activities/activities/"
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from lianke.marketing.models import Lead
 
 pytestmark = pytest.mark.django_db
 
-API = "/api/activities/activitys/"
+API = "/api/activities/activities/"
 
 
 def at(days: int) -> dt.datetime:

@@ -33,6 +33,11 @@ class KeysetPagination(BasePagination):
                 }
             )
         spec, _key = found
+        return self.page(queryset, request, spec)
+
+    def page(self, queryset, request, spec):
+        """One page of ``queryset`` in ``spec``'s order (``?cursor=…&page_size=…``); for lists
+        that are not a type's records too (a record's history)."""
         try:
             size = min(int(request.query_params.get("page_size", self.page_size)), self.max_page_size)
         except ValueError:

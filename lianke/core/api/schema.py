@@ -4,6 +4,9 @@ that a client — and the schema fuzz test — knows every status code it may me
 
 from __future__ import annotations
 
+from django.conf import settings
+from rest_framework import permissions
+
 ERROR = {
     "type": "object",
     "description": "A refusal: a translated message and, where there is one, a stable code.",
@@ -60,3 +63,11 @@ def document_errors(result, generator, request, public):
                     },
                 )
     return result
+
+
+class DocsReaders(permissions.BasePermission):
+    """Who may read the schema and its docs page: anyone signed in (a session or a token), or
+    anyone at all if the operator sets ``LIANKE_API_DOCS_PUBLIC=1``."""
+
+    def has_permission(self, request, view):
+        return settings.LIANKE_API_DOCS_PUBLIC or bool(request.user and request.user.is_authenticated)

@@ -184,6 +184,17 @@ def locked_changes(object_type, data, shown: dict | None) -> list[str]:
     return locked
 
 
+_SERIALIZERS: dict[str, type] = {}
+
+
+def serializer_for(object_type) -> type:
+    """The type's API serializer, built once (the API owns it: the registry builds no API class)."""
+    serializer = _SERIALIZERS.get(object_type.key)
+    if serializer is None:
+        serializer = _SERIALIZERS[object_type.key] = build_serializer(object_type)
+    return serializer
+
+
 def build_serializer(object_type):
     owned = ["owner", "department"] if object_type.is_owned else []
     fields = ["id", *object_type.form_fields, *owned, "version", "created_at", "updated_at", "custom_fields"]

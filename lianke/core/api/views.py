@@ -15,7 +15,7 @@ from lianke.core import services
 from lianke.org import access, fieldaccess
 from lianke.org.choices import Action
 
-from .serializers import TransferSerializer, locked_changes
+from .serializers import TransferSerializer, locked_changes, serializer_for
 
 METHOD_ACTIONS = {
     "GET": Action.VIEW,
@@ -32,7 +32,7 @@ class ObjectTypePermission(permissions.BasePermission):
     """Function permission by method (or the viewset action's own, e.g. ``transfer``)."""
 
     def has_permission(self, request, view):
-        needed = getattr(view, "required_action", None) or METHOD_ACTIONS.get(request.method)
+        needed = view.function_action()
         return needed is not None and access.has_action(request.user, view.object_type.model, needed)
 
 
@@ -48,18 +48,26 @@ class BusinessViewSet(viewsets.ModelViewSet):
         return self.object_type.list_queryset(self.object_type.model.objects.all())
 
     def get_serializer_class(self):
-        return self.object_type.serializer_class
+        return serializer_for(self.object_type)
 
     @property
     def filterset_class(self):
         return self.object_type.filterset_class
 
+    def function_action(self) -> str | None:
+        """What this request does: the extra action's own (``transfer``; by method where one
+        action reads and writes, e.g. ``attachments``), else by the HTTP method."""
+        needed = getattr(self, "required_action", None)
+        if isinstance(needed, dict):
+            needed = needed.get(self.request.method)
+        return needed or METHOD_ACTIONS.get(self.request.method)
+
     def get_object(self):
+        """The record if the caller may read it (else 404), and may do what the request does
+        to it (else 403)."""
         obj = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
-        needed = {"PUT": Action.EDIT, "PATCH": Action.EDIT, "DELETE": Action.DELETE}.get(self.request.method)
-        if self.action == "transfer":
-            needed = Action.TRANSFER
-        if needed and not access.can(self.request.user, obj, needed):
+        needed = self.function_action()
+        if needed and needed != Action.VIEW and not access.can(self.request.user, obj, needed):
             raise PermissionDenied()
         return obj
 
@@ -140,9 +148,15 @@ class BusinessViewSet(viewsets.ModelViewSet):
 
 
 def build_viewset(object_type):
+    """The type's viewset: CRUD and transfer, with the per-record and bulk endpoints it has
+    (``core.api.records``)."""
+    from .records import document, endpoint_mixins
+
     name = f"{object_type.model.__name__}ViewSet"
-    return type(
+    base = object_type.viewset_base or BusinessViewSet
+    viewset = type(
         name,
-        (object_type.viewset_base or BusinessViewSet,),
+        (*endpoint_mixins(object_type), base),
         {"object_type": object_type, "queryset": object_type.model.all_objects.none()},
     )
+    return document(viewset, object_type)

@@ -270,7 +270,7 @@ def lookup_ids(web, key, text) -> list[int]:
 
 SEARCH_PATHS = {
     "list page": lambda s, ot, text: list_ids(s.web, ot.url_list, text),
-    "API": lambda s, ot, text: api_ids(s.api, f"/api/{ot.app_label}/{ot.model_name}s/", text),
+    "API": lambda s, ot, text: api_ids(s.api, f"/api/{ot.app_label}/{ot.api_plural}/", text),
     "global search": lambda s, ot, text: global_search_ids(s.web, ot.key, text),
     "lookup": lambda s, ot, text: lookup_ids(s.web, ot.key, text),
 }

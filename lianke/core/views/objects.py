@@ -29,6 +29,7 @@ from lianke.org.paths import department_path
 
 from .. import audit, exports, history, services
 from ..display import Cell, custom_cell, custom_labels, field_cell, prime_readable
+from ..forms import bulk_edit_fields, clean_bulk_value
 from ..liststate import PAGE_SIZES, ListState
 from ..models import Attachment, RecentRecord, SavedView
 from ..pagination import InvalidCursor, SortSpec, capped_count, paginate
@@ -363,20 +364,6 @@ def saved_view_share_targets(user) -> dict:
         "roles": user.roles.filter(is_active=True),
         "departments": Department.objects.filter(pk=user.department_id),
     }
-
-
-def bulk_edit_fields(ot, definitions) -> list[tuple[str, str]]:
-    """The fields the current user may set in bulk (only those they may edit)."""
-    fields = fieldaccess.current(ot.model)
-    names = [
-        n
-        for n in ot.form_fields
-        if (not isinstance(ot.field(n), models.ForeignKey) or not ot.is_lookup_relation(ot.field(n)))
-        and fields.editable(n)
-    ]
-    return [(n, capfirst(ot.field(n).verbose_name)) for n in names] + [
-        (d.filter_name, d.display_label) for d in definitions if fields.editable(d.filter_name)
-    ]
 
 
 # ---------------------------------------------------------------------------------- detail
@@ -771,28 +758,6 @@ def report_bulk(request, result: services.BulkResult, done: str, **params) -> No
             )
             % {"done": result.done, "total": result.total, "reason": result.reason, "left": result.left},
         )
-
-
-def clean_bulk_value(ot, field: str, raw):
-    """The bulk bar's field and value: a standard field's posted text through the field the
-    form uses; a custom field's raw value is left to the service."""
-    definitions = {d.filter_name: d for d in ot.custom_fields()}
-    if field in definitions and not fieldaccess.current(ot.model).editable(field):
-        raise ValidationError(_("This field cannot be edited in bulk."))
-    if field in definitions:
-        # Cleaned by the service (``services.bulk_edit``), the one check for every caller.
-        return definitions[field].name, raw, True
-    if field not in dict(bulk_edit_fields(ot, [])):
-        raise ValidationError(_("This field cannot be edited in bulk."))
-    model_field = ot.field(field)
-    form_field = model_field.formfield()
-    if isinstance(model_field, models.ForeignKey):
-        form_field.queryset = model_field.related_model._default_manager.all()
-    value = form_field.clean(raw)
-    if isinstance(model_field, models.ForeignKey):
-        return field, value, False
-    model_field.clean(value, None)
-    return field, value, False
 
 
 # ---------------------------------------------------------------------------------- history

@@ -256,7 +256,7 @@ def test_a_read_only_token_of_an_administrator_creates_nothing_of_any_type(org, 
     ot = registry.get(object_type)
     client = with_key(issue_token(user=org.admin, name="报表", scope="read").key)
     count = ot.model.all_objects.count()
-    url = f"/api/{ot.app_label}/{ot.model_name}s/"
+    url = f"/api/{ot.app_label}/{ot.api_plural}/"
     assert client.get(url).status_code == 200
     refused(client.post(url, {"name": "x"}, format="json"), 403, "token_read_only")
     refused(client.delete(f"{url}1/"), 403, "token_read_only")

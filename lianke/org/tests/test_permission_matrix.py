@@ -183,7 +183,7 @@ def api_client(user) -> APIClient:
 
 
 def api_url(ot, pk=None, action=None) -> str:
-    base = f"/api/{ot.app_label}/{ot.model_name}s/"
+    base = f"/api/{ot.app_label}/{ot.api_plural}/"
     if pk is not None:
         base += f"{pk}/"
     if action:
@@ -1159,7 +1159,7 @@ def test_user_gives_new_records_and_tasks_to_people_within_their_scope(org, stag
     task = {"kind": "task", "subject": "Task by form", "due_at": "2025-01-08T10:00", "assignee": person.pk}
     quick = web.post(f"/activities/timeline/{content_type_id(mine)}/{mine.pk}/add/", task)
     task_api = api.post(
-        "/api/activities/activitys/",
+        "/api/activities/activities/",
         {"kind": "task", "subject": "Task by API", "due_at": "2025-01-08T10:00:00Z", "assignee": person.pk},
         format="json",
     )

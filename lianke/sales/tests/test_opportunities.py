@@ -16,7 +16,7 @@ def _english(english):
     """Messages and labels are asserted in English, the source language (see conftest)."""
 
 
-API_URL = "/api/sales/opportunitys/"
+API_URL = "/api/sales/opportunities/"
 KANBAN_URL = "/sales/opportunity/board/"
 
 
