@@ -206,7 +206,8 @@ def plan_for(model, names, text: str, *, custom: Q | None = None) -> Plan:
             for column in (f.attname for f in company_key_fields(model) if f.source in names):
                 plan.add(key_prefix_q(column, key))
         else:
-            plan.add_rest(contains_q(names, text))
+            if names:  # (none readable: nothing to match; an empty Q would match every row)
+                plan.add_rest(contains_q(names, text))
             if custom is not None:
                 plan.add_rest(custom)
     digits = phone_search_q(model, names, text)

@@ -275,3 +275,19 @@ def test_the_company_key_prefix_is_served_by_its_index(db):
             cursor.execute("SET LOCAL enable_seqscan = off")
         plan = explain(Account.all_objects.filter(key_finder))
     assert "cust_account_name_key" in plan, plan
+
+
+@pytest.mark.parametrize("text", ["苏州", "苏州精工"])
+def test_a_type_whose_search_fields_are_all_hidden_finds_nothing(org, client_for, text):
+    # given a rep's account and a role that hides every search field of accounts from reps
+    from lianke.org.choices import FieldMode
+    from lianke.org.models import FieldPermission
+
+    Account.objects.create(name="苏州精工机械", owner=org.rep_js)
+    for name in registry.get("customers.account").search_fields:
+        FieldPermission.objects.create(
+            role=org.roles["sales_rep"], object_type="customers.account", field=name, mode=FieldMode.HIDDEN
+        )
+    # when the rep searches, short text or long, the list finds nothing (never everything)
+    rows = client_for(org.rep_js).get("/customers/account/", {"search": text}).context["rows"]
+    assert rows == []
