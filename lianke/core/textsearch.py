@@ -32,7 +32,9 @@ from . import fts
 from .fields import company_key_fields, digits_field_name
 from .phones import digits_successor, query_digits
 
-SEARCH_CANDIDATES = 1000
+# Up to this many matches are collected through the indexes and ordered among themselves (a few
+# milliseconds per thousand); a text with more is frequent enough for the ordered scan.
+SEARCH_CANDIDATES = 10000
 
 
 def clean(text: str) -> str:
@@ -246,5 +248,7 @@ def narrow_to_matches(queryset, plan: Plan):
         if found is None:
             return queryset.filter(plan.as_q())
         ids.update(found)
+        if len(ids) > SEARCH_CANDIDATES:  # (so the final query binds a bounded list)
+            return queryset.filter(plan.as_q())
     q = Q(pk__in=ids)
     return queryset.filter(q | plan.rest if plan.rest is not None else q)

@@ -291,3 +291,18 @@ def test_a_type_whose_search_fields_are_all_hidden_finds_nothing(org, client_for
     # when the rep searches, short text or long, the list finds nothing (never everything)
     rows = client_for(org.rep_js).get("/customers/account/", {"search": text}).context["rows"]
     assert rows == []
+
+
+@pytest.mark.parametrize("text", ["钢铁厂", "钢", "gt"])
+def test_a_text_with_more_matches_than_the_indexes_collect_is_found_all_the_same(org, client_for, monkeypatch, text):
+    # given more matching accounts than the search collects through its indexes
+    from lianke.core import textsearch
+
+    monkeypatch.setattr(textsearch, "SEARCH_CANDIDATES", 2)
+    names = ["钢铁厂一", "钢铁厂二", "钢铁厂三", "钢铁厂四"]
+    for name in names:
+        Account.objects.create(name=name, owner=org.rep_js)
+    Account.objects.create(name="五金店", owner=org.rep_js)
+    # when rep_js searches the list, then every match is there, newest first as the list sorts
+    rows = client_for(org.rep_js).get("/customers/account/", {"search": text}).context["rows"]
+    assert [row[0].name for row in rows] == names[::-1]
