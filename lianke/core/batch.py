@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from lianke.org import access
 from lianke.org.choices import Action
+from lianke.org.users import active_users
 
 from . import audit, events
 from .bulk import count_matching, insert, new, update
@@ -111,7 +112,7 @@ class _Compiled:
             related = field.related_model
             manager: Any
             if related is get_user_model():
-                manager = related._default_manager.filter(is_active=True)
+                manager = active_users()
             elif hasattr(related, "all_objects"):  # a business record: one the actor may see
                 manager = access.restrict(
                     related.all_objects.filter(is_deleted=False), self.actor, Action.VIEW

@@ -18,6 +18,7 @@ from lianke.core import context
 
 from .choices import Action, CollaboratorAccess, Scope
 from .kinds import AccessPolicy, Owned
+from .users import active_users
 
 if TYPE_CHECKING:
     from .models import User
@@ -182,9 +183,7 @@ def assignable_users(actor: User | None, model: type[Model] | Model, action: str
     for that action (collaborations and model extras open single records to the actor; they
     never let the actor hand records to anybody). Empty without the function permission. The
     people pickers offer exactly these users and the services refuse anybody else."""
-    from .models import User as UserModel
-
-    users = UserModel.objects.filter(is_active=True)
+    users = active_users()
     scope = granted_scope(actor, model, action)
     if scope is None or actor is None:
         return users.none()

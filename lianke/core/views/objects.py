@@ -69,6 +69,21 @@ def record_or_404(user, model, pk, action: str = Action.VIEW):
     return get_object_or_404(model.objects.restrict(user, action), pk=pk)
 
 
+def record_by_type_or_404(user, content_type_id: int, pk, action: str = Action.VIEW):
+    """The record a URL names by content type and id (a timeline's or an attachment's record),
+    if its model is a registered object type and ``user`` may do ``action`` on it
+    (:func:`record_or_404`); otherwise 404, whichever part was wrong."""
+    from ..registry import registry
+
+    try:
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+    except ContentType.DoesNotExist:
+        raise Http404 from None
+    if model is None or registry.get_for_model(model, None) is None:
+        raise Http404
+    return record_or_404(user, model, pk, action)
+
+
 class ObjectTypeView(LoginRequiredMixin, View):
     """Base: resolves the object type and checks the function permission for ``action``."""
 
