@@ -64,14 +64,20 @@ def search(request):
     return render(request, template, {"q": text, "results": results})
 
 
+def _viewable_type(user, key: str):
+    """The object type a URL names, if it exists (404) and ``user`` may view its records (403)."""
+    if key not in registry:
+        raise Http404
+    ot = registry.get(key)
+    if not access.has_action(user, ot.model, Action.VIEW):
+        raise PermissionDenied
+    return ot
+
+
 @login_required
 def lookup(request, object_type: str):
     """Options for the lookup widget: records of ``object_type`` the user may see."""
-    if object_type not in registry:
-        raise Http404
-    ot = registry.get(object_type)
-    if not access.has_action(request.user, ot.model, Action.VIEW):
-        raise PermissionDenied
+    ot = _viewable_type(request.user, object_type)
     text = request.GET.get("q", "").strip()[:100]
     queryset = ot.model.objects.all()
     if text:
@@ -162,11 +168,7 @@ def saved_view_save(request, object_type: str):
     and departments the user may share with (``saved_view_share_targets``)."""
     from .objects import saved_view_share_targets
 
-    if object_type not in registry:
-        raise Http404
-    ot = registry.get(object_type)
-    if not access.has_action(request.user, ot.model, Action.VIEW):
-        raise PermissionDenied
+    ot = _viewable_type(request.user, object_type)
     state = ListState(ot, request.POST.get("query", ""))
     name = request.POST.get("name", "").strip()[:100]
     targets = saved_view_share_targets(request.user)
