@@ -1,5 +1,6 @@
-"""The lookups several pages share: a record named by content type and id in a URL
-(timelines, attachments) and the active users (pickers, filters, assignment checks)."""
+"""Code several places share, once: a record named by content type and id in a URL (timelines,
+attachments), the active users (pickers, filters, assignment checks) and the write that ends
+every bulk change (bulk edit, the batch path)."""
 
 from __future__ import annotations
 
@@ -84,3 +85,32 @@ def test_a_deactivated_person_is_offered_and_accepted_nowhere(org, account, clie
     assert org.rep_js in filterset.filters["owner"].queryset
     assert org.rep_js2 not in access.assignable_users(org.admin, type(account), Action.CREATE)
     assert not access.may_assign(org.admin, type(account), Action.CREATE, org.rep_js2.pk)
+
+
+def test_clearing_a_custom_field_in_bulk_is_written_not_only_told_by_history(org, account):
+    """Bulk edit and the batch path share one write (``services.write_updates``): a custom value
+    removed is a changed column, so the row loses it — not only its history entry."""
+    from lianke.core import batch, services
+    from lianke.core.context import acting_as
+    from lianke.core.models import CustomField, ObjectChange
+
+    CustomField.objects.create(object_type="customers.account", name="note", label="备注", type="text")
+    CustomField.objects.create(object_type="customers.account", name="tier", label="分级", type="text")
+    type(account).all_objects.filter(pk=account.pk).update(custom_data={"note": "a", "tier": "gold"})
+    other = AccountFactory(owner=org.rep_js, department=org.rep_js.department, custom_data={"tier": "silver"})
+    with acting_as(org.rep_js):
+        stored = list(type(account).all_objects.filter(pk__in=[account.pk]))
+        assert (
+            services.bulk_edit(actor=org.rep_js, records=stored, field="tier", value=None, custom=True) == 1
+        )
+        assert (
+            batch.update_records(
+                actor=org.rep_js, model=type(account), changes={other.pk: {"custom_fields": {"tier": None}}}
+            )
+            == 1
+        )
+    account.refresh_from_db()
+    other.refresh_from_db()
+    assert account.custom_data == {"note": "a"}
+    assert "tier" not in other.custom_data
+    assert ObjectChange.objects.filter(object_id__in=[account.pk, other.pk]).count() == 2
