@@ -17,6 +17,7 @@ failure message.
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -24,6 +25,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from lianke.core.attachments import add_attachment
 from lianke.core.models import CustomField
@@ -37,16 +39,29 @@ ROLES = ("admin", "rep_js")
 
 # Queries per page, ``(as the administrator, as the Jiangsu rep)``: ``list`` (the list page with
 # every list column and the custom fields shown), ``detail`` (the record page), ``timeline``
-# (its activities and history, for types that have them), ``api`` (the API list). The same on
+# (its activities and history, for types that have them), ``board`` (the stage board, for
+# types with a lifecycle), ``api`` (the API list). The same on
 # SQLite and PostgreSQL.
 BASELINES: dict[str, dict[str, tuple[int, int]]] = {
     "customers.account": {"list": (21, 25), "detail": (29, 41), "api": (3, 9), "timeline": (9, 18)},
     "customers.contact": {"list": (22, 27), "detail": (25, 33), "api": (3, 6), "timeline": (9, 17)},
-    "marketing.lead": {"list": (21, 26), "detail": (23, 32), "api": (3, 9), "timeline": (7, 15)},
-    "sales.opportunity": {"list": (24, 29), "detail": (33, 43), "api": (3, 6), "timeline": (9, 17)},
+    "marketing.lead": {
+        "list": (21, 26),
+        "detail": (23, 32),
+        "api": (3, 9),
+        "board": (11, 18),
+        "timeline": (7, 15),
+    },
+    "sales.opportunity": {
+        "list": (24, 29),
+        "detail": (33, 43),
+        "api": (3, 6),
+        "board": (15, 23),
+        "timeline": (9, 17),
+    },
     "sales.opportunitycompetitor": {"list": (16, 23), "detail": (19, 28), "api": (3, 6)},
     "sales.competitor": {"list": (14, 20), "detail": (15, 20), "api": (3, 5)},
-    "activities.activity": {"list": (24, 29), "detail": (24, 32), "api": (3, 6)},
+    "activities.activity": {"list": (24, 29), "detail": (24, 32), "api": (3, 6), "board": (9, 17)},
 }
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -94,6 +109,9 @@ class World:
                 opportunity = self.make("sales.opportunity", full=False)
                 params[name] = ContentType.objects.get_for_model(opportunity)
                 params["object_id"] = opportunity.pk
+        if full and key == "activities.activity":
+            # a task: on the task board too, with an assignee and a due time
+            params.update(kind="task", due_at=timezone.now() + timedelta(days=1))
         params.update(given)
         if full:
             params["custom_data"] = self.custom_values(key)
@@ -184,6 +202,8 @@ def measure(key: str, records, clients) -> dict[str, tuple[int, ...]]:
         "detail": (record.get_absolute_url(), "报价单" if ot.has_attachments else ""),
         "api": (reverse(ot.api_url_name("list")), ""),
     }
+    if ot.stage_path is not None:
+        pages["board"] = (ot.url("board"), ot.title(record))
     if ot.has_activities:
         ct = ContentType.objects.get_for_model(record)
         pages["timeline"] = (reverse("activity_views:timeline", args=[ct.pk, record.pk]), "")
