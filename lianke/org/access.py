@@ -139,6 +139,23 @@ def department_tree_ids(department_id: int | None) -> list[int]:
     )
 
 
+def department_and_above_ids(user: User) -> list[int]:
+    """The user's department and every department above it: what a share with a department
+    reaches (a saved view's, a pool's member departments) covers its sub-departments. One tree
+    query, cached for the user's request."""
+    if not user.department_id:
+        return []
+    ctx = context.current()
+    cache = ctx.cache if ctx is not None and ctx.user is not None and ctx.user.pk == user.pk else {}
+    key = ("department_and_above", user.department_id)
+    if key not in cache:
+        from .models import Department
+
+        above = Department.objects.ancestors(Department(pk=user.department_id), include_self=True)
+        cache[key] = list(above.values_list("pk", flat=True))
+    return cache[key]
+
+
 def team_user_ids(user: User) -> list[int]:
     """The user and the people they lead: everyone below them in the reporting chain and the
     members of the departments (with their sub-departments) they manage. "My team" on lists."""
