@@ -5,6 +5,7 @@ takes activities; it is fixed once logged."""
 
 from __future__ import annotations
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
@@ -35,7 +36,8 @@ class ActivitySerializer(BusinessSerializer):
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        ct = instance.content_type if instance.content_type_id else None
+        # From the content-type cache: ``instance.content_type`` would be a query per row.
+        ct = ContentType.objects.get_for_id(instance.content_type_id) if instance.content_type_id else None
         data["target_type"] = f"{ct.app_label}.{ct.model}" if ct else None
         data["target_id"] = instance.object_id
         return data

@@ -1,29 +1,17 @@
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
-from lianke.core.registry import registry
-from lianke.core.views.objects import record_or_404
+from lianke.core.views.objects import record_by_type_or_404
 from lianke.org import access, fieldaccess
 from lianke.org.choices import Action
 
 from .forms import QuickActivityForm
 from .models import Activity
 from .services import complete_task, log_activity, timeline
-
-
-def _target(user, content_type_id: int, object_id: int):
-    """The record, if its type has a timeline (``ObjectType.timeline``) and the user may read
-    it (its kind decides): 404 otherwise."""
-    ct = get_object_or_404(ContentType, pk=content_type_id)
-    model = ct.model_class()
-    object_type = registry.get_for_model(model, None) if model is not None else None
-    if object_type is None or not object_type.timeline:
-        raise Http404
-    return record_or_404(user, model, object_id)
 
 
 def _render_timeline(request, target, form=None, status=200):
@@ -42,13 +30,15 @@ def _render_timeline(request, target, form=None, status=200):
 
 @login_required
 def timeline_view(request, content_type_id: int, object_id: int):
-    return _render_timeline(request, _target(request.user, content_type_id, object_id))
+    return _render_timeline(
+        request, record_by_type_or_404(request.user, content_type_id, object_id, followed_up=True)
+    )
 
 
 @login_required
 @require_POST
 def add_activity(request, content_type_id: int, object_id: int):
-    target = _target(request.user, content_type_id, object_id)
+    target = record_by_type_or_404(request.user, content_type_id, object_id, followed_up=True)
     if not access.has_action(request.user, Activity, Action.CREATE):
         raise PermissionDenied
     form = QuickActivityForm(request.POST)

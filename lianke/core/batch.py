@@ -31,9 +31,10 @@ from django.utils.translation import gettext as _
 
 from lianke.org import access
 from lianke.org.choices import Action
+from lianke.org.users import active_users
 
 from . import audit, events
-from .bulk import count_matching, insert, new, update
+from .bulk import count_matching, insert, new
 from .models import ObjectChange
 from .models.customfields import clean_custom_data
 from .registry import registry
@@ -111,7 +112,7 @@ class _Compiled:
             related = field.related_model
             manager: Any
             if related is get_user_model():
-                manager = related._default_manager.filter(is_active=True)
+                manager = active_users()
             elif hasattr(related, "all_objects"):  # a business record: one the actor may see
                 manager = access.restrict(
                     related.all_objects.filter(is_deleted=False), self.actor, Action.VIEW
@@ -395,7 +396,7 @@ def update_records(*, actor, model: Any, changes: Mapping[int, Mapping[str, Any]
     _check_people(compiled, objs, Action.EDIT, errors)
     compiled.check_unique(objs, errors, exclude_pks=pks)
     now = timezone.now()
-    entries, changed = [], []
+    entries = []
     for index, obj in enumerate(objs):
         if index in errors:
             continue
@@ -412,30 +413,12 @@ def update_records(*, actor, model: Any, changes: Mapping[int, Mapping[str, Any]
             obj.updated_at = now
             after["version"] = obj.version
             entries.append((A.UPDATE, obj, before[obj.pk], after))
-            changed.append(obj)
     if errors:
         raise BatchError(errors)
-    if changed:
-        columns = sorted(
-            {
-                "custom_data" if key.startswith("cf.") else key
-                for _a, _o, b, a in entries
-                for key in a
-                if b.get(key) != a.get(key)
-            }
-            - {"version"}
-        )
-        from .fields import refresh_derived
+    from .services import write_updates
 
-        columns += refresh_derived(changed, columns)
-        update(changed, [*columns, "version", "updated_at"])
-        if count_matching(model, q, [o.pk for o in changed]) != len(changed):
-            raise PermissionDenied(_("This change would put records out of your reach."))
-        audit.record_many(entries, actor=actor)
-        from .services import _announce
-
-        _announce(events.UPDATED, entries, actor)
-    return len(changed)
+    write_updates(actor, entries)
+    return len(entries)
 
 
 @dataclass

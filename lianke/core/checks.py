@@ -3,9 +3,11 @@ of the object types' declarations."""
 
 from __future__ import annotations
 
+import re
+
 from django.apps import apps
 from django.core import checks
-from django.db import models
+from django.db import connections, models
 
 
 @checks.register(checks.Tags.models)
@@ -148,4 +150,86 @@ def declaration_messages(object_type) -> list[checks.CheckMessage]:
                 id="lianke.W004",
             )
         )
+    return found
+
+
+# An expression index as PostgreSQL prints it (``pg_get_indexdef``) serving Django's
+# ``icontains`` (``UPPER("col"::text) LIKE …``): ``USING gin (upper((name)::text) gin_trgm_ops)``,
+# the cast left out on a text column (``upper(body)``).
+_TRIGRAM_RE = re.compile(r"\bupper\(\(?\"?(\w+)\"?\)?(?:::text)?\)\s+gin_trgm_ops", re.IGNORECASE)
+
+
+@checks.register(checks.Tags.database)
+def search_field_indexes(app_configs=None, databases=None, **kwargs) -> list[checks.CheckMessage]:
+    """On PostgreSQL, every search field of every registered object type (and the pinyin
+    columns searched with it) has a trigram GIN index (W005): the indexes are written by hand
+    in migrations (``migration_operations.trigram_indexes``), and a search field without one
+    makes every search of the type read the whole table. A database check: ``lianke migrate``
+    runs it, and ``lianke check --database default``."""
+    from .registry import registry
+
+    found: list[checks.CheckMessage] = []
+    for alias in databases or ():
+        connection = connections[alias]
+        if connection.vendor == "postgresql":
+            found += missing_search_indexes(connection, registry)
+    return found
+
+
+def search_columns(object_type) -> list[tuple[type[models.Model], str, str]]:
+    """``(model, column, search field)`` for each column the type's search reads with
+    ``icontains``: its search fields (a path such as ``account__name`` ends in the related
+    table) and the pinyin columns derived from them."""
+    from .fields import pinyin_fields
+
+    columns = []
+    for name in object_type.search_fields:
+        model: type[models.Model] = object_type.model
+        *path, last = name.split("__")
+        for part in path:
+            model = model._meta.get_field(part).related_model  # type: ignore[assignment]
+        columns.append((model, model._meta.get_field(last).column, name))
+    for field in pinyin_fields(object_type.model):
+        if field.source in object_type.search_fields:
+            columns.append((object_type.model, field.column, field.name))
+    return columns
+
+
+def trigram_indexed_columns(connection) -> set[tuple[str, str]]:
+    """``(table, column)`` of every valid trigram GIN index on ``UPPER(column)`` in the database
+    (an index whose concurrent build failed is left invalid: it serves nothing)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i"
+            " JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace"
+            " WHERE n.nspname = current_schema() AND i.indisvalid"
+        )
+        rows = cursor.fetchall()
+    return {
+        (table, match.group(1))
+        for table, definition in rows
+        if " USING gin " in definition
+        for match in _TRIGRAM_RE.finditer(definition)
+    }
+
+
+def missing_search_indexes(connection, object_types) -> list[checks.CheckMessage]:
+    """W005 for the search columns of ``object_types`` that have no trigram index."""
+    indexed = trigram_indexed_columns(connection)
+    found: list[checks.CheckMessage] = []
+    for object_type in object_types:
+        for model, column, name in search_columns(object_type):
+            table = model._meta.db_table
+            if (table, column) not in indexed:
+                found.append(
+                    checks.Warning(
+                        f"{object_type.key} searches {name} ({table}.{column}), which has no trigram "
+                        "index: every search of the type reads the whole table.",
+                        hint=f'Add *trigram_indexes("{table}", ("{column}",)) '
+                        "(lianke.core.migration_operations) to a migration of the app, or run "
+                        "`lianke migrate` if one adds it.",
+                        obj=object_type.model,
+                        id="lianke.W005",
+                    )
+                )
     return found

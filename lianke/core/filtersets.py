@@ -18,6 +18,7 @@ from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from lianke.org import fieldaccess
+from lianke.org.users import active_users
 
 from .fields import PhoneField
 from .formfields import PhoneInput, number_input
@@ -235,7 +236,7 @@ class BusinessFilterSet(filters.FilterSet):
         super().__init__(*args, **kwargs)
         # Anybody active (whose records the user can see is not worth computing exactly).
         if "owner" in self.filters:
-            self.filters["owner"].queryset = get_user_model().objects.filter(is_active=True)
+            self.filters["owner"].queryset = active_users()
         # Custom fields are defined at runtime: add their filters per instance.
         for name, flt in _custom_filters(self.object_type.custom_fields()).items():
             flt.model = self._meta.model
@@ -323,7 +324,7 @@ def _filter_for(object_type, name: str) -> dict[str, filters.Filter]:
             return {
                 name: KeysFilter(
                     field_name=name,
-                    queryset=get_user_model().objects.filter(is_active=True),
+                    queryset=active_users(),
                     label=label,
                     widget=PeopleChecks(),
                 )

@@ -16,15 +16,21 @@ class PostgreSQLOnly(migrations.RunSQL):
             super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
-def trigram_indexes(table: str, fields: tuple[str, ...]) -> list[PostgreSQLOnly]:
-    """Trigram GIN indexes matching Django's ``icontains`` SQL (``UPPER(col::text) LIKE …``)."""
+def trigram_indexes(
+    table: str, fields: tuple[str, ...], *, concurrently: bool = False
+) -> list[PostgreSQLOnly]:
+    """Trigram GIN indexes matching Django's ``icontains`` SQL (``UPPER(col::text) LIKE …``).
+    ``concurrently`` builds them without blocking writes to a large table (the migration must
+    then be ``atomic = False``). The system check ``lianke.W003`` (``core.checks``) reports a
+    registered type's search field that has none."""
+    how = "CONCURRENTLY " if concurrently else ""
     ops = [PostgreSQLOnly("CREATE EXTENSION IF NOT EXISTS pg_trgm", reverse_sql=migrations.RunSQL.noop)]
     for field in fields:
         name = f"{table}_{field}_trgm"
         ops.append(
             PostgreSQLOnly(
-                f'CREATE INDEX IF NOT EXISTS "{name}" ON "{table}" USING gin ((UPPER("{field}"::text)) gin_trgm_ops)',
-                reverse_sql=f'DROP INDEX IF EXISTS "{name}"',
+                f'CREATE INDEX {how}IF NOT EXISTS "{name}" ON "{table}" USING gin ((UPPER("{field}"::text)) gin_trgm_ops)',
+                reverse_sql=f'DROP INDEX {how}IF EXISTS "{name}"',
             )
         )
     return ops

@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from lianke.org import access
 from lianke.org.choices import Action
 from lianke.org.paths import department_paths
+from lianke.org.users import active_users
 
 from .pinyin import search_q as pinyin_search_q
 
@@ -96,7 +97,7 @@ class Purpose:
 
     def users(self, actor):
         """The active users ``actor`` may choose for this purpose (a queryset)."""
-        users = get_user_model().objects.filter(is_active=True)
+        users = active_users()
         if self.action == ANY:
             return users
         ot = self._object_type()

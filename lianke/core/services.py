@@ -478,8 +478,6 @@ def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, cus
     record stops the whole batch.
     """
     entries = []
-    changed = []
-    columns: set[str] = set()
     if records:
         _refuse_unique_in_bulk(type(records[0]), field, len(records), custom)
         value = _bulk_value(type(records[0]), field, value, custom)
@@ -525,22 +523,39 @@ def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, cus
             obj.version += 1
             after["version"] = obj.version
             entries.append((A.UPDATE, obj, before, after))
-            changed.append(obj)
-            # clean() may derive other fields (probability and close date follow the stage).
-            columns |= {
-                "custom_data" if k.startswith("cf.") else k for k in after if before.get(k) != after.get(k)
-            }
-    if changed:
-        model = type(changed[0])
-        columns.update(refresh_derived(changed, columns))  # a bulk update skips pre_save
-        bulk.update(changed, [*sorted(columns), "version", "updated_at"])
-        # Every edited row must still be within reach: count them in one query.
-        q = access.scope_q(actor, model, Action.EDIT)
-        if bulk.count_matching(model, q, [o.pk for o in changed]) != len(changed):
-            raise PermissionDenied(_("This change would put records out of your reach."))
+    write_updates(actor, entries)
+    return len(entries)
+
+
+def write_updates(actor, entries) -> None:
+    """The end of every bulk change of existing records (``bulk_edit``,
+    ``batch.update_records``): the records of ``entries`` (``(UPDATE, record, before, after)``,
+    each with its version raised) written with one bulk update of the columns they changed —
+    ``clean()`` may have derived others (probability and close date follow the stage), and the
+    derived columns are refreshed, as a bulk update skips ``pre_save`` —; one query checks that
+    every row is still within the actor's edit scope; then the history and the event. Inside
+    the caller's transaction: a refusal undoes the write."""
+    if not entries:
+        return
+    changed = [entry[1] for entry in entries]
+    model = type(changed[0])
+    columns = sorted(
+        {
+            "custom_data" if key.startswith("cf.") else key
+            for _action, _record, before, after in entries
+            for key in {*before, *after}
+            if before.get(key) != after.get(key)
+        }
+        - {"version"}
+    )
+    columns += refresh_derived(changed, columns)
+    bulk.update(changed, [*columns, "version", "updated_at"])
+    # Every edited row must still be within reach: count them in one query.
+    q = access.scope_q(actor, model, Action.EDIT)
+    if bulk.count_matching(model, q, [o.pk for o in changed]) != len(changed):
+        raise PermissionDenied(_("This change would put records out of your reach."))
     audit.record_many(entries, actor=actor)
     _announce(events.UPDATED, entries, actor)
-    return len(changed)
 
 
 def _bulk_value(model, field: str, value, custom: bool):

@@ -18,6 +18,7 @@ from lianke.core import context
 
 from .choices import Action, CollaboratorAccess, Scope
 from .kinds import AccessPolicy, Owned
+from .users import active_users
 
 if TYPE_CHECKING:
     from .models import User
@@ -138,6 +139,23 @@ def department_tree_ids(department_id: int | None) -> list[int]:
     )
 
 
+def department_and_above_ids(user: User) -> list[int]:
+    """The user's department and every department above it: what a share with a department
+    reaches (a saved view's, a pool's member departments) covers its sub-departments. One tree
+    query, cached for the user's request."""
+    if not user.department_id:
+        return []
+    ctx = context.current()
+    cache = ctx.cache if ctx is not None and ctx.user is not None and ctx.user.pk == user.pk else {}
+    key = ("department_and_above", user.department_id)
+    if key not in cache:
+        from .models import Department
+
+        above = Department.objects.ancestors(Department(pk=user.department_id), include_self=True)
+        cache[key] = list(above.values_list("pk", flat=True))
+    return cache[key]
+
+
 def team_user_ids(user: User) -> list[int]:
     """The user and the people they lead: everyone below them in the reporting chain and the
     members of the departments (with their sub-departments) they manage. "My team" on lists."""
@@ -182,9 +200,7 @@ def assignable_users(actor: User | None, model: type[Model] | Model, action: str
     for that action (collaborations and model extras open single records to the actor; they
     never let the actor hand records to anybody). Empty without the function permission. The
     people pickers offer exactly these users and the services refuse anybody else."""
-    from .models import User as UserModel
-
-    users = UserModel.objects.filter(is_active=True)
+    users = active_users()
     scope = granted_scope(actor, model, action)
     if scope is None or actor is None:
         return users.none()

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth import get_user_model
 
 from lianke.core.people import PeopleChecks
 from lianke.org.models import Department
+from lianke.org.users import active_users
 
 from .models import Pool
 from .services import DELEGATED_FIELDS, state_of
@@ -24,7 +24,7 @@ class PoolForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["state"].initial = state_of(self.instance)
-        self.fields["members"].queryset = get_user_model().objects.filter(is_active=True)
+        self.fields["members"].queryset = active_users()
         self.fields["member_departments"].queryset = Department.objects.all()
         self.fields["name"].widget.attrs["class"] = "form-control"
         self.fields["description"].widget.attrs.update({"class": "form-control", "rows": 3})

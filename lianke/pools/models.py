@@ -51,11 +51,10 @@ class Pool(models.Model):
             q = Q(admins=user)
             if not manage:
                 q |= Q(members=user)
-                if user.department_id:
-                    from lianke.org.models import Department
+                from lianke.org.access import department_and_above_ids
 
-                    above = Department.objects.ancestors(Department(pk=user.department_id), include_self=True)
-                    q |= Q(member_departments__in=list(above.values_list("pk", flat=True)))
+                if above := department_and_above_ids(user):
+                    q |= Q(member_departments__in=above)
             cache[key] = sorted(set(cls.objects.filter(q, is_active=True).values_list("pk", flat=True)))
         return cache[key]
 

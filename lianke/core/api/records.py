@@ -32,6 +32,7 @@ from lianke.core.registry import registry
 from lianke.org import access
 from lianke.org.choices import Action, CollaboratorAccess
 from lianke.org.models import Collaborator
+from lianke.org.users import active_users
 
 from .pagination import KeysetPagination
 from .serializers import RFC3339DateTimeField, TransferSerializer, serializer_for
@@ -104,7 +105,7 @@ class ShareSerializer(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = get_user_model().objects.filter(is_active=True)
+        self.fields["user"].queryset = active_users()
 
 
 class MoveSerializer(serializers.Serializer):

@@ -18,6 +18,7 @@ from rest_framework import serializers
 from lianke.core import context, services
 from lianke.core.models.customfields import clean_custom_data
 from lianke.org import fieldaccess
+from lianke.org.users import active_users
 
 
 @extend_schema_field(
@@ -97,7 +98,7 @@ class BusinessSerializer(serializers.ModelSerializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "owner" in self.fields:
-            self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True)
+            self.fields["owner"].queryset = active_users()
             if self.instance is not None and not isinstance(self.instance, list | tuple):
                 self.fields["owner"].read_only = True  # ownership changes through /transfer/
 
@@ -221,4 +222,4 @@ class TransferSerializer(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["new_owner"].queryset = get_user_model().objects.filter(is_active=True)
+        self.fields["new_owner"].queryset = active_users()

@@ -16,6 +16,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core.phones import PHONE_RE
+from lianke.org.users import active_users
 
 from .base import FALSE_WORDS, MAX_DIGITS, TRUE_WORDS, FieldKind, plain_number, register, utc_iso
 
@@ -334,7 +335,7 @@ class UserKind(FieldKind):
         if isinstance(value, user_model):
             value = value.pk
         text = str(value).strip()
-        query = user_model.objects.filter(is_active=True)
+        query = active_users()
         user_id = (
             query.filter(pk=int(text)).values_list("pk", flat=True).first()
             if text.isdigit()

@@ -10,17 +10,14 @@ class SavedViewQuerySet(models.QuerySet):
     def visible_to(self, user, object_type: str):
         """The author's own views, and those shared with one of the user's roles or with the
         user's department or a department above it (a share covers the sub-departments)."""
-        from lianke.org.models import Department
+        from lianke.org.access import department_and_above_ids
 
         by_role = SavedView.shared_roles.through.objects.filter(
             role__in=user.roles.filter(is_active=True).values("pk")
         )
         q = models.Q(user=user) | models.Q(pk__in=by_role.values("savedview"))
-        if user.department_id:
-            above = Department.objects.ancestors(Department(pk=user.department_id), include_self=True)
-            by_department = SavedView.shared_departments.through.objects.filter(
-                department__in=list(above.values_list("pk", flat=True))
-            )
+        if above := department_and_above_ids(user):
+            by_department = SavedView.shared_departments.through.objects.filter(department__in=above)
             q |= models.Q(pk__in=by_department.values("savedview"))
         return self.filter(q, object_type=object_type)
 

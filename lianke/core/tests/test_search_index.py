@@ -294,7 +294,9 @@ def test_a_type_whose_search_fields_are_all_hidden_finds_nothing(org, client_for
 
 
 @pytest.mark.parametrize("text", ["钢铁厂", "钢", "gt"])
-def test_a_text_with_more_matches_than_the_indexes_collect_is_found_all_the_same(org, client_for, monkeypatch, text):
+def test_a_text_with_more_matches_than_the_indexes_collect_is_found_all_the_same(
+    org, client_for, monkeypatch, text
+):
     # given more matching accounts than the search collects through its indexes
     from lianke.core import textsearch
 

@@ -7,7 +7,6 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponseBadRequest
@@ -25,7 +24,7 @@ from ..home import workbench
 from ..liststate import ListState
 from ..models import Attachment, SavedView
 from ..registry import registry
-from .objects import htmx_redirect, record_or_404
+from .objects import htmx_redirect, record_by_type_or_404
 
 
 def search_types() -> list:
@@ -65,14 +64,20 @@ def search(request):
     return render(request, template, {"q": text, "results": results})
 
 
+def _viewable_type(user, key: str):
+    """The object type a URL names, if it exists (404) and ``user`` may view its records (403)."""
+    if key not in registry:
+        raise Http404
+    ot = registry.get(key)
+    if not access.has_action(user, ot.model, Action.VIEW):
+        raise PermissionDenied
+    return ot
+
+
 @login_required
 def lookup(request, object_type: str):
     """Options for the lookup widget: records of ``object_type`` the user may see."""
-    if object_type not in registry:
-        raise Http404
-    ot = registry.get(object_type)
-    if not access.has_action(request.user, ot.model, Action.VIEW):
-        raise PermissionDenied
+    ot = _viewable_type(request.user, object_type)
     text = request.GET.get("q", "").strip()[:100]
     queryset = ot.model.objects.all()
     if text:
@@ -114,19 +119,10 @@ def user_picker(request, purpose: str):
     return render(request, "core/partials/people_options.html", {"options": options})
 
 
-def _parent(user, content_type_id, object_id):
-    """The record an attachment hangs on, if the user may see it; else 404."""
-    ct = get_object_or_404(ContentType, pk=content_type_id)
-    model = ct.model_class()
-    if model is None or registry.get_for_model(model, None) is None:
-        raise Http404
-    return record_or_404(user, model, object_id)
-
-
 @login_required
 @require_POST
 def attachment_upload(request, content_type_id: int, object_id: int):
-    obj = _parent(request.user, content_type_id, object_id)
+    obj = record_by_type_or_404(request.user, content_type_id, object_id)
     upload = request.FILES.get("file")
     if upload is None:
         return HttpResponseBadRequest(_("Choose a file."))
@@ -142,7 +138,7 @@ def attachment_upload(request, content_type_id: int, object_id: int):
 def attachment_download(request, pk: int):
     attachment = get_object_or_404(Attachment, pk=pk)
     # Served only if the user may see the record it belongs to (404 otherwise).
-    _parent(request.user, attachment.content_type_id, attachment.object_id)
+    record_by_type_or_404(request.user, attachment.content_type_id, attachment.object_id)
     inline = attachment.is_image or attachment.mime_type == "application/pdf"
     response = FileResponse(attachment.file.open("rb"), as_attachment=not inline, filename=attachment.name)
     response["Content-Type"] = attachment.mime_type
@@ -157,7 +153,9 @@ def attachment_download(request, pk: int):
 @require_POST
 def attachment_delete(request, pk: int):
     attachment = get_object_or_404(Attachment, pk=pk)
-    obj = _parent(request.user, attachment.content_type_id, attachment.object_id)  # 404 unless visible
+    obj = record_by_type_or_404(
+        request.user, attachment.content_type_id, attachment.object_id
+    )  # 404 unless visible
     delete_attachment(actor=request.user, attachment=attachment)  # 403 unless editable
     messages.success(request, _("Deleted the file “%(name)s”.") % {"name": attachment.name})
     return htmx_redirect(request, obj.get_absolute_url() + "#attachments")
@@ -170,11 +168,7 @@ def saved_view_save(request, object_type: str):
     and departments the user may share with (``saved_view_share_targets``)."""
     from .objects import saved_view_share_targets
 
-    if object_type not in registry:
-        raise Http404
-    ot = registry.get(object_type)
-    if not access.has_action(request.user, ot.model, Action.VIEW):
-        raise PermissionDenied
+    ot = _viewable_type(request.user, object_type)
     state = ListState(ot, request.POST.get("query", ""))
     name = request.POST.get("name", "").strip()[:100]
     targets = saved_view_share_targets(request.user)

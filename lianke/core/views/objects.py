@@ -70,6 +70,25 @@ def record_or_404(user, model, pk, action: str = Action.VIEW):
     return get_object_or_404(model.objects.restrict(user, action), pk=pk)
 
 
+def record_by_type_or_404(
+    user, content_type_id: int, pk, action: str = Action.VIEW, *, followed_up: bool = False
+):
+    """The record a URL names by content type and id (a timeline's or an attachment's record),
+    if its model is a registered object type (with a timeline, when ``followed_up``: a follow-up
+    is logged only on records that are followed up) and ``user`` may do ``action`` on it
+    (:func:`record_or_404`); otherwise 404, whichever part was wrong."""
+    from ..registry import registry
+
+    try:
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+    except ContentType.DoesNotExist:
+        raise Http404 from None
+    object_type = registry.get_for_model(model, None) if model is not None else None
+    if object_type is None or (followed_up and not object_type.timeline):
+        raise Http404
+    return record_or_404(user, model, pk, action)
+
+
 class ObjectTypeView(LoginRequiredMixin, View):
     """Base: resolves the object type and checks the function permission for ``action``."""
 
