@@ -40,8 +40,9 @@ from lianke.org.choices import CollaboratorAccess
 
 from .context import SOURCE_LABELS
 from .display import format_value
+from .fieldtypes import kinds
 from .models import ObjectChange
-from .models.customfields import FieldType, definitions_for
+from .models.customfields import definitions_for
 from .registry import registry
 
 A = ObjectChange.ActionChoices
@@ -159,11 +160,8 @@ class _Reader:
             definition = self.definitions(model).get(key[3:])
             if definition is None:
                 return None
-            if definition.type == FieldType.USER:
-                return get_user_model()
-            if definition.type == FieldType.LOOKUP and definition.target_object_type in registry:
-                return registry.get(definition.target_object_type).model
-            return None
+            kind = kinds.get(definition.type)
+            return kind.related_model(definition) if kind is not None else None
         model_field = _model_field(model, key)
         if model_field is None or not model_field.is_relation or is_bookkeeping(model_field):
             return None

@@ -63,7 +63,7 @@ def configurable_fields(object_type: str) -> dict[str, FieldSpec] | None:
     from django.db import models
 
     from lianke.core.fields import PhoneField
-    from lianke.core.models.customfields import FieldType
+    from lianke.core.fieldtypes import kinds
     from lianke.core.registry import registry
 
     if object_type not in registry:
@@ -83,7 +83,7 @@ def configurable_fields(object_type: str) -> dict[str, FieldSpec] | None:
         )
     for d in ot.custom_fields(active_only=False):
         result[d.filter_name] = FieldSpec(
-            d.filter_name, d.display_label, d.type in (FieldType.PHONE, FieldType.EMAIL), d.required
+            d.filter_name, d.display_label, getattr(kinds.get(d.type), "is_contact", False), d.required
         )
     return result
 

@@ -2,6 +2,11 @@
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
+
+from django.db import models
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 
 MAX_DIGITS = 18
 TRUE_WORDS = {"1", "true", "yes", "y", "on", "是", "真"}
@@ -26,9 +31,25 @@ class FieldKind:
     ``field`` is the ``CustomField`` definition (its options, limits and ``_error`` helper).
     ``clean`` receives a value that is already known to be non-empty, not too deep and free of
     NUL characters, and returns the stored form or raises ``ValidationError`` naming the field.
+
+    Every other concern has a default, so the smallest kind is ``key``, ``label``, ``clean`` and
+    ``form_field``: it is shown as text, sorted as text, exported as its display, not filtered
+    and not searched.
     """
 
     key: str = ""
+    label: Any = ""  # what the administrator chooses from (the stored type's choices)
+    # Included in the record search when marked searchable (a text ``icontains``).
+    searched_as_text: bool = False
+    # Whether an expression index can serve sorting by it (``core.cfindexes``).
+    indexable: bool = True
+    # Grouping: a number (sorted numerically), a range (``from``/``to`` filters).
+    is_number: bool = False
+    is_range: bool = False
+    # Masked like a phone number or e-mail address for readers who may not see it in full.
+    is_contact: bool = False
+    # The value's shape in the API schema (OpenAPI) of ``custom_fields``.
+    api_schema: dict = {"type": "string"}  # noqa: RUF012 - read only
 
     def clean(self, field, value, *, old=None):
         raise NotImplementedError
@@ -44,6 +65,52 @@ class FieldKind:
 
     def form_initial(self, field, value):
         """A stored, non-empty value → what the form field shows."""
+        return value
+
+    # ------------------------------------------------------------------ related names
+    def related_model(self, field):
+        """The model whose records a stored id names (users, a lookup's target), if any: lists
+        and history fetch their names once per page (``labels``)."""
+        return None
+
+    def labels(self, field, ids) -> dict:
+        """``{id: name}`` for the stored ``ids`` (through the related model's scoped manager)."""
+        return {}
+
+    def link(self, field, value, *, labels=None) -> str | None:
+        """Where a shown value leads when tapped (a record, a ``tel:`` or ``mailto:``)."""
+        return None
+
+    # ------------------------------------------------------------------ lists
+    def sort_expression(self, field):
+        """The expression a list is sorted (and an index built) by: the stored text."""
+        # A plain text expression: comparisons on the bare key transform would treat the value
+        # as JSON (SQLite's json.loads of "2024-01-15" fails) instead of comparing the text.
+        return Cast(KT(f"custom_data__{field.name}"), models.TextField())
+
+    def filters(self, field, method) -> dict:
+        """The list filters, ``{suffix: django_filters.Filter}`` (``""`` names ``cf_<name>``
+        itself, ``"__gte"`` gives ``cf_<name>__gte``); ``method(lookup)`` makes a filter
+        method that calls ``filter`` with that lookup. None by default."""
+        return {}
+
+    def filter(self, field, queryset, lookup: str, value):
+        """``queryset`` narrowed by one of this kind's ``filters`` (``value`` is not empty)."""
+        raise ValueError(lookup)
+
+    # ------------------------------------------------------------------ export and import
+    def export(self, field, value, *, labels=None) -> str:
+        """The text of an export cell for a stored, non-empty value: what the page shows."""
+        return self.display(field, value, labels=labels)
+
+    def parse_import(self, field, text: str):
+        """A spreadsheet cell's text → the input ``clean`` receives. ``clean`` already accepts
+        text, so most kinds pass it on; a kind whose JSON input is structured splits it here."""
+        return text
+
+    # ------------------------------------------------------------------ API
+    def api_value(self, field, value):
+        """A stored, non-empty value as the API returns it (the stored form by default)."""
         return value
 
 

@@ -10,14 +10,21 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
-from django.db import models
+from django.db import connection, models
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from lianke.core.phones import PHONE_RE
+from lianke.core.phones import PHONE_RE, mailto_url, tel_url
 
 from .base import FALSE_WORDS, MAX_DIGITS, TRUE_WORDS, FieldKind, plain_number, register, utc_iso
+
+DATE_ATTRS = {"type": "date"}
 
 
 def check_range(field, number: Decimal) -> None:
@@ -27,8 +34,36 @@ def check_range(field, number: Decimal) -> None:
         raise field._error(_("%(field)s: must be at most %(max)s."), max=plain_number(field.max_value))
 
 
+def range_filters(field, method, make) -> dict:
+    """``cf_<name>__gte`` and ``__lte``: ``make(label, method)`` builds each filter."""
+    return {
+        f"__{lookup}": make(format_lazy(text, field=field.display_label), method(lookup))
+        for lookup, text in (("gte", _("{field} from")), ("lte", _("{field} to")))
+    }
+
+
 class TextKind(FieldKind):
     key = "text"
+    label = _("Text")
+    searched_as_text = True
+    api_schema = {"type": "string"}  # noqa: RUF012
+
+    def filter_widget(self):
+        return forms.TextInput()
+
+    def filters(self, field, method):
+        import django_filters
+
+        return {
+            "": django_filters.CharFilter(
+                label=field.display_label, method=method("icontains"), widget=self.filter_widget()
+            )
+        }
+
+    def filter(self, field, queryset, lookup, value):
+        if lookup != "icontains":
+            raise ValueError(lookup)
+        return queryset.filter(**{f"custom_data__{field.name}__icontains": value})
 
     def form_field(self, field, common, *, initial=None, user=None):
         return forms.CharField(max_length=field.max_length or self.default_limit, **common)
@@ -55,6 +90,8 @@ class TextKind(FieldKind):
 
 class LongTextKind(TextKind):
     key = "longtext"
+    label = _("Long text")
+    indexable = False
 
     def form_field(self, field, common, *, initial=None, user=None):
         return forms.CharField(
@@ -68,6 +105,16 @@ class LongTextKind(TextKind):
 
 class PhoneKind(TextKind):
     key = "phone"
+    label = _("Phone")
+    is_contact = True
+
+    def filter_widget(self):
+        from lianke.core.filtersets import phone_filter_input
+
+        return phone_filter_input()
+
+    def link(self, field, value, *, labels=None):
+        return tel_url(value)
 
     def form_field(self, field, common, *, initial=None, user=None):
         from lianke.core.formfields import PhoneInput
@@ -81,6 +128,16 @@ class PhoneKind(TextKind):
 
 class EmailKind(TextKind):
     key = "email"
+    label = _("Email")
+    is_contact = True
+
+    def filter_widget(self):
+        from lianke.core.filtersets import email_filter_input
+
+        return email_filter_input()
+
+    def link(self, field, value, *, labels=None):
+        return mailto_url(value)
 
     def form_field(self, field, common, *, initial=None, user=None):
         from lianke.core.formfields import EmailInput
@@ -96,6 +153,10 @@ class EmailKind(TextKind):
 
 class URLKind(TextKind):
     key = "url"
+    label = _("URL")
+
+    def link(self, field, value, *, labels=None):
+        return value
 
     def form_field(self, field, common, *, initial=None, user=None):
         return forms.URLField(max_length=500, assume_scheme="https", **common)
@@ -107,8 +168,47 @@ class URLKind(TextKind):
             raise field._error(_("%(field)s: enter a valid URL (http or https).")) from None
 
 
-class IntegerKind(FieldKind):
+class NumberKind(FieldKind):
+    """Numbers: sorted and compared numerically, filtered by a from/to range."""
+
+    is_number = True
+    is_range = True
+    decimal_input = True
+
+    def sort_expression(self, field):
+        return Cast(KT(f"custom_data__{field.name}"), models.DecimalField(max_digits=30, decimal_places=6))
+
+    def filters(self, field, method):
+        import django_filters
+
+        from lianke.core.formfields import number_input
+
+        return range_filters(
+            field,
+            method,
+            lambda label, m: django_filters.NumberFilter(
+                label=label, method=m, widget=number_input(decimal=self.decimal_input)
+            ),
+        )
+
+    def filter(self, field, queryset, lookup, value):
+        # ``value`` was parsed by the typed filter (a Decimal or a date) before it gets here.
+        if lookup not in ("gte", "lte"):
+            raise ValueError(lookup)
+        alias = f"_cf_{field.name}"
+        return queryset.alias(**{alias: self.sort_expression(field)}).filter(
+            **{f"{alias}__{lookup}": self.bound(value, lookup)}
+        )
+
+    def bound(self, value, lookup):
+        return value
+
+
+class IntegerKind(NumberKind):
     key = "integer"
+    label = _("Integer")
+    decimal_input = False
+    api_schema = {"type": "integer"}  # noqa: RUF012
 
     def form_field(self, field, common, *, initial=None, user=None):
         from lianke.core.formfields import number_input
@@ -130,8 +230,10 @@ class IntegerKind(FieldKind):
         return int(number)
 
 
-class DecimalKind(FieldKind):
+class DecimalKind(NumberKind):
     key = "decimal"
+    label = _("Decimal")
+    api_schema = {"type": "string", "format": "decimal"}  # noqa: RUF012
 
     def form_field(self, field, common, *, initial=None, user=None):
         from lianke.core.formfields import number_input
@@ -175,6 +277,7 @@ class DecimalKind(FieldKind):
 
 class MoneyKind(DecimalKind):
     key = "money"
+    label = _("Money (CNY)")
 
     def places(self, field) -> int:
         return 2
@@ -185,13 +288,34 @@ class MoneyKind(DecimalKind):
 
 class PercentKind(DecimalKind):
     key = "percent"
+    label = _("Percent")
 
     def display(self, field, value, *, labels=None):
         return f"{value}%"
 
 
-class DateKind(FieldKind):
+class DateKind(NumberKind):
     key = "date"
+    label = _("Date")
+    is_number = False
+    api_schema = {"type": "string", "format": "date"}  # noqa: RUF012
+
+    def sort_expression(self, field):
+        return FieldKind.sort_expression(self, field)
+
+    def filters(self, field, method):
+        import django_filters
+
+        return range_filters(
+            field,
+            method,
+            lambda label, m: django_filters.DateFilter(
+                label=label, method=m, widget=forms.DateInput(attrs=DATE_ATTRS)
+            ),
+        )
+
+    def bound(self, value, lookup):
+        return value.isoformat()
 
     def form_field(self, field, common, *, initial=None, user=None):
         return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common)
@@ -210,8 +334,15 @@ class DateKind(FieldKind):
         return parsed.isoformat()
 
 
-class DateTimeKind(FieldKind):
+class DateTimeKind(DateKind):
     key = "datetime"
+    label = _("Date and time")
+    api_schema = {"type": "string", "format": "date-time"}  # noqa: RUF012
+
+    def bound(self, value, lookup):
+        # A day filters the whole day, in the server's time zone.
+        day = dt.datetime.combine(value, dt.time.min if lookup == "gte" else dt.time.max)
+        return utc_iso(timezone.make_aware(day))
 
     def form_field(self, field, common, *, initial=None, user=None):
         return forms.DateTimeField(
@@ -244,6 +375,22 @@ class DateTimeKind(FieldKind):
 
 class BooleanKind(FieldKind):
     key = "boolean"
+    label = _("Yes / no")
+    api_schema = {"type": "boolean"}  # noqa: RUF012
+
+    def filters(self, field, method):
+        import django_filters
+
+        return {
+            "": django_filters.ChoiceFilter(
+                label=field.display_label,
+                choices=[("true", _("Yes")), ("false", _("No"))],
+                method=method("exact"),
+            )
+        }
+
+    def filter(self, field, queryset, lookup, value):
+        return queryset.filter(**{f"custom_data__{field.name}": value in (True, "true", "1", "True")})
 
     def form_field(self, field, common, *, initial=None, user=None):
         from lianke.core.formfields import BOOLEAN_CHOICES
@@ -277,6 +424,26 @@ def check_active(field, key: str, old: str | None) -> None:
 
 class SelectKind(FieldKind):
     key = "select"
+    label = _("Single select")
+
+    def filters(self, field, method):
+        import django_filters
+
+        return {
+            "": django_filters.MultipleChoiceFilter(
+                label=field.display_label, choices=field.option_choices(), method=method("in")
+            )
+        }
+
+    def filter(self, field, queryset, lookup, value):
+        """Any of the chosen options."""
+        name = field.name
+        if connection.vendor == "postgresql":
+            q = Q()
+            for key in value:  # jsonb containment uses the GIN index on custom_data
+                q |= Q(custom_data__contains={name: key})
+            return queryset.filter(q)
+        return queryset.filter(**{f"custom_data__{name}__in": list(value)})
 
     def form_field(self, field, common, *, initial=None, user=None):
         include = [initial] if initial else []
@@ -293,8 +460,41 @@ class SelectKind(FieldKind):
         return field.option_label(value)
 
 
+def contains_any(queryset, name: str, values) -> "models.QuerySet":
+    """Records whose list under ``name`` holds any of ``values`` (option keys, user ids)."""
+    if connection.vendor == "postgresql":
+        q = Q()
+        for item in values:  # jsonb containment uses the GIN index on custom_data
+            q |= Q(custom_data__contains={name: [item]})
+        return queryset.filter(q)
+    table = connection.ops.quote_name(queryset.model._meta.db_table)
+    q = Q()
+    for index, item in enumerate(values):
+        sql = f"EXISTS (SELECT 1 FROM json_each({table}.custom_data, '$.{name}') WHERE value = %s)"
+        key_alias = f"_cf_{name}_{index}"
+        queryset = queryset.alias(**{key_alias: RawSQL(sql, [item], output_field=models.BooleanField())})  # noqa: S611 - name matches ^[a-z][a-z0-9_]*$, value is a parameter
+        q |= Q(**{key_alias: True})
+    return queryset.filter(q)
+
+
 class MultiSelectKind(FieldKind):
     key = "multiselect"
+    label = _("Multiple select")
+    indexable = False
+    api_schema = {"type": "array", "items": {"type": "string"}}  # noqa: RUF012
+
+    def filters(self, field, method):
+        import django_filters
+
+        return {
+            "": django_filters.MultipleChoiceFilter(
+                label=field.display_label, choices=field.option_choices(), method=method("contains_any")
+            )
+        }
+
+    def filter(self, field, queryset, lookup, value):
+        """Has any of the chosen options."""
+        return contains_any(queryset, field.name, value)
 
     def form_field(self, field, common, *, initial=None, user=None):
         return forms.MultipleChoiceField(
@@ -318,8 +518,42 @@ class MultiSelectKind(FieldKind):
         return "、".join(field.option_label(v) for v in value)
 
 
-class UserKind(FieldKind):
+def exact_id(queryset, name: str, value):
+    """The stored id, whether or not it could be chosen today (a user who has left, a record
+    hidden from the viewer); the rows listed are still the viewer's own."""
+    if not value.is_finite() or value != value.to_integral_value() or abs(value) > 2**53:
+        return queryset.none()
+    return queryset.filter(**{f"custom_data__{name}": int(value)})
+
+
+class IdKind(FieldKind):
+    """A stored id of another record (a user, a lookup's target), named once per page."""
+
+    api_schema = {"type": "integer"}  # noqa: RUF012
+
+    def filters(self, field, method):
+        import django_filters
+
+        return {"": django_filters.NumberFilter(label=field.display_label, method=method("exact"))}
+
+    def filter(self, field, queryset, lookup, value):
+        return exact_id(queryset, field.name, value)
+
+    def display(self, field, value, *, labels=None):
+        return (labels or {}).get(value, f"#{value}")
+
+
+class UserKind(IdKind):
     key = "user"
+    label = _("User")
+
+    def related_model(self, field):
+        from django.contrib.auth import get_user_model
+
+        return get_user_model()
+
+    def labels(self, field, ids):
+        return {u.pk: str(u) for u in self.related_model(field).objects.filter(pk__in=ids)}
 
     def form_field(self, field, common, *, initial=None, user=None):
         # A data field, not an assignment: anybody active, grouped and searchable.
@@ -346,12 +580,30 @@ class UserKind(FieldKind):
             raise field._error(_("%(field)s: no active user “%(value)s”."), value=text)
         return user_id
 
-    def display(self, field, value, *, labels=None):
-        return (labels or {}).get(value, f"#{value}")
 
-
-class LookupKind(FieldKind):
+class LookupKind(IdKind):
     key = "lookup"
+    label = _("Lookup to another object")
+
+    def related_model(self, field):
+        from lianke.core.registry import registry
+
+        if field.target_object_type not in registry:
+            return None
+        return registry.get(field.target_object_type).model
+
+    def labels(self, field, ids):
+        from lianke.core.registry import registry
+
+        target = registry.get(field.target_object_type)
+        return {r.pk: target.title(r) for r in target.model.objects.filter(pk__in=ids)}
+
+    def link(self, field, value, *, labels=None):
+        from lianke.core.registry import registry
+
+        if value not in (labels or {}):  # a record the reader cannot open is no link
+            return None
+        return registry.get(field.target_object_type).url("detail", pk=value)
 
     def form_field(self, field, common, *, initial=None, user=None):
         from lianke.core.formfields import LookupSelect
@@ -376,15 +628,31 @@ class LookupKind(FieldKind):
             )
         return int(text)
 
-    def display(self, field, value, *, labels=None):
-        return (labels or {}).get(value, f"#{value}")
-
 
 REGION_PARTS = ("province", "city", "district")
 
 
 class RegionKind(FieldKind):
     key = "region"
+    label = _("Region (province / city / district)")
+    api_schema = {  # noqa: RUF012
+        "type": "object",
+        "properties": {part: {"type": "string"} for part in REGION_PARTS},
+    }
+
+    def filters(self, field, method):
+        import django_filters
+
+        from lianke.core.regions import PROVINCES
+
+        return {
+            "": django_filters.ChoiceFilter(
+                label=field.display_label, choices=PROVINCES, method=method("province")
+            )
+        }
+
+    def filter(self, field, queryset, lookup, value):
+        return queryset.filter(**{f"custom_data__{field.name}__province": value})
 
     def form_field(self, field, common, *, initial=None, user=None):
         from lianke.core.formfields import RegionField

@@ -23,6 +23,10 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
 
 class FieldType(models.TextChoices):
+    """Names for the built-in kinds' stored values (code refers to ``FieldType.SELECT``). The
+    choices an administrator picks from are the registry's (``type_choices``): a new kind
+    needs no entry here."""
+
     TEXT = "text", _("Text")
     LONGTEXT = "longtext", _("Long text")
     INTEGER = "integer", _("Integer")
@@ -42,11 +46,21 @@ class FieldType(models.TextChoices):
     REGION = "region", _("Region (province / city / district)")
 
 
-TEXT_TYPES = {FieldType.TEXT, FieldType.LONGTEXT, FieldType.PHONE, FieldType.EMAIL, FieldType.URL}
-NUMBER_TYPES = {FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY, FieldType.PERCENT}
-RANGE_TYPES = NUMBER_TYPES | {FieldType.DATE, FieldType.DATETIME}
-# Sorting by these reads the rows: a list cannot be sorted by them meaningfully.
-UNINDEXED_TYPES = {FieldType.LONGTEXT, FieldType.MULTISELECT}
+def type_choices() -> list[tuple[str, str]]:
+    """The stored type's choices: every registered kind, in registration order."""
+    return [(key, kind.label or key) for key, kind in kinds.items()]
+
+
+class TypeField(models.CharField):
+    """``CustomField.type``: its choices come from the kind registry at run time and are left
+    out of the migration state, so registering a kind needs no migration."""
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        kwargs.pop("choices", None)
+        return name, "django.db.models.CharField", args, kwargs
+
+
 # Each index costs every write of the type: a few per object type (core.cfindexes).
 MAX_INDEXED = 3
 
@@ -104,7 +118,7 @@ class CustomField(models.Model):
     )
     label = models.CharField(_("label (Chinese)"), max_length=100)
     label_en = models.CharField(_("label (English)"), max_length=100, blank=True)
-    type = models.CharField(_("type"), max_length=20, choices=FieldType.choices, default=FieldType.TEXT)
+    type = TypeField(_("type"), max_length=20, choices=type_choices, default=FieldType.TEXT)
     required = models.BooleanField(_("required"), default=False)
     default = models.JSONField(_("default"), null=True, blank=True)
     help_text = models.CharField(_("help text"), max_length=300, blank=True)
@@ -177,7 +191,7 @@ class CustomField(models.Model):
         if self.decimal_places > 6:
             errors["decimal_places"] = _("At most 6 decimal places.")
         if self.indexed:
-            if self.type in UNINDEXED_TYPES:
+            if not getattr(kinds.get(self.type), "indexable", True):
                 errors["indexed"] = ValidationError(
                     _("Long texts and multiple selections cannot be indexed for sorting."),
                     code="not_indexable",
@@ -257,6 +271,14 @@ class CustomField(models.Model):
         if kind is None:
             raise self._error(_("%(field)s: unsupported field type."))
         return kind.clean(self, value, old=old)
+
+    def import_value(self, text, *, old=None):
+        """A spreadsheet cell's text → the stored value: the kind's ``parse_import``, then the
+        one validation (``clean_value``)."""
+        kind = kinds.get(self.type)
+        if kind is not None and isinstance(text, str) and not _empty(text):
+            text = kind.parse_import(self, text)
+        return self.clean_value(text, old=old)
 
     # ------------------------------------------------------------------ presentation
     def display(self, value, *, labels=None) -> str:
