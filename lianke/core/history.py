@@ -135,7 +135,11 @@ class _Reader:
             model = change.content_type.model_class()
             for key, value in self._values(change):
                 related = self._related_model(model, key)
-                if related is not None and value is not None:
+                if related is None or value is None:
+                    continue
+                if isinstance(value, list):  # several users
+                    wanted.setdefault(related, set()).update(v for v in value if isinstance(v, int))
+                else:
                     wanted.setdefault(related, set()).add(value)
         for related, ids in wanted.items():
             self.names[related] = _names(related, ids)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from lianke.core import context, services
 from lianke.core.fieldtypes import kinds
@@ -98,6 +99,11 @@ class RFC3339DateTimeField(serializers.DateTimeField):
         return rfc3339(self.enforce_timezone(value))
 
 
+# Marks the ``code`` entry of field errors: DRF wraps every entry in a list, the handler
+# (``core.api.exceptions``) gives it back as the one word it is.
+ERROR_CODE = "error_code"
+
+
 def django_errors_to_drf(exc: DjangoValidationError) -> serializers.ValidationError:
     if hasattr(exc, "error_dict"):
         detail: dict[str, Any] = {}
@@ -110,7 +116,11 @@ def django_errors_to_drf(exc: DjangoValidationError) -> serializers.ValidationEr
             else:
                 detail[key] = messages
         if codes == {fieldaccess.READ_ONLY_CODE}:
-            detail["code"] = fieldaccess.READ_ONLY_CODE  # a client can tell this refusal apart
+            # a client can tell this refusal apart
+            detail["code"] = ErrorDetail(fieldaccess.READ_ONLY_CODE, code=ERROR_CODE)
+        elif len(codes) == 1 and None not in codes and set(detail) == {"custom_fields"}:
+            # one refusal of custom values with a stable code (a field kind's)
+            detail["code"] = ErrorDetail(str(codes.pop()), code=ERROR_CODE)
         return serializers.ValidationError(detail)
     return serializers.ValidationError({"non_field_errors": exc.messages})
 

@@ -581,6 +581,89 @@ class UserKind(IdKind):
         return user_id
 
 
+class UsersKind(UserKind):
+    """Several users (a project team): a list of user ids, in the order chosen."""
+
+    key = "users"
+    label = _("Multiple users")
+    indexable = False
+    api_schema = {"type": "array", "items": {"type": "integer"}}  # noqa: RUF012
+    limit = 50
+
+    def form_field(self, field, common, *, initial=None, user=None):
+        # Checkboxes grouped by department with the people search, as the owner filter.
+        from lianke.core.people import PeopleChecks, Purpose, user_label
+
+        purpose = Purpose()
+        multiple = forms.ModelMultipleChoiceField(
+            queryset=purpose.users(user), widget=PeopleChecks(purpose), **common
+        )
+        multiple.label_from_instance = user_label  # type: ignore[method-assign]
+        return multiple
+
+    def clean(self, field, value, *, old=None):
+        """Ids, usernames or names (a list, or text split at commas); only active users, but
+        one already stored stays when they have left since (as an inactive option does)."""
+        from django.contrib.auth import get_user_model
+
+        user_model = get_user_model()
+        if isinstance(value, models.QuerySet):
+            value = list(value)
+        items = value if isinstance(value, list | tuple) else re.split(r"[,，;；、]", str(value))
+        texts = []
+        for item in items:
+            if isinstance(item, user_model):
+                item = item.pk
+            if isinstance(item, list | dict | bool):
+                raise field._error(_("%(field)s: choose users."), code="invalid_users")
+            if str(item).strip():
+                texts.append(str(item).strip())
+        if len(texts) > self.limit:
+            raise field._error(
+                _("%(field)s: at most %(limit)d users."), code="too_many_users", limit=self.limit
+            )
+        kept = set(old) if isinstance(old, list) else set()
+        digits = {int(t) for t in texts if t.isdigit() and len(t) < 19}
+        names = [t for t in texts if not t.isdigit()]
+        found: dict[str, int] = {}
+        if digits:
+            active = models.Q(is_active=True) | models.Q(pk__in=kept & digits)
+            found.update(
+                {
+                    str(pk): pk
+                    for pk in user_model.objects.filter(active, pk__in=digits).values_list("pk", flat=True)
+                }
+            )
+        if names:
+            rows = user_model.objects.filter(
+                models.Q(username__in=names) | models.Q(name__in=names), is_active=True
+            ).values_list("pk", "username", "name")
+            for pk, username, name in rows:
+                found.setdefault(username, pk)
+                found.setdefault(name, pk)
+        ids: list[int] = []
+        for text in texts:
+            if text not in found:
+                raise field._error(
+                    _("%(field)s: no active user “%(value)s”."), code="unknown_user", value=text
+                )
+            if found[text] not in ids:
+                ids.append(found[text])
+        return ids or None
+
+    def display(self, field, value, *, labels=None):
+        return "、".join(IdKind.display(self, field, v, labels=labels) for v in value)
+
+    def form_initial(self, field, value):
+        return list(value)
+
+    def filter(self, field, queryset, lookup, value):
+        """Has this user among its users (whether or not they are active today)."""
+        if not value.is_finite() or value != value.to_integral_value() or abs(value) > 2**53:
+            return queryset.none()
+        return contains_any(queryset, field.name, [int(value)])
+
+
 class LookupKind(IdKind):
     key = "lookup"
     label = _("Lookup to another object")
@@ -692,6 +775,7 @@ for _kind in (
     SelectKind,
     MultiSelectKind,
     UserKind,
+    UsersKind,
     LookupKind,
     PhoneKind,
     EmailKind,

@@ -252,8 +252,8 @@ class CustomField(models.Model):
         )
 
     # ------------------------------------------------------------------ validation
-    def _error(self, message, **params):
-        return ValidationError(message, params={"field": self.display_label, **params})
+    def _error(self, message, *, code: str | None = None, **params):
+        return ValidationError(message, code=code, params={"field": self.display_label, **params})
 
     def clean_value(self, value, *, old=None):
         """Turn any accepted input (form value, JSON, import text) into the stored form.
