@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from lianke.org import fieldaccess
 from lianke.org.choices import Action
 
+from .fieldtypes import kinds
 from .formfields import EmailInput, LookupSelect, number_input
 from .models.customfields import clean_custom_data
 from .people import PeopleField, Purpose
@@ -90,6 +91,8 @@ class BusinessForm(forms.ModelForm):
             self.fields[definition.filter_name] = definition.to_form_field(
                 initial=definition.form_initial(value), user=user
             )
+        for definition in self.custom_definitions:  # e.g. a dependent select's choices
+            kinds[definition.type].bind_form(definition, self)
         self.locked_fields: set[str] = set()
         for name in list(self.fields):
             if name == "owner" or self.field_access.editable(name):

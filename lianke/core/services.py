@@ -24,6 +24,7 @@ from lianke.org.choices import Action
 from . import audit, bulk, events, people
 from .fields import refresh_derived
 from .models import BusinessModel, ObjectChange
+from .models.customfields import complete_custom_data
 from .registry import registry
 
 A = ObjectChange.ActionChoices
@@ -500,6 +501,7 @@ def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, cus
             .filter(pk__in=[o.pk for o in records])
             .order_by("pk")
         )
+    definitions = registry.get_for_model(type(records[0])).custom_fields() if custom and records else []
     for obj in records:
         before = audit.snapshot(obj)
         if custom:
@@ -508,7 +510,13 @@ def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, cus
                 data.pop(field, None)
             else:
                 data[field] = value
-            obj.custom_data = data
+            try:  # the record's rules: a dependent option, formulas over the field
+                obj.custom_data = complete_custom_data(definitions, data, {field})
+            except ValidationError as exc:
+                raise ValidationError(
+                    _("“%(record)s”: %(reason)s") % {"record": obj, "reason": " ".join(exc.messages)},
+                    code=next((e.code for es in exc.error_dict.values() for e in es if e.code), None),
+                ) from exc
         else:
             setattr(obj, field, value)
             others = [f.name for f in obj._meta.concrete_fields if f.name != field]
@@ -552,7 +560,7 @@ def _bulk_value(model, field: str, value, custom: bool):
     if custom:
         from .models.customfields import clean_custom_data
 
-        return clean_custom_data(ot.custom_fields(), {field: value}, partial=True).get(field)
+        return clean_custom_data(ot.custom_fields(), {field: value}, partial=True, complete=False).get(field)
     if field not in ot.form_fields:
         raise ValidationError({field: _("This field cannot be edited in bulk.")}, code="not_editable")
     return value

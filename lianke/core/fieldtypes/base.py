@@ -48,6 +48,9 @@ class FieldKind:
     is_range: bool = False
     # Masked like a phone number or e-mail address for readers who may not see it in full.
     is_contact: bool = False
+    # Its definition lists options (``CustomField.options``, checked when it is defined).
+    has_options: bool = False
+    has_record_rules: bool = False  # set by ``register``: it overrides ``clean_record``
     # The value's shape in the API schema (OpenAPI) of ``custom_fields``.
     api_schema: dict = {"type": "string"}  # noqa: RUF012 - read only
 
@@ -66,6 +69,21 @@ class FieldKind:
     def form_initial(self, field, value):
         """A stored, non-empty value → what the form field shows."""
         return value
+
+    # ------------------------------------------------------------------ definition and record
+    def check_definition(self, field, siblings: dict) -> dict:
+        """Errors of the definition itself beyond the common ones, ``{form field: message}``;
+        ``siblings`` are the object type's other definitions by name."""
+        return {}
+
+    def clean_record(self, field, data: dict, definitions: dict, changed: set) -> None:
+        """Rules over the whole record, once its values are merged (``data``, changed in place):
+        a value that depends on another field checked, a computed value set. ``changed`` names
+        the fields this write sets. Raises ``ValidationError`` naming the field."""
+
+    def bind_form(self, field, form) -> None:
+        """Adjust this field in a built record form (``core.forms.BusinessForm``): e.g. narrow
+        its choices to what another field's value allows."""
 
     # ------------------------------------------------------------------ related names
     def related_model(self, field):
@@ -121,6 +139,8 @@ def register(kind: FieldKind) -> FieldKind:
     """Register ``kind`` under its ``key`` (a stored ``CustomField.type`` value)."""
     if not kind.key:
         raise ValueError("A field kind needs a key.")
+    # Only kinds with record rules are asked for each record written (the batch path's cost).
+    kind.has_record_rules = type(kind).clean_record is not FieldKind.clean_record
     kinds[kind.key] = kind
     return kind
 

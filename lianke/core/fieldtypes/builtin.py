@@ -425,6 +425,7 @@ def check_active(field, key: str, old: str | None) -> None:
 class SelectKind(FieldKind):
     key = "select"
     label = _("Single select")
+    has_options = True
 
     def filters(self, field, method):
         import django_filters
@@ -460,6 +461,98 @@ class SelectKind(FieldKind):
         return field.option_label(value)
 
 
+class DependentSelectKind(SelectKind):
+    """A single select whose options depend on another field of the record (province → city):
+    ``depends_on`` names a select or region field; an option with ``when`` (a list of the
+    parent's option keys, or province names for a region) is allowed only for those values, an
+    option without it always."""
+
+    key = "dependent"
+    label = _("Dependent select")
+    PARENT_KINDS = ("select", "region")
+
+    def check_definition(self, field, siblings):
+        parent = siblings.get(field.depends_on)
+        if parent is None or parent.type not in self.PARENT_KINDS or parent.name == field.name:
+            return {
+                "depends_on": ValidationError(
+                    _("Name a single select or region field of the same object type."),
+                    code="invalid_parent",
+                )
+            }
+        if parent.type == "select":
+            keys = {o.get("key") for o in parent.options or []}
+            for option in field.options or []:
+                unknown = [v for v in option.get("when") or [] if v not in keys]
+                if unknown:
+                    return {
+                        "options": ValidationError(
+                            _("Option “%(option)s”: “%(value)s” is not an option of %(parent)s."),
+                            code="invalid_parent_value",
+                            params={
+                                "option": option["key"],
+                                "value": unknown[0],
+                                "parent": parent.display_label,
+                            },
+                        )
+                    }
+        return {}
+
+    @staticmethod
+    def parent_value(value) -> str | None:
+        """The parent's value options are declared for: an option key, or a region's province."""
+        if isinstance(value, dict):
+            value = value.get("province")
+        elif isinstance(value, list | tuple):  # a region form field's parts
+            value = value[0] if value else None
+        return str(value) if value not in (None, "") else None
+
+    def allowed(self, field, parent_value) -> set[str]:
+        return {
+            o["key"]
+            for o in field.options or []
+            if not o.get("when") or (parent_value is not None and parent_value in o["when"])
+        }
+
+    def clean_record(self, field, data, definitions, changed):
+        if field.name not in changed and field.depends_on not in changed:
+            return  # neither changed: a record kept as it was is not refused
+        value = data.get(field.name)
+        if value is None:
+            return
+        parent = self.parent_value(data.get(field.depends_on))
+        if value not in self.allowed(field, parent):
+            parent_field = definitions.get(field.depends_on)
+            raise field._error(
+                _("%(field)s: “%(value)s” is not allowed when %(parent)s is “%(parent_value)s”."),
+                code="option_not_allowed",
+                value=field.option_label(value),
+                parent=parent_field.display_label if parent_field else field.depends_on,
+                parent_value=(
+                    parent_field.option_label(parent)
+                    if parent_field and parent_field.type == "select"
+                    else parent
+                )
+                or "—",
+            )
+
+    def bind_form(self, field, form):
+        """Offer only the options the parent's value (posted, else stored) allows; the form
+        page fetches them again when the parent changes (``BusinessForm.depends_on``)."""
+        parent_name = f"cf_{field.depends_on}"
+        if parent_name in form.fields:
+            parent = self.parent_value(form[parent_name].value())
+            form.depends_on = {**form.depends_on, field.filter_name: parent_name}
+        else:  # the parent is hidden from this user: its stored value decides
+            parent = self.parent_value((form.instance.custom_data or {}).get(field.depends_on))
+        form_field = form.fields[field.filter_name]
+        allowed = self.allowed(field, parent)
+        current = form_field.initial
+        form_field.choices = [
+            (key, label) for key, label in form_field.choices if key == "" or key in allowed or key == current
+        ]
+
+
 def contains_any(queryset, name: str, values) -> "models.QuerySet":
     """Records whose list under ``name`` holds any of ``values`` (option keys, user ids)."""
     if connection.vendor == "postgresql":
@@ -480,6 +573,7 @@ def contains_any(queryset, name: str, values) -> "models.QuerySet":
 class MultiSelectKind(FieldKind):
     key = "multiselect"
     label = _("Multiple select")
+    has_options = True
     indexable = False
     api_schema = {"type": "array", "items": {"type": "string"}}  # noqa: RUF012
 
@@ -774,6 +868,7 @@ for _kind in (
     BooleanKind,
     SelectKind,
     MultiSelectKind,
+    DependentSelectKind,
     UserKind,
     UsersKind,
     LookupKind,

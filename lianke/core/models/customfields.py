@@ -129,6 +129,15 @@ class CustomField(models.Model):
         help_text=_("For select fields: a list of {key, label, label_en, is_active}, in display order."),
     )
     target_object_type = models.CharField(_("lookup target"), max_length=100, blank=True)
+    depends_on = models.CharField(
+        _("depends on"),
+        max_length=50,
+        blank=True,
+        help_text=_(
+            "Dependent selects: the name of the select or region field of the same object type "
+            "whose value decides which options are offered."
+        ),
+    )
     max_length = models.PositiveIntegerField(_("maximum length"), null=True, blank=True)
     min_value = models.DecimalField(
         _("minimum value"), max_digits=MAX_DIGITS, decimal_places=4, null=True, blank=True
@@ -178,7 +187,8 @@ class CustomField(models.Model):
             errors["name"] = _("Use lower-case letters, digits and underscores, starting with a letter.")
         if self.object_type not in registry:
             errors["object_type"] = _("Unknown object type.")
-        if self.type in (FieldType.SELECT, FieldType.MULTISELECT):
+        kind = kinds.get(self.type)
+        if kind is not None and kind.has_options:
             keys = [o.get("key") for o in self.options or [] if isinstance(o, dict)]
             if not keys or len(keys) != len(self.options) or any(not k for k in keys):
                 errors["options"] = _(
@@ -188,6 +198,12 @@ class CustomField(models.Model):
                 errors["options"] = _("Option keys must be unique.")
         if self.type == FieldType.LOOKUP and self.target_object_type not in registry:
             errors["target_object_type"] = _("Choose the object type this field looks up.")
+        if kind is not None and "object_type" not in errors:
+            siblings = {
+                d.name: d
+                for d in CustomField.objects.filter(object_type=self.object_type).exclude(pk=self.pk)
+            }
+            errors.update(kind.check_definition(self, siblings))
         if self.decimal_places > 6:
             errors["decimal_places"] = _("At most 6 decimal places.")
         if self.indexed:
@@ -302,15 +318,22 @@ class CustomField(models.Model):
 
 
 def clean_custom_data(
-    definitions, incoming: dict, *, existing: dict | None = None, partial: bool = False
+    definitions,
+    incoming: dict,
+    *,
+    existing: dict | None = None,
+    partial: bool = False,
+    complete: bool = True,
 ) -> dict:
     """Validate ``incoming`` values against ``definitions`` (custom fields, or a dict of them
     by name) and merge them onto ``existing``.
 
     The single validation used by forms, the API and imports. Unknown or inactive fields are
     errors; values of inactive fields already stored are kept untouched. Required fields are
-    checked on the merged result (so PATCH may omit them). Raises ``ValidationError`` keyed by
-    ``cf_<name>``.
+    checked on the merged result (so PATCH may omit them). The record rules
+    (``complete_custom_data``) run on the merged result unless ``complete`` is false (a bulk
+    edit cleans one value for many records and runs them per record). Raises
+    ``ValidationError`` keyed by ``cf_<name>``.
     """
     existing = dict(existing or {})
     # A batch passes the definitions by name once for all its rows.
@@ -335,6 +358,11 @@ def clean_custom_data(
             merged.pop(name, None)
         else:
             merged[name] = value
+    if complete and not errors:
+        try:
+            complete_custom_data(by_name, merged, set(incoming))
+        except ValidationError as exc:
+            errors.update(exc.error_dict)
     for definition in by_name.values():
         if not definition.is_active:
             continue
@@ -352,6 +380,27 @@ def clean_custom_data(
     if errors:
         raise ValidationError(errors)
     return merged
+
+
+def complete_custom_data(definitions, data: dict, changed: set) -> dict:
+    """The rules over a whole record once its custom values are merged (``data``, changed in
+    place and returned): each kind's ``clean_record`` — a dependent option checked against its
+    parent's value, a formula computed. ``changed`` names the fields the write sets. Every write
+    path runs it: ``clean_custom_data`` (forms, API, batch) and the bulk edit, per record.
+    Raises ``ValidationError`` keyed by ``cf_<name>``."""
+    by_name = definitions if isinstance(definitions, dict) else {d.name: d for d in definitions}
+    errors: dict[str, list] = {}
+    for definition in by_name.values():
+        kind = kinds.get(definition.type)
+        if kind is None or not definition.is_active or not kind.has_record_rules:
+            continue
+        try:
+            kind.clean_record(definition, data, by_name, changed)
+        except ValidationError as exc:
+            errors.setdefault(definition.filter_name, []).extend(exc.error_list)
+    if errors:
+        raise ValidationError(errors)
+    return data
 
 
 def definitions_for(object_type: str, *, active_only: bool = True):
