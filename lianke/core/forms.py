@@ -171,6 +171,8 @@ class BusinessForm(forms.ModelForm):
         for d in self.custom_definitions:
             if d.filter_name in self.errors or d.filter_name in self.locked_fields:
                 continue
+            if self.fields[d.filter_name].disabled:  # computed (a formula): never posted
+                continue
             value = cleaned.get(d.filter_name)
             incoming[d.name] = value.pk if isinstance(value, models.Model) else value
         try:

@@ -253,7 +253,35 @@ def _resolve(user: User, key: str, grant_key: str) -> FieldAccess:
             (by_role[role].get(name, FieldMode.EDITABLE) for role in speaking), key=_RANK.__getitem__
         )
         modes[name] = widest
-    return FieldAccess(key, modes)
+    return FieldAccess(key, _computed_modes(key, modes))
+
+
+def _computed_modes(key: str, modes: dict[str, str]) -> dict[str, str]:
+    """A computed custom field (a formula, a roll-up) is hidden from whoever may not read one of
+    its inputs in full: its value would tell them something about it. Followed through computed
+    fields over computed fields until nothing changes."""
+    from lianke.core.fieldtypes import kinds
+    from lianke.core.models.customfields import definitions_for
+
+    unreadable = {FieldMode.HIDDEN, FieldMode.MASKED}
+    if not any(mode in unreadable for mode in modes.values()):
+        return modes
+    definitions = definitions_for(key, active_only=False)
+    by_name = {d.name for d in definitions}
+    computed = {
+        d.filter_name: [f"cf_{n}" if n in by_name else n for n in kinds[d.type].inputs(d)]
+        for d in definitions
+        if d.type in kinds and kinds[d.type].inputs(d)
+    }
+    modes = dict(modes)
+    changed = True
+    while changed:
+        changed = False
+        for name, inputs in computed.items():
+            if modes.get(name) != FieldMode.HIDDEN and any(modes.get(i) in unreadable for i in inputs):
+                modes[name] = FieldMode.HIDDEN
+                changed = True
+    return modes
 
 
 def current(model: type[Model] | Model | str) -> FieldAccess:

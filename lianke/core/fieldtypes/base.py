@@ -50,6 +50,9 @@ class FieldKind:
     is_contact: bool = False
     # Its definition lists options (``CustomField.options``, checked when it is defined).
     has_options: bool = False
+    # Its value is computed by the write pipeline (a formula, a roll-up), never set by anybody:
+    # field permissions guard its inputs, not it.
+    computed: bool = False
     has_record_rules: bool = False  # set by ``register``: it overrides ``clean_record``
     # The value's shape in the API schema (OpenAPI) of ``custom_fields``.
     api_schema: dict = {"type": "string"}  # noqa: RUF012 - read only
@@ -76,10 +79,17 @@ class FieldKind:
         ``siblings`` are the object type's other definitions by name."""
         return {}
 
-    def clean_record(self, field, data: dict, definitions: dict, changed: set) -> None:
+    def clean_record(self, field, data: dict, definitions: dict, changed: set, *, record=None) -> None:
         """Rules over the whole record, once its values are merged (``data``, changed in place):
         a value that depends on another field checked, a computed value set. ``changed`` names
-        the fields this write sets. Raises ``ValidationError`` naming the field."""
+        the fields this write sets; ``record`` is the record being written when the write path
+        has it (its standard fields). Raises ``ValidationError`` naming the field."""
+
+    def inputs(self, field) -> list[str]:
+        """The fields of the same record its value is computed from, by name (a custom field's
+        or a standard field's): a reader who may not read one of them in full may not see this
+        one either (``org.fieldaccess``)."""
+        return []
 
     def bind_form(self, field, form) -> None:
         """Adjust this field in a built record form (``core.forms.BusinessForm``): e.g. narrow

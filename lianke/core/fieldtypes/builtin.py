@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lianke.core.phones import PHONE_RE, mailto_url, tel_url
 
-from .base import FALSE_WORDS, MAX_DIGITS, TRUE_WORDS, FieldKind, plain_number, register, utc_iso
+from .base import FALSE_WORDS, MAX_DIGITS, TRUE_WORDS, FieldKind, kinds, plain_number, register, utc_iso
 
 DATE_ATTRS = {"type": "date"}
 
@@ -514,7 +514,7 @@ class DependentSelectKind(SelectKind):
             if not o.get("when") or (parent_value is not None and parent_value in o["when"])
         }
 
-    def clean_record(self, field, data, definitions, changed):
+    def clean_record(self, field, data, definitions, changed, *, record=None):
         if field.name not in changed and field.depends_on not in changed:
             return  # neither changed: a record kept as it was is not refused
         value = data.get(field.name)
@@ -551,6 +551,143 @@ class DependentSelectKind(SelectKind):
         form_field.choices = [
             (key, label) for key, label in form_field.choices if key == "" or key in allowed or key == current
         ]
+
+
+NUMERIC_MODEL_FIELDS = (models.IntegerField, models.DecimalField, models.FloatField)
+
+
+class FormulaKind(DecimalKind):
+    """A number computed from other fields of the same record (``amount * rate``): recomputed on
+    every write, stored like a decimal so it filters and sorts, never set by anybody."""
+
+    key = "formula"
+    label = _("Formula")
+    computed = True
+
+    def form_field(self, field, common, *, initial=None, user=None):
+        form_field = super().form_field(field, common, initial=initial, user=user)
+        form_field.disabled, form_field.required = True, False  # computed: shown, never posted
+        return form_field
+
+    def clean(self, field, value, *, old=None):
+        if old is not None and str(value).strip() == str(old):
+            return old  # a client sending back what it read changes nothing
+        raise field._error(
+            _("%(field)s is computed from other fields and cannot be set."), code="computed_field"
+        )
+
+    @staticmethod
+    def tree(field):
+        from .formula import parse
+
+        cached = getattr(field, "_formula_tree", None)
+        if cached is None or cached[0] != field.formula:
+            cached = (field.formula, parse(field.formula))
+            field._formula_tree = cached
+        return cached[1]
+
+    def inputs(self, field):
+        from .formula import FormulaError, names
+
+        try:
+            return names(self.tree(field))
+        except FormulaError:
+            return []
+
+    def check_definition(self, field, siblings):
+        from lianke.core.registry import registry
+
+        from .formula import FormulaError, names
+
+        try:
+            tree = self.tree(field)
+        except FormulaError as exc:
+            return {"formula": ValidationError(exc.message, code=exc.code, params=exc.params)}
+        ot = registry.get(field.object_type)
+        model_numbers = {
+            f.name
+            for f in ot.model._meta.concrete_fields
+            if isinstance(f, NUMERIC_MODEL_FIELDS) and f.editable
+        }
+        for name in names(tree):
+            sibling = siblings.get(name)
+            is_number = sibling is not None and getattr(kinds.get(sibling.type), "is_number", False)
+            if name == field.name or not (is_number or (sibling is None and name in model_numbers)):
+                return {
+                    "formula": ValidationError(
+                        _("“%(name)s” is not a number field of this object type."),
+                        code="unknown_field",
+                        params={"name": name},
+                    )
+                }
+        # A cycle through other formulas (a = b + 1, b = a × 2) could never be computed.
+        graph = {field.name: names(tree)}
+        for name, sibling in siblings.items():
+            if sibling.type == self.key:
+                try:
+                    graph[name] = names(self.tree(sibling))
+                except Exception:  # noqa: BLE001 - a broken sibling reads nothing
+                    graph[name] = []
+        stack, seen = list(graph[field.name]), set()
+        while stack:
+            name = stack.pop()
+            if name == field.name:
+                return {
+                    "formula": ValidationError(
+                        _("The formula refers back to itself through other formulas."), code="formula_cycle"
+                    )
+                }
+            if name not in seen:
+                seen.add(name)
+                stack.extend(graph.get(name, []))
+        return {}
+
+    def clean_record(self, field, data, definitions, changed, *, record=None):
+        if record is None:
+            return  # computed where the whole record is at hand (``services.compute_custom``)
+        value = self.compute(field, data, definitions, record, set())
+        if value is None:
+            data.pop(field.name, None)
+        else:
+            data[field.name] = value
+
+    def compute(self, field, data, definitions, record, visiting: set) -> str | None:
+        from .formula import FormulaError, evaluate
+
+        try:
+            tree = self.tree(field)
+        except FormulaError:
+            return None
+        visiting = visiting | {field.name}
+
+        def resolve(name):
+            definition = definitions.get(name)
+            if definition is not None:
+                if definition.type == self.key:
+                    if name in visiting:
+                        return None
+                    value = self.compute(definition, data, definitions, record, visiting)
+                else:
+                    value = data.get(name)
+            else:
+                value = getattr(record, name, None) if record is not None else None
+            if value is None or isinstance(value, bool | list | dict):
+                return None
+            try:
+                return Decimal(str(value))
+            except InvalidOperation:
+                return None
+
+        number = evaluate(tree, resolve)
+        if number is None:
+            return None
+        try:
+            number = number.quantize(Decimal(1).scaleb(-field.decimal_places))
+        except InvalidOperation:
+            return None
+        if len(number.as_tuple().digits) > MAX_DIGITS:
+            return None
+        return format(number, "f")
 
 
 def contains_any(queryset, name: str, values) -> "models.QuerySet":
@@ -869,6 +1006,7 @@ for _kind in (
     SelectKind,
     MultiSelectKind,
     DependentSelectKind,
+    FormulaKind,
     UserKind,
     UsersKind,
     LookupKind,

@@ -138,6 +138,15 @@ class CustomField(models.Model):
             "whose value decides which options are offered."
         ),
     )
+    formula = models.CharField(
+        _("formula"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Formula fields: arithmetic over number fields of the same record, by name, e.g. "
+            "amount * rate / 100 — + − × ÷ and parentheses."
+        ),
+    )
     max_length = models.PositiveIntegerField(_("maximum length"), null=True, blank=True)
     min_value = models.DecimalField(
         _("minimum value"), max_digits=MAX_DIGITS, decimal_places=4, null=True, blank=True
@@ -382,7 +391,7 @@ def clean_custom_data(
     return merged
 
 
-def complete_custom_data(definitions, data: dict, changed: set) -> dict:
+def complete_custom_data(definitions, data: dict, changed: set, *, record=None) -> dict:
     """The rules over a whole record once its custom values are merged (``data``, changed in
     place and returned): each kind's ``clean_record`` — a dependent option checked against its
     parent's value, a formula computed. ``changed`` names the fields the write sets. Every write
@@ -395,7 +404,7 @@ def complete_custom_data(definitions, data: dict, changed: set) -> dict:
         if kind is None or not definition.is_active or not kind.has_record_rules:
             continue
         try:
-            kind.clean_record(definition, data, by_name, changed)
+            kind.clean_record(definition, data, by_name, changed, record=record)
         except ValidationError as exc:
             errors.setdefault(definition.filter_name, []).extend(exc.error_list)
     if errors:
