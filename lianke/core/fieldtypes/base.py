@@ -91,6 +91,11 @@ class FieldKind:
         one either (``org.fieldaccess``)."""
         return []
 
+    def foreign_inputs(self, field) -> list[tuple[str, str]]:
+        """Fields of *other* object types its value is computed from, ``(type key, field
+        name)`` (a roll-up's child field): hidden from whoever may not read them in full."""
+        return []
+
     def bind_form(self, field, form) -> None:
         """Adjust this field in a built record form (``core.forms.BusinessForm``): e.g. narrow
         its choices to what another field's value allows."""

@@ -144,7 +144,8 @@ class CustomField(models.Model):
         blank=True,
         help_text=_(
             "Formula fields: arithmetic over number fields of the same record, by name, e.g. "
-            "amount * rate / 100 — + − × ÷ and parentheses."
+            "amount * rate / 100 — + − × ÷ and parentheses. Roll-ups: count, or sum, min or "
+            "max of a number field of the related type chosen as lookup target, e.g. sum(amount)."
         ),
     )
     max_length = models.PositiveIntegerField(_("maximum length"), null=True, blank=True)
