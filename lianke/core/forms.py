@@ -168,10 +168,15 @@ class BusinessForm(forms.ModelForm):
         for name in self.locked_fields:  # never written: the record keeps what it has
             cleaned.pop(name, None)
         incoming = {}
+        self.uploads: dict = {}  # files of file fields, stored once the record is (the view)
         for d in self.custom_definitions:
             if d.filter_name in self.errors or d.filter_name in self.locked_fields:
                 continue
             if self.fields[d.filter_name].disabled:  # computed (a formula): never posted
+                continue
+            if kinds[d.type].is_upload:  # no file chosen: the field keeps its file
+                if cleaned.get(d.filter_name):
+                    self.uploads[d.name] = cleaned[d.filter_name]
                 continue
             value = cleaned.get(d.filter_name)
             incoming[d.name] = value.pk if isinstance(value, models.Model) else value

@@ -53,6 +53,8 @@ class FieldKind:
     # Its value is computed by the write pipeline (a formula, a roll-up), never set by anybody:
     # field permissions guard its inputs, not it.
     computed: bool = False
+    # Its form field takes an upload, stored by the view after the record (``core.attachments``).
+    is_upload: bool = False
     has_record_rules: bool = False  # set by ``register``: it overrides ``clean_record``
     # The value's shape in the API schema (OpenAPI) of ``custom_fields``.
     api_schema: dict = {"type": "string"}  # noqa: RUF012 - read only

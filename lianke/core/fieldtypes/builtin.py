@@ -1064,6 +1064,74 @@ class UsersKind(UserKind):
         return contains_any(queryset, field.name, [int(value)])
 
 
+class FileKind(IdKind):
+    """One attachment of the record held in a field (a signed contract's scan): the stored value
+    is the attachment's id. The form uploads it through ``core.attachments`` (its checks: size,
+    content sniffed, images re-encoded); the API and the batch name an attachment already on the
+    record. Shown by its file name, linked to the attachment URL, whose download checks that the
+    reader may see the record."""
+
+    key = "file"
+    label = _("File")
+    is_upload = True
+    indexable = False
+
+    def form_field(self, field, common, *, initial=None, user=None):
+        return forms.FileField(**{**common, "required": False, "initial": None})
+
+    def clean(self, field, value, *, old=None):
+        text = str(value).strip()
+        if isinstance(value, bool) or not text.isdigit() or len(text) > 18:
+            raise field._error(
+                _("%(field)s: give the ID of an attachment of this record."), code="invalid_file"
+            )
+        return int(text)
+
+    def filters(self, field, method):
+        return {}
+
+    def related_model(self, field):
+        from lianke.core.models import Attachment
+
+        return Attachment
+
+    def labels(self, field, ids):
+        from lianke.core.models import Attachment
+
+        return dict(Attachment.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+    def link(self, field, value, *, labels=None):
+        from django.urls import reverse
+
+        if value not in (labels or {}):
+            return None
+        return reverse("core:attachment_download", kwargs={"pk": value})
+
+    def clean_record(self, field, data, definitions, changed, *, record=None):
+        """The attachment must be one of this record's (checked where the record is at hand)."""
+        value = data.get(field.name)
+        if record is None or value is None:
+            return
+        loaded = (record.loaded_values() or {}) if record.pk else {}
+        if (loaded.get("custom_data") or {}).get(field.name) == value:
+            return  # kept as it was (even if the file was deleted since)
+        from django.contrib.contenttypes.models import ContentType
+
+        from lianke.core.models import Attachment
+
+        if (
+            record.pk is None
+            or not Attachment.objects.filter(
+                pk=value, content_type=ContentType.objects.get_for_model(type(record)), object_id=record.pk
+            ).exists()
+        ):
+            raise field._error(
+                _("%(field)s: no attachment with ID “%(value)s” on this record."),
+                code="file_not_found",
+                value=value,
+            )
+
+
 class LookupKind(IdKind):
     key = "lookup"
     label = _("Lookup to another object")
@@ -1177,6 +1245,7 @@ for _kind in (
     DependentSelectKind,
     FormulaKind,
     RollupKind,
+    FileKind,
     UserKind,
     UsersKind,
     LookupKind,
