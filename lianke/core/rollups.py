@@ -17,6 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 from . import events
 from .fieldtypes import kinds
 from .models import CustomField, ObjectChange
+from .models.customfields import complete_custom_data
 from .registry import registry
 
 
@@ -89,6 +90,7 @@ def refresh(parent_type: str, definitions, parent_ids) -> None:
     values that changed, the parents locked in id order (no deadlock between two writers)."""
     model = registry.get(parent_type).model
     values = {d.name: kinds["rollup"].values(d, parent_ids) for d in definitions}
+    everything = registry.get(parent_type).custom_fields()
     for parent in model.all_objects.select_for_update().filter(pk__in=list(parent_ids)).order_by("pk"):
         data = dict(parent.custom_data or {})
         for name, by_parent in values.items():
@@ -97,6 +99,8 @@ def refresh(parent_type: str, definitions, parent_ids) -> None:
                 data.pop(name, None)
             else:
                 data[name] = value
+        # Formulas of the parent over its roll-ups follow them.
+        data = complete_custom_data(everything, data, set(), record=parent)
         if data != (parent.custom_data or {}):
             model.all_objects.filter(pk=parent.pk).update(custom_data=data)
 

@@ -119,6 +119,16 @@ def test_children_created_changed_deleted_restored_and_moved_keep_it_in_step(org
     assert values(b) == {"opp_count": 1, "opp_total": "50.00", "opp_max": "50.00", "opp_points": "4"}
 
 
+def test_a_formula_over_a_rollup_follows_it(org, stages, defs, accounts):
+    a, _b = accounts
+    CustomField.objects.create(
+        object_type=ACCOUNT, name="average", label="平均", type="formula", formula="opp_total / opp_count"
+    )
+    new_opp(org, stages, a, "100.00")
+    new_opp(org, stages, a, "50.00")
+    assert Account.objects.get(pk=a.pk).custom_data["average"] == "75.00"
+
+
 def test_the_batch_and_bulk_edit_keep_it_in_step(org, stages, defs, accounts):
     a, b = accounts
     rows = [
