@@ -1,5 +1,6 @@
 import copy
 import json
+import re
 
 from django import forms
 from django.apps import apps
@@ -96,7 +97,8 @@ class HistoryAdmin(admin.ModelAdmin):
 
 
 class OptionsField(forms.CharField):
-    """Options edited as lines ``key | 中文 | English`` (prefix ``-`` to deactivate)."""
+    """Options edited as lines ``key | 中文 | English`` (prefix ``-`` to deactivate); a dependent
+    select adds ``| parent values`` (comma-separated option keys or provinces)."""
 
     widget = forms.Textarea(attrs={"rows": 6, "cols": 60})
 
@@ -109,7 +111,9 @@ class OptionsField(forms.CharField):
         lines = []
         for o in value or []:
             prefix = "" if o.get("is_active", True) else "-"
-            lines.append(f"{prefix}{o['key']} | {o.get('label', '')} | {o.get('label_en', '')}".rstrip(" |"))
+            when = ", ".join(o.get("when") or [])
+            line = f"{prefix}{o['key']} | {o.get('label', '')} | {o.get('label_en', '')} | {when}"
+            lines.append(line.rstrip(" |"))
         return "\n".join(lines)
 
     def to_python(self, value):
@@ -120,14 +124,16 @@ class OptionsField(forms.CharField):
             active = not line.strip().startswith("-")
             parts = [p.strip() for p in line.strip().lstrip("-").split("|")]
             key = parts[0]
-            options.append(
-                {
-                    "key": key,
-                    "label": parts[1] if len(parts) > 1 and parts[1] else key,
-                    "label_en": parts[2] if len(parts) > 2 else "",
-                    "is_active": active,
-                }
-            )
+            option = {
+                "key": key,
+                "label": parts[1] if len(parts) > 1 and parts[1] else key,
+                "label_en": parts[2] if len(parts) > 2 else "",
+                "is_active": active,
+            }
+            when = [v.strip() for v in re.split(r"[,，]", parts[3]) if v.strip()] if len(parts) > 3 else []
+            if when:  # a dependent select: the parent's values this option is offered for
+                option["when"] = when
+            options.append(option)
         return options
 
 
@@ -138,7 +144,9 @@ class CustomFieldForm(forms.ModelForm):
         label=_("options"),
         required=False,
         help_text=_(
-            "One option per line: key | 中文 | English. Start a line with - to deactivate it (old values stay)."
+            "One option per line: key | 中文 | English. Start a line with - to deactivate it (old "
+            "values stay). Dependent selects add | the parent's values it is offered for, e.g. "
+            "suzhou | 苏州市 | Suzhou | 江苏省."
         ),
     )
 

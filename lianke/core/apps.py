@@ -14,7 +14,11 @@ class CoreConfig(AppConfig):
         from . import (
             checks,  # noqa: F401  (registers the system checks)
             fts,
+            rollups,
         )
+
+        # Roll-up custom fields follow their children inside the write transaction.
+        rollups.connect()
 
         # The search tables of SQLite follow the declared search fields after every migrate.
         post_migrate.connect(fts.sync, sender=self, dispatch_uid="lianke.core.fts.sync")

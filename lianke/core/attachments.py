@@ -137,6 +137,21 @@ def add_attachment(*, actor, obj, upload) -> Attachment:
 
 
 @transaction.atomic
+def store_field_files(*, actor, obj, uploads: dict):
+    """Files uploaded in a record's form for its file fields (``{field name: upload}``): each
+    stored as an attachment of ``obj`` (the checks of ``add_attachment``), then the fields set
+    to them through the write pipeline. Returns the record as written."""
+    from .services import save_record
+
+    data = dict(obj.custom_data or {})
+    for name, upload in uploads.items():
+        data[name] = add_attachment(actor=actor, obj=obj, upload=upload).pk
+    record = type(obj).all_objects.get(pk=obj.pk)
+    record.custom_data = data
+    return save_record(actor=actor, instance=record)
+
+
+@transaction.atomic
 def delete_attachment(*, actor, attachment: Attachment | int) -> None:
     """Delete an attachment as ``actor``: the attachment is read again (its record comes from
     the database, never from the caller), the record locked and the edit permission checked on

@@ -35,6 +35,7 @@ from lianke.org.users import active_users
 
 from . import audit, events
 from .bulk import count_matching, insert, new
+from .fieldtypes import kinds
 from .models import ObjectChange
 from .models.customfields import clean_custom_data
 from .registry import registry
@@ -66,6 +67,10 @@ class _Compiled:
             name: model._meta.get_field(name) for name in names if name != "custom_fields"
         }
         self.definitions = {d.name: d for d in self.ot.custom_fields()}
+        # Computed fields (formulas) change with their inputs: only the inputs are checked.
+        self.computed = {
+            d.filter_name for d in self.definitions.values() if getattr(kinds.get(d.type), "computed", False)
+        }
         # Per field the row may name: (field, attname, is a relation, its cleaner).
         self.plan: dict[str, tuple[Any, str, bool, Any]] = {
             name: (field, field.attname, is_relation, None if is_relation else _cleaner(field))
@@ -172,6 +177,9 @@ class _Compiled:
                 if field.name not in row and getattr(obj, field.attname) in (None, ""):
                     row_errors.setdefault(field.name, []).append(str(field.error_messages["blank"]))
         if not row_errors:
+            from .services import compute_custom
+
+            compute_custom(obj)  # formulas, from the row's values
             try:
                 obj.clean()
             except ValidationError as exc:
@@ -392,7 +400,8 @@ def update_records(*, actor, model: Any, changes: Mapping[int, Mapping[str, Any]
     for index, obj in enumerate(objs):  # field permissions: what a row changes must be editable
         after = audit.snapshot(obj)
         changed = [k for k in {*before[obj.pk], *after} if before[obj.pk].get(k) != after.get(k)]
-        compiled.check_fields(index, [f"cf_{k[3:]}" if k.startswith("cf.") else k for k in changed], errors)
+        names = [f"cf_{k[3:]}" if k.startswith("cf.") else k for k in changed]
+        compiled.check_fields(index, [n for n in names if n not in compiled.computed], errors)
     _check_people(compiled, objs, Action.EDIT, errors)
     compiled.check_unique(objs, errors, exclude_pks=pks)
     now = timezone.now()

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 from django.db import connection, models
 
+from .fieldtypes import kinds
 from .filtersets import custom_sort_expression
-from .models.customfields import UNINDEXED_TYPES, CustomField
+from .models.customfields import CustomField
 
 PREFIX = "cf_"
 
@@ -82,7 +83,7 @@ def plan() -> list[tuple[Change, object, models.Index | None]]:
             }
             wanted: dict[str, tuple[str, models.Index]] = {}
             for d in CustomField.objects.filter(object_type=ot.key, indexed=True, is_active=True):
-                if d.type in UNINDEXED_TYPES:
+                if not getattr(kinds.get(d.type), "indexable", False):
                     continue
                 for index in wanted_indexes(ot, d):
                     wanted[index.name] = (d.name, index)

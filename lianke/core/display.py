@@ -8,7 +8,6 @@ import datetime as dt
 from decimal import Decimal
 from functools import cache
 
-from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -18,8 +17,8 @@ from lianke.org import access, fieldaccess
 
 from . import context
 from .fields import PhoneField
-from .models.customfields import FieldType
-from .phones import mailto_url, tel_url
+from .fieldtypes import kinds
+from .phones import mailto_url
 from .registry import registry
 
 
@@ -154,20 +153,23 @@ def value_url(field: models.Field, value) -> str | None:
 
 
 def custom_labels(definitions, objects) -> dict[str, dict]:
-    """``{field name: {id: label}}`` for user and lookup custom fields over ``objects``."""
+    """``{field name: {id: label}}`` for the custom fields whose kind names related records
+    (users, lookups), over ``objects``: one query per field and page. A stored list of ids
+    (several users) contributes each of its ids."""
     labels: dict[str, dict] = {}
     for d in definitions:
-        if d.type not in (FieldType.USER, FieldType.LOOKUP):
+        kind = kinds.get(d.type)
+        if kind is None or kind.related_model(d) is None:
             continue
-        ids = {o.custom_data.get(d.name) for o in objects if o.custom_data.get(d.name) is not None}
-        if not ids:
-            continue
-        if d.type == FieldType.USER:
-            model = get_user_model()
-            labels[d.name] = {u.pk: str(u) for u in model.objects.filter(pk__in=ids)}
-        else:
-            target = registry.get(d.target_object_type)
-            labels[d.name] = {r.pk: target.title(r) for r in target.model.objects.filter(pk__in=ids)}
+        ids: set = set()
+        for o in objects:
+            value = (o.custom_data or {}).get(d.name)
+            if isinstance(value, list):
+                ids.update(v for v in value if isinstance(v, int))
+            elif value is not None:
+                ids.add(value)
+        if ids:
+            labels[d.name] = kind.labels(d, ids)
     return labels
 
 
@@ -176,13 +178,20 @@ def custom_cell(obj, definition, labels, fields: fieldaccess.FieldAccess | None 
     fields = fields or fieldaccess.current(definition.object_type)
     if fields.restricted and not fields.readable(definition.filter_name):
         return Cell(str(fields.mask(definition.filter_name, value) or ""))
-    url = None
-    if definition.type == FieldType.LOOKUP and value is not None and value in labels.get(definition.name, {}):
-        url = registry.get(definition.target_object_type).url("detail", pk=value)
-    if definition.type == FieldType.URL and value:
-        url = value
-    if definition.type == FieldType.PHONE and value:
-        url = tel_url(value)
-    if definition.type == FieldType.EMAIL and value:
-        url = mailto_url(value)
-    return Cell(definition.display(value, labels=labels.get(definition.name)), url)
+    kind = kinds.get(definition.type)
+    if kind is None or value is None or value == [] or value == "":
+        return Cell(definition.display(value))
+    names = labels.get(definition.name)
+    return Cell(definition.display(value, labels=names), kind.link(definition, value, labels=names))
+
+
+def custom_export(obj, definition, labels, fields: fieldaccess.FieldAccess | None = None) -> str:
+    """An export cell's text: the kind's ``export`` (what the page shows, by default)."""
+    value = (obj.custom_data or {}).get(definition.name)
+    fields = fields or fieldaccess.current(definition.object_type)
+    if fields.restricted and not fields.readable(definition.filter_name):
+        return str(fields.mask(definition.filter_name, value) or "")
+    kind = kinds.get(definition.type)
+    if kind is None or value is None or value == [] or value == "":
+        return definition.display(value)
+    return kind.export(definition, value, labels=labels.get(definition.name))

@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 
 from lianke.org import fieldaccess
 
-from .display import custom_cell, custom_labels, field_cell, prime_readable
+from .display import custom_export, custom_labels, field_cell, prime_readable
 from .pagination import SortSpec, paginate
 
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -47,12 +47,10 @@ def _rows(ot, queryset, spec, columns, definitions, fields) -> Iterator[list[str
         prime_readable(page.rows, [key for key, _label in columns if key not in by_name], ot)
         for obj in page.rows:
             yield [
-                str(
-                    (
-                        custom_cell(obj, by_name[key], labels, fields)
-                        if key in by_name
-                        else field_cell(obj, key, ot, fields)
-                    ).text
+                (
+                    custom_export(obj, by_name[key], labels, fields)
+                    if key in by_name
+                    else str(field_cell(obj, key, ot, fields).text)
                 )
                 for key, _label in columns
             ]

@@ -8,11 +8,7 @@ import datetime as dt
 import django_filters as filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db import connection, models
-from django.db.models import Q
-from django.db.models.expressions import RawSQL
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast
+from django.db import models
 from django.utils import timezone
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -21,23 +17,18 @@ from lianke.org import fieldaccess
 from lianke.org.users import active_users
 
 from .fields import PhoneField
+from .fieldtypes import kinds
 from .formfields import PhoneInput, number_input
-from .models.customfields import RANGE_TYPES, TEXT_TYPES, FieldType, utc_iso
 from .people import PeopleChecks
-from .regions import PROVINCES
 from .textsearch import Plan, narrow_to_matches, phone_search_q
 
 DATE_ATTRS = {"type": "date"}
 
 
 def custom_sort_expression(definition):
-    """Expression to order by a custom field (numbers numerically, the rest as stored text)."""
-    text = KT(f"custom_data__{definition.name}")
-    if definition.type in (FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY, FieldType.PERCENT):
-        return Cast(text, models.DecimalField(max_digits=30, decimal_places=6))
-    # A plain text expression: comparisons on the bare key transform would treat the value as
-    # JSON (SQLite's json.loads of "2024-01-15" fails) instead of comparing the stored text.
-    return Cast(text, models.TextField())
+    """Expression to order by a custom field: its kind's (numbers numerically, the rest as
+    stored text); the list, the export, the API and ``core.cfindexes`` use it alike."""
+    return kinds[definition.type].sort_expression(definition)
 
 
 def local_midnight(day: dt.date, *, following: bool = False) -> dt.datetime | None:
@@ -53,75 +44,28 @@ def local_midnight(day: dt.date, *, following: bool = False) -> dt.datetime | No
 
 
 def custom_filter(queryset, definition, lookup: str, value):
-    """Apply one custom-field filter; ``lookup`` ∈ exact, in, gte, lte, icontains, contains_any."""
-    name = definition.name
-    alias = f"_cf_{name}"
-    if lookup == "icontains":
-        return queryset.filter(**{f"custom_data__{name}__icontains": value})
-    if lookup in ("gte", "lte"):
-        # ``value`` was parsed by a typed filter (Decimal or date) before it gets here.
-        if definition.type == FieldType.DATETIME:
-            day = dt.datetime.combine(value, dt.time.min if lookup == "gte" else dt.time.max)
-            try:
-                value = utc_iso(timezone.make_aware(day))
-            except OverflowError:  # a calendar end, before 0001-01-01 in UTC: no bound at all
-                return queryset
-        elif definition.type == FieldType.DATE:
-            value = value.isoformat()
-        expr = custom_sort_expression(definition)
-        return queryset.alias(**{alias: expr}).filter(**{f"{alias}__{lookup}": value})
-    if lookup == "in":  # single select: any of the chosen options
-        if connection.vendor == "postgresql":
-            q = Q()
-            for key in value:  # jsonb containment uses the GIN index on custom_data
-                q |= Q(custom_data__contains={name: key})
-            return queryset.filter(q)
-        return queryset.filter(**{f"custom_data__{name}__in": list(value)})
-    if lookup == "contains_any":  # multi select: has any of the chosen options
-        if connection.vendor == "postgresql":
-            q = Q()
-            for key in value:
-                q |= Q(custom_data__contains={name: [key]})
-            return queryset.filter(q)
-        table = connection.ops.quote_name(queryset.model._meta.db_table)
-        q = Q()
-        for index, key in enumerate(value):
-            sql = f"EXISTS (SELECT 1 FROM json_each({table}.custom_data, '$.{name}') WHERE value = %s)"
-            key_alias = f"{alias}_{index}"
-            queryset = queryset.alias(**{key_alias: RawSQL(sql, [key], output_field=models.BooleanField())})  # noqa: S611 - name matches ^[a-z][a-z0-9_]*$, value is a parameter
-            q |= Q(**{key_alias: True})
-        return queryset.filter(q)
-    if lookup == "province":
-        return queryset.filter(**{f"custom_data__{name}__province": value})
-    if lookup == "exact":
-        if definition.type == FieldType.BOOLEAN:
-            return queryset.filter(**{f"custom_data__{name}": value in (True, "true", "1", "True")})
-        # User / lookup: the stored id, whether or not it could be chosen today (a user who has
-        # left, a record hidden from the viewer); the rows listed are still the viewer's own.
-        if not value.is_finite() or value != value.to_integral_value() or abs(value) > 2**53:
-            return queryset.none()
-        return queryset.filter(**{f"custom_data__{name}": int(value)})
-    raise ValueError(lookup)
+    """Apply one of a custom field's filters (its kind's ``filter``)."""
+    return kinds[definition.type].filter(definition, queryset, lookup, value)
 
 
-def _phone_filter_input():
+def phone_filter_input():
     # A filter holds a part of someone else's number: no autofill of the user's own.
     return PhoneInput(attrs={"autocomplete": "off"})
 
 
-def _email_filter_input():
+def email_filter_input():
     # The e-mail keyboard, but no ``type=email``: a part of an address is a valid filter.
     return forms.TextInput(attrs={"inputmode": "email"})
 
 
-TEXT_FILTER_WIDGETS = {FieldType.PHONE: _phone_filter_input, FieldType.EMAIL: _email_filter_input}
-
-
 def _custom_filters(definitions) -> dict[str, filters.Filter]:
-    """Filters for the active custom fields; methods close over their definition."""
+    """Filters for the active custom fields, as their kinds declare them; methods close over
+    their definition. A type with no kind has no filter."""
     result: dict[str, filters.Filter] = {}
     for d in definitions:
-        label = d.display_label
+        kind = kinds.get(d.type)
+        if kind is None:
+            continue
 
         def method(lookup, definition=d):
             def apply(queryset, _name, value):
@@ -131,42 +75,8 @@ def _custom_filters(definitions) -> dict[str, filters.Filter]:
 
             return apply
 
-        if d.type in TEXT_TYPES:
-            widget = TEXT_FILTER_WIDGETS.get(d.type, forms.TextInput)()
-            result[d.filter_name] = filters.CharFilter(label=label, method=method("icontains"), widget=widget)
-        elif d.type == FieldType.SELECT:
-            result[d.filter_name] = filters.MultipleChoiceFilter(
-                label=label, choices=d.option_choices(), method=method("in")
-            )
-        elif d.type == FieldType.MULTISELECT:
-            result[d.filter_name] = filters.MultipleChoiceFilter(
-                label=label, choices=d.option_choices(), method=method("contains_any")
-            )
-        elif d.type == FieldType.BOOLEAN:
-            result[d.filter_name] = filters.ChoiceFilter(
-                label=label, choices=[("true", _("Yes")), ("false", _("No"))], method=method("exact")
-            )
-        elif d.type in RANGE_TYPES:
-            for lookup, text in (("gte", _("{field} from")), ("lte", _("{field} to"))):
-                if d.type in (FieldType.DATE, FieldType.DATETIME):
-                    flt = filters.DateFilter(
-                        label=format_lazy(text, field=label),
-                        method=method(lookup),
-                        widget=forms.DateInput(attrs=DATE_ATTRS),
-                    )
-                else:
-                    flt = filters.NumberFilter(
-                        label=format_lazy(text, field=label),
-                        method=method(lookup),
-                        widget=number_input(decimal=d.type != FieldType.INTEGER),
-                    )
-                result[f"{d.filter_name}__{lookup}"] = flt
-        elif d.type in (FieldType.USER, FieldType.LOOKUP):
-            result[d.filter_name] = filters.NumberFilter(label=label, method=method("exact"))
-        elif d.type == FieldType.REGION:
-            result[d.filter_name] = filters.ChoiceFilter(
-                label=label, choices=PROVINCES, method=method("province")
-            )
+        for suffix, flt in kind.filters(d, method).items():
+            result[f"{d.filter_name}{suffix}"] = flt
     return result
 
 
@@ -360,10 +270,10 @@ def _filter_for(object_type, name: str) -> dict[str, filters.Filter]:
     if isinstance(field, PhoneField):
         return {
             name: filters.CharFilter(
-                field_name=name, label=label, method="filter_phone", widget=_phone_filter_input()
+                field_name=name, label=label, method="filter_phone", widget=phone_filter_input()
             )
         }
-    text_widget = _email_filter_input() if isinstance(field, models.EmailField) else forms.TextInput()
+    text_widget = email_filter_input() if isinstance(field, models.EmailField) else forms.TextInput()
     return {
         name: filters.CharFilter(field_name=name, lookup_expr="icontains", label=label, widget=text_widget)
     }

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from lianke.org import fieldaccess
 from lianke.org.choices import Action
 
+from .fieldtypes import kinds
 from .formfields import EmailInput, LookupSelect, number_input
 from .models.customfields import clean_custom_data
 from .people import PeopleField, Purpose
@@ -91,6 +92,8 @@ class BusinessForm(forms.ModelForm):
             self.fields[definition.filter_name] = definition.to_form_field(
                 initial=definition.form_initial(value), user=user
             )
+        for definition in self.custom_definitions:  # e.g. a dependent select's choices
+            kinds[definition.type].bind_form(definition, self)
         self.locked_fields: set[str] = set()
         for name in list(self.fields):
             if name == "owner" or self.field_access.editable(name):
@@ -166,8 +169,15 @@ class BusinessForm(forms.ModelForm):
         for name in self.locked_fields:  # never written: the record keeps what it has
             cleaned.pop(name, None)
         incoming = {}
+        self.uploads: dict = {}  # files of file fields, stored once the record is (the view)
         for d in self.custom_definitions:
             if d.filter_name in self.errors or d.filter_name in self.locked_fields:
+                continue
+            if self.fields[d.filter_name].disabled:  # computed (a formula): never posted
+                continue
+            if kinds[d.type].is_upload:  # no file chosen: the field keeps its file
+                if cleaned.get(d.filter_name):
+                    self.uploads[d.name] = cleaned[d.filter_name]
                 continue
             value = cleaned.get(d.filter_name)
             incoming[d.name] = value.pk if isinstance(value, models.Model) else value

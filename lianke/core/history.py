@@ -40,8 +40,9 @@ from lianke.org.choices import CollaboratorAccess
 
 from .context import SOURCE_LABELS
 from .display import format_value
+from .fieldtypes import kinds
 from .models import ObjectChange
-from .models.customfields import FieldType, definitions_for
+from .models.customfields import definitions_for
 from .registry import registry
 
 A = ObjectChange.ActionChoices
@@ -134,7 +135,11 @@ class _Reader:
             model = change.content_type.model_class()
             for key, value in self._values(change):
                 related = self._related_model(model, key)
-                if related is not None and value is not None:
+                if related is None or value is None:
+                    continue
+                if isinstance(value, list):  # several users
+                    wanted.setdefault(related, set()).update(v for v in value if isinstance(v, int))
+                else:
                     wanted.setdefault(related, set()).add(value)
         for related, ids in wanted.items():
             self.names[related] = _names(related, ids)
@@ -159,11 +164,8 @@ class _Reader:
             definition = self.definitions(model).get(key[3:])
             if definition is None:
                 return None
-            if definition.type == FieldType.USER:
-                return get_user_model()
-            if definition.type == FieldType.LOOKUP and definition.target_object_type in registry:
-                return registry.get(definition.target_object_type).model
-            return None
+            kind = kinds.get(definition.type)
+            return kind.related_model(definition) if kind is not None else None
         model_field = _model_field(model, key)
         if model_field is None or not model_field.is_relation or is_bookkeeping(model_field):
             return None

@@ -238,14 +238,15 @@ class ObjectType:
         (finding a record by a number one may not see would reveal the number)."""
         from lianke.org import fieldaccess
 
-        from .models.customfields import TEXT_TYPES
+        from .fieldtypes import kinds
         from .textsearch import clean, plan_for
 
         fields = fieldaccess.current(self.model)
         names = [n for n in self.search_fields if fields.readable(n)]
         custom = None
         for d in self.custom_fields():
-            if d.searchable and d.type in TEXT_TYPES and fields.readable(d.filter_name):
+            searched = getattr(kinds.get(d.type), "searched_as_text", False)
+            if d.searchable and searched and fields.readable(d.filter_name):
                 q = models.Q(**{f"custom_data__{d.name}__icontains": clean(text)})
                 custom = q if custom is None else custom | q
         return plan_for(self.model, names, text, custom=custom)

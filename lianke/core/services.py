@@ -23,7 +23,9 @@ from lianke.org.choices import Action
 
 from . import audit, bulk, events, people
 from .fields import refresh_derived
+from .fieldtypes import kinds
 from .models import BusinessModel, ObjectChange
+from .models.customfields import complete_custom_data
 from .registry import registry
 
 A = ObjectChange.ActionChoices
@@ -122,12 +124,25 @@ def save_record(*, actor, instance: BusinessModel, expected_version: int | None 
             else:
                 data[name] = value
         record.custom_data = data
+    compute_custom(record)
     record.full_clean(exclude=["owner", "department", "created_by"])
     check_people(actor, record, Action.EDIT, before)
     events.check_rules(actor, record, events.EDIT, before)
     _write(actor, record, before)
     recheck(actor, record, Action.EDIT)
     return record
+
+
+def compute_custom(record) -> None:
+    """Set the record's computed custom fields (formulas) from its values as they will be
+    written, standard fields included: every write path calls it just before validating."""
+    ot = registry.get_for_model(type(record), None)
+    if ot is None or not hasattr(record, "custom_data"):
+        return
+    definitions = ot.custom_fields()
+    if any(d.type in kinds and kinds[d.type].has_record_rules for d in definitions):
+        data = dict(record.custom_data or {})
+        record.custom_data = complete_custom_data(definitions, data, set(), record=record)
 
 
 def check_fields(actor, model, names: Iterable[str]) -> None:
@@ -147,9 +162,16 @@ def fields_set_on_create(actor, instance) -> list[str]:
         return []
     ot = registry.get_for_model(model, None)
     defaults = {d.filter_name: d.default for d in ot.custom_fields()} if ot else {}
+    computed = (
+        {d.filter_name for d in ot.custom_fields() if getattr(kinds.get(d.type), "computed", False)}
+        if ot
+        else set()
+    )
     custom = instance.custom_data or {}
     names = []
     for name in fields.locked_fields():
+        if name in computed:  # set by the write pipeline, not by the actor
+            continue
         if name.startswith("cf_"):
             value = custom.get(name[3:])
             if value not in (None, "", []) and value != defaults.get(name):
@@ -173,6 +195,7 @@ def _create(actor, instance: BusinessModel) -> BusinessModel:
         if not instance.owner_id:
             instance.owner = actor
         instance.department_id = None  # follows the owner
+    compute_custom(instance)
     instance.full_clean(exclude=["owner", "department", "created_by"])
     check_people(actor, instance, Action.CREATE)
     events.check_rules(actor, instance, events.CREATE)
@@ -498,6 +521,7 @@ def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, cus
             .filter(pk__in=[o.pk for o in records])
             .order_by("pk")
         )
+    definitions = registry.get_for_model(type(records[0])).custom_fields() if custom and records else []
     for obj in records:
         before = audit.snapshot(obj)
         if custom:
@@ -506,7 +530,13 @@ def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, cus
                 data.pop(field, None)
             else:
                 data[field] = value
-            obj.custom_data = data
+            try:  # the record's rules: a dependent option, formulas over the field
+                obj.custom_data = complete_custom_data(definitions, data, {field}, record=obj)
+            except ValidationError as exc:
+                raise ValidationError(
+                    _("“%(record)s”: %(reason)s") % {"record": obj, "reason": " ".join(exc.messages)},
+                    code=next((e.code for es in exc.error_dict.values() for e in es if e.code), None),
+                ) from exc
         else:
             setattr(obj, field, value)
             others = [f.name for f in obj._meta.concrete_fields if f.name != field]
@@ -516,6 +546,7 @@ def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, cus
                 raise ValidationError(
                     _("“%(record)s”: %(reason)s") % {"record": obj, "reason": " ".join(exc.messages)}
                 ) from exc
+            compute_custom(obj)  # formulas over the field
         events.check_rules(actor, obj, events.EDIT, before)
         after = audit.snapshot(obj)
         if before != after:
@@ -567,7 +598,7 @@ def _bulk_value(model, field: str, value, custom: bool):
     if custom:
         from .models.customfields import clean_custom_data
 
-        return clean_custom_data(ot.custom_fields(), {field: value}, partial=True).get(field)
+        return clean_custom_data(ot.custom_fields(), {field: value}, partial=True, complete=False).get(field)
     if field not in ot.form_fields:
         raise ValidationError({field: _("This field cannot be edited in bulk.")}, code="not_editable")
     return value

@@ -63,7 +63,7 @@ def configurable_fields(object_type: str) -> dict[str, FieldSpec] | None:
     from django.db import models
 
     from lianke.core.fields import PhoneField
-    from lianke.core.models.customfields import FieldType
+    from lianke.core.fieldtypes import kinds
     from lianke.core.registry import registry
 
     if object_type not in registry:
@@ -83,7 +83,7 @@ def configurable_fields(object_type: str) -> dict[str, FieldSpec] | None:
         )
     for d in ot.custom_fields(active_only=False):
         result[d.filter_name] = FieldSpec(
-            d.filter_name, d.display_label, d.type in (FieldType.PHONE, FieldType.EMAIL), d.required
+            d.filter_name, d.display_label, getattr(kinds.get(d.type), "is_contact", False), d.required
         )
     return result
 
@@ -230,6 +230,11 @@ def field_access(user: User | None, model: type[Model] | Model | str) -> FieldAc
 
 
 def _resolve(user: User, key: str, grant_key: str) -> FieldAccess:
+    return FieldAccess(key, _computed_modes(user, key, _rule_modes(user, key, grant_key)))
+
+
+def _rule_modes(user: User, key: str, grant_key: str) -> dict[str, str]:
+    """The modes the user's roles give the fields of ``key`` (the widest of the roles)."""
     from .models import FieldPermission, RolePermission
 
     rules = list(
@@ -238,7 +243,7 @@ def _resolve(user: User, key: str, grant_key: str) -> FieldAccess:
         )
     )
     if not rules:
-        return FieldAccess(key)
+        return {}
     speaking = {role for role, _f, _m in rules} | set(
         RolePermission.objects.filter(
             role__users=user, role__is_active=True, object_type=grant_key
@@ -253,7 +258,47 @@ def _resolve(user: User, key: str, grant_key: str) -> FieldAccess:
             (by_role[role].get(name, FieldMode.EDITABLE) for role in speaking), key=_RANK.__getitem__
         )
         modes[name] = widest
-    return FieldAccess(key, modes)
+    return modes
+
+
+def _computed_modes(user: User, key: str, modes: dict[str, str]) -> dict[str, str]:
+    """A computed custom field (a formula, a roll-up) is hidden from whoever may not read one of
+    its inputs in full: its value would tell them something about it. Followed through computed
+    fields over computed fields of the same type until nothing changes; a roll-up's child field
+    is judged by the rules of the child type."""
+    from lianke.core.fieldtypes import kinds
+    from lianke.core.models.customfields import definitions_for
+    from lianke.core.registry import registry
+
+    unreadable = {FieldMode.HIDDEN, FieldMode.MASKED}
+    # The active definitions, as the request has them already (no query of its own).
+    definitions = definitions_for(key)
+    modes = dict(modes)
+    for d in definitions:
+        kind = kinds.get(d.type)
+        for other, name in kind.foreign_inputs(d) if kind is not None else []:
+            if other not in registry:
+                continue
+            other_model = registry.get(other).model
+            other_modes = _rule_modes(user, other, _grant_key(other_model))
+            if other_modes.get(name, FieldMode.EDITABLE) in unreadable:
+                modes[d.filter_name] = FieldMode.HIDDEN
+    if not any(mode in unreadable for mode in modes.values()):
+        return modes
+    by_name = {d.name for d in definitions}
+    computed = {
+        d.filter_name: [f"cf_{n}" if n in by_name else n for n in kinds[d.type].inputs(d)]
+        for d in definitions
+        if d.type in kinds and kinds[d.type].inputs(d)
+    }
+    changed = True
+    while changed:
+        changed = False
+        for name, inputs in computed.items():
+            if modes.get(name) != FieldMode.HIDDEN and any(modes.get(i) in unreadable for i in inputs):
+                modes[name] = FieldMode.HIDDEN
+                changed = True
+    return modes
 
 
 def current(model: type[Model] | Model | str) -> FieldAccess:

@@ -7,7 +7,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from lianke.core.services import VersionConflict
 
-from .serializers import django_errors_to_drf
+from .serializers import ERROR_CODE, django_errors_to_drf
 
 
 def exception_handler(exc, context):
@@ -27,6 +27,10 @@ def exception_handler(exc, context):
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict):
+        code = response.data.get("code")
+        if isinstance(code, list) and len(code) == 1 and getattr(code[0], "code", None) == ERROR_CODE:
+            response.data["code"] = str(code[0])
     if (
         response is not None
         and isinstance(exc, exceptions.APIException)

@@ -12,37 +12,68 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from lianke.core import context, services
+from lianke.core.fieldtypes import kinds
 from lianke.core.models.customfields import clean_custom_data
 from lianke.org import fieldaccess
 from lianke.org.users import active_users
 
 
-@extend_schema_field(
-    {"type": "object", "additionalProperties": True, "description": "Custom field values by name"}
-)
 class CustomFieldsField(serializers.Field):
+    """``custom_fields``: name → value, each value as its kind returns it (``api_value``); only
+    the active fields the reader may see, masked where the reader may not read them in full."""
+
     def __init__(self, **kwargs):
         kwargs.setdefault("source", "custom_data")
         kwargs.setdefault("required", False)
         super().__init__(**kwargs)
 
     def to_representation(self, value):
-        active = {d.name for d in self.parent.object_type.custom_fields()}
+        active = {d.name: d for d in self.parent.object_type.custom_fields()}
         fields = fieldaccess.current(self.parent.object_type.model)
-        return {
-            k: fields.mask(f"cf_{k}", v)
-            for k, v in (value or {}).items()
-            if k in active and fields.visible(f"cf_{k}")
-        }
+        result = {}
+        for name, stored in (value or {}).items():
+            definition = active.get(name)
+            if definition is None or not fields.visible(definition.filter_name):
+                continue
+            if not fields.readable(definition.filter_name):
+                result[name] = fields.mask(definition.filter_name, stored)
+                continue
+            kind = kinds.get(definition.type)
+            result[name] = (
+                kind.api_value(definition, stored) if kind is not None and stored is not None else stored
+            )
+        return result
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
             raise serializers.ValidationError(_("Custom fields must be an object of name → value."))
         return data
+
+
+def custom_fields_schema() -> dict:
+    """The OpenAPI schema of ``custom_fields``: any of the registered kinds' value shapes (read
+    when the schema is generated, so a kind registered anywhere is in it)."""
+    shapes: list[dict] = []
+    for kind in kinds.values():
+        if kind.api_schema not in shapes:
+            shapes.append(kind.api_schema)
+    return {
+        "type": "object",
+        "description": "Custom field values by name; each value's shape follows its field's type.",
+        "additionalProperties": {"anyOf": shapes, "nullable": True},
+    }
+
+
+class CustomFieldsSchema(OpenApiSerializerFieldExtension):
+    target_class = CustomFieldsField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return custom_fields_schema()
 
 
 def rfc3339(value: dt.datetime) -> str:
@@ -69,6 +100,11 @@ class RFC3339DateTimeField(serializers.DateTimeField):
         return rfc3339(self.enforce_timezone(value))
 
 
+# Marks the ``code`` entry of field errors: DRF wraps every entry in a list, the handler
+# (``core.api.exceptions``) gives it back as the one word it is.
+ERROR_CODE = "error_code"
+
+
 def django_errors_to_drf(exc: DjangoValidationError) -> serializers.ValidationError:
     if hasattr(exc, "error_dict"):
         detail: dict[str, Any] = {}
@@ -81,7 +117,11 @@ def django_errors_to_drf(exc: DjangoValidationError) -> serializers.ValidationEr
             else:
                 detail[key] = messages
         if codes == {fieldaccess.READ_ONLY_CODE}:
-            detail["code"] = fieldaccess.READ_ONLY_CODE  # a client can tell this refusal apart
+            # a client can tell this refusal apart
+            detail["code"] = ErrorDetail(fieldaccess.READ_ONLY_CODE, code=ERROR_CODE)
+        elif len(codes) == 1 and None not in codes and set(detail) == {"custom_fields"}:
+            # one refusal of custom values with a stable code (a field kind's)
+            detail["code"] = ErrorDetail(str(codes.pop()), code=ERROR_CODE)
         return serializers.ValidationError(detail)
     return serializers.ValidationError({"non_field_errors": exc.messages})
 

@@ -1,14 +1,17 @@
 """Custom-field types as classes: one ``FieldKind`` per stored ``CustomField.type`` value.
 
-This package owns what a type means for a value: turning any accepted input (form value, JSON,
-import text) into the stored form (``clean``), the human text (``display``), the form field
-(``form_field``) and what a form shows for a stored value (``form_initial``). ``CustomField``
-and ``core.formfields`` ask ``kinds[self.type]`` instead of switching on the type. The kinds are stateless; each method receives the field definition.
+This package owns everything a type means for a value: turning any accepted input (form value,
+JSON, import text) into the stored form (``clean``, ``parse_import``), the human text and link
+(``display``, ``link``), the form field and its value (``form_field``, ``form_initial``,
+``bind_form``), the names of stored ids (``related_model``, ``labels``), the list filters and
+sort expression (``filters``, ``filter``, ``sort_expression``), the export cell (``export``), the
+API value and schema (``api_value``, ``api_schema``), record rules (``clean_record``: dependent
+options, formulas, a file of the record) and flags (searched as text, indexable, number, range,
+contact, computed, upload). The call sites ask ``kinds[definition.type]`` instead of switching
+on the type. The kinds are stateless; each method receives the field definition.
 
-It may import Django, ``lianke.core.phones`` and ``lianke.core.regions``; the object registry only
-inside a method (lookups). It never imports a model module or a business app, so the models can
-import it. Widgets come from ``lianke.core.formfields`` and people pickers from
-``lianke.core.people``, imported inside ``form_field``.
+It may import Django, ``lianke.core.phones`` and ``lianke.core.regions``; the object registry,
+the models and the people pickers only inside a method. ``formula`` is the formula parser.
 """
 
 from . import builtin  # noqa: F401  (registers the built-in kinds)

@@ -2,6 +2,11 @@
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
+
+from django.db import models
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 
 MAX_DIGITS = 18
 TRUE_WORDS = {"1", "true", "yes", "y", "on", "是", "真"}
@@ -26,9 +31,33 @@ class FieldKind:
     ``field`` is the ``CustomField`` definition (its options, limits and ``_error`` helper).
     ``clean`` receives a value that is already known to be non-empty, not too deep and free of
     NUL characters, and returns the stored form or raises ``ValidationError`` naming the field.
+
+    Every other concern has a default, so the smallest kind is ``key``, ``label``, ``clean`` and
+    ``form_field``: it is shown as text, sorted as text, exported as its display, not filtered
+    and not searched.
     """
 
     key: str = ""
+    label: Any = ""  # what the administrator chooses from (the stored type's choices)
+    # Included in the record search when marked searchable (a text ``icontains``).
+    searched_as_text: bool = False
+    # Whether an expression index can serve sorting by it (``core.cfindexes``).
+    indexable: bool = True
+    # Grouping: a number (sorted numerically), a range (``from``/``to`` filters).
+    is_number: bool = False
+    is_range: bool = False
+    # Masked like a phone number or e-mail address for readers who may not see it in full.
+    is_contact: bool = False
+    # Its definition lists options (``CustomField.options``, checked when it is defined).
+    has_options: bool = False
+    # Its value is computed by the write pipeline (a formula, a roll-up), never set by anybody:
+    # field permissions guard its inputs, not it.
+    computed: bool = False
+    # Its form field takes an upload, stored by the view after the record (``core.attachments``).
+    is_upload: bool = False
+    has_record_rules: bool = False  # set by ``register``: it overrides ``clean_record``
+    # The value's shape in the API schema (OpenAPI) of ``custom_fields``.
+    api_schema: dict = {"type": "string"}  # noqa: RUF012 - read only
 
     def clean(self, field, value, *, old=None):
         raise NotImplementedError
@@ -46,6 +75,79 @@ class FieldKind:
         """A stored, non-empty value → what the form field shows."""
         return value
 
+    # ------------------------------------------------------------------ definition and record
+    def check_definition(self, field, siblings: dict) -> dict:
+        """Errors of the definition itself beyond the common ones, ``{form field: message}``;
+        ``siblings`` are the object type's other definitions by name."""
+        return {}
+
+    def clean_record(self, field, data: dict, definitions: dict, changed: set, *, record=None) -> None:
+        """Rules over the whole record, once its values are merged (``data``, changed in place):
+        a value that depends on another field checked, a computed value set. ``changed`` names
+        the fields this write sets; ``record`` is the record being written when the write path
+        has it (its standard fields). Raises ``ValidationError`` naming the field."""
+
+    def inputs(self, field) -> list[str]:
+        """The fields of the same record its value is computed from, by name (a custom field's
+        or a standard field's): a reader who may not read one of them in full may not see this
+        one either (``org.fieldaccess``)."""
+        return []
+
+    def foreign_inputs(self, field) -> list[tuple[str, str]]:
+        """Fields of *other* object types its value is computed from, ``(type key, field
+        name)`` (a roll-up's child field): hidden from whoever may not read them in full."""
+        return []
+
+    def bind_form(self, field, form) -> None:
+        """Adjust this field in a built record form (``core.forms.BusinessForm``): e.g. narrow
+        its choices to what another field's value allows."""
+
+    # ------------------------------------------------------------------ related names
+    def related_model(self, field):
+        """The model whose records a stored id names (users, a lookup's target), if any: lists
+        and history fetch their names once per page (``labels``)."""
+        return None
+
+    def labels(self, field, ids) -> dict:
+        """``{id: name}`` for the stored ``ids`` (through the related model's scoped manager)."""
+        return {}
+
+    def link(self, field, value, *, labels=None) -> str | None:
+        """Where a shown value leads when tapped (a record, a ``tel:`` or ``mailto:``)."""
+        return None
+
+    # ------------------------------------------------------------------ lists
+    def sort_expression(self, field):
+        """The expression a list is sorted (and an index built) by: the stored text."""
+        # A plain text expression: comparisons on the bare key transform would treat the value
+        # as JSON (SQLite's json.loads of "2024-01-15" fails) instead of comparing the text.
+        return Cast(KT(f"custom_data__{field.name}"), models.TextField())
+
+    def filters(self, field, method) -> dict:
+        """The list filters, ``{suffix: django_filters.Filter}`` (``""`` names ``cf_<name>``
+        itself, ``"__gte"`` gives ``cf_<name>__gte``); ``method(lookup)`` makes a filter
+        method that calls ``filter`` with that lookup. None by default."""
+        return {}
+
+    def filter(self, field, queryset, lookup: str, value):
+        """``queryset`` narrowed by one of this kind's ``filters`` (``value`` is not empty)."""
+        raise ValueError(lookup)
+
+    # ------------------------------------------------------------------ export and import
+    def export(self, field, value, *, labels=None) -> str:
+        """The text of an export cell for a stored, non-empty value: what the page shows."""
+        return self.display(field, value, labels=labels)
+
+    def parse_import(self, field, text: str):
+        """A spreadsheet cell's text → the input ``clean`` receives. ``clean`` already accepts
+        text, so most kinds pass it on; a kind whose JSON input is structured splits it here."""
+        return text
+
+    # ------------------------------------------------------------------ API
+    def api_value(self, field, value):
+        """A stored, non-empty value as the API returns it (the stored form by default)."""
+        return value
+
 
 kinds: dict[str, FieldKind] = {}
 
@@ -54,6 +156,8 @@ def register(kind: FieldKind) -> FieldKind:
     """Register ``kind`` under its ``key`` (a stored ``CustomField.type`` value)."""
     if not kind.key:
         raise ValueError("A field kind needs a key.")
+    # Only kinds with record rules are asked for each record written (the batch path's cost).
+    kind.has_record_rules = type(kind).clean_record is not FieldKind.clean_record
     kinds[kind.key] = kind
     return kind
 

@@ -6,19 +6,27 @@ Messages and codes are those the definition has always raised (tests pin them).
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
-from django.db import models
+from django.db import connection, models
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from lianke.core.phones import PHONE_RE
+from lianke.core.phones import PHONE_RE, mailto_url, tel_url
 from lianke.org.users import active_users
 
-from .base import FALSE_WORDS, MAX_DIGITS, TRUE_WORDS, FieldKind, plain_number, register, utc_iso
+from .base import FALSE_WORDS, MAX_DIGITS, TRUE_WORDS, FieldKind, kinds, plain_number, register, utc_iso
+
+DATE_ATTRS = {"type": "date"}
 
 
 def check_range(field, number: Decimal) -> None:
@@ -28,8 +36,36 @@ def check_range(field, number: Decimal) -> None:
         raise field._error(_("%(field)s: must be at most %(max)s."), max=plain_number(field.max_value))
 
 
+def range_filters(field, method, make) -> dict:
+    """``cf_<name>__gte`` and ``__lte``: ``make(label, method)`` builds each filter."""
+    return {
+        f"__{lookup}": make(format_lazy(text, field=field.display_label), method(lookup))
+        for lookup, text in (("gte", _("{field} from")), ("lte", _("{field} to")))
+    }
+
+
 class TextKind(FieldKind):
     key = "text"
+    label = _("Text")
+    searched_as_text = True
+    api_schema = {"type": "string"}  # noqa: RUF012
+
+    def filter_widget(self):
+        return forms.TextInput()
+
+    def filters(self, field, method):
+        import django_filters
+
+        return {
+            "": django_filters.CharFilter(
+                label=field.display_label, method=method("icontains"), widget=self.filter_widget()
+            )
+        }
+
+    def filter(self, field, queryset, lookup, value):
+        if lookup != "icontains":
+            raise ValueError(lookup)
+        return queryset.filter(**{f"custom_data__{field.name}__icontains": value})
 
     def form_field(self, field, common, *, initial=None, user=None):
         return forms.CharField(max_length=field.max_length or self.default_limit, **common)
@@ -56,6 +92,8 @@ class TextKind(FieldKind):
 
 class LongTextKind(TextKind):
     key = "longtext"
+    label = _("Long text")
+    indexable = False
 
     def form_field(self, field, common, *, initial=None, user=None):
         return forms.CharField(
@@ -69,6 +107,16 @@ class LongTextKind(TextKind):
 
 class PhoneKind(TextKind):
     key = "phone"
+    label = _("Phone")
+    is_contact = True
+
+    def filter_widget(self):
+        from lianke.core.filtersets import phone_filter_input
+
+        return phone_filter_input()
+
+    def link(self, field, value, *, labels=None):
+        return tel_url(value)
 
     def form_field(self, field, common, *, initial=None, user=None):
         from lianke.core.formfields import PhoneInput
@@ -82,6 +130,16 @@ class PhoneKind(TextKind):
 
 class EmailKind(TextKind):
     key = "email"
+    label = _("Email")
+    is_contact = True
+
+    def filter_widget(self):
+        from lianke.core.filtersets import email_filter_input
+
+        return email_filter_input()
+
+    def link(self, field, value, *, labels=None):
+        return mailto_url(value)
 
     def form_field(self, field, common, *, initial=None, user=None):
         from lianke.core.formfields import EmailInput
@@ -97,6 +155,10 @@ class EmailKind(TextKind):
 
 class URLKind(TextKind):
     key = "url"
+    label = _("URL")
+
+    def link(self, field, value, *, labels=None):
+        return value
 
     def form_field(self, field, common, *, initial=None, user=None):
         return forms.URLField(max_length=500, assume_scheme="https", **common)
@@ -108,8 +170,49 @@ class URLKind(TextKind):
             raise field._error(_("%(field)s: enter a valid URL (http or https).")) from None
 
 
-class IntegerKind(FieldKind):
+class NumberKind(FieldKind):
+    """Numbers: sorted and compared numerically, filtered by a from/to range."""
+
+    is_number = True
+    is_range = True
+    decimal_input = True
+
+    def sort_expression(self, field):
+        return Cast(KT(f"custom_data__{field.name}"), models.DecimalField(max_digits=30, decimal_places=6))
+
+    def filters(self, field, method):
+        import django_filters
+
+        from lianke.core.formfields import number_input
+
+        return range_filters(
+            field,
+            method,
+            lambda label, m: django_filters.NumberFilter(
+                label=label, method=m, widget=number_input(decimal=self.decimal_input)
+            ),
+        )
+
+    def filter(self, field, queryset, lookup, value):
+        # ``value`` was parsed by the typed filter (a Decimal or a date) before it gets here.
+        if lookup not in ("gte", "lte"):
+            raise ValueError(lookup)
+        bound = self.bound(value, lookup)
+        if bound is None:  # a bound every value meets (a calendar end): no filter, never a 500
+            return queryset
+        alias = f"_cf_{field.name}"
+        return queryset.alias(**{alias: self.sort_expression(field)}).filter(**{f"{alias}__{lookup}": bound})
+
+    def bound(self, value, lookup):
+        """The stored form ``value`` is compared as (``None``: a bound every value meets)."""
+        return value
+
+
+class IntegerKind(NumberKind):
     key = "integer"
+    label = _("Integer")
+    decimal_input = False
+    api_schema = {"type": "integer"}  # noqa: RUF012
 
     def form_field(self, field, common, *, initial=None, user=None):
         from lianke.core.formfields import number_input
@@ -131,8 +234,10 @@ class IntegerKind(FieldKind):
         return int(number)
 
 
-class DecimalKind(FieldKind):
+class DecimalKind(NumberKind):
     key = "decimal"
+    label = _("Decimal")
+    api_schema = {"type": "string", "format": "decimal"}  # noqa: RUF012
 
     def form_field(self, field, common, *, initial=None, user=None):
         from lianke.core.formfields import number_input
@@ -176,6 +281,7 @@ class DecimalKind(FieldKind):
 
 class MoneyKind(DecimalKind):
     key = "money"
+    label = _("Money (CNY)")
 
     def places(self, field) -> int:
         return 2
@@ -186,13 +292,34 @@ class MoneyKind(DecimalKind):
 
 class PercentKind(DecimalKind):
     key = "percent"
+    label = _("Percent")
 
     def display(self, field, value, *, labels=None):
         return f"{value}%"
 
 
-class DateKind(FieldKind):
+class DateKind(NumberKind):
     key = "date"
+    label = _("Date")
+    is_number = False
+    api_schema = {"type": "string", "format": "date"}  # noqa: RUF012
+
+    def sort_expression(self, field):
+        return FieldKind.sort_expression(self, field)
+
+    def filters(self, field, method):
+        import django_filters
+
+        return range_filters(
+            field,
+            method,
+            lambda label, m: django_filters.DateFilter(
+                label=label, method=m, widget=forms.DateInput(attrs=DATE_ATTRS)
+            ),
+        )
+
+    def bound(self, value, lookup):
+        return value.isoformat()
 
     def form_field(self, field, common, *, initial=None, user=None):
         return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), **common)
@@ -211,8 +338,18 @@ class DateKind(FieldKind):
         return parsed.isoformat()
 
 
-class DateTimeKind(FieldKind):
+class DateTimeKind(DateKind):
     key = "datetime"
+    label = _("Date and time")
+    api_schema = {"type": "string", "format": "date-time"}  # noqa: RUF012
+
+    def bound(self, value, lookup):
+        # A day filters the whole day, in the server's time zone.
+        day = dt.datetime.combine(value, dt.time.min if lookup == "gte" else dt.time.max)
+        try:
+            return utc_iso(timezone.make_aware(day))
+        except OverflowError:  # a calendar end, before 0001-01-01 in UTC
+            return None
 
     def form_field(self, field, common, *, initial=None, user=None):
         return forms.DateTimeField(
@@ -245,6 +382,22 @@ class DateTimeKind(FieldKind):
 
 class BooleanKind(FieldKind):
     key = "boolean"
+    label = _("Yes / no")
+    api_schema = {"type": "boolean"}  # noqa: RUF012
+
+    def filters(self, field, method):
+        import django_filters
+
+        return {
+            "": django_filters.ChoiceFilter(
+                label=field.display_label,
+                choices=[("true", _("Yes")), ("false", _("No"))],
+                method=method("exact"),
+            )
+        }
+
+    def filter(self, field, queryset, lookup, value):
+        return queryset.filter(**{f"custom_data__{field.name}": value in (True, "true", "1", "True")})
 
     def form_field(self, field, common, *, initial=None, user=None):
         from lianke.core.formfields import BOOLEAN_CHOICES
@@ -278,6 +431,27 @@ def check_active(field, key: str, old: str | None) -> None:
 
 class SelectKind(FieldKind):
     key = "select"
+    label = _("Single select")
+    has_options = True
+
+    def filters(self, field, method):
+        import django_filters
+
+        return {
+            "": django_filters.MultipleChoiceFilter(
+                label=field.display_label, choices=field.option_choices(), method=method("in")
+            )
+        }
+
+    def filter(self, field, queryset, lookup, value):
+        """Any of the chosen options."""
+        name = field.name
+        if connection.vendor == "postgresql":
+            q = Q()
+            for key in value:  # jsonb containment uses the GIN index on custom_data
+                q |= Q(custom_data__contains={name: key})
+            return queryset.filter(q)
+        return queryset.filter(**{f"custom_data__{name}__in": list(value)})
 
     def form_field(self, field, common, *, initial=None, user=None):
         include = [initial] if initial else []
@@ -294,8 +468,439 @@ class SelectKind(FieldKind):
         return field.option_label(value)
 
 
+class DependentSelectKind(SelectKind):
+    """A single select whose options depend on another field of the record (province → city):
+    ``depends_on`` names a select or region field; an option with ``when`` (a list of the
+    parent's option keys, or province names for a region) is allowed only for those values, an
+    option without it always."""
+
+    key = "dependent"
+    label = _("Dependent select")
+    PARENT_KINDS = ("select", "region")
+
+    def check_definition(self, field, siblings):
+        parent = siblings.get(field.depends_on)
+        if parent is None or parent.type not in self.PARENT_KINDS or parent.name == field.name:
+            return {
+                "depends_on": ValidationError(
+                    _("Name a single select or region field of the same object type."),
+                    code="invalid_parent",
+                )
+            }
+        if parent.type == "select":
+            keys = {o.get("key") for o in parent.options or []}
+            for option in field.options or []:
+                unknown = [v for v in option.get("when") or [] if v not in keys]
+                if unknown:
+                    return {
+                        "options": ValidationError(
+                            _("Option “%(option)s”: “%(value)s” is not an option of %(parent)s."),
+                            code="invalid_parent_value",
+                            params={
+                                "option": option["key"],
+                                "value": unknown[0],
+                                "parent": parent.display_label,
+                            },
+                        )
+                    }
+        return {}
+
+    @staticmethod
+    def parent_value(value) -> str | None:
+        """The parent's value options are declared for: an option key, or a region's province."""
+        if isinstance(value, dict):
+            value = value.get("province")
+        elif isinstance(value, list | tuple):  # a region form field's parts
+            value = value[0] if value else None
+        return str(value) if value not in (None, "") else None
+
+    def allowed(self, field, parent_value) -> set[str]:
+        return {
+            o["key"]
+            for o in field.options or []
+            if not o.get("when") or (parent_value is not None and parent_value in o["when"])
+        }
+
+    def clean_record(self, field, data, definitions, changed, *, record=None):
+        if field.name not in changed and field.depends_on not in changed:
+            return  # neither changed: a record kept as it was is not refused
+        value = data.get(field.name)
+        if value is None:
+            return
+        parent = self.parent_value(data.get(field.depends_on))
+        if value not in self.allowed(field, parent):
+            parent_field = definitions.get(field.depends_on)
+            raise field._error(
+                _("%(field)s: “%(value)s” is not allowed when %(parent)s is “%(parent_value)s”."),
+                code="option_not_allowed",
+                value=field.option_label(value),
+                parent=parent_field.display_label if parent_field else field.depends_on,
+                parent_value=(
+                    parent_field.option_label(parent)
+                    if parent_field and parent_field.type == "select"
+                    else parent
+                )
+                or "—",
+            )
+
+    def bind_form(self, field, form):
+        """Offer only the options the parent's value (posted, else stored) allows; the form
+        page fetches them again when the parent changes (``BusinessForm.depends_on``)."""
+        parent_name = f"cf_{field.depends_on}"
+        if parent_name in form.fields:
+            parent = self.parent_value(form[parent_name].value())
+            form.depends_on = {**form.depends_on, field.filter_name: parent_name}
+        else:  # the parent is hidden from this user: its stored value decides
+            parent = self.parent_value((form.instance.custom_data or {}).get(field.depends_on))
+        form_field = form.fields[field.filter_name]
+        allowed = self.allowed(field, parent)
+        current = form_field.initial
+        form_field.choices = [
+            (key, label) for key, label in form_field.choices if key == "" or key in allowed or key == current
+        ]
+
+
+NUMERIC_MODEL_FIELDS = (models.IntegerField, models.DecimalField, models.FloatField)
+
+
+class FormulaKind(DecimalKind):
+    """A number computed from other fields of the same record (``amount * rate``): recomputed on
+    every write, stored like a decimal so it filters and sorts, never set by anybody."""
+
+    key = "formula"
+    label = _("Formula")
+    computed = True
+
+    def form_field(self, field, common, *, initial=None, user=None):
+        form_field = super().form_field(field, common, initial=initial, user=user)
+        form_field.disabled, form_field.required = True, False  # computed: shown, never posted
+        return form_field
+
+    def clean(self, field, value, *, old=None):
+        if old is not None and str(value).strip() == str(old):
+            return old  # a client sending back what it read changes nothing
+        raise field._error(
+            _("%(field)s is computed from other fields and cannot be set."), code="computed_field"
+        )
+
+    @staticmethod
+    def tree(field):
+        from .formula import parse
+
+        cached = getattr(field, "_formula_tree", None)
+        if cached is None or cached[0] != field.formula:
+            cached = (field.formula, parse(field.formula))
+            field._formula_tree = cached
+        return cached[1]
+
+    def inputs(self, field):
+        from .formula import FormulaError, names
+
+        try:
+            return names(self.tree(field))
+        except FormulaError:
+            return []
+
+    def check_definition(self, field, siblings):
+        from lianke.core.registry import registry
+
+        from .formula import FormulaError, names
+
+        try:
+            tree = self.tree(field)
+        except FormulaError as exc:
+            return {"formula": ValidationError(exc.message, code=exc.code, params=exc.params)}
+        ot = registry.get(field.object_type)
+        model_numbers = {
+            f.name
+            for f in ot.model._meta.concrete_fields
+            if isinstance(f, NUMERIC_MODEL_FIELDS) and f.editable
+        }
+        for name in names(tree):
+            sibling = siblings.get(name)
+            is_number = sibling is not None and getattr(kinds.get(sibling.type), "is_number", False)
+            if name == field.name or not (is_number or (sibling is None and name in model_numbers)):
+                return {
+                    "formula": ValidationError(
+                        _("“%(name)s” is not a number field of this object type."),
+                        code="unknown_field",
+                        params={"name": name},
+                    )
+                }
+        # A cycle through other formulas (a = b + 1, b = a × 2) could never be computed.
+        graph = {field.name: names(tree)}
+        for name, sibling in siblings.items():
+            if sibling.type == self.key:
+                try:
+                    graph[name] = names(self.tree(sibling))
+                except Exception:  # noqa: BLE001 - a broken sibling reads nothing
+                    graph[name] = []
+        stack, seen = list(graph[field.name]), set()
+        while stack:
+            name = stack.pop()
+            if name == field.name:
+                return {
+                    "formula": ValidationError(
+                        _("The formula refers back to itself through other formulas."), code="formula_cycle"
+                    )
+                }
+            if name not in seen:
+                seen.add(name)
+                stack.extend(graph.get(name, []))
+        return {}
+
+    def clean_record(self, field, data, definitions, changed, *, record=None):
+        if record is None:
+            return  # computed where the whole record is at hand (``services.compute_custom``)
+        value = self.compute(field, data, definitions, record, set())
+        if value is None:
+            data.pop(field.name, None)
+        else:
+            data[field.name] = value
+
+    def compute(self, field, data, definitions, record, visiting: set) -> str | None:
+        from .formula import FormulaError, evaluate
+
+        try:
+            tree = self.tree(field)
+        except FormulaError:
+            return None
+        visiting = visiting | {field.name}
+
+        def resolve(name):
+            definition = definitions.get(name)
+            if definition is not None:
+                if definition.type == self.key:
+                    if name in visiting:
+                        return None
+                    value = self.compute(definition, data, definitions, record, visiting)
+                else:
+                    value = data.get(name)
+            else:
+                value = getattr(record, name, None) if record is not None else None
+            if value is None or isinstance(value, bool | list | dict):
+                return None
+            try:
+                return Decimal(str(value))
+            except InvalidOperation:
+                return None
+
+        number = evaluate(tree, resolve)
+        if number is None:
+            return None
+        try:
+            number = number.quantize(Decimal(1).scaleb(-field.decimal_places))
+        except InvalidOperation:
+            return None
+        if len(number.as_tuple().digits) > MAX_DIGITS:
+            return None
+        return format(number, "f")
+
+
+ROLLUP_RE = re.compile(r"^\s*(?:(count)|(sum|min|max)\s*\(\s*([a-z][a-z0-9_]*)\s*\))\s*$")
+
+
+class RollupKind(DecimalKind):
+    """Count, sum, minimum or maximum over the records of a child type (an account's number of
+    opportunities, the sum of their amounts): ``target_object_type`` names the child type,
+    ``formula`` the aggregate (``count``, ``sum(amount)``, ``max(cf_name)`` or the custom field's
+    plain name). Kept in step by ``core.rollups`` inside the child's write transaction."""
+
+    key = "rollup"
+    label = _("Roll-up of related records")
+    computed = True
+
+    def form_field(self, field, common, *, initial=None, user=None):
+        form_field = super().form_field(field, common, initial=initial, user=user)
+        form_field.disabled, form_field.required = True, False
+        return form_field
+
+    def clean(self, field, value, *, old=None):
+        if old is not None and str(value).strip() == str(old):
+            return old
+        raise field._error(
+            _("%(field)s is computed from other fields and cannot be set."), code="computed_field"
+        )
+
+    def places(self, field) -> int:
+        return field.decimal_places
+
+    def parsed(self, field) -> tuple[str, str | None]:
+        """``(function, child field)``; raises ``ValueError`` for what is no roll-up."""
+        match = ROLLUP_RE.match(field.formula or "")
+        if match is None:
+            raise ValueError(field.formula)
+        if match.group(1):
+            return "count", None
+        return match.group(2), match.group(3)
+
+    def link(self, field, value=None, *, labels=None):
+        return None
+
+    def link_field(self, field):
+        """The child's foreign key to the parent type (exactly one), or ``None``."""
+        from lianke.core.registry import registry
+
+        if field.target_object_type not in registry or field.object_type not in registry:
+            return None
+        child = registry.get(field.target_object_type).model
+        parent = registry.get(field.object_type).model
+        links = [
+            f
+            for f in child._meta.concrete_fields
+            if isinstance(f, models.ForeignKey) and f.related_model is parent
+        ]
+        return links[0] if len(links) == 1 else None
+
+    def child_definition(self, field, name: str):
+        from lianke.core.models.customfields import definitions_for
+
+        name = name.removeprefix("cf_")
+        return next(
+            (d for d in definitions_for(field.target_object_type, active_only=False) if d.name == name), None
+        )
+
+    def check_definition(self, field, siblings):
+        from lianke.core.registry import registry
+
+        def error(message, code, **params):
+            return {"formula": ValidationError(message, code=code, params=params)}
+
+        if field.target_object_type not in registry:
+            return {
+                "target_object_type": ValidationError(
+                    _("Choose the related object type to roll up."), code="invalid_rollup"
+                )
+            }
+        try:
+            function, name = self.parsed(field)
+        except ValueError:
+            return error(
+                _("Enter count, or sum, min or max of a number field: sum(amount)."), "invalid_rollup"
+            )
+        if self.link_field(field) is None:
+            return error(
+                _("%(child)s has no single link to %(parent)s."),
+                "rollup_no_link",
+                child=registry.get(field.target_object_type).label,
+                parent=registry.get(field.object_type).label,
+            )
+        if name is not None and self.child_expression(field, name) is None:
+            return error(
+                _("“%(name)s” is not a number field of this object type."), "unknown_field", name=name
+            )
+        return {}
+
+    def model_number(self, field, name: str) -> bool:
+        """Whether ``name`` is a numeric standard field of the child type."""
+        from django.core.exceptions import FieldDoesNotExist
+
+        from lianke.core.registry import registry
+
+        try:
+            model_field = registry.get(field.target_object_type).model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return False
+        return isinstance(model_field, NUMERIC_MODEL_FIELDS)
+
+    def child_expression(self, field, name: str):
+        """What the aggregate reads on the child: a numeric standard field, or a number custom
+        field's sort expression (its stored value, cast)."""
+        if not name.startswith("cf_") and self.model_number(field, name):
+            return models.F(name)
+        definition = self.child_definition(field, name)
+        kind = kinds.get(definition.type) if definition is not None else None
+        if kind is None or not kind.is_number:
+            return None
+        return kind.sort_expression(definition)
+
+    def foreign_inputs(self, field):
+        try:
+            _function, name = self.parsed(field)
+        except ValueError:
+            return []
+        if name is None:
+            return []
+        if not name.startswith("cf_") and self.model_number(field, name):
+            return [(field.target_object_type, name)]
+        definition = self.child_definition(field, name)
+        return [(field.target_object_type, definition.filter_name)] if definition is not None else []
+
+    def values(self, field, parent_ids) -> dict[int, object]:
+        """``{parent id: stored value}`` for ``parent_ids``, in one query (deleted children out)."""
+        from django.db.models import Count, Max, Min, Sum
+
+        from lianke.core.registry import registry
+
+        function, name = self.parsed(field)
+        link = self.link_field(field)
+        child: Any = registry.get(field.target_object_type).model
+        rows = child.all_objects.filter(is_deleted=False, **{f"{link.name}__in": list(parent_ids)})
+        aggregate: Any
+        if function == "count" or name is None:
+            aggregate = Count("pk")
+        else:
+            expression = self.child_expression(field, name)
+            aggregate = {"sum": Sum, "min": Min, "max": Max}[function](expression)
+        found = dict(
+            rows.order_by()
+            .values_list(link.attname)
+            .annotate(value=aggregate)
+            .values_list(link.attname, "value")
+        )
+        result: dict[int, object] = {}
+        for pk in parent_ids:
+            value = found.get(pk)
+            if function == "count":
+                result[pk] = int(value or 0)
+            elif value is None:
+                result[pk] = (
+                    format(Decimal(0).quantize(Decimal(1).scaleb(-field.decimal_places)), "f")
+                    if function == "sum"
+                    else None
+                )
+            else:
+                number = Decimal(str(value)).quantize(Decimal(1).scaleb(-field.decimal_places))
+                result[pk] = format(number, "f")
+        return result
+
+
+def contains_any(queryset, name: str, values) -> "models.QuerySet":
+    """Records whose list under ``name`` holds any of ``values`` (option keys, user ids)."""
+    if connection.vendor == "postgresql":
+        q = Q()
+        for item in values:  # jsonb containment uses the GIN index on custom_data
+            q |= Q(custom_data__contains={name: [item]})
+        return queryset.filter(q)
+    table = connection.ops.quote_name(queryset.model._meta.db_table)
+    q = Q()
+    for index, item in enumerate(values):
+        sql = f"EXISTS (SELECT 1 FROM json_each({table}.custom_data, '$.{name}') WHERE value = %s)"
+        key_alias = f"_cf_{name}_{index}"
+        queryset = queryset.alias(**{key_alias: RawSQL(sql, [item], output_field=models.BooleanField())})  # noqa: S611 - name matches ^[a-z][a-z0-9_]*$, value is a parameter
+        q |= Q(**{key_alias: True})
+    return queryset.filter(q)
+
+
 class MultiSelectKind(FieldKind):
     key = "multiselect"
+    label = _("Multiple select")
+    has_options = True
+    indexable = False
+    api_schema = {"type": "array", "items": {"type": "string"}}  # noqa: RUF012
+
+    def filters(self, field, method):
+        import django_filters
+
+        return {
+            "": django_filters.MultipleChoiceFilter(
+                label=field.display_label, choices=field.option_choices(), method=method("contains_any")
+            )
+        }
+
+    def filter(self, field, queryset, lookup, value):
+        """Has any of the chosen options."""
+        return contains_any(queryset, field.name, value)
 
     def form_field(self, field, common, *, initial=None, user=None):
         return forms.MultipleChoiceField(
@@ -319,8 +924,42 @@ class MultiSelectKind(FieldKind):
         return "、".join(field.option_label(v) for v in value)
 
 
-class UserKind(FieldKind):
+def exact_id(queryset, name: str, value):
+    """The stored id, whether or not it could be chosen today (a user who has left, a record
+    hidden from the viewer); the rows listed are still the viewer's own."""
+    if not value.is_finite() or value != value.to_integral_value() or abs(value) > 2**53:
+        return queryset.none()
+    return queryset.filter(**{f"custom_data__{name}": int(value)})
+
+
+class IdKind(FieldKind):
+    """A stored id of another record (a user, a lookup's target), named once per page."""
+
+    api_schema = {"type": "integer"}  # noqa: RUF012
+
+    def filters(self, field, method):
+        import django_filters
+
+        return {"": django_filters.NumberFilter(label=field.display_label, method=method("exact"))}
+
+    def filter(self, field, queryset, lookup, value):
+        return exact_id(queryset, field.name, value)
+
+    def display(self, field, value, *, labels=None):
+        return (labels or {}).get(value, f"#{value}")
+
+
+class UserKind(IdKind):
     key = "user"
+    label = _("User")
+
+    def related_model(self, field):
+        from django.contrib.auth import get_user_model
+
+        return get_user_model()
+
+    def labels(self, field, ids):
+        return {u.pk: str(u) for u in self.related_model(field).objects.filter(pk__in=ids)}
 
     def form_field(self, field, common, *, initial=None, user=None):
         # A data field, not an assignment: anybody active, grouped and searchable.
@@ -347,12 +986,181 @@ class UserKind(FieldKind):
             raise field._error(_("%(field)s: no active user “%(value)s”."), value=text)
         return user_id
 
+
+class UsersKind(UserKind):
+    """Several users (a project team): a list of user ids, in the order chosen."""
+
+    key = "users"
+    label = _("Multiple users")
+    indexable = False
+    api_schema = {"type": "array", "items": {"type": "integer"}}  # noqa: RUF012
+    limit = 50
+
+    def form_field(self, field, common, *, initial=None, user=None):
+        # Checkboxes grouped by department with the people search, as the owner filter.
+        from lianke.core.people import PeopleChecks, Purpose, user_label
+
+        purpose = Purpose()
+        multiple = forms.ModelMultipleChoiceField(
+            queryset=purpose.users(user), widget=PeopleChecks(purpose), **common
+        )
+        multiple.label_from_instance = user_label  # type: ignore[method-assign]
+        return multiple
+
+    def clean(self, field, value, *, old=None):
+        """Ids, usernames or names (a list, or text split at commas); only active users, but
+        one already stored stays when they have left since (as an inactive option does)."""
+        from django.contrib.auth import get_user_model
+
+        user_model = get_user_model()
+        if isinstance(value, models.QuerySet):
+            value = list(value)
+        items = value if isinstance(value, list | tuple) else re.split(r"[,，;；、]", str(value))
+        texts = []
+        for item in items:
+            if isinstance(item, user_model):
+                item = item.pk
+            if isinstance(item, list | dict | bool):
+                raise field._error(_("%(field)s: choose users."), code="invalid_users")
+            if str(item).strip():
+                texts.append(str(item).strip())
+        if len(texts) > self.limit:
+            raise field._error(
+                _("%(field)s: at most %(limit)d users."), code="too_many_users", limit=self.limit
+            )
+        kept = set(old) if isinstance(old, list) else set()
+        digits = {int(t) for t in texts if t.isdigit() and len(t) < 19}
+        names = [t for t in texts if not t.isdigit()]
+        found: dict[str, int] = {}
+        if digits:
+            active = models.Q(is_active=True) | models.Q(pk__in=kept & digits)
+            found.update(
+                {
+                    str(pk): pk
+                    for pk in user_model.objects.filter(active, pk__in=digits).values_list("pk", flat=True)
+                }
+            )
+        if names:
+            rows = user_model.objects.filter(
+                models.Q(username__in=names) | models.Q(name__in=names), is_active=True
+            ).values_list("pk", "username", "name")
+            for pk, username, name in rows:
+                found.setdefault(username, pk)
+                found.setdefault(name, pk)
+        ids: list[int] = []
+        for text in texts:
+            if text not in found:
+                raise field._error(
+                    _("%(field)s: no active user “%(value)s”."), code="unknown_user", value=text
+                )
+            if found[text] not in ids:
+                ids.append(found[text])
+        return ids or None
+
     def display(self, field, value, *, labels=None):
-        return (labels or {}).get(value, f"#{value}")
+        return "、".join(IdKind.display(self, field, v, labels=labels) for v in value)
+
+    def form_initial(self, field, value):
+        return list(value)
+
+    def filter(self, field, queryset, lookup, value):
+        """Has this user among its users (whether or not they are active today)."""
+        if not value.is_finite() or value != value.to_integral_value() or abs(value) > 2**53:
+            return queryset.none()
+        return contains_any(queryset, field.name, [int(value)])
 
 
-class LookupKind(FieldKind):
+class FileKind(IdKind):
+    """One attachment of the record held in a field (a signed contract's scan): the stored value
+    is the attachment's id. The form uploads it through ``core.attachments`` (its checks: size,
+    content sniffed, images re-encoded); the API and the batch name an attachment already on the
+    record. Shown by its file name, linked to the attachment URL, whose download checks that the
+    reader may see the record."""
+
+    key = "file"
+    label = _("File")
+    is_upload = True
+    indexable = False
+
+    def form_field(self, field, common, *, initial=None, user=None):
+        return forms.FileField(**{**common, "required": False, "initial": None})
+
+    def clean(self, field, value, *, old=None):
+        text = str(value).strip()
+        if isinstance(value, bool) or not text.isdigit() or len(text) > 18:
+            raise field._error(
+                _("%(field)s: give the ID of an attachment of this record."), code="invalid_file"
+            )
+        return int(text)
+
+    def filters(self, field, method):
+        return {}
+
+    def related_model(self, field):
+        from lianke.core.models import Attachment
+
+        return Attachment
+
+    def labels(self, field, ids):
+        from lianke.core.models import Attachment
+
+        return dict(Attachment.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+    def link(self, field, value, *, labels=None):
+        from django.urls import reverse
+
+        if value not in (labels or {}):
+            return None
+        return reverse("core:attachment_download", kwargs={"pk": value})
+
+    def clean_record(self, field, data, definitions, changed, *, record=None):
+        """The attachment must be one of this record's (checked where the record is at hand)."""
+        value = data.get(field.name)
+        if record is None or value is None:
+            return
+        loaded = (record.loaded_values() or {}) if record.pk else {}
+        if (loaded.get("custom_data") or {}).get(field.name) == value:
+            return  # kept as it was (even if the file was deleted since)
+        from django.contrib.contenttypes.models import ContentType
+
+        from lianke.core.models import Attachment
+
+        if (
+            record.pk is None
+            or not Attachment.objects.filter(
+                pk=value, content_type=ContentType.objects.get_for_model(type(record)), object_id=record.pk
+            ).exists()
+        ):
+            raise field._error(
+                _("%(field)s: no attachment with ID “%(value)s” on this record."),
+                code="file_not_found",
+                value=value,
+            )
+
+
+class LookupKind(IdKind):
     key = "lookup"
+    label = _("Lookup to another object")
+
+    def related_model(self, field):
+        from lianke.core.registry import registry
+
+        if field.target_object_type not in registry:
+            return None
+        return registry.get(field.target_object_type).model
+
+    def labels(self, field, ids):
+        from lianke.core.registry import registry
+
+        target = registry.get(field.target_object_type)
+        return {r.pk: target.title(r) for r in target.model.objects.filter(pk__in=ids)}
+
+    def link(self, field, value, *, labels=None):
+        from lianke.core.registry import registry
+
+        if value not in (labels or {}):  # a record the reader cannot open is no link
+            return None
+        return registry.get(field.target_object_type).url("detail", pk=value)
 
     def form_field(self, field, common, *, initial=None, user=None):
         from lianke.core.formfields import LookupSelect
@@ -377,15 +1185,31 @@ class LookupKind(FieldKind):
             )
         return int(text)
 
-    def display(self, field, value, *, labels=None):
-        return (labels or {}).get(value, f"#{value}")
-
 
 REGION_PARTS = ("province", "city", "district")
 
 
 class RegionKind(FieldKind):
     key = "region"
+    label = _("Region (province / city / district)")
+    api_schema = {  # noqa: RUF012
+        "type": "object",
+        "properties": {part: {"type": "string"} for part in REGION_PARTS},
+    }
+
+    def filters(self, field, method):
+        import django_filters
+
+        from lianke.core.regions import PROVINCES
+
+        return {
+            "": django_filters.ChoiceFilter(
+                label=field.display_label, choices=PROVINCES, method=method("province")
+            )
+        }
+
+    def filter(self, field, queryset, lookup, value):
+        return queryset.filter(**{f"custom_data__{field.name}__province": value})
 
     def form_field(self, field, common, *, initial=None, user=None):
         from lianke.core.formfields import RegionField
@@ -424,7 +1248,12 @@ for _kind in (
     BooleanKind,
     SelectKind,
     MultiSelectKind,
+    DependentSelectKind,
+    FormulaKind,
+    RollupKind,
+    FileKind,
     UserKind,
+    UsersKind,
     LookupKind,
     PhoneKind,
     EmailKind,

@@ -23,6 +23,10 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
 
 class FieldType(models.TextChoices):
+    """Names for the built-in kinds' stored values (code refers to ``FieldType.SELECT``). The
+    choices an administrator picks from are the registry's (``type_choices``): a new kind
+    needs no entry here."""
+
     TEXT = "text", _("Text")
     LONGTEXT = "longtext", _("Long text")
     INTEGER = "integer", _("Integer")
@@ -42,11 +46,21 @@ class FieldType(models.TextChoices):
     REGION = "region", _("Region (province / city / district)")
 
 
-TEXT_TYPES = {FieldType.TEXT, FieldType.LONGTEXT, FieldType.PHONE, FieldType.EMAIL, FieldType.URL}
-NUMBER_TYPES = {FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY, FieldType.PERCENT}
-RANGE_TYPES = NUMBER_TYPES | {FieldType.DATE, FieldType.DATETIME}
-# Sorting by these reads the rows: a list cannot be sorted by them meaningfully.
-UNINDEXED_TYPES = {FieldType.LONGTEXT, FieldType.MULTISELECT}
+def type_choices() -> list[tuple[str, str]]:
+    """The stored type's choices: every registered kind, in registration order."""
+    return [(key, kind.label or key) for key, kind in kinds.items()]
+
+
+class TypeField(models.CharField):
+    """``CustomField.type``: its choices come from the kind registry at run time and are left
+    out of the migration state, so registering a kind needs no migration."""
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        kwargs.pop("choices", None)
+        return name, "django.db.models.CharField", args, kwargs
+
+
 # Each index costs every write of the type: a few per object type (core.cfindexes).
 MAX_INDEXED = 3
 
@@ -104,7 +118,7 @@ class CustomField(models.Model):
     )
     label = models.CharField(_("label (Chinese)"), max_length=100)
     label_en = models.CharField(_("label (English)"), max_length=100, blank=True)
-    type = models.CharField(_("type"), max_length=20, choices=FieldType.choices, default=FieldType.TEXT)
+    type = TypeField(_("type"), max_length=20, choices=type_choices, default=FieldType.TEXT)
     required = models.BooleanField(_("required"), default=False)
     default = models.JSONField(_("default"), null=True, blank=True)
     help_text = models.CharField(_("help text"), max_length=300, blank=True)
@@ -115,6 +129,25 @@ class CustomField(models.Model):
         help_text=_("For select fields: a list of {key, label, label_en, is_active}, in display order."),
     )
     target_object_type = models.CharField(_("lookup target"), max_length=100, blank=True)
+    depends_on = models.CharField(
+        _("depends on"),
+        max_length=50,
+        blank=True,
+        help_text=_(
+            "Dependent selects: the name of the select or region field of the same object type "
+            "whose value decides which options are offered."
+        ),
+    )
+    formula = models.CharField(
+        _("formula"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Formula fields: arithmetic over number fields of the same record, by name, e.g. "
+            "amount * rate / 100 — + − × ÷ and parentheses. Roll-ups: count, or sum, min or "
+            "max of a number field of the related type chosen as lookup target, e.g. sum(amount)."
+        ),
+    )
     max_length = models.PositiveIntegerField(_("maximum length"), null=True, blank=True)
     min_value = models.DecimalField(
         _("minimum value"), max_digits=MAX_DIGITS, decimal_places=4, null=True, blank=True
@@ -164,7 +197,8 @@ class CustomField(models.Model):
             errors["name"] = _("Use lower-case letters, digits and underscores, starting with a letter.")
         if self.object_type not in registry:
             errors["object_type"] = _("Unknown object type.")
-        if self.type in (FieldType.SELECT, FieldType.MULTISELECT):
+        kind = kinds.get(self.type)
+        if kind is not None and kind.has_options:
             keys = [o.get("key") for o in self.options or [] if isinstance(o, dict)]
             if not keys or len(keys) != len(self.options) or any(not k for k in keys):
                 errors["options"] = _(
@@ -174,10 +208,16 @@ class CustomField(models.Model):
                 errors["options"] = _("Option keys must be unique.")
         if self.type == FieldType.LOOKUP and self.target_object_type not in registry:
             errors["target_object_type"] = _("Choose the object type this field looks up.")
+        if kind is not None and "object_type" not in errors:
+            siblings = {
+                d.name: d
+                for d in CustomField.objects.filter(object_type=self.object_type).exclude(pk=self.pk)
+            }
+            errors.update(kind.check_definition(self, siblings))
         if self.decimal_places > 6:
             errors["decimal_places"] = _("At most 6 decimal places.")
         if self.indexed:
-            if self.type in UNINDEXED_TYPES:
+            if not getattr(kinds.get(self.type), "indexable", True):
                 errors["indexed"] = ValidationError(
                     _("Long texts and multiple selections cannot be indexed for sorting."),
                     code="not_indexable",
@@ -238,8 +278,8 @@ class CustomField(models.Model):
         )
 
     # ------------------------------------------------------------------ validation
-    def _error(self, message, **params):
-        return ValidationError(message, params={"field": self.display_label, **params})
+    def _error(self, message, *, code: str | None = None, **params):
+        return ValidationError(message, code=code, params={"field": self.display_label, **params})
 
     def clean_value(self, value, *, old=None):
         """Turn any accepted input (form value, JSON, import text) into the stored form.
@@ -257,6 +297,14 @@ class CustomField(models.Model):
         if kind is None:
             raise self._error(_("%(field)s: unsupported field type."))
         return kind.clean(self, value, old=old)
+
+    def import_value(self, text, *, old=None):
+        """A spreadsheet cell's text → the stored value: the kind's ``parse_import``, then the
+        one validation (``clean_value``)."""
+        kind = kinds.get(self.type)
+        if kind is not None and isinstance(text, str) and not _empty(text):
+            text = kind.parse_import(self, text)
+        return self.clean_value(text, old=old)
 
     # ------------------------------------------------------------------ presentation
     def display(self, value, *, labels=None) -> str:
@@ -280,15 +328,22 @@ class CustomField(models.Model):
 
 
 def clean_custom_data(
-    definitions, incoming: dict, *, existing: dict | None = None, partial: bool = False
+    definitions,
+    incoming: dict,
+    *,
+    existing: dict | None = None,
+    partial: bool = False,
+    complete: bool = True,
 ) -> dict:
     """Validate ``incoming`` values against ``definitions`` (custom fields, or a dict of them
     by name) and merge them onto ``existing``.
 
     The single validation used by forms, the API and imports. Unknown or inactive fields are
     errors; values of inactive fields already stored are kept untouched. Required fields are
-    checked on the merged result (so PATCH may omit them). Raises ``ValidationError`` keyed by
-    ``cf_<name>``.
+    checked on the merged result (so PATCH may omit them). The record rules
+    (``complete_custom_data``) run on the merged result unless ``complete`` is false (a bulk
+    edit cleans one value for many records and runs them per record). Raises
+    ``ValidationError`` keyed by ``cf_<name>``.
     """
     existing = dict(existing or {})
     # A batch passes the definitions by name once for all its rows.
@@ -313,6 +368,11 @@ def clean_custom_data(
             merged.pop(name, None)
         else:
             merged[name] = value
+    if complete and not errors:
+        try:
+            complete_custom_data(by_name, merged, set(incoming))
+        except ValidationError as exc:
+            errors.update(exc.error_dict)
     for definition in by_name.values():
         if not definition.is_active:
             continue
@@ -330,6 +390,27 @@ def clean_custom_data(
     if errors:
         raise ValidationError(errors)
     return merged
+
+
+def complete_custom_data(definitions, data: dict, changed: set, *, record=None) -> dict:
+    """The rules over a whole record once its custom values are merged (``data``, changed in
+    place and returned): each kind's ``clean_record`` — a dependent option checked against its
+    parent's value, a formula computed. ``changed`` names the fields the write sets. Every write
+    path runs it: ``clean_custom_data`` (forms, API, batch) and the bulk edit, per record.
+    Raises ``ValidationError`` keyed by ``cf_<name>``."""
+    by_name = definitions if isinstance(definitions, dict) else {d.name: d for d in definitions}
+    errors: dict[str, list] = {}
+    for definition in by_name.values():
+        kind = kinds.get(definition.type)
+        if kind is None or not definition.is_active or not kind.has_record_rules:
+            continue
+        try:
+            kind.clean_record(definition, data, by_name, changed, record=record)
+        except ValidationError as exc:
+            errors.setdefault(definition.filter_name, []).extend(exc.error_list)
+    if errors:
+        raise ValidationError(errors)
+    return data
 
 
 def definitions_for(object_type: str, *, active_only: bool = True):

@@ -74,3 +74,100 @@ def test_an_unknown_type_is_a_clear_error_not_a_crash():
 def test_a_kind_needs_a_key():
     with pytest.raises(ValueError):
         register(FieldKind())
+
+
+# ---------------------------------------------------------------------------------- lists, export, API
+class CodeKind(UpperKind):
+    """A throwaway kind owning every list concern: a "starts with" filter, sorting by length,
+    an export cell in angle brackets, imports that drop dashes, the API in lower case."""
+
+    key = "test_code"
+    label = "Code (test)"
+    api_schema = {"type": "string", "pattern": "^[A-Z]*$"}  # noqa: RUF012
+
+    def filters(self, field, method):
+        import django_filters
+
+        return {"__starts": django_filters.CharFilter(label=field.display_label, method=method("starts"))}
+
+    def filter(self, field, queryset, lookup, value):
+        assert lookup == "starts"
+        return queryset.filter(**{f"custom_data__{field.name}__startswith": value.upper()})
+
+    def sort_expression(self, field):
+        from django.db.models.fields.json import KT
+        from django.db.models.functions import Length
+
+        return Length(KT(f"custom_data__{field.name}"))
+
+    def export(self, field, value, *, labels=None):
+        return f"<{value}>"
+
+    def parse_import(self, field, text):
+        return text.replace("-", "")
+
+    def api_value(self, field, value):
+        return value.lower()
+
+
+@pytest.fixture
+def code_kind(db):
+    register(CodeKind())
+    yield CustomField.objects.create(object_type=ACCOUNT, name="code", label="Code", type=CodeKind.key)
+    unregister(CodeKind.key)
+
+
+@pytest.fixture
+def coded(org, code_kind):
+    from lianke.customers.models import Account
+
+    return {
+        code: Account.objects.create(name=f"客户{code}", owner=org.admin, custom_data={"code": code})
+        for code in ("ABCD", "AB", "XABC", "ABC")
+    }
+
+
+def test_the_type_choices_come_from_the_registry(code_kind):
+    choices = dict(CustomField._meta.get_field("type").choices)
+    assert choices[CodeKind.key] == "Code (test)"
+    assert choices["region"] == "Region (province / city / district)"
+    code_kind.full_clean()  # a registered kind is a valid type without any migration
+
+
+@pytest.mark.django_db
+def test_a_kind_owns_its_filters_on_the_list_page_and_the_api(org, coded, client_for, api_for):
+    want = {coded["ABCD"].pk, coded["AB"].pk, coded["ABC"].pk}
+    page = client_for(org.admin).get("/customers/account/?cf_code__starts=ab")
+    api = api_for(org.admin).get("/api/customers/accounts/?cf_code__starts=ab")
+    assert {obj.pk for obj, _cells, _card in page.context["rows"]} == want
+    assert {row["id"] for row in api.json()["results"]} == want
+
+
+@pytest.mark.django_db
+def test_a_kind_owns_its_sort_expression(org, coded, client_for, api_for):
+    page = client_for(org.admin).get("/customers/account/?sort=cf_code")
+    api = api_for(org.admin).get("/api/customers/accounts/?ordering=cf_code")
+    by_length = [coded[c].pk for c in ("AB", "ABC", "ABCD", "XABC")]  # ties by id
+    assert [obj.pk for obj, _cells, _card in page.context["rows"]] == by_length
+    assert [row["id"] for row in api.json()["results"]] == by_length
+
+
+@pytest.mark.django_db
+def test_a_kind_owns_its_export_cell_and_its_api_value(org, coded, client_for, api_for):
+    response = client_for(org.admin).get(
+        "/customers/account/export/", {"format": "csv", "cols": ["name", "cf_code"], "sort": "cf_code"}
+    )
+    lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
+    assert lines[1:] == ["客户AB,<AB>", "客户ABC,<ABC>", "客户ABCD,<ABCD>", "客户XABC,<XABC>"]
+    row = api_for(org.admin).get(f"/api/customers/accounts/{coded['AB'].pk}/").json()
+    assert row["custom_fields"] == {"code": "ab"}
+
+
+@pytest.mark.django_db
+def test_a_kind_owns_its_import_parsing_and_its_api_schema(org, code_kind, api_for):
+    assert code_kind.import_value("ab-cd") == "ABCD"
+    with pytest.raises(ValidationError):
+        code_kind.import_value("ab-1")
+    schema = api_for(org.admin).get("/api/schema/", {"format": "json"}).json()
+    account = schema["components"]["schemas"]["Account"]["properties"]["custom_fields"]
+    assert {"type": "string", "pattern": "^[A-Z]*$"} in account["additionalProperties"]["anyOf"]

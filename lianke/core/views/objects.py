@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -28,6 +28,7 @@ from lianke.org.models import Collaborator
 from lianke.org.paths import department_path
 
 from .. import audit, exports, history, services
+from ..attachments import store_field_files
 from ..display import Cell, custom_cell, custom_labels, field_cell, prime_readable
 from ..forms import bulk_edit_fields, clean_bulk_value
 from ..liststate import PAGE_SIZES, ListState
@@ -527,7 +528,7 @@ class ObjectEditView(ObjectTypeView):
         instance = self.get_instance()
         version = None if instance._state.adding else _posted_version(request)
         conflict = None
-        form = ot.form_class(request.POST, instance=instance, user=request.user)
+        form = ot.form_class(request.POST, request.FILES, instance=instance, user=request.user)
         if field := request.GET.get("refresh"):
             # A dependent select's options after its source changed (htmx): never saves.
             if field not in form.depends_on or field not in form.fields:
@@ -546,7 +547,10 @@ class ObjectEditView(ObjectTypeView):
         if form.is_valid():
             obj = form.save(commit=False)
             try:
-                obj = services.save_record(actor=request.user, instance=obj, expected_version=version)
+                with transaction.atomic():  # the record and the files of its file fields
+                    obj = services.save_record(actor=request.user, instance=obj, expected_version=version)
+                    if form.uploads:
+                        obj = store_field_files(actor=request.user, obj=obj, uploads=form.uploads)
             except services.VersionConflict as exc:
                 form.add_error(
                     None, str(exc) + " " + _("Your changes were not saved; check them and save again.")
