@@ -143,11 +143,26 @@ def _phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
+def _query(columns, text: str) -> str:
+    return "{" + " ".join(columns) + "} : " + _phrase(text)
+
+
+def more_matches_than(model, columns, text: str, limit: int) -> bool:
+    """Whether more than ``limit`` rows of ``model`` have ``columns`` containing ``text``."""
+    fts = table_name(model)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT count(*) FROM (SELECT rowid FROM "{fts}" WHERE "{fts}" MATCH %s LIMIT %s)',
+            [_query(columns, text), limit + 1],
+        )
+        return cursor.fetchone()[0] > limit
+
+
 def match_q(model, columns, text: str, path: str = "pk") -> models.Q:
     """``path`` (the primary key, or a relation to ``model``) among the rows of ``model`` whose
     ``columns`` contain ``text`` (three or more characters), found through the FTS table."""
     fts = table_name(model)
-    query = "{" + " ".join(columns) + "} : " + _phrase(text)
+    query = _query(columns, text)
     # The table is named by the model, the text is a parameter.
     rows = RawSQL(f'SELECT rowid FROM "{fts}" WHERE "{fts}" MATCH %s', [query])  # noqa: S611
     return models.Q(**{f"{path}__in": rows})

@@ -136,6 +136,9 @@ class Plan:
 
     finders: list[tuple[Q, Q]] = field(default_factory=list)
     rest: Q | None = None
+    # A text an index says is frequent (more than ``SEARCH_CANDIDATES`` rows): the plain
+    # condition's ordered scan meets its matches early, collecting them would not.
+    frequent: bool = False
 
     def add(self, finder: Q, plain: Q | None = None) -> None:
         self.finders.append((finder, finder if plain is None else plain))
@@ -154,16 +157,19 @@ class Plan:
             self.add_rest(contains_q(fields, text))
             return
         own = {f.name: f.attname for f in model._meta.concrete_fields}
-        columns = set(fts.indexed_columns_of(model))
-        local = [n for n in fields if own.get(n) in columns]
+        indexed = set(fts.indexed_columns_of(model))
+        local = [n for n in fields if own.get(n) in indexed]
         if local:
-            self.add(fts.match_q(model, [own[n] for n in local], text), contains_q(local, text))
+            columns = [own[n] for n in local]
+            self.frequent |= fts.more_matches_than(model, columns, text, SEARCH_CANDIDATES)
+            self.add(fts.match_q(model, columns, text), contains_q(local, text))
         for name in fields:
             if name in local:
                 continue
             related = _related_match(model, name, text)
             if related is not None:
-                self.add(related, contains_q([name], text))
+                self.frequent |= related[1]
+                self.add(related[0], contains_q([name], text))
             else:
                 self.add_rest(contains_q([name], text))
 
@@ -174,8 +180,9 @@ class Plan:
         return q | self.rest if self.rest is not None else q
 
 
-def _related_match(model, name: str, text: str) -> Q | None:
-    """``rel__column`` matched through the related table's FTS table (SQLite), if it has one."""
+def _related_match(model, name: str, text: str) -> tuple[Q, bool] | None:
+    """``rel__column`` matched through the related table's FTS table (SQLite), if it has one,
+    and whether the text is frequent there."""
     path, _, column = name.rpartition("__")
     if "__" in path:
         return None
@@ -185,7 +192,8 @@ def _related_match(model, name: str, text: str) -> Q | None:
     target = related._meta.get_field(column).attname
     if target not in fts.indexed_columns_of(related):
         return None
-    return fts.match_q(related, [target], text, path=path)
+    frequent = fts.more_matches_than(related, [target], text, SEARCH_CANDIDATES)
+    return fts.match_q(related, [target], text, path=path), frequent
 
 
 def plan_for(model, names, text: str, *, custom: Q | None = None) -> Plan:
@@ -247,6 +255,8 @@ def narrow_to_matches(queryset, plan: Plan):
     # half a second for a rep's 60,000 leads); the final query applies the scope, so ids out of
     # reach are only ever a filter, never read.
     candidates = queryset.model._base_manager.all()
+    if plan.frequent:
+        return queryset.filter(plan.as_q())
     ids: set[int] = set()
     for finder, _plain in plan.finders:
         found = _bounded_ids(candidates, finder)
