@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from lianke.core.errors import FieldCode
 from lianke.core.phones import PHONE_RE
 
 from .base import FALSE_WORDS, MAX_DIGITS, TRUE_WORDS, FieldKind, plain_number, register, utc_iso
@@ -22,9 +23,17 @@ from .base import FALSE_WORDS, MAX_DIGITS, TRUE_WORDS, FieldKind, plain_number, 
 
 def check_range(field, number: Decimal) -> None:
     if field.min_value is not None and number < field.min_value:
-        raise field._error(_("%(field)s: must be at least %(min)s."), min=plain_number(field.min_value))
+        raise field._error(
+            _("%(field)s: must be at least %(min)s."),
+            code=FieldCode.OUT_OF_RANGE,
+            min=plain_number(field.min_value),
+        )
     if field.max_value is not None and number > field.max_value:
-        raise field._error(_("%(field)s: must be at most %(max)s."), max=plain_number(field.max_value))
+        raise field._error(
+            _("%(field)s: must be at most %(max)s."),
+            code=FieldCode.OUT_OF_RANGE,
+            max=plain_number(field.max_value),
+        )
 
 
 class TextKind(FieldKind):
@@ -43,6 +52,7 @@ class TextKind(FieldKind):
         if len(value) > limit:
             raise field._error(
                 _("%(field)s: at most %(limit)d characters (it has %(length)d)."),
+                code=FieldCode.TOO_LONG,
                 limit=limit,
                 length=len(value),
             )
@@ -125,7 +135,7 @@ class IntegerKind(FieldKind):
         if not number.is_finite() or number != number.to_integral_value():
             raise field._error(_("%(field)s: enter a whole number."))
         if abs(number) > 2**53:
-            raise field._error(_("%(field)s: the number is too large."))
+            raise field._error(_("%(field)s: the number is too large."), code=FieldCode.OUT_OF_RANGE)
         check_range(field, number)
         return int(number)
 
@@ -160,12 +170,16 @@ class DecimalKind(FieldKind):
         try:
             quantized = number.quantize(Decimal(1).scaleb(-places))
         except InvalidOperation:  # more digits than the decimal context holds
-            raise field._error(_("%(field)s: the number is too large.")) from None
+            raise field._error(
+                _("%(field)s: the number is too large."), code=FieldCode.OUT_OF_RANGE
+            ) from None
         if quantized != number:
-            raise field._error(_("%(field)s: at most %(places)d decimal places."), places=places)
+            raise field._error(
+                _("%(field)s: at most %(places)d decimal places."), code=FieldCode.OUT_OF_RANGE, places=places
+            )
         number = quantized
         if len(number.as_tuple().digits) > MAX_DIGITS:
-            raise field._error(_("%(field)s: the number is too large."))
+            raise field._error(_("%(field)s: the number is too large."), code=FieldCode.OUT_OF_RANGE)
         check_range(field, number)
         return format(number, "f")
 
@@ -271,7 +285,9 @@ def check_active(field, key: str, old: str | None) -> None:
     option = next(o for o in field.options if o["key"] == key)
     if not option.get("is_active", True) and key != old:
         raise field._error(
-            _("%(field)s: the option “%(value)s” is no longer in use."), value=field.option_label(key)
+            _("%(field)s: the option “%(value)s” is no longer in use."),
+            code=FieldCode.INVALID_CHOICE,
+            value=field.option_label(key),
         )
 
 
@@ -343,7 +359,9 @@ class UserKind(FieldKind):
             .first()
         )
         if user_id is None:
-            raise field._error(_("%(field)s: no active user “%(value)s”."), value=text)
+            raise field._error(
+                _("%(field)s: no active user “%(value)s”."), code=FieldCode.INVALID_CHOICE, value=text
+            )
         return user_id
 
     def display(self, field, value, *, labels=None):
@@ -372,7 +390,10 @@ class LookupKind(FieldKind):
         # The target must be a record the acting user can see (fail closed).
         if not text.isdigit() or not target.model.objects.filter(pk=int(text)).exists():
             raise field._error(
-                _("%(field)s: no %(target)s with ID “%(value)s”."), value=text, target=target.label
+                _("%(field)s: no %(target)s with ID “%(value)s”."),
+                code=FieldCode.DOES_NOT_EXIST,
+                value=text,
+                target=target.label,
             )
         return int(text)
 
@@ -401,7 +422,11 @@ class RegionKind(FieldKind):
             raise field._error(_("%(field)s: enter province, city and district."))
         region = {k: str(value.get(k) or "").strip()[:50] for k in REGION_PARTS}
         if region["province"] not in PROVINCE_NAMES:
-            raise field._error(_("%(field)s: “%(value)s” is not a province."), value=region["province"])
+            raise field._error(
+                _("%(field)s: “%(value)s” is not a province."),
+                code=FieldCode.INVALID_CHOICE,
+                value=region["province"],
+            )
         return {k: v for k, v in region.items() if v}
 
     def display(self, field, value, *, labels=None):
