@@ -34,6 +34,7 @@ from lianke.org.choices import Action
 
 from . import audit, events
 from .bulk import count_matching, insert, new, update
+from .errors import BulkCode
 from .models import ObjectChange
 from .models.customfields import clean_custom_data
 from .registry import registry
@@ -85,7 +86,10 @@ class _Compiled:
         unknown = sorted(set(self.fields) - self.editable)
         if unknown:
             raise ValidationError(
-                {name: [_("This field cannot be set here.")] for name in unknown}, code="not_editable"
+                {
+                    name: ValidationError(_("This field cannot be set here."), code=BulkCode.NOT_EDITABLE)
+                    for name in unknown
+                }
             )
 
     def check_fields(self, index: int, names: list[str], errors: dict) -> None:

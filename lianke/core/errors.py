@@ -101,7 +101,6 @@ class IdentityCode(models.TextChoices):
 
     FORMAT = "format", "An identifier of the wrong shape (length or characters)."
     CHECKSUM = "checksum", "An identifier whose check character is wrong."
-    INVALID_PHONE = "invalid_phone", "Not a valid (mainland China mobile) phone number."
 
 
 class FileCode(models.TextChoices):
@@ -185,6 +184,14 @@ def normalize(code: object) -> str:
         return FieldCode.INVALID.value
     text = str(code)
     return str(BUILTIN.get(text, text))
+
+
+def code_of(exc: ValidationError) -> str:
+    """The code of a validation error's first message (by field or not), normalized."""
+    errors = (
+        [e for es in exc.error_dict.values() for e in es] if hasattr(exc, "error_dict") else exc.error_list
+    )
+    return normalize(next((e.code for e in errors if e.code), None))
 
 
 class CodedMessage(str):

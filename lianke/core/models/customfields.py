@@ -312,7 +312,11 @@ def clean_custom_data(
     merged = dict(existing)
     if not isinstance(incoming, dict):
         raise ValidationError(
-            {"custom_fields": [_("Custom fields must be an object of name → value.")]}, code=FieldCode.INVALID
+            {
+                "custom_fields": ValidationError(
+                    _("Custom fields must be an object of name → value."), code=FieldCode.INVALID
+                )
+            }
         )
     for name, raw in incoming.items():
         definition = by_name.get(name)
