@@ -529,7 +529,7 @@ class MoveEndpoint:
             )
         except DjangoValidationError as exc:
             detail = {"to" if k == path.field else k: v for k, v in _by_field(exc).items()}
-            raise ValidationError({**detail, "code": _code(exc)}) from None
+            raise ValidationError({**detail, "code": _code(exc)}, code=_code(exc)) from None
         return Response(self.get_serializer(record).data)
 
 
