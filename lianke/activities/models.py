@@ -96,7 +96,11 @@ class Activity(BusinessModel):
                 self.assignee_id = self.owner_id
             if not self.due_at:
                 raise ValidationError(
-                    {"due_at": ValidationError(_("A task needs a due date."), code=FieldCode.REQUIRED)}
+                    {
+                        "due_at": ValidationError(
+                            _("A task needs a due date."), code=FieldCode.CONDITIONALLY_REQUIRED
+                        )
+                    }
                 )
         if self.is_done and not self.done_at:
             self.done_at = timezone.now()

@@ -17,6 +17,10 @@ from django.db import models
 from django.forms.utils import ErrorList
 
 
+# Note for model ``clean()`` methods: a ``ModelForm`` replaces the message of a model error whose
+# code is one of its form field's own (``required``, ``invalid``, ``invalid_choice``…) by the form
+# field's generic one; a rule with its own message takes a code of its own
+# (``conditionally_required``, ``inconsistent``).
 class FieldCode(models.TextChoices):
     """A field's value."""
 
@@ -29,6 +33,10 @@ class FieldCode(models.TextChoices):
     DOES_NOT_EXIST = "does_not_exist", "No such related record, or not one the caller may see."
     UNIQUE = "unique", "Another record already has this value."
     UNKNOWN_FIELD = "unknown_field", "No such field or custom field on this type of record."
+    CONDITIONALLY_REQUIRED = (
+        "conditionally_required",
+        "A value the record needs in its present state or kind (a loss reason, a task's due date).",
+    )
     INCONSISTENT = (
         "inconsistent",
         "The value contradicts another one of the record (e.g. a won stage at 50%).",

@@ -74,7 +74,7 @@ class Lead(PooledModel):
             raise ValidationError(
                 {
                     "unqualified_reason": ValidationError(
-                        _("Say why the lead is unqualified."), code=FieldCode.REQUIRED
+                        _("Say why the lead is unqualified."), code=FieldCode.CONDITIONALLY_REQUIRED
                     )
                 }
             )

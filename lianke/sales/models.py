@@ -155,7 +155,7 @@ class Opportunity(BusinessModel):
             raise ValidationError(
                 {
                     "stage": ValidationError(
-                        _("Choose a stage of the opportunity's stage set."), code=FieldCode.INVALID_CHOICE
+                        _("Choose a stage of the opportunity's stage set."), code=FieldCode.INCONSISTENT
                     )
                 }
             )
@@ -165,7 +165,7 @@ class Opportunity(BusinessModel):
                 raise ValidationError(
                     {
                         "loss_reason": ValidationError(
-                            _("Say why the opportunity was lost."), code=FieldCode.REQUIRED
+                            _("Say why the opportunity was lost."), code=FieldCode.CONDITIONALLY_REQUIRED
                         )
                     }
                 )

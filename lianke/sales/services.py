@@ -18,7 +18,7 @@ def move_stage(
         raise ValidationError(
             {
                 "stage": ValidationError(
-                    _("Choose a stage of the opportunity's stage set."), code=FieldCode.INVALID_CHOICE
+                    _("Choose a stage of the opportunity's stage set."), code=FieldCode.INCONSISTENT
                 )
             }
         )

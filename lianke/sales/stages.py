@@ -52,7 +52,7 @@ class OpportunityStagePath(StagePath):
         return ValidationError(
             {
                 "stage": ValidationError(
-                    _("Choose a stage of the opportunity's stage set."), code=FieldCode.INVALID_CHOICE
+                    _("Choose a stage of the opportunity's stage set."), code=FieldCode.INCONSISTENT
                 )
             }
         )
