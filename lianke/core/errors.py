@@ -76,6 +76,7 @@ class PermissionCode(models.TextChoices):
 class LifecycleCode(models.TextChoices):
     """A move along a record's stage path (``core.stages``)."""
 
+    INVALID_STATE = "invalid_state", "Not a state of the record's lifecycle (or no such lifecycle)."
     TRANSITION_NOT_ALLOWED = "transition_not_allowed", "The lifecycle does not allow this move."
     TRANSITION_GUARDED = (
         "transition_guarded",
