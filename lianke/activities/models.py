@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lianke.core.errors import FieldCode
 from lianke.core.models import BusinessModel
 from lianke.core.models.base import scope_indexes
 from lianke.org.choices import Action
@@ -94,7 +95,13 @@ class Activity(BusinessModel):
             if not self.assignee_id:
                 self.assignee_id = self.owner_id
             if not self.due_at:
-                raise ValidationError({"due_at": _("A task needs a due date.")})
+                raise ValidationError(
+                    {
+                        "due_at": ValidationError(
+                            _("A task needs a due date."), code=FieldCode.CONDITIONALLY_REQUIRED
+                        )
+                    }
+                )
         if self.is_done and not self.done_at:
             self.done_at = timezone.now()
         if not self.is_done:

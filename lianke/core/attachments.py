@@ -22,6 +22,7 @@ from lianke.org import access
 from lianke.org.choices import Action
 
 from . import audit, events
+from .errors import FileCode
 from .models import Attachment, ObjectChange
 from .registry import registry
 
@@ -51,6 +52,7 @@ def _sniff(data: bytes, extension: str) -> str:
             return mime
         raise ValidationError(
             _("The file's content (%(type)s) is not an allowed type or does not match its name."),
+            code=FileCode.FILE_TYPE,
             params={"type": mime},
         )
     if extension in TEXT_EXTENSIONS:
@@ -60,7 +62,7 @@ def _sniff(data: bytes, extension: str) -> str:
                 return "text/csv" if extension == ".csv" else "text/plain"
             except UnicodeDecodeError:
                 continue
-    raise ValidationError(_("This file type is not allowed."))
+    raise ValidationError(_("This file type is not allowed."), code=FileCode.FILE_TYPE)
 
 
 def _reencode(data: bytes, mime: str) -> bytes:
@@ -75,7 +77,7 @@ def _reencode(data: bytes, mime: str) -> bytes:
             image.save(out, format=fmt)
             return out.getvalue()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
-        raise ValidationError(_("The image could not be read.")) from exc
+        raise ValidationError(_("The image could not be read."), code=FileCode.IMAGE_UNREADABLE) from exc
 
 
 def _editable_parent(actor, model, pk):
@@ -109,11 +111,12 @@ def add_attachment(*, actor, obj, upload) -> Attachment:
     if upload.size > settings.LIANKE_MAX_ATTACHMENT_BYTES:
         raise ValidationError(
             _("The file is too large (at most %(mb)d MB)."),
+            code=FileCode.FILE_TOO_LARGE,
             params={"mb": settings.LIANKE_MAX_ATTACHMENT_BYTES // 2**20},
         )
     data = upload.read()
     if not data:
-        raise ValidationError(_("The file is empty."))
+        raise ValidationError(_("The file is empty."), code=FileCode.FILE_EMPTY)
     mime = _sniff(data, PurePath(name).suffix.lower())
     if mime in IMAGE_FORMATS:
         data = _reencode(data, mime)

@@ -35,6 +35,7 @@ from lianke.org.users import active_users
 
 from . import audit, events
 from .bulk import count_matching, insert, new
+from .errors import BulkCode
 from .fieldtypes import kinds
 from .models import ObjectChange
 from .models.customfields import clean_custom_data
@@ -91,7 +92,10 @@ class _Compiled:
         unknown = sorted(set(self.fields) - self.editable)
         if unknown:
             raise ValidationError(
-                {name: [_("This field cannot be set here.")] for name in unknown}, code="not_editable"
+                {
+                    name: ValidationError(_("This field cannot be set here."), code=BulkCode.NOT_EDITABLE)
+                    for name in unknown
+                }
             )
 
     def check_fields(self, index: int, names: list[str], errors: dict) -> None:

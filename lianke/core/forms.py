@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from lianke.org import fieldaccess
 from lianke.org.choices import Action
 
+from .errors import BulkCode, CodedErrorList
 from .fieldtypes import kinds
 from .formfields import EmailInput, LookupSelect, number_input
 from .models.customfields import clean_custom_data
@@ -47,6 +48,8 @@ class BusinessForm(forms.ModelForm):
     depends_on: dict[str, str] = {}
 
     def __init__(self, *args, user=None, **kwargs):
+        # Each error knows its code (``core.errors``): the templates render it as ``data-error-code``.
+        kwargs.setdefault("error_class", CodedErrorList)
         super().__init__(*args, **kwargs)
         self.user = user
         ot = self.object_type
@@ -236,12 +239,12 @@ def clean_bulk_value(ot, field: str, raw):
     form uses; a custom field's raw value is left to the service."""
     definitions = {d.filter_name: d for d in ot.custom_fields()}
     if field in definitions and not fieldaccess.current(ot.model).editable(field):
-        raise ValidationError(_("This field cannot be edited in bulk."))
+        raise ValidationError(_("This field cannot be edited in bulk."), code=BulkCode.NOT_EDITABLE)
     if field in definitions:
         # Cleaned by the service (``services.bulk_edit``), the one check for every caller.
         return definitions[field].name, raw, True
     if field not in dict(bulk_edit_fields(ot, [])):
-        raise ValidationError(_("This field cannot be edited in bulk."))
+        raise ValidationError(_("This field cannot be edited in bulk."), code=BulkCode.NOT_EDITABLE)
     model_field = ot.field(field)
     form_field = model_field.formfield()
     if isinstance(model_field, models.ForeignKey):

@@ -41,12 +41,14 @@ _NON_DIGITS_RE = re.compile(r"[^0-9]")  # ASCII digits only (NFKC made full-widt
 
 def validate_mobile(value: str) -> None:
     if value and not MOBILE_RE.match(value.replace(" ", "")):
-        raise ValidationError(_("Enter a valid mainland China mobile number (11 digits starting with 1)."))
+        raise ValidationError(
+            _("Enter a valid mainland China mobile number (11 digits starting with 1)."), code="invalid"
+        )
 
 
 def validate_phone(value: str) -> None:
     if value and not PHONE_RE.match(value):
-        raise ValidationError(_("Enter a valid phone number."))
+        raise ValidationError(_("Enter a valid phone number."), code="invalid")
 
 
 def _national(digits: str) -> str:

@@ -22,6 +22,7 @@ from lianke.org import access, fieldaccess
 from lianke.org.choices import Action
 
 from . import audit, bulk, events, people
+from .errors import BulkCode, FieldCode, RecordCode, code_of
 from .fields import refresh_derived
 from .fieldtypes import kinds
 from .models import BusinessModel, ObjectChange
@@ -427,7 +428,8 @@ def restore_records(*, actor, records: Iterable[BusinessModel]) -> int:
             except ValidationError as exc:
                 raise ValidationError(
                     _("“%(record)s” cannot be restored: %(reason)s")
-                    % {"record": item, "reason": " ".join(exc.messages)}
+                    % {"record": item, "reason": " ".join(exc.messages)},
+                    code=RecordCode.NOT_RESTORABLE,
                 ) from exc
             item.save(update_fields=RECYCLE_COLUMNS)
             entries.append((A.RESTORE, item, None, audit.snapshot(item)))
@@ -442,7 +444,13 @@ def transfer_records(*, actor, records: Sequence[BusinessModel], new_owner, with
     """Give records (C6, K2, M6) to ``new_owner``; with their related records that the old owner
     owned (an account's contacts and opportunities…). Nothing else changes; history records it."""
     if not new_owner.is_active:
-        raise ValidationError({"new_owner": _("The new owner is not an active user.")})
+        raise ValidationError(
+            {
+                "new_owner": ValidationError(
+                    _("The new owner is not an active user."), code=FieldCode.INVALID_CHOICE
+                )
+            }
+        )
     moved = 0
     checked: set[type] = set()
     for given in records:
@@ -544,7 +552,8 @@ def bulk_edit(*, actor, records: Sequence[BusinessModel], field: str, value, cus
                 obj.full_clean(exclude=others)  # the field itself, clean() and its uniqueness
             except ValidationError as exc:
                 raise ValidationError(
-                    _("“%(record)s”: %(reason)s") % {"record": obj, "reason": " ".join(exc.messages)}
+                    _("“%(record)s”: %(reason)s") % {"record": obj, "reason": " ".join(exc.messages)},
+                    code=code_of(exc),  # the field's own refusal (unique, too_long…)
                 ) from exc
             compute_custom(obj)  # formulas over the field
         events.check_rules(actor, obj, events.EDIT, before)
@@ -600,14 +609,21 @@ def _bulk_value(model, field: str, value, custom: bool):
 
         return clean_custom_data(ot.custom_fields(), {field: value}, partial=True, complete=False).get(field)
     if field not in ot.form_fields:
-        raise ValidationError({field: _("This field cannot be edited in bulk.")}, code="not_editable")
+        raise ValidationError(
+            {field: ValidationError(_("This field cannot be edited in bulk."), code=BulkCode.NOT_EDITABLE)}
+        )
     return value
 
 
 def _refuse_unique_in_bulk(model, field: str, count: int, custom: bool) -> None:
     if not custom and count > 1 and _is_unique(model, field):
         raise ValidationError(
-            {field: _("This value must be unique; it cannot be set on several records at once.")}
+            {
+                field: ValidationError(
+                    _("This value must be unique; it cannot be set on several records at once."),
+                    code=FieldCode.UNIQUE,
+                )
+            }
         )
 
 
@@ -770,11 +786,21 @@ def share_record(*, actor, record, user, access_level: str, remove: bool = False
         Collaborator.objects.filter(content_type=ct, object_id=record.pk, user=user).delete()
     else:
         if user.pk == record.owner_id:
-            raise ValidationError({"user": _("The owner already has full access.")})
+            raise ValidationError(
+                {
+                    "user": ValidationError(
+                        _("The owner already has full access."), code=FieldCode.INVALID_CHOICE
+                    )
+                }
+            )
         if not user.is_active:
-            raise ValidationError({"user": _("Choose an active user.")})
+            raise ValidationError(
+                {"user": ValidationError(_("Choose an active user."), code=FieldCode.INVALID_CHOICE)}
+            )
         if access_level not in CollaboratorAccess.values:
-            raise ValidationError({"access": _("Choose an access level.")})
+            raise ValidationError(
+                {"access": ValidationError(_("Choose an access level."), code=FieldCode.INVALID_CHOICE)}
+            )
         Collaborator.objects.update_or_create(
             content_type=ct,
             object_id=record.pk,

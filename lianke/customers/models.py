@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from lianke.core.context import system_context
+from lianke.core.errors import RecordCode
 from lianke.core.fields import CompanyKeyField, PhoneDigitsField, PhoneField, PinyinField
 from lianke.core.identity import credit_code_key
 from lianke.core.models import BusinessModel
@@ -114,7 +115,11 @@ class Account(PooledModel):
             return
         if self.pk is not None and self.parent_id == self.pk:
             raise ValidationError(
-                {"parent": ValidationError(_("An account cannot be its own parent."), code="parent_self")}
+                {
+                    "parent": ValidationError(
+                        _("An account cannot be its own parent."), code=RecordCode.PARENT_SELF
+                    )
+                }
             )
         if self.pk is None:
             return  # nothing points to a new account yet
@@ -129,7 +134,7 @@ class Account(PooledModel):
                                 _(
                                     "This parent account would make a loop: an account cannot be above itself."
                                 ),
-                                code="parent_loop",
+                                code=RecordCode.PARENT_LOOP,
                             )
                         }
                     )

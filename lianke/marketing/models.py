@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from lianke.core.errors import FieldCode
 from lianke.core.fields import CompanyKeyField, PhoneDigitsField, PhoneField, PinyinField
 from lianke.core.models.base import PooledModel, pooled_constraints, scope_indexes
 from lianke.core.regions import PROVINCES
@@ -70,4 +71,10 @@ class Lead(PooledModel):
     def clean(self):
         """An unqualified lead says why (its status lifecycle is declared on the object type)."""
         if self.status == LeadStatus.UNQUALIFIED and not self.unqualified_reason.strip():
-            raise ValidationError({"unqualified_reason": _("Say why the lead is unqualified.")})
+            raise ValidationError(
+                {
+                    "unqualified_reason": ValidationError(
+                        _("Say why the lead is unqualified."), code=FieldCode.CONDITIONALLY_REQUIRED
+                    )
+                }
+            )

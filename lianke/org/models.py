@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from tree_queries.models import TreeNode
 
+from lianke.core.errors import CustomFieldCode, FieldCode, RecordCode
 from lianke.core.fields import PinyinField
 
 from .choices import CollaboratorAccess, FieldMode, Scope, TokenRevocation, TokenScope
@@ -110,7 +111,12 @@ class User(AbstractUser):
         while boss is not None:
             if boss.pk in seen:
                 raise ValidationError(
-                    {"superior": _("A user cannot report to themselves, directly or through others.")}
+                    {
+                        "superior": ValidationError(
+                            _("A user cannot report to themselves, directly or through others."),
+                            code=RecordCode.PARENT_LOOP,
+                        )
+                    }
                 )
             seen.add(boss.pk)
             boss = boss.superior
@@ -160,13 +166,22 @@ class RolePermission(models.Model):
         from lianke.core.registry import registry
 
         if self.object_type not in registry:
-            raise ValidationError({"object_type": _("Choose a registered object type.")})
+            raise ValidationError(
+                {
+                    "object_type": ValidationError(
+                        _("Choose a registered object type."), code=CustomFieldCode.UNKNOWN_TYPE
+                    )
+                }
+            )
         ot = registry.get(self.object_type)
         if ot.kind == "child":
             raise ValidationError(
                 {
-                    "object_type": _("%(type)s follow their parent record's permissions and take no grants.")
-                    % {"type": ot.label_plural}
+                    "object_type": ValidationError(
+                        _("%(type)s follow their parent record's permissions and take no grants."),
+                        code=CustomFieldCode.UNKNOWN_TYPE,
+                        params={"type": ot.label_plural},
+                    )
                 }
             )
         declared = {action for action, _label in ot.actions}
@@ -174,8 +189,11 @@ class RolePermission(models.Model):
         if unknown:
             raise ValidationError(
                 {
-                    "actions": _("Not an action of %(type)s: %(actions)s.")
-                    % {"type": ot.label_plural, "actions": ", ".join(unknown)}
+                    "actions": ValidationError(
+                        _("Not an action of %(type)s: %(actions)s."),
+                        code=FieldCode.INVALID_CHOICE,
+                        params={"type": ot.label_plural, "actions": ", ".join(unknown)},
+                    )
                 }
             )
 
@@ -220,18 +238,28 @@ class FieldPermission(models.Model):
 
         fields = configurable_fields(self.object_type)
         if fields is None:
-            raise ValidationError({"object_type": _("Choose a registered object type.")})
+            raise ValidationError(
+                {
+                    "object_type": ValidationError(
+                        _("Choose a registered object type."), code=CustomFieldCode.UNKNOWN_TYPE
+                    )
+                }
+            )
         spec = fields.get(self.field)
         if spec is None:
             raise ValidationError(
-                {"field": ValidationError(_("Not a field of this object type."), code="unknown_field")}
+                {
+                    "field": ValidationError(
+                        _("Not a field of this object type."), code=FieldCode.UNKNOWN_FIELD
+                    )
+                }
             )
         if self.mode == FieldMode.MASKED and not spec.maskable:
             raise ValidationError(
                 {
                     "mode": ValidationError(
                         _("Only phone numbers and e-mail addresses can be masked; hide the field instead."),
-                        code="not_maskable",
+                        code=CustomFieldCode.NOT_MASKABLE,
                     )
                 }
             )
@@ -241,7 +269,7 @@ class FieldPermission(models.Model):
                     "mode": ValidationError(
                         _("“%(field)s” is required to save a record: it must stay editable."),
                         params={"field": spec.label},
-                        code="required_field",
+                        code=CustomFieldCode.REQUIRED_FIELD,
                     )
                 }
             )

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from lianke.core.errors import FieldCode
 from lianke.core.fields import MoneyField, PinyinField
 from lianke.core.models import BusinessModel
 from lianke.core.models.base import Record, scope_indexes
@@ -66,9 +67,21 @@ class Stage(models.Model):
 
     def clean(self):
         if self.kind == StageKind.WON and self.probability != 100:
-            raise ValidationError({"probability": _("A won stage has a probability of 100%.")})
+            raise ValidationError(
+                {
+                    "probability": ValidationError(
+                        _("A won stage has a probability of 100%."), code=FieldCode.INCONSISTENT
+                    )
+                }
+            )
         if self.kind == StageKind.LOST and self.probability != 0:
-            raise ValidationError({"probability": _("A lost stage has a probability of 0%.")})
+            raise ValidationError(
+                {
+                    "probability": ValidationError(
+                        _("A lost stage has a probability of 0%."), code=FieldCode.INCONSISTENT
+                    )
+                }
+            )
 
 
 class Opportunity(BusinessModel):
@@ -139,17 +152,35 @@ class Opportunity(BusinessModel):
         if self.stage_set_id is None and self.stage_id:
             self.stage_set_id = self.stage.stage_set_id
         if self.stage_id and self.stage.stage_set_id != self.stage_set_id:
-            raise ValidationError({"stage": _("Choose a stage of the opportunity's stage set.")})
+            raise ValidationError(
+                {
+                    "stage": ValidationError(
+                        _("Choose a stage of the opportunity's stage set."), code=FieldCode.INCONSISTENT
+                    )
+                }
+            )
         if self.stage_id:
             self.probability = self.stage.probability
             if self.stage.kind == StageKind.LOST and not self.loss_reason:
-                raise ValidationError({"loss_reason": _("Say why the opportunity was lost.")})
+                raise ValidationError(
+                    {
+                        "loss_reason": ValidationError(
+                            _("Say why the opportunity was lost."), code=FieldCode.CONDITIONALLY_REQUIRED
+                        )
+                    }
+                )
             if self.stage.kind == StageKind.OPEN:
                 self.closed_at = None
             elif self.closed_at is None:
                 self.closed_at = timezone.now()
         if self.contact_id and self.account_id and self.contact.account_id not in (None, self.account_id):
-            raise ValidationError({"contact": _("The contact belongs to another account.")})
+            raise ValidationError(
+                {
+                    "contact": ValidationError(
+                        _("The contact belongs to another account."), code=FieldCode.INCONSISTENT
+                    )
+                }
+            )
 
 
 class Competitor(Record):

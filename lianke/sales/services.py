@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from lianke.core import services
+from lianke.core.errors import FieldCode
 
 from .models import Opportunity, Stage
 
@@ -14,7 +15,13 @@ def move_stage(
     Called through the stage path (``OpportunityStagePath.apply``: the record page's path and the
     board), which holds the row locked, so parallel moves apply one after the other."""
     if stage.stage_set_id != opportunity.stage_set_id:
-        raise ValidationError({"stage": _("Choose a stage of the opportunity's stage set.")})
+        raise ValidationError(
+            {
+                "stage": ValidationError(
+                    _("Choose a stage of the opportunity's stage set."), code=FieldCode.INCONSISTENT
+                )
+            }
+        )
     opportunity.stage = stage
     if loss_reason:
         opportunity.loss_reason = loss_reason

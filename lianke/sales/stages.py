@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from lianke.core.errors import FieldCode
 from lianke.core.stages import StagePath, State
 
 from .models import Stage, StageSet
@@ -48,7 +49,13 @@ class OpportunityStagePath(StagePath):
         )
 
     def unknown_state_error(self, obj, value: str) -> ValidationError:
-        return ValidationError({"stage": _("Choose a stage of the opportunity's stage set.")})
+        return ValidationError(
+            {
+                "stage": ValidationError(
+                    _("Choose a stage of the opportunity's stage set."), code=FieldCode.INCONSISTENT
+                )
+            }
+        )
 
     def apply(self, *, actor, obj, state: State, reason: Mapping[str, str]):
         from .services import move_stage

@@ -1,10 +1,18 @@
+"""The API's error bodies: refusals as ``{"detail", "code"}``; invalid input as DRF's
+``{"field": ["message"]}`` (as it has always been) plus one list ``errors`` of
+``{"field", "code", "message"}`` covering every message, each with a code of ``core.errors``."""
+
+from __future__ import annotations
+
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from lianke.core import errors
 from lianke.core.services import VersionConflict
 
 from .serializers import ERROR_CODE, django_errors_to_drf
@@ -44,4 +52,44 @@ def exception_handler(exc, context):
         code = exc.get_codes()
         if isinstance(code, str):
             response.data["code"] = code
+    if response is not None and response.status_code == 400:
+        if isinstance(response.data, list):  # a message on the request as a whole
+            response.data = {"non_field_errors": response.data}
+        if isinstance(response.data, dict) and "errors" not in response.data:
+            response.data["errors"] = error_items(response.data)
     return response
+
+
+def error_items(data: dict) -> list[dict]:
+    """Every message of a 400 body as ``{"field", "code", "message"}``: ``field`` is the field's
+    name, dotted below it (``custom_fields.grade``, ``items.0.name``), ``null`` for the request
+    or record as a whole (``non_field_errors``, ``detail``). A message without its own code takes
+    the body's top-level ``code`` (``field_read_only``…), else ``invalid``."""
+    top = data.get("code") if isinstance(data.get("code"), str) else None
+    items: list[dict] = []
+
+    def walk(value, field: str | None) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(inner, None if key == api_settings.NON_FIELD_ERRORS_KEY else _join(field, key))
+        elif isinstance(value, list):
+            for index, inner in enumerate(value):
+                walk(inner, _join(field, str(index)) if isinstance(inner, dict) else field)
+        elif value is not None:
+            code = getattr(value, "code", None)
+            if top and code in (None, "", "invalid"):
+                code = top
+            items.append({"field": field, "code": errors.normalize(code), "message": str(value)})
+
+    for key, value in data.items():
+        if key == "code" and isinstance(value, str):
+            continue  # the body's code, not a message
+        if key == "detail":
+            items.append({"field": None, "code": errors.normalize(top), "message": str(value)})
+            continue
+        walk(value, None if key == api_settings.NON_FIELD_ERRORS_KEY else key)
+    return items
+
+
+def _join(field: str | None, key: str) -> str:
+    return f"{field}.{key}" if field else key

@@ -4,6 +4,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from lianke.core.errors import FieldCode, RequestCode
 from lianke.core.pagination import InvalidCursor, paginate
 from lianke.org import fieldaccess
 
@@ -20,7 +21,8 @@ class KeysetPagination(BasePagination):
         ordering = request.query_params.get("ordering", "-id")
         if not ot.may_sort_by(ordering.lstrip("-")):
             raise ValidationError(
-                {"code": fieldaccess.NOT_READABLE_CODE, "ordering": [_("You may not sort by this field.")]}
+                {"code": fieldaccess.NOT_READABLE_CODE, "ordering": [_("You may not sort by this field.")]},
+                code=fieldaccess.NOT_READABLE_CODE,
             )
         found = ot.sort_spec(ordering)
         if found is None:
@@ -30,7 +32,8 @@ class KeysetPagination(BasePagination):
                         _("Choose one of: %(fields)s (prefix - to reverse).")
                         % {"fields": ", ".join(ot.sort_keys())}
                     ]
-                }
+                },
+                code=FieldCode.INVALID_CHOICE,
             )
         spec, _key = found
         return self.page(queryset, request, spec)
@@ -41,15 +44,20 @@ class KeysetPagination(BasePagination):
         try:
             size = min(int(request.query_params.get("page_size", self.page_size)), self.max_page_size)
         except ValueError:
-            raise ValidationError({"page_size": [_("Enter a whole number.")]}) from None
+            raise ValidationError(
+                {"page_size": [_("Enter a whole number.")]}, code=FieldCode.INVALID
+            ) from None
         if size < 1:
             raise ValidationError(
-                {"page_size": [_("Enter a number from 1 to %(max)d.") % {"max": self.max_page_size}]}
+                {"page_size": [_("Enter a number from 1 to %(max)d.") % {"max": self.max_page_size}]},
+                code=FieldCode.OUT_OF_RANGE,
             )
         try:
             page = paginate(queryset, spec, request.query_params.get("cursor") or None, size)
         except InvalidCursor:
-            raise ValidationError({"cursor": [_("Invalid cursor.")]}) from None
+            raise ValidationError(
+                {"cursor": [_("Invalid cursor.")]}, code=RequestCode.INVALID_CURSOR
+            ) from None
         self.next_url = (
             replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
             if page.next_cursor

@@ -26,6 +26,8 @@ from rest_framework.response import Response
 
 from lianke.core import audit, history, services
 from lianke.core.attachments import add_attachment, delete_attachment
+from lianke.core.errors import ALL as ERROR_CODES
+from lianke.core.errors import BulkCode, FieldCode, PermissionCode, RecordCode, normalize
 from lianke.core.models import Attachment
 from lianke.core.pagination import SortSpec
 from lianke.core.registry import registry
@@ -35,7 +37,7 @@ from lianke.org.models import Collaborator
 from lianke.org.users import active_users
 
 from .pagination import KeysetPagination
-from .serializers import RFC3339DateTimeField, TransferSerializer, serializer_for
+from .serializers import RFC3339DateTimeField, TransferSerializer, coded_messages, serializer_for
 
 # At most this many ids in one bulk request (the list page's bulk bar has the same cap).
 BULK_MAX = 1000
@@ -148,8 +150,13 @@ BULK_ERRORS = inline_serializer(
         "errors": inline_serializer(
             "BulkRowError",
             {
-                "id": serializers.IntegerField(allow_null=True),
-                "code": serializers.CharField(),
+                "id": serializers.IntegerField(
+                    allow_null=True, required=False, help_text="The record refused (null: all of them)."
+                ),
+                "field": serializers.CharField(
+                    allow_null=True, required=False, help_text="The field concerned, if one."
+                ),
+                "code": serializers.ChoiceField(choices=sorted(ERROR_CODES)),
                 "message": serializers.CharField(),
             },
             many=True,
@@ -173,11 +180,11 @@ PAGE_PARAMETERS = [
 
 # ---------------------------------------------------------------------------------- helpers
 def _code(exc: Exception) -> str:
-    """A refusal's stable word: the validation error's own code where it has one."""
+    """A refusal's stable word (``core.errors``): the validation error's own code where it has one."""
     if isinstance(exc, DjangoPermissionDenied):
-        return "permission_denied"
+        return PermissionCode.PERMISSION_DENIED
     if isinstance(exc, services.VersionConflict):
-        return exc.code
+        return RecordCode.VERSION_CONFLICT
     if isinstance(exc, DjangoValidationError):
         errors = (
             [e for es in exc.error_dict.values() for e in es]
@@ -186,8 +193,21 @@ def _code(exc: Exception) -> str:
         )
         for error in errors:
             if error.code:
-                return error.code
-    return "invalid"
+                return normalize(error.code)
+    return FieldCode.INVALID
+
+
+def _field(exc: Exception) -> str | None:
+    """The field a refusal concerns, named as in the API's ``errors`` (``custom_fields.<name>``),
+    if it concerns exactly one."""
+    keys = list(getattr(exc, "error_dict", None) or ())
+    if len(keys) != 1 or keys[0] == "__all__":
+        return None
+    return f"custom_fields.{keys[0][3:]}" if keys[0].startswith("cf_") else keys[0]
+
+
+def _row(pk: int | None, exc: Exception) -> dict:
+    return {"id": pk, "field": _field(exc), "code": _code(exc), "message": _message(exc)}
 
 
 def _message(exc: Exception) -> str:
@@ -241,7 +261,12 @@ class RecordEndpoints:
         records = list(self.object_type.model.objects.restrict(self.request.user, needed).filter(pk__in=ids))
         found = {r.pk for r in records}
         errors = [
-            {"id": pk, "code": "not_found", "message": _("No such record, or not one you may change.")}
+            {
+                "id": pk,
+                "field": None,
+                "code": RecordCode.NOT_FOUND,
+                "message": _("No such record, or not one you may change."),
+            }
             for pk in ids
             if pk not in found
         ]
@@ -269,14 +294,14 @@ class RecordEndpoints:
                             if not result.complete:
                                 raise result.error
                     except (DjangoValidationError, DjangoPermissionDenied, services.VersionConflict) as one:
-                        errors.append({"id": record.pk, "code": _code(one), "message": _message(one)})
+                        errors.append(_row(record.pk, one))
                         if len(errors) >= ROW_ERRORS_MAX:
                             break
                 raise _Rollback
         except _Rollback:
             pass
         # Refused as a whole (a unique value on several records), not for any one record.
-        return errors or [{"id": None, "code": _code(exc), "message": _message(exc)}]
+        return errors or [_row(None, exc)]
 
     @extend_schema(request=BulkUpdateSerializer, responses={200: BULK_DONE, 400: BULK_ERRORS})
     @action(detail=False, methods=["post"], url_path="bulk-update", required_action=Action.EDIT)
@@ -287,17 +312,17 @@ class RecordEndpoints:
         data = self._valid(BulkUpdateSerializer, request)
         raw = data["value"]
         if isinstance(raw, dict | list) and not data["field"].startswith("cf_"):
-            raise ValidationError({"value": [_("Enter a single value.")]})
+            raise ValidationError({"value": [_("Enter a single value.")]}, code=FieldCode.INVALID)
         try:
             field, value, custom = clean_bulk_value(self.object_type, data["field"], raw)
         except (TypeError, ValueError):
-            raise ValidationError({"value": [_("Enter a valid value.")]}) from None
+            raise ValidationError({"value": [_("Enter a valid value.")]}, code=FieldCode.INVALID) from None
         except DjangoValidationError as exc:
-            # A field that cannot be edited in bulk carries no code; a value its field refuses does.
+            # A field that cannot be edited in bulk is refused on ``field``; a value its field
+            # refuses on ``value``.
             code = _code(exc)
-            raise ValidationError(
-                {"value" if code != "invalid" else "field": exc.messages, "code": code}
-            ) from None
+            key = "field" if code == BulkCode.NOT_EDITABLE else "value"
+            raise ValidationError({key: coded_messages(exc), "code": code}) from None
         return self._bulk(
             data["ids"],
             Action.EDIT,
@@ -505,14 +530,14 @@ class MoveEndpoint:
             )
         except DjangoValidationError as exc:
             detail = {"to" if k == path.field else k: v for k, v in _by_field(exc).items()}
-            raise ValidationError({**detail, "code": _code(exc)}) from None
+            raise ValidationError({**detail, "code": _code(exc)}, code=_code(exc)) from None
         return Response(self.get_serializer(record).data)
 
 
 def _by_field(exc: DjangoValidationError) -> dict:
     if hasattr(exc, "error_dict"):
-        return {k: [m for e in v for m in e.messages] for k, v in exc.error_dict.items()}
-    return {"non_field_errors": exc.messages}
+        return {k: coded_messages(v) for k, v in exc.error_dict.items()}
+    return {"non_field_errors": coded_messages(exc)}
 
 
 def endpoint_mixins(object_type) -> list[type]:

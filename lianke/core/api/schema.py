@@ -7,6 +7,29 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework import permissions
 
+from lianke.core import errors
+
+ERROR_CODE = {
+    "type": "string",
+    "enum": sorted(errors.ALL),
+    "description": "A stable code (`lianke.core.errors`):\n\n"
+    + "\n".join(f"- `{code}`: {line}" for code, line in sorted(errors.ALL.items())),
+}
+ERROR_ITEM = {
+    "type": "object",
+    "description": "One message of invalid input, with its field and its code.",
+    "properties": {
+        "field": {
+            "type": "string",
+            "nullable": True,
+            "description": "The field (`custom_fields.<name>` for a custom field); null for the "
+            "request or record as a whole.",
+        },
+        "code": {"$ref": "#/components/schemas/ErrorCode"},
+        "message": {"type": "string", "description": "The translated message."},
+    },
+    "required": ["field", "code", "message"],
+}
 ERROR = {
     "type": "object",
     "description": "A refusal: a translated message and, where there is one, a stable code.",
@@ -17,7 +40,10 @@ ERROR = {
 FIELD_ERRORS = {
     "type": "object",
     "description": "Invalid input: translated messages by the field (or filter) they concern; "
-    "`non_field_errors` for the record as a whole, `custom_fields` nested by custom field.",
+    "`non_field_errors` for the record as a whole, `custom_fields` nested by custom field; "
+    "and `errors`, every one of those messages with its field and its stable code.",
+    "properties": {"errors": {"type": "array", "items": {"$ref": "#/components/schemas/ErrorItem"}}},
+    "required": ["errors"],
     "additionalProperties": True,
 }
 
@@ -40,6 +66,8 @@ def document_errors(result, generator, request, public):
     unless the view already documents them."""
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components.setdefault("Error", ERROR)
+    components.setdefault("ErrorCode", ERROR_CODE)
+    components.setdefault("ErrorItem", ERROR_ITEM)
     components.setdefault("FieldErrors", FIELD_ERRORS)
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():

@@ -17,6 +17,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
 from lianke.core import context, services
+from lianke.core import errors as error_codes
 from lianke.core.fieldtypes import kinds
 from lianke.core.models.customfields import clean_custom_data
 from lianke.org import fieldaccess
@@ -51,7 +52,9 @@ class CustomFieldsField(serializers.Field):
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
-            raise serializers.ValidationError(_("Custom fields must be an object of name → value."))
+            raise serializers.ValidationError(
+                _("Custom fields must be an object of name → value."), code=error_codes.FieldCode.INVALID
+            )
         return data
 
 
@@ -105,12 +108,26 @@ class RFC3339DateTimeField(serializers.DateTimeField):
 ERROR_CODE = "error_code"
 
 
+def coded_messages(errors) -> list[ErrorDetail]:
+    """Django ``ValidationError``s' messages (a list of them, or one, by field or not), each
+    keeping its code (``core.errors``)."""
+    if isinstance(errors, DjangoValidationError):
+        errors = (
+            [e for es in errors.error_dict.values() for e in es]
+            if hasattr(errors, "error_dict")
+            else errors.error_list
+        )
+    return [ErrorDetail(m, code=error_codes.normalize(e.code)) for e in errors for m in e.messages]
+
+
 def django_errors_to_drf(exc: DjangoValidationError) -> serializers.ValidationError:
+    """A Django ``ValidationError`` as DRF's, by field (``cf_<name>`` nested under
+    ``custom_fields``), every message keeping its code."""
     if hasattr(exc, "error_dict"):
         detail: dict[str, Any] = {}
         codes: set[str | None] = set()
         for key, errors in exc.error_dict.items():
-            messages = [m for e in errors for m in e.messages]
+            messages = coded_messages(errors)
             codes.update(e.code for e in errors)
             if key.startswith("cf_"):
                 detail.setdefault("custom_fields", {})[key[3:]] = messages
@@ -123,7 +140,7 @@ def django_errors_to_drf(exc: DjangoValidationError) -> serializers.ValidationEr
             # one refusal of custom values with a stable code (a field kind's)
             detail["code"] = ErrorDetail(str(codes.pop()), code=ERROR_CODE)
         return serializers.ValidationError(detail)
-    return serializers.ValidationError({"non_field_errors": exc.messages})
+    return serializers.ValidationError({"non_field_errors": coded_messages(exc.error_list)})
 
 
 class BusinessSerializer(serializers.ModelSerializer):

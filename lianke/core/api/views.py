@@ -101,7 +101,7 @@ class BusinessViewSet(viewsets.ModelViewSet):
                     detail.setdefault("custom_fields", {})[name[3:]] = [message]
                 else:
                     detail[name] = [message]
-            raise ValidationError(detail)
+            raise ValidationError(detail, code=fieldaccess.READ_ONLY_CODE)
 
     def filter_queryset(self, queryset):
         """A filter on a field the caller may not read in full (hidden or masked) is refused:
@@ -114,7 +114,7 @@ class BusinessViewSet(viewsets.ModelViewSet):
                 detail: dict = {"code": fieldaccess.NOT_READABLE_CODE}
                 for name in filterset.refused:
                     detail[name] = [_("You may not filter by this field.")]
-                raise ValidationError(detail)
+                raise ValidationError(detail, code=fieldaccess.NOT_READABLE_CODE)
         return super().filter_queryset(queryset)
 
     def get_serializer_context(self):

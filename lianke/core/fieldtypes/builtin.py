@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from lianke.core.errors import FieldCode
 from lianke.core.phones import PHONE_RE, mailto_url, tel_url
 from lianke.org.users import active_users
 
@@ -31,9 +32,17 @@ DATE_ATTRS = {"type": "date"}
 
 def check_range(field, number: Decimal) -> None:
     if field.min_value is not None and number < field.min_value:
-        raise field._error(_("%(field)s: must be at least %(min)s."), min=plain_number(field.min_value))
+        raise field._error(
+            _("%(field)s: must be at least %(min)s."),
+            code=FieldCode.OUT_OF_RANGE,
+            min=plain_number(field.min_value),
+        )
     if field.max_value is not None and number > field.max_value:
-        raise field._error(_("%(field)s: must be at most %(max)s."), max=plain_number(field.max_value))
+        raise field._error(
+            _("%(field)s: must be at most %(max)s."),
+            code=FieldCode.OUT_OF_RANGE,
+            max=plain_number(field.max_value),
+        )
 
 
 def range_filters(field, method, make) -> dict:
@@ -80,6 +89,7 @@ class TextKind(FieldKind):
         if len(value) > limit:
             raise field._error(
                 _("%(field)s: at most %(limit)d characters (it has %(length)d)."),
+                code=FieldCode.TOO_LONG,
                 limit=limit,
                 length=len(value),
             )
@@ -229,7 +239,7 @@ class IntegerKind(NumberKind):
         if not number.is_finite() or number != number.to_integral_value():
             raise field._error(_("%(field)s: enter a whole number."))
         if abs(number) > 2**53:
-            raise field._error(_("%(field)s: the number is too large."))
+            raise field._error(_("%(field)s: the number is too large."), code=FieldCode.OUT_OF_RANGE)
         check_range(field, number)
         return int(number)
 
@@ -266,12 +276,16 @@ class DecimalKind(NumberKind):
         try:
             quantized = number.quantize(Decimal(1).scaleb(-places))
         except InvalidOperation:  # more digits than the decimal context holds
-            raise field._error(_("%(field)s: the number is too large.")) from None
+            raise field._error(
+                _("%(field)s: the number is too large."), code=FieldCode.OUT_OF_RANGE
+            ) from None
         if quantized != number:
-            raise field._error(_("%(field)s: at most %(places)d decimal places."), places=places)
+            raise field._error(
+                _("%(field)s: at most %(places)d decimal places."), code=FieldCode.OUT_OF_RANGE, places=places
+            )
         number = quantized
         if len(number.as_tuple().digits) > MAX_DIGITS:
-            raise field._error(_("%(field)s: the number is too large."))
+            raise field._error(_("%(field)s: the number is too large."), code=FieldCode.OUT_OF_RANGE)
         check_range(field, number)
         return format(number, "f")
 
@@ -425,7 +439,9 @@ def check_active(field, key: str, old: str | None) -> None:
     option = next(o for o in field.options if o["key"] == key)
     if not option.get("is_active", True) and key != old:
         raise field._error(
-            _("%(field)s: the option “%(value)s” is no longer in use."), value=field.option_label(key)
+            _("%(field)s: the option “%(value)s” is no longer in use."),
+            code=FieldCode.INVALID_CHOICE,
+            value=field.option_label(key),
         )
 
 
@@ -983,7 +999,9 @@ class UserKind(IdKind):
             .first()
         )
         if user_id is None:
-            raise field._error(_("%(field)s: no active user “%(value)s”."), value=text)
+            raise field._error(
+                _("%(field)s: no active user “%(value)s”."), code=FieldCode.INVALID_CHOICE, value=text
+            )
         return user_id
 
 
@@ -1181,7 +1199,10 @@ class LookupKind(IdKind):
         # The target must be a record the acting user can see (fail closed).
         if not text.isdigit() or not target.model.objects.filter(pk=int(text)).exists():
             raise field._error(
-                _("%(field)s: no %(target)s with ID “%(value)s”."), value=text, target=target.label
+                _("%(field)s: no %(target)s with ID “%(value)s”."),
+                code=FieldCode.DOES_NOT_EXIST,
+                value=text,
+                target=target.label,
             )
         return int(text)
 
@@ -1226,7 +1247,11 @@ class RegionKind(FieldKind):
             raise field._error(_("%(field)s: enter province, city and district."))
         region = {k: str(value.get(k) or "").strip()[:50] for k in REGION_PARTS}
         if region["province"] not in PROVINCE_NAMES:
-            raise field._error(_("%(field)s: “%(value)s” is not a province."), value=region["province"])
+            raise field._error(
+                _("%(field)s: “%(value)s” is not a province."),
+                code=FieldCode.INVALID_CHOICE,
+                value=region["province"],
+            )
         return {k: v for k, v in region.items() if v}
 
     def display(self, field, value, *, labels=None):

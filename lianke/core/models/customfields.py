@@ -15,6 +15,7 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from lianke.core.errors import CustomFieldCode, FieldCode
 from lianke.core.fieldtypes import kinds
 from lianke.core.fieldtypes.base import MAX_DIGITS
 from lianke.core.fieldtypes.base import utc_iso as utc_iso  # re-exported for the filters
@@ -194,20 +195,30 @@ class CustomField(models.Model):
 
         errors = {}
         if not NAME_RE.match(self.name or ""):
-            errors["name"] = _("Use lower-case letters, digits and underscores, starting with a letter.")
+            errors["name"] = ValidationError(
+                _("Use lower-case letters, digits and underscores, starting with a letter."),
+                code=CustomFieldCode.INVALID_NAME,
+            )
         if self.object_type not in registry:
-            errors["object_type"] = _("Unknown object type.")
+            errors["object_type"] = ValidationError(
+                _("Unknown object type."), code=CustomFieldCode.UNKNOWN_TYPE
+            )
         kind = kinds.get(self.type)
         if kind is not None and kind.has_options:
             keys = [o.get("key") for o in self.options or [] if isinstance(o, dict)]
             if not keys or len(keys) != len(self.options) or any(not k for k in keys):
-                errors["options"] = _(
-                    "A select field needs at least one option, each with a key and a label."
+                errors["options"] = ValidationError(
+                    _("A select field needs at least one option, each with a key and a label."),
+                    code=CustomFieldCode.INVALID_OPTIONS,
                 )
             elif len(set(keys)) != len(keys):
-                errors["options"] = _("Option keys must be unique.")
+                errors["options"] = ValidationError(
+                    _("Option keys must be unique."), code=CustomFieldCode.INVALID_OPTIONS
+                )
         if self.type == FieldType.LOOKUP and self.target_object_type not in registry:
-            errors["target_object_type"] = _("Choose the object type this field looks up.")
+            errors["target_object_type"] = ValidationError(
+                _("Choose the object type this field looks up."), code=CustomFieldCode.UNKNOWN_TYPE
+            )
         if kind is not None and "object_type" not in errors:
             siblings = {
                 d.name: d
@@ -215,12 +226,14 @@ class CustomField(models.Model):
             }
             errors.update(kind.check_definition(self, siblings))
         if self.decimal_places > 6:
-            errors["decimal_places"] = _("At most 6 decimal places.")
+            errors["decimal_places"] = ValidationError(
+                _("At most 6 decimal places."), code=FieldCode.OUT_OF_RANGE
+            )
         if self.indexed:
             if not getattr(kinds.get(self.type), "indexable", True):
                 errors["indexed"] = ValidationError(
                     _("Long texts and multiple selections cannot be indexed for sorting."),
-                    code="not_indexable",
+                    code=CustomFieldCode.NOT_INDEXABLE,
                 )
             elif (
                 CustomField.objects.filter(object_type=self.object_type, indexed=True)
@@ -230,16 +243,16 @@ class CustomField(models.Model):
             ):
                 errors["indexed"] = ValidationError(
                     _("At most %(max)d fields of an object type can be indexed for sorting."),
-                    code="too_many_indexed",
+                    code=CustomFieldCode.TOO_MANY_INDEXED,
                     params={"max": MAX_INDEXED},
                 )
         if errors:
-            raise ValidationError(errors)
+            raise ValidationError(errors)  # each error carries its code
         if self.default is not None and not _empty(self.default):
             try:
                 self.default = self.clean_value(self.default)
             except ValidationError as exc:
-                raise ValidationError({"default": exc.messages}) from exc
+                raise ValidationError({"default": exc.error_list}) from exc
 
     # ------------------------------------------------------------------ labels & options
     @property
@@ -274,11 +287,13 @@ class CustomField(models.Model):
                 return option["key"]
         raise ValidationError(
             _("%(field)s: “%(value)s” is not one of the options."),
+            code=FieldCode.INVALID_CHOICE,
             params={"field": self.display_label, "value": text},
         )
 
     # ------------------------------------------------------------------ validation
-    def _error(self, message, *, code: str | None = None, **params):
+    def _error(self, message, code=FieldCode.INVALID, **params):
+        """A value's error naming the field; its code (``core.errors``) ``invalid`` unless said."""
         return ValidationError(message, code=code, params={"field": self.display_label, **params})
 
     def clean_value(self, value, *, old=None):
@@ -288,7 +303,7 @@ class CustomField(models.Model):
         stored, so an option deactivated since may be kept but not newly chosen.
         """
         if too_deep(value):
-            raise self._error(_("%(field)s: the value is nested too deeply."))
+            raise self._error(_("%(field)s: the value is nested too deeply."), code=FieldCode.TOO_DEEP)
         if _empty(value):
             return None
         if _has_nul(value):  # PostgreSQL cannot store NUL in text or jsonb (it would be a 500)
@@ -351,12 +366,20 @@ def clean_custom_data(
     errors: dict[str, list] = {}
     merged = dict(existing)
     if not isinstance(incoming, dict):
-        raise ValidationError({"custom_fields": [_("Custom fields must be an object of name → value.")]})
+        raise ValidationError(
+            {
+                "custom_fields": ValidationError(
+                    _("Custom fields must be an object of name → value."), code=FieldCode.INVALID
+                )
+            }
+        )
     for name, raw in incoming.items():
         definition = by_name.get(name)
         if definition is None or not definition.is_active:
             errors.setdefault(f"cf_{name}", []).append(
-                ValidationError(_("Unknown custom field “%(name)s”."), params={"name": name})
+                ValidationError(
+                    _("Unknown custom field “%(name)s”."), code=FieldCode.UNKNOWN_FIELD, params={"name": name}
+                )
             )
             continue
         try:
@@ -385,7 +408,11 @@ def clean_custom_data(
             and definition.filter_name not in errors
         ):
             errors[definition.filter_name] = [
-                ValidationError(_("%(field)s is required."), params={"field": definition.display_label})
+                ValidationError(
+                    _("%(field)s is required."),
+                    code=FieldCode.REQUIRED,
+                    params={"field": definition.display_label},
+                )
             ]
     if errors:
         raise ValidationError(errors)

@@ -151,7 +151,7 @@ def test_bulk_mixing_a_visible_and_an_invisible_record_changes_nothing(org, rep,
         r = rep.post(f"{ACCOUNTS}{path}/", {"ids": [mine.pk, theirs.pk], **body}, format="json")
         assert r.status_code == 400, r.content
         assert r.json()["errors"] == [
-            {"id": theirs.pk, "code": "not_found", "message": r.json()["errors"][0]["message"]}
+            {"id": theirs.pk, "field": None, "code": "not_found", "message": r.json()["errors"][0]["message"]}
         ]
     assert not Account.all_objects.filter(is_deleted=True).exists()
     assert not Account.objects.filter(industry="machinery").exists()

@@ -685,13 +685,15 @@ class BulkActionView(ObjectListView):
     def ticked_ids(self, request) -> list[int]:
         raw = request.POST.get("pks", "")
         if len(raw) > self.MAX * 21:  # more ids than allowed, whatever they are
-            raise ValidationError(self.too_many())
+            raise ValidationError(self.too_many(), code="too_many")
         parts = [p.strip() for p in raw.split(",") if p.strip()] + request.POST.getlist("pk")
         if any(not (p.isascii() and p.isdigit()) or len(p) > 18 for p in parts):
-            raise ValidationError(_("The selection is not valid; select the records again."))
+            raise ValidationError(
+                _("The selection is not valid; select the records again."), code="invalid_selection"
+            )
         ids = list(dict.fromkeys(int(p) for p in parts))
         if len(ids) > self.MAX:
-            raise ValidationError(self.too_many())
+            raise ValidationError(self.too_many(), code="too_many")
         return ids
 
     def too_many(self) -> str:
@@ -707,7 +709,8 @@ class BulkActionView(ObjectListView):
             count, more = capped_count(matching, cap=self.MAX)
             if more:
                 raise ValidationError(
-                    _("At most %(max)d records at once; narrow the filter.") % {"max": self.MAX}
+                    _("At most %(max)d records at once; narrow the filter.") % {"max": self.MAX},
+                    code="too_many",
                 )
             records = list(matching.restrict(request.user, needed))
             if len(records) != count:
@@ -738,14 +741,16 @@ class BulkActionView(ObjectListView):
         try:
             records = self.records(request, needed)
             if not records:
-                raise ValidationError(_("Select records and an action."))
+                raise ValidationError(_("Select records and an action."), code="required")
             if bulk == "delete":
                 result = services.delete_in_bulk(actor=request.user, records=records)
                 report_bulk(request, result, _("%(count)d records moved to the recycle bin."))
             elif bulk == "transfer":
                 form = TransferForm(request.POST, actor=request.user, object_type=ot)
                 if not form.is_valid():
-                    raise ValidationError(form.errors.get("new_owner") or _("Choose the new owner."))
+                    raise ValidationError(
+                        form.errors.get("new_owner") or _("Choose the new owner."), code="required"
+                    )
                 owner = form.cleaned_data["new_owner"]
                 result = services.transfer_in_bulk(
                     actor=request.user,

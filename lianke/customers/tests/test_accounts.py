@@ -240,7 +240,12 @@ def test_an_account_cannot_be_its_own_parent(org, client_for, api_for):
     assert form.status_code == 400
     assert form.context["form"].errors["parent"] == ["An account cannot be its own parent."]
     assert api.status_code == 400
-    assert api.json() == {"parent": ["An account cannot be its own parent."]}
+    assert api.json() == {
+        "parent": ["An account cannot be its own parent."],
+        "errors": [
+            {"field": "parent", "code": "parent_self", "message": "An account cannot be its own parent."}
+        ],
+    }
     assert Account.objects.get(pk=acc.pk).parent_id is None
 
 
@@ -253,7 +258,10 @@ def test_two_accounts_cannot_be_each_others_parent(org, client_for, api_for):
     assert form.status_code == 400
     assert form.context["form"].errors["parent"] == [message]
     assert api.status_code == 400
-    assert api.json() == {"parent": [message]}
+    assert api.json() == {
+        "parent": [message],
+        "errors": [{"field": "parent", "code": "parent_loop", "message": message}],
+    }
     assert Account.objects.get(pk=a.pk).parent_id is None
 
 
@@ -305,7 +313,10 @@ def test_a_duplicate_credit_code_is_logged_with_user_and_field_but_not_the_whole
     # then the answer names neither the account nor its owner, and points to a manager
     message = "A customer with this credit code already exists in the company; ask its owner or a manager."
     assert api.status_code == 400
-    assert api.json() == {"credit_code": [message]}
+    assert api.json() == {
+        "credit_code": [message],
+        "errors": [{"field": "credit_code", "code": "unique", "message": message}],
+    }
     assert form.status_code == 400
     assert form.context["form"].errors["credit_code"] == [message]
     for body in (api.content.decode(), form.content.decode()):

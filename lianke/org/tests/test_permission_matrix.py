@@ -662,7 +662,12 @@ def api_transfer_own_record_to_the_person(s):
         assert_refused(r)
         return
     assert r.status_code == 400, r.content
-    assert r.json() == {"new_owner": [out_of_scope("New owner", s.victim)]}
+    assert r.json() == {
+        "new_owner": [out_of_scope("New owner", s.victim)],
+        "errors": [
+            {"field": "new_owner", "code": "out_of_scope", "message": out_of_scope("New owner", s.victim)}
+        ],
+    }
 
 
 @attempt()
@@ -721,7 +726,12 @@ def api_create_a_task_assigned_to_the_person(s):
         assert r.status_code == 403
         return
     assert r.status_code == 400, r.content
-    assert r.json() == {"assignee": [out_of_scope("Assigned to", s.victim)]}
+    assert r.json() == {
+        "assignee": [out_of_scope("Assigned to", s.victim)],
+        "errors": [
+            {"field": "assignee", "code": "out_of_scope", "message": out_of_scope("Assigned to", s.victim)}
+        ],
+    }
 
 
 @attempt(only={ACTIVITY})
@@ -746,7 +756,12 @@ def api_patch_own_task_to_assign_it_to_the_person(s):
         assert_refused(r)
         return
     assert r.status_code == 400, r.content
-    assert r.json() == {"assignee": [out_of_scope("Assigned to", s.victim)]}
+    assert r.json() == {
+        "assignee": [out_of_scope("Assigned to", s.victim)],
+        "errors": [
+            {"field": "assignee", "code": "out_of_scope", "message": out_of_scope("Assigned to", s.victim)}
+        ],
+    }
 
 
 @attempt(only={ACTIVITY})
@@ -850,7 +865,10 @@ def api_create_for_an_owner_outside_the_scope(s):
         assert r.status_code == 403, r.content
         return
     assert r.status_code == 400, r.content
-    assert r.json() == {"owner": [out_of_scope("Owner", s.victim)]}
+    assert r.json() == {
+        "owner": [out_of_scope("Owner", s.victim)],
+        "errors": [{"field": "owner", "code": "out_of_scope", "message": out_of_scope("Owner", s.victim)}],
+    }
 
 
 @attempt(only=set(HIDDEN_ACCOUNT_FIELD))

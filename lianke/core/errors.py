@@ -1,0 +1,239 @@
+"""The stable, machine-readable codes of every validation error and refusal, by domain.
+
+Every ``ValidationError`` the project raises names one of these (``code=``); the API lists each
+message with its code (``{"field", "code", "message"}``, ``core.api.exceptions``) and the
+server-rendered forms render it beside the message (``data-error-code``). Django's and DRF's
+built-in codes are mapped onto them (``BUILTIN``, ``normalize``). A code is a promise to
+clients: add codes freely, never rename or remove one. Each member's label says in one line
+when it is given (the API schema's documentation of the enum).
+
+A leaf module: it imports nothing of the project.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.forms.utils import ErrorList
+
+
+# Note for model ``clean()`` methods: a ``ModelForm`` replaces the message of a model error whose
+# code is one of its form field's own (``required``, ``invalid``, ``invalid_choice``…) by the form
+# field's generic one; a rule with its own message takes a code of its own
+# (``conditionally_required``, ``inconsistent``).
+class FieldCode(models.TextChoices):
+    """A field's value."""
+
+    REQUIRED = "required", "A value is required and none was given."
+    INVALID = "invalid", "Not a value of the field's kind or format (number, date, e-mail, phone, URL…)."
+    TOO_LONG = "too_long", "Longer than the field allows."
+    TOO_SHORT = "too_short", "Shorter than the field allows."
+    OUT_OF_RANGE = "out_of_range", "A number or date outside the allowed range or with too many digits."
+    INVALID_CHOICE = "invalid_choice", "Not one of the choices (an option, an active user, a known value)."
+    DOES_NOT_EXIST = "does_not_exist", "No such related record, or not one the caller may see."
+    UNIQUE = "unique", "Another record already has this value."
+    UNKNOWN_FIELD = "unknown_field", "No such field or custom field on this type of record."
+    CONDITIONALLY_REQUIRED = (
+        "conditionally_required",
+        "A value the record needs in its present state or kind (a loss reason, a task's due date).",
+    )
+    INCONSISTENT = (
+        "inconsistent",
+        "The value contradicts another one of the record (e.g. a won stage at 50%).",
+    )
+    OUT_OF_SCOPE = "out_of_scope", "A user the actor may not give this record to (outside their scope)."
+    TOO_DEEP = "too_deep", "A value (or request body) nested too deeply."
+    COMPUTED_FIELD = "computed_field", "A formula or roll-up: computed from other fields, never set."
+    OPTION_NOT_ALLOWED = "option_not_allowed", "An option its parent field's value does not allow."
+    UNKNOWN_USER = "unknown_user", "No such user, or one who may not be chosen (left, out of reach)."
+    INVALID_USERS = "invalid_users", "Not a list of users."
+    TOO_MANY_USERS = "too_many_users", "More users than the field holds."
+
+
+class RecordCode(models.TextChoices):
+    """A record as a whole."""
+
+    NOT_FOUND = "not_found", "No such record, or not one the caller may see."
+    VERSION_CONFLICT = (
+        "version_conflict",
+        "The record changed since the caller read it (If-Match, a stale form).",
+    )
+    UNIQUE_CONFLICT = "unique_conflict", "Someone saved one of the unique values meanwhile; try again."
+    PARENT_SELF = "parent_self", "A record cannot be its own parent."
+    PARENT_LOOP = "parent_loop", "The parent would make a loop (a record above itself)."
+    TARGET_FIXED = "target_fixed", "The record an activity is on cannot be changed."
+    NOT_RESTORABLE = (
+        "not_restorable",
+        "A record cannot leave the recycle bin (a live one took its unique value).",
+    )
+
+
+class PermissionCode(models.TextChoices):
+    """What the caller may not do."""
+
+    PERMISSION_DENIED = "permission_denied", "Signed in, but not allowed to do this."
+    NOT_AUTHENTICATED = "not_authenticated", "Not signed in."
+    AUTHENTICATION_FAILED = "authentication_failed", "An unknown, expired or revoked token or password."
+    FIELD_READ_ONLY = "field_read_only", "A change to a field the caller may not edit."
+    FIELD_NOT_READABLE = "field_not_readable", "A filter or sort on a field the caller may not read in full."
+
+
+class LifecycleCode(models.TextChoices):
+    """A move along a record's stage path (``core.stages``)."""
+
+    INVALID_STATE = "invalid_state", "Not a state of the record's lifecycle (or no such lifecycle)."
+    TRANSITION_NOT_ALLOWED = "transition_not_allowed", "The lifecycle does not allow this move."
+    TRANSITION_GUARDED = (
+        "transition_guarded",
+        "The move is allowed but its condition is not met (a loss reason…).",
+    )
+
+
+class BulkCode(models.TextChoices):
+    """Bulk actions and imports."""
+
+    NOT_EDITABLE = "not_editable", "This field cannot be set in bulk or here."
+    TOO_MANY = "too_many", "More records than one action may change at once."
+    INVALID_SELECTION = "invalid_selection", "The selection of records is not valid."
+    INVALID_ROWS = "invalid_rows", "Some rows of a batch are invalid; nothing was saved."
+
+
+class CustomFieldCode(models.TextChoices):
+    """The definition of a custom field or a field permission (settings)."""
+
+    INVALID_NAME = "invalid_name", "A name must be lower-case letters, digits and underscores."
+    INVALID_OPTIONS = "invalid_options", "A select field's options are missing, incomplete or repeated."
+    NOT_INDEXABLE = "not_indexable", "This kind of field cannot be indexed for sorting."
+    TOO_MANY_INDEXED = "too_many_indexed", "The type already has as many indexed fields as it may."
+    UNKNOWN_TYPE = "unknown_type", "Not a registered object type (or not one that takes this setting)."
+    NOT_MASKABLE = "not_maskable", "Only phones and e-mail addresses can be masked."
+    REQUIRED_FIELD = "required_field", "A field needed to save a record must stay editable."
+    FORMULA_CYCLE = "formula_cycle", "Formulas that would compute each other in a circle."
+    INVALID_PARENT = "invalid_parent", "A dependent select's parent is not a select or region of the type."
+    INVALID_PARENT_VALUE = "invalid_parent_value", "An option names a parent value the parent does not have."
+    INVALID_ROLLUP = "invalid_rollup", "A roll-up's child type, link or aggregate is not valid."
+
+
+class IdentityCode(models.TextChoices):
+    """Identifiers of companies and people (``core.identity``, ``core.phones``)."""
+
+    FORMAT = "format", "An identifier of the wrong shape (length or characters)."
+    CHECKSUM = "checksum", "An identifier whose check character is wrong."
+
+
+class FileCode(models.TextChoices):
+    """Attachments (``core.attachments``)."""
+
+    FILE_TYPE = "file_type", "The file's type is not allowed or does not match its name."
+    FILE_TOO_LARGE = "file_too_large", "The file is larger than allowed."
+    FILE_EMPTY = "file_empty", "The file is empty."
+    IMAGE_UNREADABLE = "image_unreadable", "The image could not be read."
+    FILE_NOT_FOUND = "file_not_found", "No such attachment on this record."
+    INVALID_FILE = "invalid_file", "Not a file (or an attachment id) where a file is expected."
+
+
+class RequestCode(models.TextChoices):
+    """The request itself (query parameters, settings forms, outgoing addresses)."""
+
+    PARSE_ERROR = "parse_error", "The body is not valid JSON (or form data)."
+    INVALID_CURSOR = "invalid_cursor", "A page cursor that was not copied from a page's next link."
+    INVALID_PK_VALUE = "invalid_pk_value", "A key outside the range of record keys."
+    URL_REFUSED = "url_refused", "An address that may not be called (a private network…)."
+
+
+DOMAINS = (
+    FieldCode,
+    RecordCode,
+    PermissionCode,
+    LifecycleCode,
+    BulkCode,
+    CustomFieldCode,
+    IdentityCode,
+    FileCode,
+    RequestCode,
+)
+# Every code, with the line that documents it.
+ALL: dict[str, str] = {str(value): str(label) for domain in DOMAINS for value, label in domain.choices}
+
+# Django's and DRF's own codes, onto the project's.
+BUILTIN: dict[str, str] = {
+    "blank": FieldCode.REQUIRED,
+    "null": FieldCode.REQUIRED,
+    "empty": FieldCode.REQUIRED,
+    "max_length": FieldCode.TOO_LONG,
+    "max_string_length": FieldCode.TOO_LONG,
+    "min_length": FieldCode.TOO_SHORT,
+    "max_value": FieldCode.OUT_OF_RANGE,
+    "min_value": FieldCode.OUT_OF_RANGE,
+    "step_size": FieldCode.INVALID,
+    "max_digits": FieldCode.OUT_OF_RANGE,
+    "max_decimal_places": FieldCode.OUT_OF_RANGE,
+    "max_whole_digits": FieldCode.OUT_OF_RANGE,
+    "overflow": FieldCode.OUT_OF_RANGE,
+    "date": FieldCode.INVALID,
+    "datetime": FieldCode.INVALID,
+    "make_aware": FieldCode.INVALID,
+    "invalid_date": FieldCode.INVALID,
+    "invalid_time": FieldCode.INVALID,
+    "incorrect_type": FieldCode.INVALID,
+    "incorrect_match": FieldCode.INVALID,
+    "not_a_list": FieldCode.INVALID,
+    "not_a_dict": FieldCode.INVALID,
+    "list": FieldCode.INVALID,
+    "no_name": FieldCode.INVALID,
+    "contradiction": FieldCode.INVALID,
+    "surrogate_characters_not_allowed": FieldCode.INVALID,
+    "null_characters_not_allowed": FieldCode.INVALID,
+    "invalid_list": FieldCode.INVALID,
+    "invalid_extension": FieldCode.INVALID,
+    "invalid_image": FieldCode.INVALID,
+    "unique_together": FieldCode.UNIQUE,
+    "unique_for_date": FieldCode.UNIQUE,
+    "invalid_pk_value": RequestCode.INVALID_PK_VALUE,
+    "missing": FieldCode.REQUIRED,
+    "max_num": BulkCode.TOO_MANY,
+    "min_num": FieldCode.REQUIRED,
+}
+
+
+def normalize(code: object) -> str:
+    """The project's code for ``code`` (a Django or DRF built-in one mapped, ``None`` — a message
+    raised without a code — as ``invalid``). An unknown code is passed on as it is, so the tests
+    that check every code against ``ALL`` catch it."""
+    if code is None or code == "":
+        return FieldCode.INVALID.value
+    text = str(code)
+    return str(BUILTIN.get(text, text))
+
+
+def code_of(exc: ValidationError) -> str:
+    """The code of a validation error's first message (by field or not), normalized."""
+    errors = (
+        [e for es in exc.error_dict.values() for e in es] if hasattr(exc, "error_dict") else exc.error_list
+    )
+    return normalize(next((e.code for e in errors if e.code), None))
+
+
+class CodedMessage(str):
+    """A form error's translated message that knows its code (``{{ e.code }}`` in templates);
+    otherwise the plain string it has always been."""
+
+    code: str
+
+    def __new__(cls, message: object, code: object) -> CodedMessage:
+        obj = super().__new__(cls, message)
+        obj.code = normalize(code)
+        return obj
+
+
+class CodedErrorList(ErrorList):
+    """A form's error list whose items are ``CodedMessage``: templates render
+    ``data-error-code="{{ e.code }}"`` beside each message."""
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self.data)))]
+        error = self.data[i]
+        if isinstance(error, ValidationError):
+            return CodedMessage(next(iter(error)), error.code)
+        return CodedMessage(error, None)
