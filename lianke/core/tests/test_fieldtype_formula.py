@@ -20,7 +20,7 @@ from lianke.sales.models import Opportunity
 pytestmark = pytest.mark.django_db
 
 OPP = "sales.opportunity"
-API_URL = "/api/sales/opportunitys/"
+API_URL = "/api/sales/opportunities/"
 
 
 @pytest.fixture(autouse=True)
