@@ -97,9 +97,11 @@ def test_the_api_stores_ids_and_refuses_an_unknown_user_with_its_code(org, team,
     pk = created.json()["id"]
     bad = api.patch(f"{API_URL}{pk}/", {"custom_fields": {"team": ["rep_js", "ghost"]}}, format="json")
     assert bad.status_code == 400
+    message = "项目组: no active user “ghost”."
     assert bad.json() == {
-        "custom_fields": {"team": ["项目组: no active user “ghost”."]},
+        "custom_fields": {"team": [message]},
         "code": "unknown_user",
+        "errors": [{"field": "custom_fields.team", "code": "unknown_user", "message": message}],
     }
     assert Account.objects.get(pk=pk).custom_data == {"team": [org.rep_js.pk, org.rep_zj.pk]}
 
