@@ -82,7 +82,7 @@ _RUNS = re.compile(f"{_HAN}+|(?:(?!{_HAN}).)+", re.DOTALL)
 
 @lru_cache(maxsize=65536)
 def _run_words(run: str) -> tuple[str, ...]:
-    return tuple(segment(run))
+    return tuple(segment(run)) if RE_HANS.match(run) else (run,)
 
 
 @lru_cache(maxsize=65536)
