@@ -87,11 +87,16 @@ def _left(child_model, ids, link_name: str) -> set[int]:
 
 def refresh(parent_type: str, definitions, parent_ids) -> None:
     """Recompute ``definitions`` (roll-ups of ``parent_type``) for ``parent_ids`` and write the
-    values that changed, the parents locked in id order (no deadlock between two writers)."""
+    values that changed, the parents locked in id order (no deadlock between two writers).
+
+    The parents are locked *before* their children are counted: a writer adding a child to the
+    same parent in parallel waits here until the other commits, and then counts that child too
+    (counted first, it would write a total missing it over the other's)."""
     model = registry.get(parent_type).model
+    parents = list(model.all_objects.select_for_update().filter(pk__in=list(parent_ids)).order_by("pk"))
     values = {d.name: kinds["rollup"].values(d, parent_ids) for d in definitions}
     everything = registry.get(parent_type).custom_fields()
-    for parent in model.all_objects.select_for_update().filter(pk__in=list(parent_ids)).order_by("pk"):
+    for parent in parents:
         data = dict(parent.custom_data or {})
         for name, by_parent in values.items():
             value = by_parent.get(parent.pk)

@@ -179,3 +179,36 @@ def test_a_bulk_edit_racing_single_edits_loses_neither(org, sessions):
         assert a.city == "无锡"
         if a.pk in [x.pk for x in accounts[:4]]:
             assert a.short_name == f"简称{a.pk}"
+
+
+def test_parallel_children_of_one_parent_all_count_in_its_roll_ups(org, stages, sessions):
+    # given an account whose roll-ups count its opportunities and sum their amounts
+    from lianke.core.models import CustomField
+
+    for name, formula in (("opp_count", "count"), ("opp_total", "sum(amount)")):
+        field = CustomField(
+            object_type="customers.account",
+            name=name,
+            label=name,
+            type="rollup",
+            target_object_type="sales.opportunity",
+            formula=formula,
+        )
+        field.full_clean()
+        field.save()
+    account = Account.objects.create(name="苏州精工", owner=org.rep_js)
+    clients = sessions(org.rep_js, 6)
+    # when six API clients create an opportunity on it at the same moment
+    first = stages["first"]
+    body = {
+        "name": "项目",
+        "account": account.pk,
+        "stage_set": first.stage_set_id,
+        "stage": first.pk,
+        "amount": "100.00",
+    }
+    answers = race([lambda c=c: c.request("POST", "/api/sales/opportunities/", json=body) for c in clients])
+    assert [a.status for a in answers] == [201] * 6, [a.body[:300] for a in answers]
+    # then each counted: none wrote a total computed before another's opportunity existed
+    data = Account.all_objects.get(pk=account.pk).custom_data
+    assert (int(data["opp_count"]), float(data["opp_total"])) == (6, 600.0), data
