@@ -164,6 +164,8 @@ def scenarios(targets, ct_id: int) -> list[tuple[str, str]]:
             f"9e account list search ({targets['name_middle']})",
             f"/customers/account/?search={quote(targets['name_middle'])}",
         ),
+        # A frequent word (in most company names) on the list: the ordered scan, in every scope.
+        ("9g account list search 有限公司", f"/customers/account/?search={quote('有限公司')}"),
         (
             f"9f API account search ({targets['name_middle']})",
             f"/api/customers/accounts/?search={quote(targets['name_middle'])}",

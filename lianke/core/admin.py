@@ -14,6 +14,7 @@ from lianke.org.kinds import Config
 from . import audit
 from .attachments import delete_attachment
 from .context import SOURCE_LABELS
+from .errors import CodedErrorList, coded_form
 from .models import Attachment, CustomField, ObjectChange
 from .registry import registry
 
@@ -76,6 +77,14 @@ class HistoryAdmin(admin.ModelAdmin):
             stored = self.model._default_manager.filter(pk=object_id).first()
             request._history_before = self._snapshot(stored) if stored is not None else None
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    # Every settings page shows each error with its stable code (``data-error-code``), as the
+    # record forms do: its form and its inline rows use the coded error list.
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        return coded_form(super().get_form(request, obj, change=change, **kwargs))
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        return {**super().get_formset_kwargs(request, obj, inline, prefix), "error_class": CodedErrorList}
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

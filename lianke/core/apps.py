@@ -13,12 +13,13 @@ class CoreConfig(AppConfig):
 
         from . import (
             checks,  # noqa: F401  (registers the system checks)
+            fieldtypes,
             fts,
-            rollups,
         )
 
-        # Roll-up custom fields follow their children inside the write transaction.
-        rollups.connect()
+        # Field kinds that keep a value in step with other records' writes (roll-ups) hear the
+        # write pipeline's events inside its transaction.
+        fieldtypes.connect()
 
         # The search tables of SQLite follow the declared search fields after every migrate.
         post_migrate.connect(fts.sync, sender=self, dispatch_uid="lianke.core.fts.sync")

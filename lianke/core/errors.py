@@ -48,6 +48,12 @@ class FieldCode(models.TextChoices):
     UNKNOWN_USER = "unknown_user", "No such user, or one who may not be chosen (left, out of reach)."
     INVALID_USERS = "invalid_users", "Not a list of users."
     TOO_MANY_USERS = "too_many_users", "More users than the field holds."
+    PASSWORD_MISMATCH = "password_mismatch", "The two passwords given differ."
+    PASSWORD_TOO_WEAK = (
+        "password_too_weak",
+        "A password the password rules refuse (too short, too common, all digits, like the user's name).",
+    )
+    PASSWORD_INCORRECT = "password_incorrect", "The current password given is not the user's."
 
 
 class RecordCode(models.TextChoices):
@@ -193,6 +199,13 @@ BUILTIN: dict[str, str] = {
     "missing": FieldCode.REQUIRED,
     "max_num": BulkCode.TOO_MANY,
     "min_num": FieldCode.REQUIRED,
+    # django.contrib.auth's forms and password validators (the settings pages of users).
+    "password_mismatch": FieldCode.PASSWORD_MISMATCH,
+    "password_incorrect": FieldCode.PASSWORD_INCORRECT,
+    "password_too_short": FieldCode.PASSWORD_TOO_WEAK,
+    "password_too_common": FieldCode.PASSWORD_TOO_WEAK,
+    "password_entirely_numeric": FieldCode.PASSWORD_TOO_WEAK,
+    "password_too_similar": FieldCode.PASSWORD_TOO_WEAK,
 }
 
 
@@ -228,7 +241,12 @@ class CodedMessage(str):
 
 class CodedErrorList(ErrorList):
     """A form's error list whose items are ``CodedMessage``: templates render
-    ``data-error-code="{{ e.code }}"`` beside each message."""
+    ``data-error-code="{{ e.code }}"`` beside each message; rendered whole (``{{ form.errors }}``,
+    the settings pages of Django's admin) each item carries it too."""
+
+    template_name = "core/partials/coded_errors.html"
+    template_name_text = "django/forms/errors/list/text.txt"
+    template_name_ul = "core/partials/coded_errors.html"
 
     def __getitem__(self, i):
         if isinstance(i, slice):
@@ -237,3 +255,20 @@ class CodedErrorList(ErrorList):
         if isinstance(error, ValidationError):
             return CodedMessage(next(iter(error)), error.code)
         return CodedMessage(error, None)
+
+
+class CodedErrorsForm:
+    """A form mixin (first among the bases) whose errors are a ``CodedErrorList``, whoever
+    builds the form (Django's admin passes no ``error_class``)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("error_class", CodedErrorList)
+        super().__init__(*args, **kwargs)
+
+
+def coded_form(form_class):
+    """``form_class`` with its errors coded (``CodedErrorsForm``): for a form class built
+    elsewhere (an admin page's, ``django.contrib.auth``'s)."""
+    if issubclass(form_class, CodedErrorsForm):
+        return form_class
+    return type(form_class.__name__, (CodedErrorsForm, form_class), {"__module__": form_class.__module__})

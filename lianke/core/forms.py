@@ -189,6 +189,7 @@ class BusinessForm(forms.ModelForm):
                 [d for d in self.custom_definitions if d.filter_name not in self.locked_fields],
                 incoming,
                 existing=self.instance.custom_data or {},
+                pending=self.uploads,  # a required file chosen here is stored after the record
             )
         except ValidationError as exc:
             for key, errors in exc.error_dict.items():

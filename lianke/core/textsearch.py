@@ -22,11 +22,14 @@ no index: they are read row by row (``rest``)."""
 
 from __future__ import annotations
 
+import copy
 import unicodedata
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Func, Lookup, Q
+from django.db.models.expressions import Col
+from django.db.models.sql.where import OR, WhereNode
 
 from . import fts
 from .fields import company_key_fields, digits_field_name
@@ -256,14 +259,63 @@ def narrow_to_matches(queryset, plan: Plan):
     # reach are only ever a filter, never read.
     candidates = queryset.model._base_manager.all()
     if plan.frequent:
-        return queryset.filter(plan.as_q())
+        return in_list_order(queryset).filter(plan.as_q())
     ids: set[int] = set()
     for finder, _plain in plan.finders:
         found = _bounded_ids(candidates, finder)
         if found is None:
-            return queryset.filter(plan.as_q())
+            return in_list_order(queryset).filter(plan.as_q())
         ids.update(found)
         if len(ids) > SEARCH_CANDIDATES:  # (so the final query binds a bounded list)
-            return queryset.filter(plan.as_q())
+            return in_list_order(queryset).filter(plan.as_q())
     q = Q(pk__in=ids)
     return queryset.filter(q | plan.rest if plan.rest is not None else q)
+
+
+class _NotIndexed(Func):
+    """A column SQLite may not look up through an index: ``+"table"."column"`` (its value
+    unchanged)."""
+
+    template = "+%(expressions)s"
+    arity = 1
+
+
+def _not_indexed(node, in_or: bool = False):
+    """``node`` (a WHERE tree) with the columns of its disjunctions wrapped in ``_NotIndexed``;
+    ``None`` if it has none."""
+    if isinstance(node, WhereNode):
+        in_or = in_or or (node.connector == OR and len(node.children) > 1)
+        children = [_not_indexed(child, in_or) for child in node.children]
+        if all(new is None for new in children):
+            return None
+        return WhereNode(
+            [old if new is None else new for old, new in zip(node.children, children, strict=True)],
+            node.connector,
+            node.negated,
+        )
+    if in_or and isinstance(node, Lookup) and isinstance(node.lhs, Col):
+        lookup = copy.copy(node)
+        lookup.lhs = _NotIndexed(node.lhs, output_field=node.lhs.output_field)
+        return lookup
+    return None
+
+
+def in_list_order(queryset):
+    """``queryset`` for the ordered scan of a frequent text (SQLite): its conditions joined by OR
+    (a manager's data scope: ``owner = me OR department IN (…)``) made unable to drive an index.
+
+    With them indexed, SQLite reads every row of the scope through each index (``MULTI-INDEX
+    OR``) and sorts all the matches for one page (13 s for a manager at a million accounts);
+    without, it walks the list's order index and stops at the page's end, as it does for a
+    scope of one index. A small scope (no more rows than ``SEARCH_CANDIDATES``) keeps its
+    indexes: its matches are few to sort, and the walk would read the whole order for them."""
+    if connection.vendor != "sqlite":  # PostgreSQL weighs the scope's rows against the walk
+        return queryset
+    where = _not_indexed(queryset.query.where)
+    if where is None:
+        return queryset
+    if queryset.order_by().values("pk")[: SEARCH_CANDIDATES + 1].count() <= SEARCH_CANDIDATES:
+        return queryset
+    walked = queryset.all()
+    walked.query.where = where
+    return walked

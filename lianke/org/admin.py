@@ -1,11 +1,13 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from lianke.core.admin import HistoryAdmin, ReadOnlyAdmin
+from lianke.core.errors import coded_form
 from lianke.core.registry import registry
 
 from . import tokens
@@ -51,6 +53,7 @@ class UserAdmin(DepartmentPathsMixin, BaseUserAdmin, HistoryAdmin):
     list_filter = ("is_active", "is_superuser", "roles", ("department", DepartmentPathListFilter))
     search_fields = ("username", "name", "mobile", "email")
     autocomplete_fields = ("superior",)
+    change_password_form = coded_form(AdminPasswordChangeForm)
     filter_horizontal = ("roles", "groups", "user_permissions")
     fieldsets = (
         *BaseUserAdmin.fieldsets,

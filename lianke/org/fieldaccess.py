@@ -34,6 +34,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core import context
+from lianke.core.errors import PermissionCode
 
 from .choices import FieldMode
 
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from .models import User
 
 _RANK = {m.value: rank for rank, m in enumerate(FieldMode)}  # hidden < masked < read only < editable
-READ_ONLY_CODE = "field_read_only"
+READ_ONLY_CODE = PermissionCode.FIELD_READ_ONLY
 NOT_READABLE_CODE = "field_not_readable"
 
 

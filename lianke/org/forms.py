@@ -5,11 +5,13 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from lianke.core.errors import CodedErrorsForm, FieldCode
+
 from .choices import TokenScope
 from .tokens import MAX_EXPIRY_DAYS
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(CodedErrorsForm, forms.Form):
     name = forms.CharField(
         label=_("Name"),
         max_length=100,
@@ -35,5 +37,5 @@ class ApiTokenForm(forms.Form):
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
         if not name:
-            raise forms.ValidationError(_("Give the token a name."), code="required")
+            raise forms.ValidationError(_("Give the token a name."), code=FieldCode.REQUIRED)
         return name

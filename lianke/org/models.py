@@ -41,6 +41,23 @@ class Department(TreeNode):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        # The tree's own check raises its message without a code (and for the whole form):
+        # the parent field, coded as a loop.
+        try:
+            super().clean()
+        except ValidationError as exc:
+            if not self.parent_id or hasattr(exc, "error_dict"):
+                raise
+            raise ValidationError(
+                {
+                    "parent": ValidationError(
+                        _("A department cannot be placed under itself or one of its sub-departments."),
+                        code=RecordCode.PARENT_LOOP,
+                    )
+                }
+            ) from exc
+
 
 class User(AbstractUser):
     """A member of staff. ``name`` is the display name (e.g. 张伟)."""

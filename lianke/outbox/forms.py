@@ -4,11 +4,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core import outgoing
+from lianke.core.errors import CodedErrorsForm, RequestCode
 
 from .models import EVENT_CHOICES, Webhook
 
 
-class WebhookForm(forms.ModelForm):
+class WebhookForm(CodedErrorsForm, forms.ModelForm):
     events = forms.MultipleChoiceField(
         label=_("Events"),
         choices=EVENT_CHOICES,
@@ -45,7 +46,9 @@ class WebhookForm(forms.ModelForm):
             outgoing.check_url(url)
         except outgoing.OutgoingRefused as exc:
             raise forms.ValidationError(
-                _("This address may not be called: %(reason)s"), code="url_refused", params={"reason": exc}
+                _("This address may not be called: %(reason)s"),
+                code=RequestCode.URL_REFUSED,
+                params={"reason": exc},
             ) from exc
         return url
 

@@ -6,15 +6,18 @@ JSON, import text) into the stored form (``clean``, ``parse_import``), the human
 ``bind_form``), the names of stored ids (``related_model``, ``labels``), the list filters and
 sort expression (``filters``, ``filter``, ``sort_expression``), the export cell (``export``), the
 API value and schema (``api_value``, ``api_schema``), record rules (``clean_record``: dependent
-options, formulas, a file of the record) and flags (searched as text, indexable, number, range,
-contact, computed, upload). The call sites ask ``kinds[definition.type]`` instead of switching
-on the type. The kinds are stateless; each method receives the field definition.
+options, formulas, a file of the record), flags (searched as text, indexable, number, range,
+contact, computed, upload) and the write pipeline's events it hears (``subscribes``,
+``on_event``: a roll-up kept in step with its children, ``rollup``). The call sites ask
+``kinds[definition.type]`` instead of switching on the type. The kinds are stateless; each
+method receives the field definition.
 
-It may import Django, ``lianke.core.phones`` and ``lianke.core.regions``; the object registry,
-the models and the people pickers only inside a method. ``formula`` is the formula parser.
+It may import Django, ``lianke.core.events``, ``lianke.core.phones`` and ``lianke.core.regions``;
+the object registry, the models and the people pickers only inside a method. ``formula`` is the
+formula parser.
 """
 
-from . import builtin  # noqa: F401  (registers the built-in kinds)
-from .base import FieldKind, kinds, register, unregister
+from . import builtin, rollup  # noqa: F401  (register the built-in kinds)
+from .base import FieldKind, connect, kinds, register, unregister
 
-__all__ = ["FieldKind", "kinds", "register", "unregister"]
+__all__ = ["FieldKind", "connect", "kinds", "register", "unregister"]

@@ -56,6 +56,9 @@ class FieldKind:
     # Its form field takes an upload, stored by the view after the record (``core.attachments``).
     is_upload: bool = False
     has_record_rules: bool = False  # set by ``register``: it overrides ``clean_record``
+    # The write pipeline's events (``core.events`` names) the kind hears, through ``on_event``:
+    # a value kept in step with other records' writes (a roll-up over its children).
+    subscribes: tuple[str, ...] = ()
     # The value's shape in the API schema (OpenAPI) of ``custom_fields``.
     api_schema: dict = {"type": "string"}  # noqa: RUF012 - read only
 
@@ -101,6 +104,11 @@ class FieldKind:
     def bind_form(self, field, form) -> None:
         """Adjust this field in a built record form (``core.forms.BusinessForm``): e.g. narrow
         its choices to what another field's value allows."""
+
+    def on_event(self, event) -> None:
+        """A write of the pipeline (``core.events.Event``) named in ``subscribes``, heard inside
+        its transaction (``dispatch``, a durable subscriber): keep what depends on it in step.
+        Raising rolls the write back."""
 
     # ------------------------------------------------------------------ related names
     def related_model(self, field):
@@ -164,3 +172,20 @@ def register(kind: FieldKind) -> FieldKind:
 
 def unregister(key: str) -> None:
     kinds.pop(key, None)
+
+
+def dispatch(event) -> None:
+    """The field types' one subscriber to the write pipeline: each registered kind that
+    declares the event's name in ``subscribes`` hears it (``on_event``)."""
+    for kind in list(kinds.values()):
+        if event.name in kind.subscribes:
+            kind.on_event(event)
+
+
+def connect() -> None:
+    """Subscribe ``dispatch`` *durably* (inside the write transaction, so what a kind writes
+    commits or rolls back with the write); once, from ``CoreConfig.ready``."""
+    from lianke.core import events
+
+    events.unsubscribe(dispatch)
+    events.subscribe(dispatch, durable=True)

@@ -6,7 +6,6 @@ Messages and codes are those the definition has always raised (tests pin them).
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -713,174 +712,6 @@ class FormulaKind(DecimalKind):
         return format(number, "f")
 
 
-ROLLUP_RE = re.compile(r"^\s*(?:(count)|(sum|min|max)\s*\(\s*([a-z][a-z0-9_]*)\s*\))\s*$")
-
-
-class RollupKind(DecimalKind):
-    """Count, sum, minimum or maximum over the records of a child type (an account's number of
-    opportunities, the sum of their amounts): ``target_object_type`` names the child type,
-    ``formula`` the aggregate (``count``, ``sum(amount)``, ``max(cf_name)`` or the custom field's
-    plain name). Kept in step by ``core.rollups`` inside the child's write transaction."""
-
-    key = "rollup"
-    label = _("Roll-up of related records")
-    computed = True
-
-    def form_field(self, field, common, *, initial=None, user=None):
-        form_field = super().form_field(field, common, initial=initial, user=user)
-        form_field.disabled, form_field.required = True, False
-        return form_field
-
-    def clean(self, field, value, *, old=None):
-        if old is not None and str(value).strip() == str(old):
-            return old
-        raise field._error(
-            _("%(field)s is computed from other fields and cannot be set."), code="computed_field"
-        )
-
-    def places(self, field) -> int:
-        return field.decimal_places
-
-    def parsed(self, field) -> tuple[str, str | None]:
-        """``(function, child field)``; raises ``ValueError`` for what is no roll-up."""
-        match = ROLLUP_RE.match(field.formula or "")
-        if match is None:
-            raise ValueError(field.formula)
-        if match.group(1):
-            return "count", None
-        return match.group(2), match.group(3)
-
-    def link(self, field, value=None, *, labels=None):
-        return None
-
-    def link_field(self, field):
-        """The child's foreign key to the parent type (exactly one), or ``None``."""
-        from lianke.core.registry import registry
-
-        if field.target_object_type not in registry or field.object_type not in registry:
-            return None
-        child = registry.get(field.target_object_type).model
-        parent = registry.get(field.object_type).model
-        links = [
-            f
-            for f in child._meta.concrete_fields
-            if isinstance(f, models.ForeignKey) and f.related_model is parent
-        ]
-        return links[0] if len(links) == 1 else None
-
-    def child_definition(self, field, name: str):
-        from lianke.core.models.customfields import definitions_for
-
-        name = name.removeprefix("cf_")
-        return next(
-            (d for d in definitions_for(field.target_object_type, active_only=False) if d.name == name), None
-        )
-
-    def check_definition(self, field, siblings):
-        from lianke.core.registry import registry
-
-        def error(message, code, **params):
-            return {"formula": ValidationError(message, code=code, params=params)}
-
-        if field.target_object_type not in registry:
-            return {
-                "target_object_type": ValidationError(
-                    _("Choose the related object type to roll up."), code="invalid_rollup"
-                )
-            }
-        try:
-            function, name = self.parsed(field)
-        except ValueError:
-            return error(
-                _("Enter count, or sum, min or max of a number field: sum(amount)."), "invalid_rollup"
-            )
-        if self.link_field(field) is None:
-            return error(
-                _("%(child)s has no single link to %(parent)s."),
-                "rollup_no_link",
-                child=registry.get(field.target_object_type).label,
-                parent=registry.get(field.object_type).label,
-            )
-        if name is not None and self.child_expression(field, name) is None:
-            return error(
-                _("“%(name)s” is not a number field of this object type."), "unknown_field", name=name
-            )
-        return {}
-
-    def model_number(self, field, name: str) -> bool:
-        """Whether ``name`` is a numeric standard field of the child type."""
-        from django.core.exceptions import FieldDoesNotExist
-
-        from lianke.core.registry import registry
-
-        try:
-            model_field = registry.get(field.target_object_type).model._meta.get_field(name)
-        except FieldDoesNotExist:
-            return False
-        return isinstance(model_field, NUMERIC_MODEL_FIELDS)
-
-    def child_expression(self, field, name: str):
-        """What the aggregate reads on the child: a numeric standard field, or a number custom
-        field's sort expression (its stored value, cast)."""
-        if not name.startswith("cf_") and self.model_number(field, name):
-            return models.F(name)
-        definition = self.child_definition(field, name)
-        kind = kinds.get(definition.type) if definition is not None else None
-        if kind is None or not kind.is_number:
-            return None
-        return kind.sort_expression(definition)
-
-    def foreign_inputs(self, field):
-        try:
-            _function, name = self.parsed(field)
-        except ValueError:
-            return []
-        if name is None:
-            return []
-        if not name.startswith("cf_") and self.model_number(field, name):
-            return [(field.target_object_type, name)]
-        definition = self.child_definition(field, name)
-        return [(field.target_object_type, definition.filter_name)] if definition is not None else []
-
-    def values(self, field, parent_ids) -> dict[int, object]:
-        """``{parent id: stored value}`` for ``parent_ids``, in one query (deleted children out)."""
-        from django.db.models import Count, Max, Min, Sum
-
-        from lianke.core.registry import registry
-
-        function, name = self.parsed(field)
-        link = self.link_field(field)
-        child: Any = registry.get(field.target_object_type).model
-        rows = child.all_objects.filter(is_deleted=False, **{f"{link.name}__in": list(parent_ids)})
-        aggregate: Any
-        if function == "count" or name is None:
-            aggregate = Count("pk")
-        else:
-            expression = self.child_expression(field, name)
-            aggregate = {"sum": Sum, "min": Min, "max": Max}[function](expression)
-        found = dict(
-            rows.order_by()
-            .values_list(link.attname)
-            .annotate(value=aggregate)
-            .values_list(link.attname, "value")
-        )
-        result: dict[int, object] = {}
-        for pk in parent_ids:
-            value = found.get(pk)
-            if function == "count":
-                result[pk] = int(value or 0)
-            elif value is None:
-                result[pk] = (
-                    format(Decimal(0).quantize(Decimal(1).scaleb(-field.decimal_places)), "f")
-                    if function == "sum"
-                    else None
-                )
-            else:
-                number = Decimal(str(value)).quantize(Decimal(1).scaleb(-field.decimal_places))
-                result[pk] = format(number, "f")
-        return result
-
-
 def contains_any(queryset, name: str, values) -> "models.QuerySet":
     """Records whose list under ``name`` holds any of ``values`` (option keys, user ids)."""
     if connection.vendor == "postgresql":
@@ -1275,7 +1106,6 @@ for _kind in (
     MultiSelectKind,
     DependentSelectKind,
     FormulaKind,
-    RollupKind,
     FileKind,
     UserKind,
     UsersKind,

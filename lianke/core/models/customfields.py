@@ -8,6 +8,7 @@ ISO strings (which sort and compare as text), multi-selects as arrays of option 
 """
 
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -349,6 +350,7 @@ def clean_custom_data(
     existing: dict | None = None,
     partial: bool = False,
     complete: bool = True,
+    pending: Iterable[str] = (),
 ) -> dict:
     """Validate ``incoming`` values against ``definitions`` (custom fields, or a dict of them
     by name) and merge them onto ``existing``.
@@ -357,9 +359,12 @@ def clean_custom_data(
     errors; values of inactive fields already stored are kept untouched. Required fields are
     checked on the merged result (so PATCH may omit them). The record rules
     (``complete_custom_data``) run on the merged result unless ``complete`` is false (a bulk
-    edit cleans one value for many records and runs them per record). Raises
-    ``ValidationError`` keyed by ``cf_<name>``.
+    edit cleans one value for many records and runs them per record). ``pending`` names the
+    fields given their value once the record is written (a form's file uploads, stored as the
+    record's attachments): a required one of them counts as given. Raises ``ValidationError``
+    keyed by ``cf_<name>``.
     """
+    pending = set(pending)
     existing = dict(existing or {})
     # A batch passes the definitions by name once for all its rows.
     by_name = definitions if isinstance(definitions, dict) else {d.name: d for d in definitions}
@@ -405,6 +410,7 @@ def clean_custom_data(
         if (
             definition.required
             and _empty(merged.get(definition.name))
+            and definition.name not in pending
             and definition.filter_name not in errors
         ):
             errors[definition.filter_name] = [

@@ -304,3 +304,133 @@ def test_a_form_shows_each_error_with_its_code(org, client):
     html = response.content.decode()
     assert re.search(r'id="err-name"[^>]*>\s*<div[^>]*data-error-code="required"', html), html[:500]
     assert re.search(rf'id="err-{long_field}"[^>]*>\s*<div[^>]*data-error-code="too_long"', html)
+
+
+# ---------------------------------------------------------------------------------- settings
+SETTINGS_APPS = ("org", "outbox")
+
+
+def _enum_member(node: ast.expr, aliases: dict[str, ast.expr]) -> bool:
+    """``node`` names a member of a domain of ``core.errors`` (``RequestCode.URL_REFUSED``), or
+    a module-level name bound to one."""
+    if isinstance(node, ast.Name) and node.id in aliases:
+        node = aliases[node.id]
+    if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+        return False
+    domain = getattr(errors, node.value.id, None)
+    return domain in errors.DOMAINS and hasattr(domain, node.attr)
+
+
+def test_the_settings_apps_raise_errors_coded_by_the_enums():
+    """In ``org`` and ``outbox`` (users, departments, roles, tokens, webhooks) every
+    ``ValidationError`` built with a message names its code by a member of a ``core.errors``
+    domain — never a bare string nor no code at all."""
+    bad = []
+    for path in _sources():
+        if path.relative_to(ROOT).parts[0] not in SETTINGS_APPS:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        aliases = {
+            target.id: node.value
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not _is_validation_error(node) or not node.args:
+                continue
+            first = node.args[0]
+            if isinstance(first, ast.Dict | ast.DictComp | ast.Name | ast.Attribute | ast.Subscript):
+                continue  # a dict of coded errors (each checked here) or errors built elsewhere
+            code = next((k.value for k in node.keywords if k.arg == "code"), None)
+            if code is None or not _enum_member(code, aliases):
+                bad.append(f"{path.relative_to(ROOT.parent)}:{node.lineno}")
+    assert not bad, "ValidationError not coded by a core.errors enum: " + ", ".join(bad)
+
+
+def test_the_settings_forms_use_the_coded_error_list(org, rf):
+    """Every form of a settings page of ``org`` and ``outbox`` — their own forms and the admin
+    pages' forms and inline rows — renders its errors through ``CodedErrorList``."""
+    from django import forms
+    from django.contrib import admin
+
+    from lianke.org import forms as org_forms
+    from lianke.outbox import forms as outbox_forms
+
+    own = [
+        cls
+        for module in (org_forms, outbox_forms)
+        for cls in vars(module).values()
+        if isinstance(cls, type) and issubclass(cls, forms.BaseForm) and cls.__module__ == module.__name__
+    ]
+    assert own
+    for cls in own:
+        assert cls().error_class is errors.CodedErrorList, cls
+    request = rf.get("/")
+    request.user = org.admin
+    pages = [m for m in admin.site._registry.values() if m.model._meta.app_label in SETTINGS_APPS]
+    assert pages
+    for page in pages:
+        for obj in (None, page.model.objects.first()):
+            assert page.get_form(request, obj)().error_class is errors.CodedErrorList, page
+            for formset, inline in page.get_formsets_with_inlines(request, obj):
+                kwargs = page.get_formset_kwargs(request, obj, inline, formset.get_default_prefix())
+                assert formset(**kwargs).error_class is errors.CodedErrorList, inline
+    user_page = admin.site._registry[type(org.admin)]
+    assert user_page.change_password_form(org.admin).error_class is errors.CodedErrorList
+
+
+def _coded_items(html: str) -> list[str]:
+    """The codes of every error shown in ``html``; fails on an error shown without one (an
+    error list's item, a field's feedback)."""
+    for block in re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', html, re.S):
+        items = re.findall(r"<li([^>]*)>", block)
+        assert items and all("data-error-code=" in attrs for attrs in items), block
+    for attrs in re.findall(r"<div([^>]*invalid-feedback[^>]*)>", html):
+        assert "data-error-code=" in attrs, attrs
+    found = re.findall(r'data-error-code="([^"]*)"', html)
+    assert found and set(found) <= set(errors.ALL), found
+    return found
+
+
+@pytest.mark.usefixtures("english")
+def test_the_settings_pages_show_each_error_with_its_code(org, client):
+    """Posted with errors, every settings page of ``org`` and ``outbox`` shows each message with
+    its code: a webhook to a private address, a token without a name, a department under its own
+    team, a user whose two passwords differ."""
+    from lianke.org.models import Department
+
+    client.force_login(org.admin)
+    webhook = client.post("/settings/webhooks/new/", {"name": "", "url": "http://127.0.0.1/hook"})
+    assert webhook.status_code == 200
+    assert {"required", "url_refused"} <= set(_coded_items(webhook.content.decode()))
+    token = client.post("/profile/tokens/", {"name": "  ", "scope": "read"})
+    assert "required" in _coded_items(token.content.decode())
+    parent = Department.objects.filter(parent__isnull=False).first()
+    page = client.post(
+        f"/admin/org/department/{parent.parent_id}/change/",
+        {"name": "环", "parent": parent.pk, "sort_order": 0, "is_active": "on"},
+    )
+    assert page.status_code == 200
+    assert "parent_loop" in _coded_items(page.content.decode())
+    user = client.post(
+        "/admin/org/user/add/",
+        {"username": "new.user", "name": "新人", "password1": "pw-a-Xy9!long", "password2": "pw-b-Xy9!long"},
+    )
+    assert user.status_code == 200
+    assert "password_mismatch" in _coded_items(user.content.decode())
+    role = client.post(
+        "/admin/org/role/add/",
+        {
+            "name": "",
+            "permissions-TOTAL_FORMS": 1,
+            "permissions-INITIAL_FORMS": 0,
+            "permissions-0-object_type": "no.such",
+            "permissions-0-scope": "own",
+            "field_permissions-TOTAL_FORMS": 0,
+            "field_permissions-INITIAL_FORMS": 0,
+        },
+    )
+    assert role.status_code == 200
+    assert {"required", "invalid_choice"} <= set(_coded_items(role.content.decode()))

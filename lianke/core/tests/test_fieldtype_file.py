@@ -96,3 +96,55 @@ def test_a_hidden_file_field_is_neither_returned_nor_shown(org, contract, api_fo
     assert "contract" not in api_for(org.manager_js).get(f"{API_URL}{obj.pk}/").json()["custom_fields"]
     page = client_for(org.manager_js).get(f"{LIST_URL}{obj.pk}/edit/")
     assert "cf_contract" not in page.context["form"].fields
+
+
+# ---------------------------------------------------------------------------------- required
+@pytest.fixture
+def required_contract(db):
+    return CustomField.objects.create(
+        object_type="customers.account", name="contract", label="合同", type="file", required=True
+    )
+
+
+def test_a_required_file_is_demanded_by_the_form_on_create(org, required_contract, client_for):
+    client = client_for(org.rep_js)
+    response = client.post(f"{LIST_URL}new/", base(org))
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert [e.code for e in form.errors["cf_contract"]] == ["required"]
+    assert "合同" in form.errors["cf_contract"][0]
+    html = response.content.decode()
+    assert 'data-error-code="required"' in html
+    assert not Account.all_objects.exists() and not Attachment.objects.exists()
+    # with the file it is created, the field holding it
+    upload = SimpleUploadedFile("合同.pdf", PDF, content_type="application/pdf")
+    response = client.post(f"{LIST_URL}new/", {**base(org), "cf_contract": upload})
+    assert response.status_code == 302, response.context["form"].errors
+    obj = Account.objects.get()
+    assert obj.custom_data == {"contract": Attachment.objects.get(object_id=obj.pk).pk}
+    # an edit without a new file keeps it: no re-upload demanded
+    edit = client.post(f"{LIST_URL}{obj.pk}/edit/", {**base(org), "name": "新名称"})
+    assert edit.status_code == 302, edit.context["form"].errors
+    assert Account.objects.get(pk=obj.pk).name == "新名称"
+
+
+def test_a_required_file_is_demanded_by_the_api_and_the_batch_on_create(org, required_contract, api_for):
+    from lianke.core.batch import BatchError, create_records
+
+    api = api_for(org.rep_js)
+    response = api.post(API_URL, {"name": "甲", "account_type": "end_customer"}, format="json")
+    assert response.status_code == 400, response.json()
+    assert {"field": "custom_fields.contract", "code": "required"} in [
+        {"field": i["field"], "code": i["code"]} for i in response.json()["errors"]
+    ]
+    with pytest.raises(BatchError) as caught:
+        create_records(actor=org.rep_js, model=Account, rows=[{"name": "乙"}])
+    assert caught.value.rows[0]["cf_contract"] == ["合同 is required."]
+    assert not Account.all_objects.exists()
+    # a record that has its file is changed through the API without naming it again
+    obj = Account.objects.create(name="丙", owner=org.rep_js)
+    attachment = add_attachment(actor=org.rep_js, obj=obj, upload=SimpleUploadedFile("a.pdf", PDF))
+    Account.all_objects.filter(pk=obj.pk).update(custom_data={"contract": attachment.pk})
+    ok = api.patch(f"{API_URL}{obj.pk}/", {"name": "丁"}, format="json")
+    assert ok.status_code == 200, ok.json()
+    assert ok.json()["custom_fields"] == {"contract": attachment.pk}

@@ -171,3 +171,57 @@ def test_a_kind_owns_its_import_parsing_and_its_api_schema(org, code_kind, api_f
     schema = api_for(org.admin).get("/api/schema/", {"format": "json"}).json()
     account = schema["components"]["schemas"]["Account"]["properties"]["custom_fields"]
     assert {"type": "string", "pattern": "^[A-Z]*$"} in account["additionalProperties"]["anyOf"]
+
+
+class StampKind(UpperKind):
+    """A throwaway kind that needs the write pipeline: it hears creates and transfers, inside
+    the write's transaction, declared on the kind alone (no subscriber wired elsewhere)."""
+
+    key = "test_stamp"
+    heard: list = []  # noqa: RUF012 - the test's record of what it heard
+
+    @property
+    def subscribes(self):
+        from lianke.core import events
+
+        return (events.CREATED, events.TRANSFERRED)
+
+    def on_event(self, event):
+        from django.db import connection
+
+        self.heard.append((event.name, event.object_type, list(event.ids), connection.in_atomic_block))
+
+
+@pytest.fixture
+def stamp_kind():
+    StampKind.heard = []
+    register(StampKind())
+    yield StampKind
+    unregister(StampKind.key)
+
+
+def test_a_kind_declares_the_write_events_it_hears_in_its_own_class(org, stamp_kind):
+    from lianke.core import services
+    from lianke.core.registry import registry
+
+    model = registry.get(ACCOUNT).model
+    created = services.save_record(actor=org.admin, instance=model(name="甲公司", owner=org.rep_js))
+    created.name = "乙公司"
+    services.save_record(actor=org.admin, instance=created)  # a change: not declared, not heard
+    assert stamp_kind.heard == [("created", ACCOUNT, [created.pk], True)]
+
+
+def test_the_rollup_kind_owns_its_subscriber():
+    """The roll-up kind's module holds what keeps it in step; core's app config names no kind."""
+    import importlib.util
+    import inspect
+
+    from lianke.core import apps
+    from lianke.core.fieldtypes import rollup
+
+    rollup_kind = kinds["rollup"]
+    assert type(rollup_kind).__module__ == rollup.__name__
+    assert {"created", "updated", "deleted", "restored", "transferred"} <= set(rollup_kind.subscribes)
+    assert type(rollup_kind).on_event is not FieldKind.on_event
+    assert "rollup" not in inspect.getsource(apps).lower()
+    assert importlib.util.find_spec("lianke.core.rollups") is None

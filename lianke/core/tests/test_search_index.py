@@ -308,3 +308,40 @@ def test_a_text_with_more_matches_than_the_indexes_collect_is_found_all_the_same
     # when rep_js searches the list, then every match is there, newest first as the list sorts
     rows = client_for(org.rep_js).get("/customers/account/", {"search": text}).context["rows"]
     assert [row[0].name for row in rows] == names[::-1]
+
+
+def test_a_managers_frequent_word_walks_the_list_order_and_stops_at_the_page(org, client_for, monkeypatch):
+    """A text the index calls frequent is matched by the ordered scan. A manager's scope (``owner
+    = me OR department IN (…)``) must not drive that query: through both indexes (``MULTI-INDEX
+    OR``), SQLite would read every record in scope and sort them all for one page (13 s at a
+    million accounts); the list's order index is walked instead, and stops at the page's end."""
+    from django.test.utils import CaptureQueriesContext
+
+    from lianke.core import textsearch
+
+    monkeypatch.setattr(textsearch, "SEARCH_CANDIDATES", 2)
+    mine = [Account.objects.create(name=f"江苏{i}号有限公司", owner=org.rep_js) for i in range(3)]
+    mine.append(Account.objects.create(name="王芳的有限公司", owner=org.manager_js))
+    Account.objects.create(name="浙江有限公司", owner=org.rep_zj)  # out of the manager's scope
+    Account.objects.create(name="江苏五金店", owner=org.rep_js)  # no match
+    client = client_for(org.manager_js)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/customers/account/", {"search": "有限公司"})
+    # every match in scope, newest first
+    assert [row[0].pk for row in response.context["rows"]] == [a.pk for a in reversed(mine)]
+    [listed] = [
+        q["sql"]
+        for q in queries
+        if "ORDER BY" in q["sql"] and "LIKE" in q["sql"] and "COUNT(" not in q["sql"]
+    ]
+    with connection.cursor() as cursor:
+        prefix = "EXPLAIN" if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN"
+        cursor.execute(f"{prefix} {listed}")
+        plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+    if connection.vendor == "sqlite":
+        assert "MULTI-INDEX OR" not in plan and "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
+        assert "cust_account_upd" in plan, plan
+    # a rep's scope (one index, owner and list order) is planned as before
+    with CaptureQueriesContext(connection) as queries:
+        rows = client_for(org.rep_js).get("/customers/account/", {"search": "有限公司"}).context["rows"]
+    assert [row[0].pk for row in rows] == [a.pk for a in reversed(mine[:3])]
