@@ -130,29 +130,24 @@ def subordinate_ids(user: User) -> list[int]:
 def department_tree_ids(department_id: int | None) -> list[int]:
     if department_id is None:
         return []
-    from .models import Department
+    from .tree import tree
 
-    return list(
-        Department.objects.descendants(Department(pk=department_id), include_self=True).values_list(
-            "pk", flat=True
-        )
-    )
+    return tree().descendants(department_id)
 
 
 def department_and_above_ids(user: User) -> list[int]:
     """The user's department and every department above it: what a share with a department
-    reaches (a saved view's, a pool's member departments) covers its sub-departments. One tree
-    query, cached for the user's request."""
+    reaches (a saved view's, a pool's member departments) covers its sub-departments. From the
+    request's department tree, cached for the user's request."""
     if not user.department_id:
         return []
     ctx = context.current()
     cache = ctx.cache if ctx is not None and ctx.user is not None and ctx.user.pk == user.pk else {}
     key = ("department_and_above", user.department_id)
     if key not in cache:
-        from .models import Department
+        from .tree import tree
 
-        above = Department.objects.ancestors(Department(pk=user.department_id), include_self=True)
-        cache[key] = list(above.values_list("pk", flat=True))
+        cache[key] = tree().ancestors(user.department_id)
     return cache[key]
 
 

@@ -10,26 +10,23 @@ from django.forms.models import ModelChoiceIterator
 
 from lianke.core import context
 
+from .tree import tree
+
 SEPARATOR = " / "
 
 
 def department_paths() -> dict[int, str]:
     """``{department id: path}`` for every department (inactive ones too: people may still
-    belong to them), in tree order, from one query (django-tree-queries' recursive CTE).
+    belong to them), in tree order, from the request's department tree (``org.tree``).
 
     The group at the top is left out of the paths below it when it is the only root: every
     path would start with it and say nothing. Within a web or API request the result is kept
     for the request (a page with three pickers asks once)."""
-    from .models import Department
-
     ctx = context.current()
     cache = ctx.cache if ctx is not None and ctx.request is not None else {}
     if "department_paths" not in cache:
-        rows = list(
-            Department.objects.with_tree_fields()
-            .tree_fields(tree_names="name")
-            .values_list("pk", "tree_names")
-        )
+        departments = tree()
+        rows = [(pk, [departments.names[a] for a in departments.ancestors(pk)]) for pk in departments.order()]
         roots = sum(1 for _pk, names in rows if len(names) == 1)
         skip = 1 if roots == 1 else 0
         cache["department_paths"] = {
