@@ -77,17 +77,22 @@ def _syllables(text: str) -> list[str]:
     each word's syllables cached gives the same result ~25 times faster on company names, whose
     words (places, 钢铁, 有限公司) repeat — the batch path and the demo loader convert millions."""
     out: list[str] = []
-    for run in _RUNS.findall(text):
-        for word in _run_words(run):
-            out += _word_syllables(word)
+    for han, other in _RUNS.findall(text):
+        if han:
+            for word in _run_words(han):
+                out += _word_syllables(word)
+        elif cleaned := _KEEP.sub("", other.lower().replace("ü", "v")):
+            out.append(cleaned)  # as ``_word_syllables`` has it, without its cache (numbers differ)
     return out
 
 
 # pypinyin cuts a text first into runs of Chinese characters and runs of anything else (one
 # character at a time, in Python), then each Chinese run into words: one expression finds the
-# runs, and each run's words are kept.
+# runs — a Chinese one in the first group, any other in the second — and each Chinese run's
+# words are kept. Another run is one token: cached, the unique numbers of names would only
+# push the Chinese words out.
 _HAN = RE_HANS.pattern.removeprefix("^(?:").removesuffix(")+$")
-_RUNS = re.compile(f"{_HAN}+|(?:(?!{_HAN}).)+", re.DOTALL)
+_RUNS = re.compile(f"({_HAN}+)|((?:(?!{_HAN}).)+)", re.DOTALL)
 
 
 @lru_cache(maxsize=65536)
