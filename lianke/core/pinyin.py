@@ -79,8 +79,7 @@ def _syllables(text: str) -> list[str]:
     out: list[str] = []
     for han, other in _RUNS.findall(text):
         if han:
-            for word in _run_words(han):
-                out += _word_syllables(word)
+            out += _run_syllables(han)
         elif cleaned := _KEEP.sub("", other.lower().replace("ü", "v")):
             out.append(cleaned)  # as ``_word_syllables`` has it, without its cache (numbers differ)
     return out
@@ -89,15 +88,20 @@ def _syllables(text: str) -> list[str]:
 # pypinyin cuts a text first into runs of Chinese characters and runs of anything else (one
 # character at a time, in Python), then each Chinese run into words: one expression finds the
 # runs — a Chinese one in the first group, any other in the second — and each Chinese run's
-# words are kept. Another run is one token: cached, the unique numbers of names would only
+# syllables are kept. Another run is one token: cached, the unique numbers of names would only
 # push the Chinese words out.
 _HAN = RE_HANS.pattern.removeprefix("^(?:").removesuffix(")+$")
 _RUNS = re.compile(f"({_HAN}+)|((?:(?!{_HAN}).)+)", re.DOTALL)
 
 
 @lru_cache(maxsize=65536)
-def _run_words(run: str) -> tuple[str, ...]:
-    return tuple(segment(run)) if RE_HANS.match(run) else (run,)
+def _run_syllables(run: str) -> tuple[str, ...]:
+    """The syllables of a run of Chinese characters: its words' (each cached as well, words
+    recur in other runs), kept for the run as a whole (机械制造有限公司: one look-up, not five)."""
+    out: list[str] = []
+    for word in segment(run):
+        out += _word_syllables(word)
+    return tuple(out)
 
 
 @lru_cache(maxsize=65536)
