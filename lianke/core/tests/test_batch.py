@@ -467,3 +467,21 @@ def test_one_unique_value_in_two_batches_at_once_saves_one_and_names_the_other_r
     assert list(refused.error.rows) == [refused.start]
     assert "credit_code" in refused.error.rows[refused.start]
     assert Account.all_objects.filter(credit_code=same).count() == 1
+
+
+@pytest.mark.parametrize("model", [Account, Contact, ObjectChange], ids=lambda m: m.__name__)
+def test_a_new_instance_without_init_is_the_instance_init_makes(model):
+    """``bulk.new`` builds new records without ``Model.__init__``: every field holds what
+    ``__init__`` would give it (defaults, callable ones called afresh for each instance), the
+    values passed win, and the instance is new and unsaved."""
+    from lianke.core.bulk import new
+
+    values = {"name": "苏州精工"} if model is not ObjectChange else {"object_repr": "苏州精工"}
+    made, plain = new(model)(values), model(**values)
+    other = new(model)()
+    for field in model._meta.concrete_fields:
+        assert getattr(made, field.attname) == getattr(plain, field.attname), field.name
+        if isinstance(getattr(made, field.attname), dict | list):
+            assert getattr(made, field.attname) is not getattr(other, field.attname)  # not shared
+    assert made._state.adding and made._state.db is None and made.pk is None
+    assert made._state is not other._state
