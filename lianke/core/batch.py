@@ -38,6 +38,7 @@ from .bulk import count_matching, insert, new
 from .errors import BulkCode
 from .fieldtypes import kinds
 from .models import ObjectChange
+from .models.customfields import _empty as _empty_custom
 from .models.customfields import clean_custom_data
 from .registry import registry
 
@@ -72,6 +73,13 @@ class _Compiled:
         self.computed = {
             d.filter_name for d in self.definitions.values() if getattr(kinds.get(d.type), "computed", False)
         }
+        # Rules over a whole record (formulas, dependent options): without any, a new row's
+        # custom values are cleaned by ``_custom_cleaner`` and no computing step runs.
+        self.record_rules = any(
+            d.is_active and d.type in kinds and kinds[d.type].has_record_rules
+            for d in self.definitions.values()
+        )
+        self.clean_new_custom = None if self.record_rules else _custom_cleaner(self.definitions)
         # Per field the row may name: (field, attname, is a relation, its cleaner).
         self.plan: dict[str, tuple[Any, str, bool, Any]] = {
             name: (field, field.attname, is_relation, None if is_relation else _cleaner(field))
@@ -165,7 +173,13 @@ class _Compiled:
                     setattr(obj, attname, value)
             except ValidationError as exc:
                 row_errors.setdefault(name, []).extend(exc.messages)
-        if is_new or "custom_fields" in row:
+        if (
+            is_new
+            and self.clean_new_custom is not None
+            and ((custom := self.clean_new_custom(row.get("custom_fields") or {})) is not None)
+        ):
+            obj.custom_data = custom
+        elif is_new or "custom_fields" in row:
             try:
                 obj.custom_data = clean_custom_data(
                     self.definitions,
@@ -181,9 +195,10 @@ class _Compiled:
                 if field.name not in row and getattr(obj, field.attname) in (None, ""):
                     row_errors.setdefault(field.name, []).append(str(field.error_messages["blank"]))
         if not row_errors:
-            from .services import compute_custom
+            if self.record_rules:
+                from .services import compute_custom
 
-            compute_custom(obj)  # formulas, from the row's values
+                compute_custom(obj)  # formulas, from the row's values
             try:
                 obj.clean()
             except ValidationError as exc:
@@ -284,6 +299,45 @@ def _quick(validator):
             validator(value)
 
     return check
+
+
+def _custom_cleaner(definitions: Mapping[str, Any]):
+    """``clean(incoming)`` for a new record's custom values when no kind of the type has record
+    rules: the values ``clean_custom_data(definitions, incoming)`` returns, worked out with the
+    definitions' defaults and required flags read once per batch — or ``None`` whenever that
+    call would refuse anything (a value a field refuses, an unknown or inactive field, a missing
+    required value, not an object), for the caller to run it and report its errors as they are.
+    A property test holds the two equal."""
+    active = [d for d in definitions.values() if d.is_active]
+    defaults = tuple((d.name, d.default) for d in active if d.default is not None)
+    required = tuple(d.name for d in active if d.required)
+    known = {d.name: d for d in active}
+
+    def clean(incoming):
+        if type(incoming) is not dict:
+            return None
+        merged: dict[str, Any] = {}
+        for name, raw in incoming.items():
+            definition = known.get(name)
+            if definition is None:
+                return None
+            try:
+                value = definition.clean_value(raw, old=None)
+            except ValidationError:
+                return None
+            if value is None:
+                merged.pop(name, None)
+            else:
+                merged[name] = value
+        for name, default in defaults:
+            if name not in incoming:
+                merged[name] = default
+        for name in required:
+            if _empty_custom(merged.get(name)):
+                return None
+        return merged
+
+    return clean
 
 
 def _key(field: models.ForeignKey, value):

@@ -41,12 +41,14 @@ class _New:
         if not self.plain:
             return self.model(**values)
         obj = self.model.__new__(self.model)
-        obj._state = ModelState()
-        data = obj.__dict__
-        data.update(self.static)
+        # The instance's attributes as one copy of the defaults, set as its ``__dict__``: filling
+        # the new instance's own (key-sharing) dict key by key converted and grew it each time.
+        data = self.static.copy()
         for attname, field in self.dynamic:
             data[attname] = field.get_default()
+        data["_state"] = ModelState()
         data.update(values)
+        obj.__dict__ = data
         return obj
 
 

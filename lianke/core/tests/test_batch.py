@@ -322,6 +322,76 @@ def test_every_address_the_batch_lets_through_quickly_is_one_django_accepts():
     check()
 
 
+def _custom_outcome(clean, definitions, incoming):
+    from lianke.core.models.customfields import clean_custom_data
+
+    try:
+        slow = clean_custom_data(definitions, incoming)
+    except ValidationError:
+        slow = None
+    fast = clean(incoming)
+    return (list(fast.items()) if fast is not None else None), (
+        list(slow.items()) if slow is not None else None
+    )
+
+
+def test_a_new_rows_custom_values_are_cleaned_as_clean_custom_data_cleans_them():
+    """The batch's compiled custom-field cleaner (``_custom_cleaner``, for types whose kinds
+    have no record rules) returns exactly what ``clean_custom_data`` returns, in the same
+    order, and hands every input that call refuses back to it (``None``): unknown and inactive
+    fields, values a kind refuses, blanks, missing required values, defaults, non-objects."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from lianke.core.batch import _custom_cleaner
+
+    options = [{"key": "a", "label": "甲"}, {"key": "b", "label": "乙", "is_active": False}]
+    specs = [
+        ("staff", "integer", {"min_value": 0, "max_value": 1000}),
+        ("tonnage", "decimal", {"decimal_places": 1}),
+        ("budget", "money", {"required": True}),
+        ("share", "percent", {}),
+        ("note", "text", {"max_length": 5, "default": "无"}),
+        ("since", "date", {}),
+        ("vip", "boolean", {"default": False}),
+        ("grade", "select", {"options": options}),
+        ("tags", "multiselect", {"options": options}),
+        ("mail", "email", {}),
+        ("tel", "phone", {}),
+        ("old", "text", {"is_active": False}),
+    ]
+    everything = {
+        name: CustomField(object_type="customers.account", name=name, label=name, type=kind, **extra)
+        for name, kind, extra in specs
+    }
+    values = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-5, 2000),
+        st.sampled_from(
+            ["", " ", "12", "12.34", "1,200", "¥3.5", "50%", "abc", "甲", "a", "b", ["a"], ["a", "b"], []]
+        ),
+        st.sampled_from(["2026-12-06", "2026-13-01", "x@y.cn", "x@", "0512-62345678", "12", "\x00"]),
+        st.text(max_size=7),
+    )
+    names = st.sampled_from([*everything, "unknown"])
+    seen: set[bool] = set()
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(
+        st.lists(st.sampled_from(list(everything)), unique=True, min_size=1),
+        st.one_of(st.dictionaries(names, values, max_size=6), st.sampled_from([[], "x", None])),
+    )
+    def check(chosen, incoming):
+        definitions = {name: everything[name] for name in chosen}
+        fast, slow = _custom_outcome(_custom_cleaner(definitions), definitions, incoming)
+        assert fast == slow
+        seen.add(slow is None)
+
+    check()
+    assert seen == {True, False}  # both accepted and refused inputs were tried
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("workers", [1, 2])
 def test_many_rows_go_in_batches_each_all_or_nothing_numbered_in_the_whole_input(org, workers):
@@ -397,3 +467,21 @@ def test_one_unique_value_in_two_batches_at_once_saves_one_and_names_the_other_r
     assert list(refused.error.rows) == [refused.start]
     assert "credit_code" in refused.error.rows[refused.start]
     assert Account.all_objects.filter(credit_code=same).count() == 1
+
+
+@pytest.mark.parametrize("model", [Account, Contact, ObjectChange], ids=lambda m: m.__name__)
+def test_a_new_instance_without_init_is_the_instance_init_makes(model):
+    """``bulk.new`` builds new records without ``Model.__init__``: every field holds what
+    ``__init__`` would give it (defaults, callable ones called afresh for each instance), the
+    values passed win, and the instance is new and unsaved."""
+    from lianke.core.bulk import new
+
+    values = {"name": "苏州精工"} if model is not ObjectChange else {"object_repr": "苏州精工"}
+    made, plain = new(model)(values), model(**values)
+    other = new(model)()
+    for field in model._meta.concrete_fields:
+        assert getattr(made, field.attname) == getattr(plain, field.attname), field.name
+        if isinstance(getattr(made, field.attname), dict | list):
+            assert getattr(made, field.attname) is not getattr(other, field.attname)  # not shared
+    assert made._state.adding and made._state.db is None and made.pk is None
+    assert made._state is not other._state
