@@ -10,7 +10,8 @@ from functools import cache
 
 from django.db import models
 from django.utils import dateformat, formats, timezone
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -207,9 +208,75 @@ def custom_labels(definitions, objects) -> dict[str, dict]:
     return labels
 
 
-def list_row(object_type, obj, columns, makers) -> tuple:
-    """``(record, cells, card)`` of a list page: ``makers`` give each column's cell (``cell_maker``
-    or ``custom_cell``); the first cell links to the record, the card has what the phone shows."""
+class ListRow:
+    """One record of a list page, written out as its table row and as its phone card. A page
+    shows 50 or 100 of them: they are built in Python, as the admin builds its result rows,
+    instead of through a dozen template nodes per cell and card (``test_lists`` holds the markup)."""
+
+    __slots__ = ("card", "cells", "obj")
+
+    def __init__(self, obj, cells: list[Cell], card: dict):
+        self.obj, self.cells, self.card = obj, cells, card
+
+    def __iter__(self):  # ``record, cells, card = row``
+        return iter((self.obj, self.cells, self.card))
+
+    def _select(self) -> str:
+        return format_html(
+            '<input type="checkbox" class="form-check-input row-select" value="{}" aria-label="{}">',
+            self.obj.pk,
+            _("Select"),
+        )
+
+    def tr(self) -> str:
+        cells = "".join(f"<td>{cell.html()}</td>" for cell in self.cells)
+        return mark_safe(f'<tr><td class="select-col">{self._select()}</td>{cells}</tr>')  # noqa: S308 -- parts escaped
+
+    def card_li(self) -> str:
+        card, obj = self.card, self.obj
+        fields = format_html_join(" · ", "{}", ((c.text,) for c in card["fields"]))
+        activity = (
+            format_html(
+                '<span class="card-last-activity"><i class="bi bi-clock-history"></i> {}</span>',
+                card["activity_text"],
+            )
+            if card["has_last_activity"]
+            else ""
+        )
+        owner = getattr(obj, "owner", None)
+        holder = (
+            format_html('<i class="bi bi-person"></i> {}', owner)
+            if owner
+            else format_html('<i class="bi bi-inbox"></i> {}', getattr(obj, "pool", None) or "")
+        )
+        call = (
+            format_html(
+                '<a class="btn btn-outline-success btn-call" href="{}" aria-label="{}"><i class="bi bi-telephone"></i></a>',
+                card["phone"].url,
+                card["call_label"],
+            )
+            if card.get("call_label")
+            else ""
+        )
+        return format_html(
+            '<li class="card object-card mb-2" data-pk="{}"><div class="card-body d-flex align-items-center gap-2 p-2">'
+            '<label class="card-select">{}</label><div class="flex-grow-1 min-w-0">'
+            '<a class="card-title d-block fw-semibold text-break stretched-link mb-0" href="{}">{}</a>{}'
+            '<div class="small text-muted d-flex flex-wrap column-gap-2">{}<span>{}</span></div></div>{}</div></li>',
+            obj.pk,
+            self._select(),
+            card["url"],
+            card["title"] or "—",
+            format_html('<div class="small text-muted text-break">{}</div>', fields) if fields else "",
+            activity,
+            holder,
+            call,
+        )
+
+
+def list_row(object_type, obj, columns, makers) -> ListRow:
+    """A record's row of a list page: ``makers`` give each column's cell (``cell_maker`` or
+    ``custom_cell``); the first cell links to the record, the card has what the phone shows."""
     cells: dict[str, Cell] = {}  # a field on the table and on the card: rendered once
 
     def cell(record, key):
@@ -232,7 +299,7 @@ def list_row(object_type, obj, columns, makers) -> tuple:
         )
     if card["phone"] is not None and card["phone"].url:
         card["call_label"] = _("Call %(number)s") % {"number": card["phone"].text}
-    return obj, row, card
+    return ListRow(obj, row, card)
 
 
 def custom_cell(obj, definition, labels, fields: fieldaccess.FieldAccess | None = None) -> Cell:

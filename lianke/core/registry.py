@@ -203,7 +203,12 @@ class ObjectType:
         return f"{self.app_label}:{self.model_name}_{action}"
 
     def url(self, action: str, **kwargs) -> str:
-        return reverse(self.url_name(action), kwargs=kwargs or None)
+        if kwargs:
+            return reverse(self.url_name(action), kwargs=kwargs)
+        key = (action, get_script_prefix(), get_urlconf())  # a page names its list URL ten times
+        if key not in self._urls:
+            self._urls[key] = reverse(self.url_name(action))
+        return self._urls[key]
 
     def record_url(self, pk, action: str = "detail") -> str:
         """``url(action, pk=pk)`` without resolving the pattern again: reversed once per action
@@ -218,6 +223,10 @@ class ObjectType:
 
     @cached_property
     def _record_urls(self) -> dict[tuple, tuple[str, str] | None]:
+        return {}
+
+    @cached_property
+    def _urls(self) -> dict[tuple, str]:
         return {}
 
     @property

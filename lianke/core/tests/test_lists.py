@@ -480,3 +480,63 @@ def test_ticked_ids_with_spaces_and_repeats_are_read(org, accounts):
         f"{LIST}bulk/", {"pks": f" {a}, {b},{a} ", "bulk_action": "edit", "field": "city", "value": "昆山"}
     )
     assert set(Account.objects.filter(city="昆山").values_list("pk", flat=True)) == {a, b}
+
+
+# ---------------------------------------------------------------------------------- rows in Python
+# The rows' markup as the list template wrote it before rows were built in Python.
+ROW_TEMPLATE = """{% load i18n %}<tr>
+  <td class="select-col"><input type="checkbox" class="form-check-input row-select" value="{{ obj.pk }}" aria-label="{% translate 'Select' %}"></td>
+  {% for cell in cells %}<td>{% if forloop.first %}<a class="fw-semibold" href="{{ obj.get_absolute_url }}">{{ cell.text|default:"—" }}</a>{% elif cell.url %}<a href="{{ cell.url }}">{{ cell.text }}</a>{% else %}{{ cell.text }}{% endif %}</td>{% endfor %}
+</tr>"""
+CARD_TEMPLATE = """{% load i18n %}<li class="card object-card mb-2" data-pk="{{ obj.pk }}">
+  <div class="card-body d-flex align-items-center gap-2 p-2">
+    <label class="card-select"><input type="checkbox" class="form-check-input row-select" value="{{ obj.pk }}" aria-label="{% translate 'Select' %}"></label>
+    <div class="flex-grow-1 min-w-0">
+      <a class="card-title d-block fw-semibold text-break stretched-link mb-0" href="{{ obj.get_absolute_url }}">{{ card.title|default:"—" }}</a>
+      {% if card.fields %}<div class="small text-muted text-break">{% for c in card.fields %}{{ c.text }}{% if not forloop.last %} · {% endif %}{% endfor %}</div>{% endif %}
+      <div class="small text-muted d-flex flex-wrap column-gap-2">
+        {% if card.has_last_activity %}<span class="card-last-activity"><i class="bi bi-clock-history"></i> {% if card.last_activity_at %}{% blocktranslate with day=card.last_activity_at|date:"Y-m-d" %}followed up {{ day }}{% endblocktranslate %}{% else %}{% translate "no follow-up yet" %}{% endif %}</span>{% endif %}
+        <span>{% if obj.owner %}<i class="bi bi-person"></i> {{ obj.owner }}{% else %}<i class="bi bi-inbox"></i> {{ obj.pool }}{% endif %}</span>
+      </div>
+    </div>
+    {% if card.phone.url %}<a class="btn btn-outline-success btn-call" href="{{ card.phone.url }}" aria-label="{% blocktranslate with number=card.phone.text %}Call {{ number }}{% endblocktranslate %}"><i class="bi bi-telephone"></i></a>{% endif %}
+  </div>
+</li>"""
+
+
+def _tight(html: str) -> str:
+    return re.sub(r">\s+<", "><", str(html)).strip()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_list_rows_and_cards_built_in_python_are_the_templates_markup(org, accounts, language):
+    from django.template import engines
+    from django.utils import timezone, translation
+
+    from lianke.sales.models import Competitor
+
+    Account.all_objects.filter(name="苏州精工").update(
+        last_activity_at=timezone.now(), short_name="<b>精工</b>"
+    )
+    Competitor.objects.create(name="宝钢 <i>")
+    engine = engines["django"]
+    row_template, card_template = engine.from_string(ROW_TEMPLATE), engine.from_string(CARD_TEMPLATE)
+    checked = 0
+    for url, user in [
+        (LIST, org.rep_js),
+        (LIST + "?cols=name&cols=owner&cols=phone&cols=cf_grade", org.admin),
+        ("/sales/competitor/", org.admin),
+        ("/customers/contact/", org.admin),
+    ]:
+        client = Client()
+        client.force_login(user)
+        client.cookies["django_language"] = language
+        response = client.get(url)
+        assert response.status_code == 200
+        with translation.override(language):
+            for row in response.context["rows"]:
+                context = {"obj": row.obj, "cells": row.cells, "card": row.card}
+                assert _tight(row.tr()) == _tight(row_template.render(context))
+                assert _tight(row.card_li()) == _tight(card_template.render(context))
+                checked += 1
+    assert checked >= 6

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lianke.activities.models import Activity
+from lianke.core.people import PeopleOptions
 from lianke.customers.models import Account
 from lianke.org.models import Collaborator, Department, User
 from lianke.org.paths import department_paths
@@ -307,3 +308,43 @@ def test_settings_choose_and_filter_departments_by_path(org, client_for):
     for page in (user_form, department_form, user_list):
         assert "江苏公司 / 销售一部" in page and "浙江公司 / 销售一部" in page
     assert f'<option value="{org.js_team.pk}" selected>{JS_TEAM}</option>' in user_form
+
+
+# ---------------------------------------------------------------------------------- written out in Python
+# The pickers' markup as their templates wrote it before it was built in Python.
+CHECKS_TEMPLATE = '{% load i18n %}{% for group, people in options.groups %}<div class="people-group small text-muted fw-semibold">{{ group }}</div>{% for pk, label, chosen in people %}<div class="form-check"><input class="form-check-input" type="checkbox" name="{{ name }}" value="{{ pk }}" id="{{ id }}_{{ pk }}"{% if chosen %} checked{% endif %}><label class="form-check-label" for="{{ id }}_{{ pk }}">{{ label }}</label></div>{% endfor %}{% endfor %}{% if options.more %}<div class="small text-muted">{% translate "More people: type to narrow the list" %}</div>{% elif not options.groups %}<div class="small text-muted">{% translate "Nobody found" %}</div>{% endif %}\n'
+OPTIONS_TEMPLATE = '{% load i18n %}{% if options.blank %}<option value=""{% if not options.chosen %} selected{% endif %}>---------</option>{% endif %}{% for group, people in options.groups %}<optgroup label="{{ group }}">{% for pk, label, chosen in people %}<option value="{{ pk }}"{% if chosen %} selected{% endif %}>{{ label }}</option>{% endfor %}</optgroup>{% endfor %}{% if options.more %}<option value="" disabled>{% translate "More people: type to narrow the list" %}</option>{% elif not options.groups %}<option value="" disabled>{% translate "Nobody found" %}</option>{% endif %}\n'
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        PeopleOptions(groups=[], more=False, blank=True, chosen=False),
+        PeopleOptions(groups=[], more=True, blank=False, chosen=False),
+        PeopleOptions(
+            groups=[
+                ("江苏公司 / 销售一部", [(3, "张伟 (zhang.wei)", True), (4, "<b>李</b> (li&)", False)]),
+                ('浙江 "公司"', [(12, "王芳", False)]),
+            ],
+            more=True,
+            blank=True,
+            chosen=True,
+        ),
+        PeopleOptions(groups=[("A", [(1, "a", False)])], more=False, blank=True, chosen=False),
+    ],
+)
+def test_picker_options_written_in_python_are_the_templates_markup(options, language):
+    from django.template import engines
+    from django.utils import translation
+
+    engine = engines["django"]
+    with translation.override(language):
+        checks = engine.from_string(CHECKS_TEMPLATE).render(
+            {"options": options, "name": "owner", "id": "id_owner"}
+        )
+        assert options.checks_html("owner", "id_owner") == checks.strip()
+        assert (
+            options.options_html()
+            == engine.from_string(OPTIONS_TEMPLATE).render({"options": options}).strip()
+        )

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -114,9 +114,8 @@ def user_picker(request, purpose: str):
         name, element_id = request.GET.get("name", ""), request.GET.get("id", "")
         if not NAME_RE.match(name) or not NAME_RE.match(element_id):
             raise Http404
-        context = {"options": options, "name": name, "id": element_id}
-        return render(request, "core/partials/people_checks.html", context)
-    return render(request, "core/partials/people_options.html", {"options": options})
+        return HttpResponse(options.checks_html(name, element_id))
+    return HttpResponse(options.options_html())
 
 
 @login_required
