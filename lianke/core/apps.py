@@ -11,17 +11,15 @@ class CoreConfig(AppConfig):
         from django.db.models.signals import post_migrate
         from django.utils.module_loading import autodiscover_modules
 
-        from . import (
-            checks,  # noqa: F401  (registers the system checks)
-            fts,
-            rollups,
-        )
+        from . import checks  # noqa: F401  (registers the system checks)
+        from .records import rollups
+        from .search import fts
 
         # Roll-up custom fields follow their children inside the write transaction.
         rollups.connect()
 
         # The search tables of SQLite follow the declared search fields after every migrate.
-        post_migrate.connect(fts.sync, sender=self, dispatch_uid="lianke.core.fts.sync")
+        post_migrate.connect(fts.sync, sender=self, dispatch_uid="lianke.core.search.fts.sync")
 
         # Each business app declares its object types in ``objects.py`` and its home-page
         # widgets in ``home.py``.

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from django.db import connection, models
 
 from .fieldtypes import kinds
-from .filtersets import custom_sort_expression
 from .models.customfields import CustomField
+from .ui.filtersets import custom_sort_expression
 
 PREFIX = "cf_"
 
@@ -66,7 +66,7 @@ def wanted_indexes(ot, definition) -> list[models.Index]:
 
 def plan() -> list[tuple[Change, object, models.Index | None]]:
     """What ``--apply`` would do: ``(change, model, index)`` for each index to create or drop."""
-    from .registry import registry
+    from .types.registry import registry
 
     steps: list[tuple[Change, object, models.Index | None]] = []
     with connection.cursor() as cursor:

@@ -16,10 +16,11 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
-from lianke.core import context, services
+from lianke.core import context
 from lianke.core import errors as error_codes
 from lianke.core.fieldtypes import kinds
 from lianke.core.models.customfields import clean_custom_data
+from lianke.core.records import services
 from lianke.org import fieldaccess
 from lianke.org.users import active_users
 

@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from lianke.core import services
+from lianke.core.records import services
 from lianke.org import access, fieldaccess
 from lianke.org.choices import Action
 

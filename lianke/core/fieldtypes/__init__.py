@@ -10,7 +10,7 @@ options, formulas, a file of the record) and flags (searched as text, indexable,
 contact, computed, upload). The call sites ask ``kinds[definition.type]`` instead of switching
 on the type. The kinds are stateless; each method receives the field definition.
 
-It may import Django, ``lianke.core.phones`` and ``lianke.core.regions``; the object registry,
+It may import Django, ``lianke.core.text.phones`` and ``lianke.core.text.regions``; the object registry,
 the models and the people pickers only inside a method. ``formula`` is the formula parser.
 """
 

@@ -53,7 +53,7 @@ class FieldKind:
     # Its value is computed by the write pipeline (a formula, a roll-up), never set by anybody:
     # field permissions guard its inputs, not it.
     computed: bool = False
-    # Its form field takes an upload, stored by the view after the record (``core.attachments``).
+    # Its form field takes an upload, stored by the view after the record (``core.records.attachments``).
     is_upload: bool = False
     has_record_rules: bool = False  # set by ``register``: it overrides ``clean_record``
     # The value's shape in the API schema (OpenAPI) of ``custom_fields``.
@@ -99,7 +99,7 @@ class FieldKind:
         return []
 
     def bind_form(self, field, form) -> None:
-        """Adjust this field in a built record form (``core.forms.BusinessForm``): e.g. narrow
+        """Adjust this field in a built record form (``core.ui.forms.BusinessForm``): e.g. narrow
         its choices to what another field's value allows."""
 
     # ------------------------------------------------------------------ related names

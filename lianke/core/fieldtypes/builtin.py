@@ -22,7 +22,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core.errors import FieldCode
-from lianke.core.phones import PHONE_RE, mailto_url, tel_url
+from lianke.core.text.phones import PHONE_RE, mailto_url, tel_url
 from lianke.org.users import active_users
 
 from .base import FALSE_WORDS, MAX_DIGITS, TRUE_WORDS, FieldKind, kinds, plain_number, register, utc_iso
@@ -121,7 +121,7 @@ class PhoneKind(TextKind):
     is_contact = True
 
     def filter_widget(self):
-        from lianke.core.filtersets import phone_filter_input
+        from lianke.core.ui.filtersets import phone_filter_input
 
         return phone_filter_input()
 
@@ -129,7 +129,7 @@ class PhoneKind(TextKind):
         return tel_url(value)
 
     def form_field(self, field, common, *, initial=None, user=None):
-        from lianke.core.formfields import PhoneInput
+        from lianke.core.fieldtypes.formfields import PhoneInput
 
         return forms.CharField(max_length=40, widget=PhoneInput, **common)
 
@@ -144,7 +144,7 @@ class EmailKind(TextKind):
     is_contact = True
 
     def filter_widget(self):
-        from lianke.core.filtersets import email_filter_input
+        from lianke.core.ui.filtersets import email_filter_input
 
         return email_filter_input()
 
@@ -152,7 +152,7 @@ class EmailKind(TextKind):
         return mailto_url(value)
 
     def form_field(self, field, common, *, initial=None, user=None):
-        from lianke.core.formfields import EmailInput
+        from lianke.core.fieldtypes.formfields import EmailInput
 
         return forms.EmailField(max_length=254, widget=EmailInput, **common)
 
@@ -193,7 +193,7 @@ class NumberKind(FieldKind):
     def filters(self, field, method):
         import django_filters
 
-        from lianke.core.formfields import number_input
+        from lianke.core.fieldtypes.formfields import number_input
 
         return range_filters(
             field,
@@ -225,7 +225,7 @@ class IntegerKind(NumberKind):
     api_schema = {"type": "integer"}  # noqa: RUF012
 
     def form_field(self, field, common, *, initial=None, user=None):
-        from lianke.core.formfields import number_input
+        from lianke.core.fieldtypes.formfields import number_input
 
         return forms.IntegerField(widget=number_input(decimal=False), **common)
 
@@ -250,7 +250,7 @@ class DecimalKind(NumberKind):
     api_schema = {"type": "string", "format": "decimal"}  # noqa: RUF012
 
     def form_field(self, field, common, *, initial=None, user=None):
-        from lianke.core.formfields import number_input
+        from lianke.core.fieldtypes.formfields import number_input
 
         return forms.DecimalField(
             max_digits=MAX_DIGITS,
@@ -414,7 +414,7 @@ class BooleanKind(FieldKind):
         return queryset.filter(**{f"custom_data__{field.name}": value in (True, "true", "1", "True")})
 
     def form_field(self, field, common, *, initial=None, user=None):
-        from lianke.core.formfields import BOOLEAN_CHOICES
+        from lianke.core.fieldtypes.formfields import BOOLEAN_CHOICES
 
         return forms.ChoiceField(choices=BOOLEAN_CHOICES, **common)
 
@@ -618,7 +618,7 @@ class FormulaKind(DecimalKind):
             return []
 
     def check_definition(self, field, siblings):
-        from lianke.core.registry import registry
+        from lianke.core.types.registry import registry
 
         from .formula import FormulaError, names
 
@@ -720,7 +720,7 @@ class RollupKind(DecimalKind):
     """Count, sum, minimum or maximum over the records of a child type (an account's number of
     opportunities, the sum of their amounts): ``target_object_type`` names the child type,
     ``formula`` the aggregate (``count``, ``sum(amount)``, ``max(cf_name)`` or the custom field's
-    plain name). Kept in step by ``core.rollups`` inside the child's write transaction."""
+    plain name). Kept in step by ``core.records.rollups`` inside the child's write transaction."""
 
     key = "rollup"
     label = _("Roll-up of related records")
@@ -755,7 +755,7 @@ class RollupKind(DecimalKind):
 
     def link_field(self, field):
         """The child's foreign key to the parent type (exactly one), or ``None``."""
-        from lianke.core.registry import registry
+        from lianke.core.types.registry import registry
 
         if field.target_object_type not in registry or field.object_type not in registry:
             return None
@@ -777,7 +777,7 @@ class RollupKind(DecimalKind):
         )
 
     def check_definition(self, field, siblings):
-        from lianke.core.registry import registry
+        from lianke.core.types.registry import registry
 
         def error(message, code, **params):
             return {"formula": ValidationError(message, code=code, params=params)}
@@ -811,7 +811,7 @@ class RollupKind(DecimalKind):
         """Whether ``name`` is a numeric standard field of the child type."""
         from django.core.exceptions import FieldDoesNotExist
 
-        from lianke.core.registry import registry
+        from lianke.core.types.registry import registry
 
         try:
             model_field = registry.get(field.target_object_type).model._meta.get_field(name)
@@ -846,7 +846,7 @@ class RollupKind(DecimalKind):
         """``{parent id: stored value}`` for ``parent_ids``, in one query (deleted children out)."""
         from django.db.models import Count, Max, Min, Sum
 
-        from lianke.core.registry import registry
+        from lianke.core.types.registry import registry
 
         function, name = self.parsed(field)
         link = self.link_field(field)
@@ -979,7 +979,7 @@ class UserKind(IdKind):
 
     def form_field(self, field, common, *, initial=None, user=None):
         # A data field, not an assignment: anybody active, grouped and searchable.
-        from lianke.core.people import PeopleField, Purpose
+        from lianke.core.fieldtypes.people import PeopleField, Purpose
 
         return PeopleField(Purpose(), user, **common)
 
@@ -1016,7 +1016,7 @@ class UsersKind(UserKind):
 
     def form_field(self, field, common, *, initial=None, user=None):
         # Checkboxes grouped by department with the people search, as the owner filter.
-        from lianke.core.people import PeopleChecks, Purpose, user_label
+        from lianke.core.fieldtypes.people import PeopleChecks, Purpose, user_label
 
         purpose = Purpose()
         multiple = forms.ModelMultipleChoiceField(
@@ -1090,7 +1090,7 @@ class UsersKind(UserKind):
 
 class FileKind(IdKind):
     """One attachment of the record held in a field (a signed contract's scan): the stored value
-    is the attachment's id. The form uploads it through ``core.attachments`` (its checks: size,
+    is the attachment's id. The form uploads it through ``core.records.attachments`` (its checks: size,
     content sniffed, images re-encoded); the API and the batch name an attachment already on the
     record. Shown by its file name, linked to the attachment URL, whose download checks that the
     reader may see the record."""
@@ -1161,28 +1161,28 @@ class LookupKind(IdKind):
     label = _("Lookup to another object")
 
     def related_model(self, field):
-        from lianke.core.registry import registry
+        from lianke.core.types.registry import registry
 
         if field.target_object_type not in registry:
             return None
         return registry.get(field.target_object_type).model
 
     def labels(self, field, ids):
-        from lianke.core.registry import registry
+        from lianke.core.types.registry import registry
 
         target = registry.get(field.target_object_type)
         return {r.pk: target.title(r) for r in target.model.objects.filter(pk__in=ids)}
 
     def link(self, field, value, *, labels=None):
-        from lianke.core.registry import registry
+        from lianke.core.types.registry import registry
 
         if value not in (labels or {}):  # a record the reader cannot open is no link
             return None
         return registry.get(field.target_object_type).url("detail", pk=value)
 
     def form_field(self, field, common, *, initial=None, user=None):
-        from lianke.core.formfields import LookupSelect
-        from lianke.core.registry import registry
+        from lianke.core.fieldtypes.formfields import LookupSelect
+        from lianke.core.types.registry import registry
 
         target = registry.get(field.target_object_type)
         return forms.ModelChoiceField(
@@ -1190,7 +1190,7 @@ class LookupKind(IdKind):
         )
 
     def clean(self, field, value, *, old=None):
-        from lianke.core.registry import registry
+        from lianke.core.types.registry import registry
 
         target = registry.get(field.target_object_type)
         if isinstance(value, models.Model):
@@ -1221,7 +1221,7 @@ class RegionKind(FieldKind):
     def filters(self, field, method):
         import django_filters
 
-        from lianke.core.regions import PROVINCES
+        from lianke.core.text.regions import PROVINCES
 
         return {
             "": django_filters.ChoiceFilter(
@@ -1233,12 +1233,12 @@ class RegionKind(FieldKind):
         return queryset.filter(**{f"custom_data__{field.name}__province": value})
 
     def form_field(self, field, common, *, initial=None, user=None):
-        from lianke.core.formfields import RegionField
+        from lianke.core.fieldtypes.formfields import RegionField
 
         return RegionField(**common)
 
     def clean(self, field, value, *, old=None):
-        from lianke.core.regions import PROVINCE_NAMES
+        from lianke.core.text.regions import PROVINCE_NAMES
 
         if isinstance(value, str):
             parts = [p for p in re.split(r"[/／\s]+", value.strip()) if p]

@@ -191,7 +191,7 @@ class CustomField(models.Model):
 
     # ------------------------------------------------------------------ definition checks
     def clean(self):
-        from lianke.core.registry import registry
+        from lianke.core.types.registry import registry
 
         errors = {}
         if not NAME_RE.match(self.name or ""):
@@ -330,7 +330,7 @@ class CustomField(models.Model):
         return kind.display(self, value, labels=labels) if kind is not None else str(value)
 
     def to_form_field(self, *, initial=None, user=None):
-        from lianke.core import formfields
+        from lianke.core.fieldtypes import formfields
 
         return formfields.custom_form_field(self, initial=initial, user=user)
 

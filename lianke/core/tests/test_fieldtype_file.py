@@ -6,8 +6,8 @@ whose permission check is the record's."""
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from lianke.core.attachments import add_attachment
 from lianke.core.models import Attachment, CustomField
+from lianke.core.records.attachments import add_attachment
 from lianke.customers.models import Account
 from lianke.org.choices import FieldMode
 from lianke.org.models import FieldPermission

@@ -1,5 +1,5 @@
 """How a search text is matched — contained from three characters, a prefix below that — on both
-databases, and SQLite's trigram tables (``core.fts``) kept in step with the records however they
+databases, and SQLite's trigram tables (``core.search.fts``) kept in step with the records however they
 are written, rebuilt when they fall out of step, and used by the query plan."""
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from lianke.core import batch, bulk, fts, services
-from lianke.core.registry import registry
+from lianke.core.records import batch, bulk, services
+from lianke.core.search import fts
 from lianke.core.tests.test_pinyin import SEARCH_PATHS
+from lianke.core.types.registry import registry
 from lianke.customers.models import Account, Contact
 
 sqlite_only = pytest.mark.skipif("connection.vendor != 'sqlite'", reason="the trigram tables are SQLite's")
@@ -298,7 +299,7 @@ def test_a_text_with_more_matches_than_the_indexes_collect_is_found_all_the_same
     org, client_for, monkeypatch, text
 ):
     # given more matching accounts than the search collects through its indexes
-    from lianke.core import textsearch
+    from lianke.core.search import textsearch
 
     monkeypatch.setattr(textsearch, "SEARCH_CANDIDATES", 2)
     names = ["钢铁厂一", "钢铁厂二", "钢铁厂三", "钢铁厂四"]

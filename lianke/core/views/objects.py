@@ -27,15 +27,16 @@ from lianke.org.choices import Action, CollaboratorAccess
 from lianke.org.models import Collaborator
 from lianke.org.paths import department_path
 
-from .. import audit, exports, history, services
-from ..attachments import store_field_files
-from ..display import Cell, custom_cell, custom_labels, field_cell, prime_readable
-from ..forms import bulk_edit_fields, clean_bulk_value
-from ..liststate import PAGE_SIZES, ListState
+from ..fieldtypes.people import COLLABORATOR, PeopleField, Purpose
 from ..models import Attachment, RecentRecord, SavedView
 from ..pagination import InvalidCursor, SortSpec, capped_count, paginate
-from ..people import COLLABORATOR, PeopleField, Purpose
-from ..stages import path_context
+from ..records import audit, services
+from ..records.attachments import store_field_files
+from ..records.stages import path_context
+from ..ui import exports, history
+from ..ui.display import Cell, custom_cell, custom_labels, field_cell, prime_readable
+from ..ui.forms import bulk_edit_fields, clean_bulk_value
+from ..ui.liststate import PAGE_SIZES, ListState
 
 
 def is_htmx(request) -> bool:
@@ -78,7 +79,7 @@ def record_by_type_or_404(
     if its model is a registered object type (with a timeline, when ``followed_up``: a follow-up
     is logged only on records that are followed up) and ``user`` may do ``action`` on it
     (:func:`record_or_404`); otherwise 404, whichever part was wrong."""
-    from ..registry import registry
+    from ..types.registry import registry
 
     try:
         model = ContentType.objects.get_for_id(content_type_id).model_class()
@@ -126,7 +127,7 @@ class ObjectTypeView(LoginRequiredMixin, View):
 
 # ---------------------------------------------------------------------------------- list
 class ObjectListView(ObjectTypeView):
-    """The list of an object type. Its whole state is in the URL (see ``core.liststate``): an
+    """The list of an object type. Its whole state is in the URL (see ``core.ui.liststate``): an
     htmx request swaps the results (with the tabs, toolbar and bulk bar that depend on the
     state) and pushes the URL; the filter form's hidden state follows out of band."""
 

@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 from lianke.org import access, fieldaccess
 from lianke.org.choices import Action
 
-from ..display import Cell, field_cell, prime_readable
 from ..pagination import capped_count
-from ..stages import StateKind, board_context
+from ..records.stages import StateKind, board_context
+from ..ui.display import Cell, field_cell, prime_readable
 from .objects import ObjectTypeView, htmx_redirect
 
 

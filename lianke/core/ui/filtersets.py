@@ -16,11 +16,11 @@ from django.utils.translation import gettext_lazy as _
 from lianke.org import fieldaccess
 from lianke.org.users import active_users
 
-from .fields import PhoneField
-from .fieldtypes import kinds
-from .formfields import PhoneInput, number_input
-from .people import PeopleChecks
-from .textsearch import Plan, narrow_to_matches, phone_search_q
+from ..fields import PhoneField
+from ..fieldtypes import kinds
+from ..fieldtypes.formfields import PhoneInput, number_input
+from ..fieldtypes.people import PeopleChecks
+from ..search.textsearch import Plan, narrow_to_matches, phone_search_q
 
 DATE_ATTRS = {"type": "date"}
 

@@ -16,11 +16,11 @@ from django.utils.translation import gettext_lazy as _
 from lianke.org import fieldaccess
 from lianke.org.choices import Action
 
-from .errors import BulkCode, CodedErrorList
-from .fieldtypes import kinds
-from .formfields import EmailInput, LookupSelect, number_input
-from .models.customfields import clean_custom_data
-from .people import PeopleField, Purpose
+from ..errors import BulkCode, CodedErrorList
+from ..fieldtypes import kinds
+from ..fieldtypes.formfields import EmailInput, LookupSelect, number_input
+from ..fieldtypes.people import PeopleField, Purpose
+from ..models.customfields import clean_custom_data
 
 
 def _widget_for(field: models.Field):

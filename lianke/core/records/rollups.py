@@ -1,6 +1,6 @@
 """Roll-up custom fields kept in step with their children, inside the child's write transaction.
 
-A durable event subscriber (``core.events``: it runs inside the transaction, before commit)
+A durable event subscriber (``core.records.events``: it runs inside the transaction, before commit)
 hears every create, change, delete, restore and transfer of any type that some active roll-up
 counts, and recomputes those roll-ups for the parents concerned: the children's parents now, and
 — for a change that moved a child to another parent — the parents they left, read from the
@@ -14,16 +14,16 @@ from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
 
+from ..fieldtypes import kinds
+from ..models import CustomField, ObjectChange
+from ..models.customfields import complete_custom_data
+from ..types.registry import registry
 from . import events
-from .fieldtypes import kinds
-from .models import CustomField, ObjectChange
-from .models.customfields import complete_custom_data
-from .registry import registry
 
 
 def rollups_of(child_type: str) -> list:
     """The active roll-up definitions counting records of ``child_type`` (cached per request)."""
-    from . import context
+    from .. import context
 
     ctx = context.current()
     key = ("rollups", child_type)

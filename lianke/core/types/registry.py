@@ -22,10 +22,10 @@ from lianke.org import access as org_access
 from lianke.org.choices import Action
 from lianke.org.kinds import AccessPolicy, Child, Owned
 
-from .identity import Identity
+from ..text.identity import Identity
 
 if TYPE_CHECKING:
-    from .stages import StagePath
+    from ..records.stages import StagePath
 
 DEFAULT_ACTIONS = (
     Action.VIEW,
@@ -81,7 +81,7 @@ class ObjectType:
     card_phone: str | None = None
     # Foreign keys to registered objects use the search widget; small ones a plain select.
     default_ordering: tuple[str, ...] = ("-updated_at", "-id")
-    # The record's lifecycle (a ``core.stages.StagePath``): enforced on every write; the path on
+    # The record's lifecycle (a ``core.records.stages.StagePath``): enforced on every write; the path on
     # its page, one-tap moves, a board (``board/``) of records by state.
     stage_path: StagePath | None = None
     # Its records are followed up: activities are logged on them, and the record page shows the
@@ -107,7 +107,7 @@ class ObjectType:
     # (``factory_class()``), so the core imports no app and production never loads factory-boy;
     # the permission matrices build every type's records with it.
     factory: str | None = None
-    # How its records are recognised as the same company or person (``core.identity``): the
+    # How its records are recognised as the same company or person (``core.text.identity``): the
     # columns ``find_duplicates`` compares — company key, credit code, phone digits, e-mails.
     identity: Identity | None = None
 
@@ -231,15 +231,15 @@ class ObjectType:
         )
 
     def search_plan(self, text: str):
-        """The one search of this object (``core.textsearch``): its search fields, and the
+        """The one search of this object (``core.search.textsearch``): its search fields, and the
         custom fields an administrator marked searchable, matched as contained text (three
         characters or more) or by prefix (one or two), phone digits and pinyin from the start —
         only what the searcher may read in full: a hidden or masked field is not searched
         (finding a record by a number one may not see would reveal the number)."""
         from lianke.org import fieldaccess
 
-        from .fieldtypes import kinds
-        from .textsearch import clean, plan_for
+        from ..fieldtypes import kinds
+        from ..search.textsearch import clean, plan_for
 
         fields = fieldaccess.current(self.model)
         names = [n for n in self.search_fields if fields.readable(n)]
@@ -258,14 +258,14 @@ class ObjectType:
     def search(self, queryset, text: str):
         """``queryset`` narrowed to the records matching ``text``, planned to use the indexes:
         what list filters, the API, global search and lookups run."""
-        from .textsearch import narrow_to_matches
+        from ..search.textsearch import narrow_to_matches
 
         return narrow_to_matches(queryset, self.search_plan(text))
 
     @cached_property
     def phone_and_email_fields(self) -> tuple[str, ...]:
         """Fields shown as ``tel:`` / ``mailto:`` links, in the order the record shows them."""
-        from .fields import PhoneField
+        from ..fields import PhoneField
 
         kinds = (PhoneField, models.EmailField)
         return tuple(n for n in self.detail_fields if isinstance(self.field(n), kinds))
@@ -292,8 +292,8 @@ class ObjectType:
     def sort_spec(self, sort: str | None):
         """``(SortSpec, key)`` for ``name``/``-name``/``cf_<name>``; ``None`` if unknown. Used by
         the list page, the export and the API alike."""
-        from .filtersets import custom_sort_expression
-        from .pagination import SortSpec
+        from ..pagination import SortSpec
+        from ..ui.filtersets import custom_sort_expression
 
         sort = sort or self.default_ordering[0]
         descending = sort.startswith("-")
@@ -309,20 +309,20 @@ class ObjectType:
         return None
 
     def custom_fields(self, active_only: bool = True):
-        from .models.customfields import definitions_for
+        from ..models.customfields import definitions_for
 
         return definitions_for(self.key, active_only=active_only)
 
     # ------------------------------------------------------------------ generated classes
     @cached_property
     def filterset_class(self):
-        from .filtersets import build_filterset
+        from ..ui.filtersets import build_filterset
 
         return build_filterset(self)
 
     @cached_property
     def form_class(self):
-        from .forms import build_form
+        from ..ui.forms import build_form
 
         return build_form(self)
 

@@ -9,8 +9,8 @@ and its initials token. Letters and digits outside Chinese characters are kept a
 (lower case); everything else is dropped.
 
 :func:`search_parts` is what a search text of letters adds to a type's search (global
-search, list ``?search=``, API, lookups, through ``core.textsearch``); :func:`search_q` the same
-as one condition for the people pickers (``core.people``).
+search, list ``?search=``, API, lookups, through ``core.search.textsearch``); :func:`search_q` the same
+as one condition for the people pickers (``core.fieldtypes.people``).
 """
 
 from __future__ import annotations
@@ -151,8 +151,8 @@ def search_parts(model, fields, text: str) -> tuple[Q, list[str], str] | None:
     columns of the name ``fields`` that start with it ("zgsy", "zhongguo" → 中国石油): the first
     form's prefix as a range a plain b-tree serves, and the columns and text (a space, then the
     letters) that find the other forms (initials, surname readings) as a later token — through
-    the columns' trigram indexes (``core.textsearch``); else ``None``."""
-    from .fields import pinyin_fields
+    the columns' trigram indexes (``core.search.textsearch``); else ``None``."""
+    from ..fields import pinyin_fields
 
     letters = query_letters(text)
     columns = [f.name for f in pinyin_fields(model) if f.source in fields]

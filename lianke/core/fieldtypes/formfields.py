@@ -4,7 +4,7 @@ from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .regions import PROVINCES
+from ..text.regions import PROVINCES
 
 
 class PhoneInput(forms.TextInput):
@@ -93,7 +93,7 @@ BOOLEAN_CHOICES = [("", "---------"), ("true", _("Yes")), ("false", _("No"))]
 def custom_form_field(definition, *, initial=None, user=None) -> forms.Field:
     """The Django form field for one custom field definition. The form's values are passed
     through ``CustomField.clean_value`` afterwards, so validation lives in one place."""
-    from .fieldtypes import kinds
+    from . import kinds
 
     common = {
         "label": definition.display_label,

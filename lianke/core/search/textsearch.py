@@ -5,15 +5,15 @@ A text is matched three ways, each through an index on both databases:
 
 - **Three characters or more: contained**, case-insensitive, in every search field — through the
   trigram GIN indexes on PostgreSQL (pg_trgm serves ``icontains``) and the FTS5 trigram tables on
-  SQLite (``core.fts``).
+  SQLite (``core.search.fts``).
 - **One or two characters: a prefix** of the fields that lead a b-tree index (names: "张伟" finds
-  张伟 and 张伟明, not 李张伟), and of a company name's key (``core.identity.company_key``: the
+  张伟 and 张伟明, not 李张伟), and of a company name's key (``core.text.identity.company_key``: the
   name without its leading place and legal form, so "精工" finds 苏州精工机械 and "沙钢" 江苏沙钢
   集团有限公司), since no trigram index can serve so short a text. A type none of whose search
   fields has such an index (activities: subject and body) matches them as contained text,
   reading its table.
 - Beside either: **a phone number's digits** from the start (``phones.query_digits``) and
-  **pinyin** (``core.pinyin``: "zgsy", "zhongguo" → 中国石油), by b-tree ranges.
+  **pinyin** (``core.text.pinyin``: "zgsy", "zhongguo" → 中国石油), by b-tree ranges.
 
 :func:`narrow_to_matches` runs them: each condition's ids through its own index, bounded by
 ``SEARCH_CANDIDATES``; a text with more matches than that runs the plain condition instead,
@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import Q
 
+from ..fields import company_key_fields, digits_field_name
+from ..text.phones import digits_successor, query_digits
 from . import fts
-from .fields import company_key_fields, digits_field_name
-from .phones import digits_successor, query_digits
 
 # Up to this many matches are collected through the indexes and ordered among themselves (a few
 # milliseconds per thousand); a text with more is frequent enough for the ordered scan.
@@ -199,7 +199,7 @@ def _related_match(model, name: str, text: str) -> tuple[Q, bool] | None:
 def plan_for(model, names, text: str, *, custom: Q | None = None) -> Plan:
     """The plan of a search ``text`` over the search fields ``names`` of ``model`` (and the
     ``custom`` condition of searchable custom fields, which no index serves)."""
-    from . import pinyin
+    from ..text import pinyin
 
     text = clean(text)
     plan = Plan()

@@ -15,11 +15,11 @@ from django.utils.translation import gettext_lazy
 
 from lianke.org import access, fieldaccess
 
-from . import context
-from .fields import PhoneField
-from .fieldtypes import kinds
-from .phones import mailto_url
-from .registry import registry
+from .. import context
+from ..fields import PhoneField
+from ..fieldtypes import kinds
+from ..text.phones import mailto_url
+from ..types.registry import registry
 
 
 class Cell:

@@ -22,7 +22,7 @@ The name rules (the table of real names in ``core/tests/test_identity.py`` fixes
 2. Legal forms at the end go, repeatedly: 股份有限公司, 有限责任公司, 有限公司, 集团, 公司, 厂…
    and their English forms (Co., Ltd., Limited, Inc., Group…). So 江苏沙钢集团有限公司,
    江苏沙钢(集团)有限公司 and 沙钢集团 all become 沙钢.
-3. A province or city at the start (江苏, 江苏省, 苏州市…; ``core.regions``) goes, and so does a
+3. A province or city at the start (江苏, 江苏省, 苏州市…; ``core.text.regions``) goes, and so does a
    place in brackets (宝钢(上海)有限公司) — but only when what remains still names a company:
    上海宝钢 → 宝钢, while 南京钢铁 and 马鞍山钢铁 keep their city (钢铁 alone is an industry, not
    a company; :data:`GENERIC_WORDS`).
@@ -54,7 +54,7 @@ from . import regions
 from .phones import phone_digits
 
 if TYPE_CHECKING:
-    from .registry import ObjectType
+    from ..types.registry import ObjectType
 
 logger = logging.getLogger("lianke.identity")
 
@@ -272,7 +272,7 @@ class Identity:
 
     def check(self, model: type[models.Model]) -> None:
         """Refuse a declaration that names the wrong kind of column (at registration)."""
-        from .fields import CompanyKeyField, PhoneDigitsField
+        from ..fields import CompanyKeyField, PhoneDigitsField
 
         def kind(name, cls, what):
             if not isinstance(model._meta.get_field(name), cls):
@@ -358,7 +358,7 @@ def find_duplicates(
     from lianke.org import access
     from lianke.org.choices import Action
 
-    from .registry import registry
+    from ..types.registry import registry
 
     code = credit_code_key(credit_code)
     name_key = company_key(name)
