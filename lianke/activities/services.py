@@ -63,7 +63,7 @@ def timeline(target, *, user, limit: int = 50):
 
 def complete_task(*, actor, task: Activity, done: bool = True) -> Activity:
     """Mark a task done (or open again) along its lifecycle (the activity type's path)."""
-    from lianke.core.types.registry import registry
+    from lianke.core.objecttypes.registry import registry
 
     record, _moved = registry.get_for_model(Activity).stage_path.move(actor=actor, obj=task, value=str(done))
     return record

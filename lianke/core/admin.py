@@ -13,9 +13,9 @@ from lianke.org.kinds import Config
 
 from .context import SOURCE_LABELS
 from .models import Attachment, CustomField, ObjectChange
+from .objecttypes.registry import registry
 from .records import audit
 from .records.attachments import delete_attachment
-from .types.registry import registry
 
 # The settings pages are named for people, not "Django administration"; so are the
 # third-party apps that show there (their app names are not translatable upstream).

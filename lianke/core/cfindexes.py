@@ -66,7 +66,7 @@ def wanted_indexes(ot, definition) -> list[models.Index]:
 
 def plan() -> list[tuple[Change, object, models.Index | None]]:
     """What ``--apply`` would do: ``(change, model, index)`` for each index to create or drop."""
-    from .types.registry import registry
+    from .objecttypes.registry import registry
 
     steps: list[tuple[Change, object, models.Index | None]] = []
     with connection.cursor() as cursor:

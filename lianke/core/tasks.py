@@ -13,8 +13,8 @@ from lianke.org.kinds import Child
 
 from .context import Source, system_context
 from .models import ObjectChange
+from .objecttypes.registry import registry
 from .records import audit
-from .types.registry import registry
 
 logger = logging.getLogger(__name__)
 

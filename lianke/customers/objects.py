@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 
+from lianke.core.objecttypes.registry import ObjectType, Related, register
 from lianke.core.text.identity import Identity
-from lianke.core.types.registry import ObjectType, Related, register
 from lianke.org.choices import Action, Scope
 from lianke.org.defaults import SELLING
 from lianke.org.kinds import Pooled

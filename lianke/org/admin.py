@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from lianke.core.admin import HistoryAdmin, ReadOnlyAdmin
-from lianke.core.types.registry import registry
+from lianke.core.objecttypes.registry import registry
 
 from . import tokens
 from .choices import Action

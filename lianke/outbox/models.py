@@ -55,7 +55,7 @@ class OutboxMessage(models.Model):
 
 
 def object_type_choices():
-    from lianke.core.types.registry import registry
+    from lianke.core.objecttypes.registry import registry
 
     return registry.choices()
 

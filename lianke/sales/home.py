@@ -8,7 +8,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from lianke.core.types.registry import registry
+from lianke.core.objecttypes.registry import registry
 from lianke.core.ui.home import Tile, Widget, register
 from lianke.org import access, fieldaccess
 from lianke.org.choices import Action

@@ -27,10 +27,10 @@ from rest_framework.response import Response
 from lianke.core.errors import ALL as ERROR_CODES
 from lianke.core.errors import BulkCode, FieldCode, PermissionCode, RecordCode, normalize
 from lianke.core.models import Attachment
+from lianke.core.objecttypes.registry import registry
 from lianke.core.pagination import SortSpec
 from lianke.core.records import audit, services
 from lianke.core.records.attachments import add_attachment, delete_attachment
-from lianke.core.types.registry import registry
 from lianke.core.ui import history
 from lianke.org import access
 from lianke.org.choices import Action, CollaboratorAccess

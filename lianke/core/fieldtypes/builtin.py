@@ -618,7 +618,7 @@ class FormulaKind(DecimalKind):
             return []
 
     def check_definition(self, field, siblings):
-        from lianke.core.types.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         from .formula import FormulaError, names
 
@@ -755,7 +755,7 @@ class RollupKind(DecimalKind):
 
     def link_field(self, field):
         """The child's foreign key to the parent type (exactly one), or ``None``."""
-        from lianke.core.types.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         if field.target_object_type not in registry or field.object_type not in registry:
             return None
@@ -777,7 +777,7 @@ class RollupKind(DecimalKind):
         )
 
     def check_definition(self, field, siblings):
-        from lianke.core.types.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         def error(message, code, **params):
             return {"formula": ValidationError(message, code=code, params=params)}
@@ -811,7 +811,7 @@ class RollupKind(DecimalKind):
         """Whether ``name`` is a numeric standard field of the child type."""
         from django.core.exceptions import FieldDoesNotExist
 
-        from lianke.core.types.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         try:
             model_field = registry.get(field.target_object_type).model._meta.get_field(name)
@@ -846,7 +846,7 @@ class RollupKind(DecimalKind):
         """``{parent id: stored value}`` for ``parent_ids``, in one query (deleted children out)."""
         from django.db.models import Count, Max, Min, Sum
 
-        from lianke.core.types.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         function, name = self.parsed(field)
         link = self.link_field(field)
@@ -1161,20 +1161,20 @@ class LookupKind(IdKind):
     label = _("Lookup to another object")
 
     def related_model(self, field):
-        from lianke.core.types.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         if field.target_object_type not in registry:
             return None
         return registry.get(field.target_object_type).model
 
     def labels(self, field, ids):
-        from lianke.core.types.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         target = registry.get(field.target_object_type)
         return {r.pk: target.title(r) for r in target.model.objects.filter(pk__in=ids)}
 
     def link(self, field, value, *, labels=None):
-        from lianke.core.types.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         if value not in (labels or {}):  # a record the reader cannot open is no link
             return None
@@ -1182,7 +1182,7 @@ class LookupKind(IdKind):
 
     def form_field(self, field, common, *, initial=None, user=None):
         from lianke.core.fieldtypes.formfields import LookupSelect
-        from lianke.core.types.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         target = registry.get(field.target_object_type)
         return forms.ModelChoiceField(
@@ -1190,7 +1190,7 @@ class LookupKind(IdKind):
         )
 
     def clean(self, field, value, *, old=None):
-        from lianke.core.types.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         target = registry.get(field.target_object_type)
         if isinstance(value, models.Model):

@@ -89,7 +89,7 @@ class Purpose:
         return url + (f"?record={self.record}" if self.record is not None else "")
 
     def _object_type(self):
-        from ..types.registry import registry
+        from ..objecttypes.registry import registry
 
         if self.object_type not in registry:
             raise Http404

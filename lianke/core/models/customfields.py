@@ -191,7 +191,7 @@ class CustomField(models.Model):
 
     # ------------------------------------------------------------------ definition checks
     def clean(self):
-        from lianke.core.types.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         errors = {}
         if not NAME_RE.match(self.name or ""):

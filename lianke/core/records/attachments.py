@@ -23,7 +23,7 @@ from lianke.org.choices import Action
 
 from ..errors import FileCode
 from ..models import Attachment, ObjectChange
-from ..types.registry import registry
+from ..objecttypes.registry import registry
 from . import audit, events
 
 ALLOWED = {

@@ -37,7 +37,7 @@ from ..errors import BulkCode
 from ..fieldtypes import kinds
 from ..models import ObjectChange
 from ..models.customfields import clean_custom_data
-from ..types.registry import registry
+from ..objecttypes.registry import registry
 from . import audit, events
 from .bulk import count_matching, insert, new
 

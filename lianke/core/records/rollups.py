@@ -17,7 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 from ..fieldtypes import kinds
 from ..models import CustomField, ObjectChange
 from ..models.customfields import complete_custom_data
-from ..types.registry import registry
+from ..objecttypes.registry import registry
 from . import events
 
 

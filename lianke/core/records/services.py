@@ -26,7 +26,7 @@ from ..fields import refresh_derived
 from ..fieldtypes import kinds, people
 from ..models import BusinessModel, ObjectChange
 from ..models.customfields import complete_custom_data
-from ..types.registry import registry
+from ..objecttypes.registry import registry
 from . import audit, bulk, events
 
 A = ObjectChange.ActionChoices

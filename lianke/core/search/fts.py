@@ -58,7 +58,7 @@ def indexed_columns(ot) -> tuple[str, ...]:
 
 def indexed_columns_of(model) -> tuple[str, ...]:
     """:func:`indexed_columns` of ``model``'s registered type (none for another model)."""
-    from ..types.registry import registry
+    from ..objecttypes.registry import registry
 
     ot = registry.get_for_model(model, None)
     return indexed_columns(ot) if ot is not None and enabled() else ()
@@ -113,7 +113,7 @@ def sync(*, force: bool = False, **_signal_kwargs) -> list[str]:
     """Create, re-create or (``force``) rebuild the FTS table and triggers of every registered
     type, so they match its declared search fields; a ``post_migrate`` receiver. Returns the
     tables built."""
-    from ..types.registry import registry
+    from ..objecttypes.registry import registry
 
     if not enabled():
         return []

@@ -14,7 +14,7 @@ from django.db import models
 from lianke.core import errors
 from lianke.core.fieldtypes import kinds
 from lianke.core.models import CustomField
-from lianke.core.types.registry import registry
+from lianke.core.objecttypes.registry import registry
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 from lianke.activities.models import Activity
 from lianke.core.context import acting_as
 from lianke.core.models import ObjectChange
+from lianke.core.objecttypes.registry import registry
 from lianke.core.records import batch, events, services
-from lianke.core.types.registry import registry
 from lianke.marketing.models import Lead
 
 pytestmark = pytest.mark.django_db

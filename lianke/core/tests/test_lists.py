@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 
 from lianke.core.models import CustomField, ObjectChange, SavedView
-from lianke.core.types.registry import registry
+from lianke.core.objecttypes.registry import registry
 from lianke.core.ui.liststate import ListState
 from lianke.core.views.objects import BulkActionView
 from lianke.customers.models import Account

@@ -12,9 +12,9 @@ from django.apps import apps as django_apps
 from django.db import connection
 
 from lianke.core.migration_operations import fill_derived
+from lianke.core.objecttypes.registry import registry
 from lianke.core.records import batch, services
 from lianke.core.text.pinyin import MAX_VARIANTS, forms, letters_successor, query_letters
-from lianke.core.types.registry import registry
 from lianke.customers.models import Account, Contact
 from lianke.marketing.models import Lead
 from lianke.org.models import User

@@ -28,8 +28,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lianke.core.models import CustomField
+from lianke.core.objecttypes.registry import registry
 from lianke.core.records.attachments import add_attachment
-from lianke.core.types.registry import registry
 from lianke.org.models import Collaborator, User
 
 pytestmark = pytest.mark.django_db

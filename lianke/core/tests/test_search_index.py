@@ -10,10 +10,10 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from lianke.core.objecttypes.registry import registry
 from lianke.core.records import batch, bulk, services
 from lianke.core.search import fts
 from lianke.core.tests.test_pinyin import SEARCH_PATHS
-from lianke.core.types.registry import registry
 from lianke.customers.models import Account, Contact
 
 sqlite_only = pytest.mark.skipif("connection.vendor != 'sqlite'", reason="the trigram tables are SQLite's")

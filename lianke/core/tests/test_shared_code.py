@@ -73,7 +73,7 @@ def test_active_users_leave_out_the_deactivated(org):
 
 def test_a_deactivated_person_is_offered_and_accepted_nowhere(org, account, client_for):
     """The owner filter, the people pickers and the assignment check all read active_users()."""
-    from lianke.core.types.registry import registry
+    from lianke.core.objecttypes.registry import registry
     from lianke.core.ui.filtersets import build_filterset
     from lianke.org import access
 

@@ -54,7 +54,7 @@ from . import regions
 from .phones import phone_digits
 
 if TYPE_CHECKING:
-    from ..types.registry import ObjectType
+    from ..objecttypes.registry import ObjectType
 
 logger = logging.getLogger("lianke.identity")
 
@@ -358,7 +358,7 @@ def find_duplicates(
     from lianke.org import access
     from lianke.org.choices import Action
 
-    from ..types.registry import registry
+    from ..objecttypes.registry import registry
 
     code = credit_code_key(credit_code)
     name_key = company_key(name)

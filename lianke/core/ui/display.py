@@ -18,8 +18,8 @@ from lianke.org import access, fieldaccess
 from .. import context
 from ..fields import PhoneField
 from ..fieldtypes import kinds
+from ..objecttypes.registry import registry
 from ..text.phones import mailto_url
-from ..types.registry import registry
 
 
 class Cell:

@@ -42,7 +42,7 @@ from ..context import SOURCE_LABELS
 from ..fieldtypes import kinds
 from ..models import ObjectChange
 from ..models.customfields import definitions_for
-from ..types.registry import registry
+from ..objecttypes.registry import registry
 from .display import format_value
 
 A = ObjectChange.ActionChoices

@@ -81,7 +81,7 @@ class RecentRecords(Widget):
         from lianke.org.choices import Action
 
         from ..models import RecentRecord
-        from ..types.registry import registry
+        from ..objecttypes.registry import registry
 
         recent = list(RecentRecord.objects.filter(user=request.user)[: self.LIMIT * 2])
         by_type: dict[int, list[int]] = {}

@@ -19,8 +19,8 @@ from lianke.org.choices import Action
 
 from ..fieldtypes import people
 from ..models import Attachment, SavedView
+from ..objecttypes.registry import registry
 from ..records.attachments import add_attachment, delete_attachment
-from ..types.registry import registry
 from ..ui.display import field_cell
 from ..ui.home import workbench
 from ..ui.liststate import ListState

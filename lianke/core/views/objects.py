@@ -79,7 +79,7 @@ def record_by_type_or_404(
     if its model is a registered object type (with a timeline, when ``followed_up``: a follow-up
     is logged only on records that are followed up) and ``user`` may do ``action`` on it
     (:func:`record_or_404`); otherwise 404, whichever part was wrong."""
-    from ..types.registry import registry
+    from ..objecttypes.registry import registry
 
     try:
         model = ContentType.objects.get_for_id(content_type_id).model_class()

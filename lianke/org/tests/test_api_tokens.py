@@ -20,8 +20,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from lianke.core.models import ObjectChange
+from lianke.core.objecttypes.registry import registry
 from lianke.core.records.audit import history_for
-from lianke.core.types.registry import registry
 from lianke.customers.models import Account
 from lianke.org import tokens
 from lianke.org.models import ApiToken, User

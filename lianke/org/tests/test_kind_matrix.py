@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 
 from lianke.core.models import ObjectChange
-from lianke.core.types.registry import registry
+from lianke.core.objecttypes.registry import registry
 from lianke.org.tests.test_permission_matrix import (
     api_client,
     assert_not_shown,

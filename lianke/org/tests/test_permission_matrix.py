@@ -32,8 +32,8 @@ from rest_framework.test import APIClient
 from lianke.activities.models import Activity
 from lianke.core.context import acting_as
 from lianke.core.models import Attachment, ObjectChange
+from lianke.core.objecttypes.registry import registry
 from lianke.core.records import services
-from lianke.core.types.registry import registry
 from lianke.core.views.misc import search_types
 from lianke.customers.models import Account
 from lianke.org.choices import CollaboratorAccess
