@@ -6,10 +6,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from django import forms
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .text import phones
+
+
+class PhoneInput(forms.TextInput):
+    """A phone number: ``type=tel`` and ``inputmode=tel`` bring up the dial pad on a phone (the
+    form widget of :class:`PhoneField`, and of the phone custom fields and filters)."""
+
+    input_type = "tel"
+
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "tel", "autocomplete": "tel", **(attrs or {})})
 
 
 class MoneyField(models.DecimalField):
@@ -52,8 +63,6 @@ class PhoneField(models.CharField):
         return name, "lianke.core.fields.PhoneField", args, kwargs
 
     def formfield(self, **kwargs):
-        from .fieldtypes.formfields import PhoneInput
-
         return super().formfield(**{"widget": PhoneInput, **kwargs})
 
     def display_url(self, value) -> str | None:

@@ -10,8 +10,14 @@ options, formulas, a file of the record) and flags (searched as text, indexable,
 contact, computed, upload). The call sites ask ``kinds[definition.type]`` instead of switching
 on the type. The kinds are stateless; each method receives the field definition.
 
-It may import Django, ``lianke.core.text.phones`` and ``lianke.core.text.regions``; the object registry,
-the models and the people pickers only inside a method. ``formula`` is the formula parser.
+``formfields`` holds the form fields and widgets the kinds (and the business forms) build;
+``people`` the user pickers (the user kinds' fields, the assignment checks); ``formula`` the
+formula parser.
+
+May import: Django, ``lianke.org``, and core's lower layers — search (the pickers' pinyin
+search), object types (a lookup's target type), fields, pagination, text, context, errors. Never
+models (the file kind finds ``Attachment`` in the app registry; a definition's siblings come
+through its object type), records, ui, api or views.
 """
 
 from . import builtin  # noqa: F401  (registers the built-in kinds)

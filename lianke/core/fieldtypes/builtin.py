@@ -121,7 +121,7 @@ class PhoneKind(TextKind):
     is_contact = True
 
     def filter_widget(self):
-        from lianke.core.ui.filtersets import phone_filter_input
+        from .formfields import phone_filter_input
 
         return phone_filter_input()
 
@@ -144,7 +144,7 @@ class EmailKind(TextKind):
     is_contact = True
 
     def filter_widget(self):
-        from lianke.core.ui.filtersets import email_filter_input
+        from .formfields import email_filter_input
 
         return email_filter_input()
 
@@ -769,12 +769,13 @@ class RollupKind(DecimalKind):
         return links[0] if len(links) == 1 else None
 
     def child_definition(self, field, name: str):
-        from lianke.core.models.customfields import definitions_for
+        from lianke.core.objecttypes.registry import registry
 
         name = name.removeprefix("cf_")
-        return next(
-            (d for d in definitions_for(field.target_object_type, active_only=False) if d.name == name), None
-        )
+        if field.target_object_type not in registry:
+            return None
+        child = registry.get(field.target_object_type)
+        return next((d for d in child.custom_fields(active_only=False) if d.name == name), None)
 
     def check_definition(self, field, siblings):
         from lianke.core.objecttypes.registry import registry
@@ -1115,12 +1116,12 @@ class FileKind(IdKind):
         return {}
 
     def related_model(self, field):
-        from lianke.core.models import Attachment
+        Attachment = _attachment_model()
 
         return Attachment
 
     def labels(self, field, ids):
-        from lianke.core.models import Attachment
+        Attachment = _attachment_model()
 
         return dict(Attachment.objects.filter(pk__in=ids).values_list("pk", "name"))
 
@@ -1141,7 +1142,7 @@ class FileKind(IdKind):
             return  # kept as it was (even if the file was deleted since)
         from django.contrib.contenttypes.models import ContentType
 
-        from lianke.core.models import Attachment
+        Attachment = _attachment_model()
 
         if (
             record.pk is None
@@ -1286,3 +1287,11 @@ for _kind in (
     RegionKind,
 ):
     register(_kind())
+
+
+def _attachment_model():
+    """``core.models.Attachment``, looked up in the app registry: the models sit above the field
+    types (a custom field's type is a kind), so the file kind names the model, not its module."""
+    from django.apps import apps
+
+    return apps.get_model("core", "Attachment")

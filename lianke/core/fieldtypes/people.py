@@ -30,7 +30,7 @@ from lianke.org.choices import Action
 from lianke.org.paths import department_paths
 from lianke.org.users import active_users
 
-from ..text.pinyin import search_q as pinyin_search_q
+from ..search.textsearch import pinyin_q as pinyin_search_q
 
 SEARCH_FIELDS = ("name", "username")
 LIMIT = 50  # options shown at once; typing narrows them down

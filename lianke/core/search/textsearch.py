@@ -28,8 +28,11 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import Q
 
-from ..fields import company_key_fields, digits_field_name
+from lianke.org import fieldaccess
+
+from ..fields import company_key_fields, digits_field_name, pinyin_fields
 from ..text.phones import digits_successor, query_digits
+from ..text.pinyin import letters_successor, query_letters
 from . import fts
 
 # Up to this many matches are collected through the indexes and ordered among themselves (a few
@@ -196,11 +199,38 @@ def _related_match(model, name: str, text: str) -> tuple[Q, bool] | None:
     return fts.match_q(related, [target], text, path=path), frequent
 
 
+def pinyin_parts(model, fields, text: str) -> tuple[Q, list[str], str] | None:
+    """For a search ``text`` of ASCII letters only (``core.text.pinyin.query_letters``), the pinyin
+    columns of the name ``fields`` that start with it ("zgsy", "zhongguo" → 中国石油): the first
+    form's prefix as a range a plain b-tree serves, and the columns and text (a space, then the
+    letters) that find the other forms (initials, surname readings) as a later token — through
+    the columns' trigram indexes; else ``None``."""
+    letters = query_letters(text)
+    columns = [f.name for f in pinyin_fields(model) if f.source in fields]
+    if letters is None or not columns:
+        return None
+    upper = letters_successor(letters)
+    q = Q()
+    for column in columns:
+        first = Q(**{f"{column}__gte": letters})
+        q |= first & Q(**{f"{column}__lt": upper}) if upper is not None else first
+    return q, columns, f" {letters}"
+
+
+def pinyin_q(model, fields, text: str) -> Q | None:
+    """:func:`pinyin_parts` as one condition (the people pickers, which read a small table)."""
+    parts = pinyin_parts(model, fields, text)
+    if parts is None:
+        return None
+    q, columns, token = parts
+    for column in columns:
+        q |= Q(**{f"{column}__icontains": token})
+    return q
+
+
 def plan_for(model, names, text: str, *, custom: Q | None = None) -> Plan:
     """The plan of a search ``text`` over the search fields ``names`` of ``model`` (and the
     ``custom`` condition of searchable custom fields, which no index serves)."""
-    from ..text import pinyin
-
     text = clean(text)
     plan = Plan()
     if len(text) >= fts.MIN_LENGTH:
@@ -223,7 +253,7 @@ def plan_for(model, names, text: str, *, custom: Q | None = None) -> Plan:
     digits = phone_search_q(model, names, text)
     if digits is not None:
         plan.add(digits)
-    letters = pinyin.search_parts(model, names, text)
+    letters = pinyin_parts(model, names, text)
     if letters is not None:
         prefix, columns, token = letters
         plan.add(prefix)
@@ -267,3 +297,26 @@ def narrow_to_matches(queryset, plan: Plan):
             return queryset.filter(plan.as_q())
     q = Q(pk__in=ids)
     return queryset.filter(q | plan.rest if plan.rest is not None else q)
+
+
+# ------------------------------------------------------------------ an object type's search
+def search_plan(object_type, text: str) -> Plan:
+    """The one search of an object type: its search fields, and the custom fields an
+    administrator marked searchable, matched as contained text (three characters or more) or by
+    prefix (one or two), phone digits and pinyin from the start — only what the searcher may read
+    in full: a hidden or masked field is not searched (finding a record by a number one may not
+    see would reveal the number)."""
+    fields = fieldaccess.current(object_type.model)
+    names = [n for n in object_type.search_fields if fields.readable(n)]
+    custom = None
+    for d in object_type.custom_fields():
+        if d.searchable and d.searched_as_text and fields.readable(d.filter_name):
+            q = Q(**{f"custom_data__{d.name}__icontains": clean(text)})
+            custom = q if custom is None else custom | q
+    return plan_for(object_type.model, names, text, custom=custom)
+
+
+def search(object_type, queryset, text: str):
+    """``queryset`` (of ``object_type``) narrowed to the records matching ``text``, planned to use
+    the indexes: what list filters, the API, global search and lookups run."""
+    return narrow_to_matches(queryset, search_plan(object_type, text))

@@ -15,16 +15,12 @@ from django.test.utils import CaptureQueriesContext
 
 from lianke.core.migration_operations import fill_derived
 from lianke.core.records import batch, services
+from lianke.core.search.duplicates import SAME_CREDIT_CODE, SAME_EMAIL, SAME_NAME, SAME_PHONE, find_duplicates
 from lianke.core.text.identity import (
-    SAME_CREDIT_CODE,
-    SAME_EMAIL,
-    SAME_NAME,
-    SAME_PHONE,
     company_key,
     credit_code_check_char,
     credit_code_key,
     email_key,
-    find_duplicates,
     is_credit_code,
     validate_credit_code,
 )

@@ -21,6 +21,7 @@ from ..fieldtypes import people
 from ..models import Attachment, SavedView
 from ..objecttypes.registry import registry
 from ..records.attachments import add_attachment, delete_attachment
+from ..search import textsearch
 from ..ui.display import field_cell
 from ..ui.home import workbench
 from ..ui.liststate import ListState
@@ -41,7 +42,7 @@ def home(request):
 
 def newest_matches(ot, queryset, text: str, limit: int) -> list:
     """The ``limit`` most recently updated records of ``queryset`` matching the search ``text``."""
-    return list(ot.search(queryset, text).order_by("-updated_at", "-pk")[:limit])
+    return list(textsearch.search(ot, queryset, text).order_by("-updated_at", "-pk")[:limit])
 
 
 def global_search_results(user, text: str, limit: int = 5):

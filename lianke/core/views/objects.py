@@ -35,7 +35,8 @@ from ..records.attachments import store_field_files
 from ..records.stages import path_context
 from ..ui import exports, history
 from ..ui.display import Cell, custom_cell, custom_labels, field_cell, prime_readable
-from ..ui.forms import bulk_edit_fields, clean_bulk_value
+from ..ui.filtersets import filterset_for
+from ..ui.forms import bulk_edit_fields, clean_bulk_value, form_for
 from ..ui.liststate import PAGE_SIZES, ListState
 
 
@@ -178,7 +179,7 @@ class ObjectListView(ObjectTypeView):
         queryset = ot.list_queryset(self.model.objects.all())
         if action != Action.VIEW:
             queryset = queryset.restrict(self.request.user, action)
-        filterset = ot.filterset_class(state.params or None, queryset=queryset, request=self.request)
+        filterset = filterset_for(ot)(state.params or None, queryset=queryset, request=self.request)
         queryset = queryset.none() if filterset.is_bound and not filterset.is_valid() else filterset.qs
         spec, sort = self.sort_spec(state.sort)
         return definitions, filterset, queryset, spec, sort
@@ -521,7 +522,7 @@ class ObjectEditView(ObjectTypeView):
 
     def get(self, request, *args, **kwargs):
         instance = self.get_instance()
-        form = self.object_type.form_class(instance=instance, initial=self.initial(), user=request.user)
+        form = form_for(self.object_type)(instance=instance, initial=self.initial(), user=request.user)
         return self.render_form(form, instance)
 
     def post(self, request, *args, **kwargs):
@@ -529,7 +530,7 @@ class ObjectEditView(ObjectTypeView):
         instance = self.get_instance()
         version = None if instance._state.adding else _posted_version(request)
         conflict = None
-        form = ot.form_class(request.POST, request.FILES, instance=instance, user=request.user)
+        form = form_for(ot)(request.POST, request.FILES, instance=instance, user=request.user)
         if field := request.GET.get("refresh"):
             # A dependent select's options after its source changed (htmx): never saves.
             if field not in form.depends_on or field not in form.fields:
