@@ -1179,7 +1179,7 @@ class LookupKind(IdKind):
 
         if value not in (labels or {}):  # a record the reader cannot open is no link
             return None
-        return registry.get(field.target_object_type).url("detail", pk=value)
+        return registry.get(field.target_object_type).record_url(value)
 
     def form_field(self, field, common, *, initial=None, user=None):
         from lianke.core.fieldtypes.formfields import LookupSelect

@@ -165,7 +165,7 @@ class Record(TimestampedModel, CustomFieldsModel, SoftDeleteModel, CreatedByMode
         self.remember_loaded()  # what is stored now: the next write compares with it
 
     def get_absolute_url(self):
-        return self.object_type.url("detail", pk=self.pk)
+        return self.object_type.record_url(self.pk)
 
     @classmethod
     def from_db(cls, db, field_names, values, **kwargs):

@@ -9,9 +9,10 @@ from decimal import Decimal
 from functools import cache
 
 from django.db import models
-from django.utils import formats, timezone
+from django.utils import dateformat, formats, timezone
+from django.utils.html import conditional_escape, format_html
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from lianke.org import access, fieldaccess
 
@@ -23,13 +24,21 @@ from ..text.phones import mailto_url
 
 
 class Cell:
-    __slots__ = ("text", "url")
+    __slots__ = ("css", "text", "url")
 
-    def __init__(self, text="", url=None):
-        self.text, self.url = text, url
+    def __init__(self, text="", url=None, css=""):
+        self.text, self.url, self.css = text, url, css
 
     def __str__(self):
         return self.text
+
+    def html(self) -> str:
+        """The cell as a table shows it: its text, a link where it leads somewhere."""
+        if self.url:
+            if self.css:
+                return format_html('<a class="{}" href="{}">{}</a>', self.css, self.url, self.text)
+            return format_html('<a href="{}">{}</a>', self.url, self.text)
+        return conditional_escape(self.text)
 
 
 def format_value(value, field: models.Field | None = None) -> str:
@@ -57,30 +66,55 @@ def choice_labels(field: models.Field) -> dict:
     return dict(field.flatchoices)
 
 
+@cache
+def choice_texts(field: models.Field, language: str | None) -> dict:
+    """``choice_labels`` read in ``language`` (a list page shows a label per row and column)."""
+    return {value: str(label) for value, label in choice_labels(field).items()}
+
+
 def field_cell(obj, name: str, object_type, fields: fieldaccess.FieldAccess | None = None) -> Cell:
     """One field of ``obj`` as the reader may see it (``org.fieldaccess``): a hidden field is
     empty, a masked one masked and never a link (a masked number is no number to call).
     ``fields`` is the reader's field access, when read outside the request (a streamed export)."""
+    return cell_maker(object_type, name, fields)(obj)
+
+
+def cell_maker(object_type, name: str, fields: fieldaccess.FieldAccess | None = None):
+    """``field_cell`` of one field as a function of the record, with what depends only on the
+    field and the reader decided once: a list page asks it for every row."""
     fields = fields or fieldaccess.current(object_type.model)
-    if fields.restricted and not fields.readable(name):
-        field = object_type.field(name)
-        return Cell(str(fields.mask(name, getattr(obj, field.attname)) or ""))
     field = object_type.field(name)
+    attname = field.attname
+    if fields.restricted and not fields.readable(name):
+        return lambda obj: Cell(str(fields.mask(name, getattr(obj, attname)) or ""))
     if field.choices:
-        value = getattr(obj, field.attname)
-        return Cell(str(choice_labels(field).get(value, value if value is not None else "")))
+        texts = choice_texts(field, get_language())
+        return lambda obj: Cell(_choice_text(texts, getattr(obj, attname)))
     if isinstance(field, models.ForeignKey):
-        related = getattr(obj, name)
-        if related is None:
-            return Cell("")
-        rt = registry.get_for_model(type(related), None)
-        if rt is None:
-            return Cell(str(related))
-        if not can_read(related):
-            # A linked record the reader may not open: not even its name.
-            return Cell(str(RESTRICTED))
-        return Cell(str(related), rt.url("detail", pk=related.pk))
-    value = getattr(obj, name)
+        return lambda obj: _related_cell(getattr(obj, name))
+    return lambda obj: _value_cell(getattr(obj, name), field)
+
+
+def _choice_text(texts: dict, value) -> str:
+    text = texts.get(value)
+    if text is not None:
+        return text
+    return "" if value is None else str(value)
+
+
+def _related_cell(related) -> Cell:
+    if related is None:
+        return Cell("")
+    rt = registry.get_for_model(type(related), None)
+    if rt is None:
+        return Cell(str(related))
+    if not can_read(related):
+        # A linked record the reader may not open: not even its name.
+        return Cell(str(RESTRICTED))
+    return Cell(str(related), rt.record_url(related.pk))
+
+
+def _value_cell(value, field) -> Cell:
     return Cell(format_value(value, field), value_url(field, value))
 
 
@@ -171,6 +205,34 @@ def custom_labels(definitions, objects) -> dict[str, dict]:
         if ids:
             labels[d.name] = kind.labels(d, ids)
     return labels
+
+
+def list_row(object_type, obj, columns, makers) -> tuple:
+    """``(record, cells, card)`` of a list page: ``makers`` give each column's cell (``cell_maker``
+    or ``custom_cell``); the first cell links to the record, the card has what the phone shows."""
+    cells: dict[str, Cell] = {}  # a field on the table and on the card: rendered once
+
+    def cell(record, key):
+        if key not in cells:
+            cells[key] = makers[key](record)
+        return cells[key]
+
+    url = object_type.record_url(obj.pk)
+    row = [cell(obj, key) for key, _label, _sortable in columns]
+    if row:
+        row[0] = Cell(row[0].text or "—", url, "fw-semibold")
+    card = object_type.card(obj, cell)
+    card["url"] = url
+    if card["has_last_activity"]:
+        at = card["last_activity_at"]
+        card["activity_text"] = (
+            _("followed up %(day)s") % {"day": dateformat.format(timezone.localtime(at), "Y-m-d")}
+            if at
+            else _("no follow-up yet")
+        )
+    if card["phone"] is not None and card["phone"].url:
+        card["call_label"] = _("Call %(number)s") % {"number": card["phone"].text}
+    return obj, row, card
 
 
 def custom_cell(obj, definition, labels, fields: fieldaccess.FieldAccess | None = None) -> Cell:

@@ -34,7 +34,7 @@ from ..records import audit, services
 from ..records.attachments import store_field_files
 from ..records.stages import path_context
 from ..ui import exports, history
-from ..ui.display import Cell, custom_cell, custom_labels, field_cell, prime_readable
+from ..ui.display import Cell, cell_maker, custom_cell, custom_labels, field_cell, list_row, prime_readable
 from ..ui.filtersets import filterset_for
 from ..ui.forms import bulk_edit_fields, clean_bulk_value, form_for
 from ..ui.liststate import PAGE_SIZES, ListState
@@ -200,17 +200,20 @@ class ObjectListView(ObjectTypeView):
         card_defs = [by_name[c] for c in ot.card_fields if c in by_name]
         labels = custom_labels([by_name[c] for c, _l, _s in columns if c in by_name] + card_defs, page.rows)
         prime_readable(page.rows, [c for c, _l, _s in columns] + list(ot.card_fields), ot)
-
-        cells: dict[tuple[int, str], Cell] = {}  # a field on the table and on the card: rendered once
-
-        def cell(obj, key):
-            if (obj.pk, key) not in cells:
-                cells[obj.pk, key] = (
-                    custom_cell(obj, by_name[key], labels) if key in by_name else field_cell(obj, key, ot)
-                )
-            return cells[obj.pk, key]
-
-        rows = [(obj, [cell(obj, key) for key, _l, _s in columns], ot.card(obj, cell)) for obj in page.rows]
+        fields = fieldaccess.current(ot.model)
+        makers = {
+            key: (
+                partial(custom_cell, definition=by_name[key], labels=labels, fields=fields)
+                if key in by_name
+                else cell_maker(ot, key, fields)
+            )
+            for key in {
+                *(c for c, _l, _s in columns),
+                *ot.card_fields,
+                *([ot.card_phone] if ot.card_phone else []),
+            }
+        }
+        rows = [list_row(ot, obj, columns, makers) for obj in page.rows]
         count, more = capped_count(queryset)
         state.remember(request.session)
         next_query = state.with_(after=page.next_cursor) if page.next_cursor else None
