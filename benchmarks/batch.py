@@ -1,4 +1,4 @@
-"""Throughput of the batch write path (``lianke.core.batch.create_in_batches`` /
+"""Throughput of the batch write path (``lianke.core.records.batch.create_in_batches`` /
 ``create_records``), not part of the test suite: accounts created per second with validation,
 history and the scope check, in batches of ``--batch`` rows (one transaction each), as a sales
 manager — with the CPU time the run cost this process and, when PostgreSQL runs on this
@@ -48,9 +48,9 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from lianke.core.batch import create_in_batches, create_records  # noqa: E402
 from lianke.core.context import acting_as, system_context  # noqa: E402
 from lianke.core.models import CustomField, ObjectChange  # noqa: E402
+from lianke.core.records.batch import create_in_batches, create_records  # noqa: E402
 from lianke.customers.models import Account  # noqa: E402
 from lianke.org.defaults import ensure_default_roles  # noqa: E402
 from lianke.org.models import Department, User  # noqa: E402

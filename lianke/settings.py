@@ -230,13 +230,13 @@ LIANKE_MAX_ATTACHMENT_BYTES = int(os.environ.get("LIANKE_MAX_ATTACHMENT_MB", "20
 LIANKE_RECYCLE_BIN_DAYS = int(os.environ.get("LIANKE_RECYCLE_BIN_DAYS", "90"))
 # Home page: an account of one's own with no activity for this many days is "to follow up today".
 LIANKE_FOLLOW_UP_DAYS = int(os.environ.get("LIANKE_FOLLOW_UP_DAYS", "14"))
-# Bulk actions commit this many records per transaction (core.services.run_in_chunks): SQLite
+# Bulk actions commit this many records per transaction (core.records.services.run_in_chunks): SQLite
 # has one write lock for everybody, so a bulk edit of 1,000 rows must not hold it for seconds;
 # 0 = one transaction (PostgreSQL's default: row locks, all or nothing).
 LIANKE_BULK_CHUNK = int(
     os.environ.get("LIANKE_BULK_CHUNK", "200" if DATABASES["default"]["ENGINE"].endswith("sqlite3") else "0")
 )
-# Batch writes (core.batch.create_in_batches): rows per transaction, and how many batches run at
+# Batch writes (core.records.batch.create_in_batches): rows per transaction, and how many batches run at
 # once on their own connections (PostgreSQL; SQLite has one writer and runs them one by one).
 LIANKE_BATCH_SIZE = int(os.environ.get("LIANKE_BATCH_SIZE", "5000"))
 LIANKE_BATCH_WORKERS = int(os.environ.get("LIANKE_BATCH_WORKERS", "2"))
@@ -306,7 +306,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {
         "django.request": {"filters": ["one_line_client_errors"]},
-        # A duplicate check that met a record out of the asker's reach (core.identity).
+        # A duplicate check that met a record out of the asker's reach (core.text.identity).
         "lianke.identity": {"level": "INFO"},
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LIANKE_LOG_LEVEL", "WARNING")},

@@ -8,7 +8,7 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("Activities")
 
     def ready(self):
-        from lianke.core import events
+        from lianke.core.records import events
 
         from .follow_ups import on_activity_event
 

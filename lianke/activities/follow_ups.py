@@ -3,7 +3,7 @@ activity on the record that is not a task and not in the recycle bin — an acco
 activities on its contacts and opportunities too (``Activity.account``), a lead's those logged
 on it. It drives the home page's "follow up" list and the pools' recycling.
 
-Kept by one durable subscriber to the activities' events (``core.events``), so it holds on
+Kept by one durable subscriber to the activities' events (``core.records.events``), so it holds on
 every path that writes an activity — the quick form, the API, ``save_record``, the batch path,
 bulk edits, delete to the recycle bin and restore, transfer — inside the write's transaction:
 one ``UPDATE … SET last_activity_at = (SELECT MAX(occurred_at) …)`` per target type and chunk,
@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Max, OuterRef, Subquery
 
-from lianke.core import events
+from lianke.core.records import events
 
 from .choices import ActivityKind
 from .models import Activity

@@ -58,7 +58,7 @@ class QuickActivityForm(forms.ModelForm):
         # Only the people the current user may assign activities to (the generated form's
         # rule, checked again by the service), grouped by department and searchable.
         from lianke.core import context
-        from lianke.core.people import PeopleField, Purpose
+        from lianke.core.fieldtypes.people import PeopleField, Purpose
         from lianke.org.choices import Action
 
         assignee = self.fields["assignee"]

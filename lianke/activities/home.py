@@ -11,9 +11,9 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from lianke.core.home import Tile, Widget, register
+from lianke.core.objecttypes.registry import registry
 from lianke.core.pagination import capped_count
-from lianke.core.registry import registry
+from lianke.core.ui.home import Tile, Widget, register
 from lianke.org import access
 from lianke.org.choices import Action
 

@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 
-from lianke.core.registry import ObjectType, register
-from lianke.core.stages import ChoicePath, StateKind
+from lianke.core.objecttypes.registry import ObjectType, register
+from lianke.core.records.stages import ChoicePath, StateKind
 from lianke.org.choices import Scope
 from lianke.org.defaults import SELLING, WORK
 from lianke.org.kinds import Owned

@@ -14,7 +14,7 @@ from rest_framework.exceptions import PermissionDenied as DRFPermissionDenied
 
 from lianke.core import context
 from lianke.core.api.serializers import BusinessSerializer, django_errors_to_drf
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
 from lianke.org import access
 
 from .models import Activity

@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from lianke.core import services
+from lianke.core.records import services
 from lianke.org import access
 from lianke.org.choices import Action
 
@@ -29,13 +29,14 @@ def log_activity(*, actor, target, activity: Activity) -> Activity:
 
 def timeline(target, *, user, limit: int = 50):
     """Activities on the record (an account's include those on its contacts and opportunities)
-    merged with its history (readable entries, ``lianke.core.history``), newest first. The
+    merged with its history (readable entries, ``lianke.core.ui.history``), newest first. The
     caller has checked the user may see ``target``. The activities are those the user may read:
     in their scope, or through the account the activity is on (the activity type's kind,
     ``Owned(through=("account",))``) — the account's page shows every follow-up on it."""
     from django.db.models import Q
 
-    from lianke.core import audit, history
+    from lianke.core.records import audit
+    from lianke.core.ui import history
     from lianke.customers.models import Account
 
     ct = ContentType.objects.get_for_model(type(target))
@@ -62,7 +63,7 @@ def timeline(target, *, user, limit: int = 50):
 
 def complete_task(*, actor, task: Activity, done: bool = True) -> Activity:
     """Mark a task done (or open again) along its lifecycle (the activity type's path)."""
-    from lianke.core.registry import registry
+    from lianke.core.objecttypes.registry import registry
 
     record, _moved = registry.get_for_model(Activity).stage_path.move(actor=actor, obj=task, value=str(done))
     return record

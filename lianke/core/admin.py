@@ -11,12 +11,12 @@ from lianke.org import access
 from lianke.org.choices import Action
 from lianke.org.kinds import Config
 
-from . import audit
-from .attachments import delete_attachment
 from .context import SOURCE_LABELS
 from .errors import CodedErrorList, coded_form
 from .models import Attachment, CustomField, ObjectChange
-from .registry import registry
+from .objecttypes.registry import registry
+from .records import audit
+from .records.attachments import delete_attachment
 
 # The settings pages are named for people, not "Django administration"; so are the
 # third-party apps that show there (their app names are not translatable upstream).

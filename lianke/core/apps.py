@@ -14,15 +14,17 @@ class CoreConfig(AppConfig):
         from . import (
             checks,  # noqa: F401  (registers the system checks)
             fieldtypes,
-            fts,
         )
+        from .records import events, rollups  # noqa: F401  (rollups: registers the roll-up kind)
+        from .search import fts
 
         # Field kinds that keep a value in step with other records' writes (roll-ups) hear the
         # write pipeline's events inside its transaction.
-        fieldtypes.connect()
+        events.unsubscribe(fieldtypes.dispatch)
+        events.subscribe(fieldtypes.dispatch, durable=True)
 
         # The search tables of SQLite follow the declared search fields after every migrate.
-        post_migrate.connect(fts.sync, sender=self, dispatch_uid="lianke.core.fts.sync")
+        post_migrate.connect(fts.sync, sender=self, dispatch_uid="lianke.core.search.fts.sync")
 
         # Each business app declares its object types in ``objects.py`` and its home-page
         # widgets in ``home.py``.

@@ -5,7 +5,7 @@ index to walk: at a million accounts PostgreSQL reads and sorts every row in sco
 administrator marks a few fields per object type ``indexed`` (``CustomField.indexed``, at most
 ``MAX_INDEXED``); an operator then runs ``lianke customfield_indexes --apply`` (at deploy or
 maintenance time), which builds for each such field an expression index whose expression is
-exactly the list's sort expression (``filtersets.custom_sort_expression``, compiled by Django so
+exactly the list's sort expression (``CustomField.sort_expression``, compiled by Django so
 the two cannot drift), on the records not in the recycle bin, and drops the indexes of fields no
 longer marked. On PostgreSQL the indexes are built and dropped ``CONCURRENTLY`` (writes go on)
 in both directions, since the list sorts empty values last either way; SQLite sorts empty values
@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from django.db import connection, models
 
 from .fieldtypes import kinds
-from .filtersets import custom_sort_expression
 from .models.customfields import CustomField
 
 PREFIX = "cf_"
@@ -43,7 +42,7 @@ def index_name(table: str, field: str, direction: str) -> str:
 
 def wanted_indexes(ot, definition) -> list[models.Index]:
     """The indexes that serve sorting ``ot``'s list by ``definition``."""
-    expr = custom_sort_expression(definition)
+    expr = definition.sort_expression()
     table = ot.model._meta.db_table
     indexes = []
     directions = ("d", "a") if connection.vendor == "postgresql" else ("d",)
@@ -66,7 +65,7 @@ def wanted_indexes(ot, definition) -> list[models.Index]:
 
 def plan() -> list[tuple[Change, object, models.Index | None]]:
     """What ``--apply`` would do: ``(change, model, index)`` for each index to create or drop."""
-    from .registry import registry
+    from .objecttypes.registry import registry
 
     steps: list[tuple[Change, object, models.Index | None]] = []
     with connection.cursor() as cursor:

@@ -68,7 +68,7 @@ def index_warnings(model: type[models.Model]) -> list[checks.CheckMessage]:
 def object_type_declarations(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     """Every registered object type declares what the platform needs of it (see
     ``declaration_messages``), and one type at most makes up the record timelines."""
-    from .registry import registry
+    from .objecttypes.registry import registry
 
     found: list[checks.CheckMessage] = []
     for object_type in registry:
@@ -166,7 +166,7 @@ def search_field_indexes(app_configs=None, databases=None, **kwargs) -> list[che
     in migrations (``migration_operations.trigram_indexes``), and a search field without one
     makes every search of the type read the whole table. A database check: ``lianke migrate``
     runs it, and ``lianke check --database default``."""
-    from .registry import registry
+    from .objecttypes.registry import registry
 
     found: list[checks.CheckMessage] = []
     for alias in databases or ():

@@ -1,7 +1,7 @@
 from lianke.org import access
 from lianke.org.choices import Action
 
-from .registry import registry
+from .objecttypes.registry import registry
 
 
 def navigation(request):

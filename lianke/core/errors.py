@@ -85,7 +85,7 @@ class PermissionCode(models.TextChoices):
 
 
 class LifecycleCode(models.TextChoices):
-    """A move along a record's stage path (``core.stages``)."""
+    """A move along a record's stage path (``core.records.stages``)."""
 
     INVALID_STATE = "invalid_state", "Not a state of the record's lifecycle (or no such lifecycle)."
     TRANSITION_NOT_ALLOWED = "transition_not_allowed", "The lifecycle does not allow this move."
@@ -121,14 +121,14 @@ class CustomFieldCode(models.TextChoices):
 
 
 class IdentityCode(models.TextChoices):
-    """Identifiers of companies and people (``core.identity``, ``core.phones``)."""
+    """Identifiers of companies and people (``core.text.identity``, ``core.text.phones``)."""
 
     FORMAT = "format", "An identifier of the wrong shape (length or characters)."
     CHECKSUM = "checksum", "An identifier whose check character is wrong."
 
 
 class FileCode(models.TextChoices):
-    """Attachments (``core.attachments``)."""
+    """Attachments (``core.records.attachments``)."""
 
     FILE_TYPE = "file_type", "The file's type is not allowed or does not match its name."
     FILE_TOO_LARGE = "file_too_large", "The file is larger than allowed."

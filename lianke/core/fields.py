@@ -6,10 +6,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from django import forms
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from . import phones
+from .text import phones
+
+
+class PhoneInput(forms.TextInput):
+    """A phone number: ``type=tel`` and ``inputmode=tel`` bring up the dial pad on a phone (the
+    form widget of :class:`PhoneField`, and of the phone custom fields and filters)."""
+
+    input_type = "tel"
+
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "tel", "autocomplete": "tel", **(attrs or {})})
 
 
 class MoneyField(models.DecimalField):
@@ -52,8 +63,6 @@ class PhoneField(models.CharField):
         return name, "lianke.core.fields.PhoneField", args, kwargs
 
     def formfield(self, **kwargs):
-        from .formfields import PhoneInput
-
         return super().formfield(**{"widget": PhoneInput, **kwargs})
 
     def display_url(self, value) -> str | None:
@@ -63,7 +72,7 @@ class PhoneField(models.CharField):
 class DerivedField(models.CharField):
     """A column derived from the field ``source`` on every save (``derive(value)``), never edited,
     not part of the history: what an index answers equality or prefix questions with. Saves with
-    ``update_fields`` (``Record.save``), batch inserts (``core.batch.insert`` runs ``pre_save``) and
+    ``update_fields`` (``Record.save``), batch inserts (``core.records.batch.insert`` runs ``pre_save``) and
     ``bulk_update`` callers (:func:`refresh_derived`) keep it in step; a data migration fills it
     for existing rows (``core.migration_operations.fill_derived``)."""
 
@@ -96,7 +105,7 @@ class DerivedField(models.CharField):
 
 
 class PhoneDigitsField(DerivedField):
-    """The digits-only form of the phone field ``source`` (see :mod:`lianke.core.phones`): what
+    """The digits-only form of the phone field ``source`` (see :mod:`lianke.core.text.phones`): what
     phone search matches with an index."""
 
     path = "lianke.core.fields.PhoneDigitsField"
@@ -107,20 +116,20 @@ class PhoneDigitsField(DerivedField):
 
 
 class CompanyKeyField(DerivedField):
-    """The company key of the name field ``source`` (:func:`lianke.core.identity.company_key`):
+    """The company key of the name field ``source`` (:func:`lianke.core.text.identity.company_key`):
     what the duplicate check matches names by, with an index."""
 
     path = "lianke.core.fields.CompanyKeyField"
     fixed: ClassVar[dict[str, Any]] = {"max_length": 200}
 
     def derive(self, value) -> str:
-        from .identity import company_key
+        from .text.identity import company_key
 
         return company_key(value)[:200]
 
 
 class PinyinField(DerivedField):
-    """The pinyin forms of the name field ``source`` (:func:`lianke.core.pinyin.forms`: full
+    """The pinyin forms of the name field ``source`` (:func:`lianke.core.text.pinyin.forms`: full
     pinyin and initials, space-separated; a person's surname readings with ``person=True``):
     what a search typed in pinyin ("zgsy", "zhongguo") matches by prefix, with an index."""
 
@@ -138,7 +147,7 @@ class PinyinField(DerivedField):
         return name, path, args, kwargs
 
     def derive(self, value) -> str:
-        from .pinyin import forms
+        from .text.pinyin import forms
 
         return forms(value, person=self.person)
 

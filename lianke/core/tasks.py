@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from lianke.org.kinds import Child
 
-from . import audit
 from .context import Source, system_context
 from .models import ObjectChange
-from .registry import registry
+from .objecttypes.registry import registry
+from .records import audit
 
 logger = logging.getLogger(__name__)
 

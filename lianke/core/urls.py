@@ -4,7 +4,7 @@
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import include, path
 
-from .registry import registry
+from .objecttypes.registry import registry
 from .views import misc, objects, stages
 
 ROUTES = (

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from lianke.core.home import Tile, Widget, register
 from lianke.core.pagination import capped_count
+from lianke.core.ui.home import Tile, Widget, register
 from lianke.org import access
 from lianke.org.choices import Action
 

@@ -9,10 +9,10 @@ from django.utils.translation import pgettext_lazy
 from lianke.core.context import system_context
 from lianke.core.errors import RecordCode
 from lianke.core.fields import CompanyKeyField, PhoneDigitsField, PhoneField, PinyinField
-from lianke.core.identity import credit_code_key
 from lianke.core.models import BusinessModel
 from lianke.core.models.base import PooledModel, pooled_constraints, scope_indexes
-from lianke.core.regions import PROVINCES
+from lianke.core.text.identity import credit_code_key
+from lianke.core.text.regions import PROVINCES
 from lianke.pools.models import pool_field
 
 from .choices import AccountLevel, AccountSource, AccountType, Gender, Industry
@@ -68,7 +68,7 @@ class Account(PooledModel):
             models.Index(fields=["name", "id"], name="cust_account_name"),
             models.Index(fields=["phone_digits"], name="cust_account_phone_digits"),
             models.Index(fields=["name_pinyin"], name="cust_account_name_pinyin"),
-            # The duplicate check (core.identity) looks names and e-mails up by equality.
+            # The duplicate check (core.text.identity) looks names and e-mails up by equality.
             # Equality (the duplicate check) and, with the pattern operator class, a short
             # search's prefix ("精工" → 苏州精工机械, key 精工机械) under any collation.
             models.Index(
@@ -178,7 +178,7 @@ class Contact(BusinessModel):
             *scope_indexes("cust_contact"),
             models.Index(fields=["account", "updated_at"], name="cust_contact_account"),
             models.Index(fields=["mobile_digits"], name="cust_contact_mobile_digits"),
-            # A name's first characters ("张伟") are matched by prefix (core.textsearch).
+            # A name's first characters ("张伟") are matched by prefix (core.search.textsearch).
             models.Index(fields=["name", "id"], name="cust_contact_name"),
             models.Index(fields=["name_pinyin"], name="cust_contact_name_pinyin"),
             models.Index(fields=["phone_digits"], name="cust_contact_phone_digits"),

@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 
-from lianke.core.identity import Identity
-from lianke.core.registry import ObjectType, Related, register
+from lianke.core.objecttypes.registry import ObjectType, Related, register
+from lianke.core.text.identity import Identity
 from lianke.org.choices import Action, Scope
 from lianke.org.defaults import SELLING
 from lianke.org.kinds import Pooled

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from lianke.core.demo import names
 from lianke.core.demo.base import SEED, Adapt, DemoData, Table, register
 from lianke.core.demo.base import dumps as json_dumps
-from lianke.core.identity import company_key
 from lianke.core.models import CustomField
-from lianke.core.phones import phone_digits
-from lianke.core.pinyin import forms as pinyin_forms
+from lianke.core.text.identity import company_key
+from lianke.core.text.phones import phone_digits
+from lianke.core.text.pinyin import forms as pinyin_forms
 
 from .models import Lead
 

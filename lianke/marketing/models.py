@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from lianke.core.errors import FieldCode
 from lianke.core.fields import CompanyKeyField, PhoneDigitsField, PhoneField, PinyinField
 from lianke.core.models.base import PooledModel, pooled_constraints, scope_indexes
-from lianke.core.regions import PROVINCES
+from lianke.core.text.regions import PROVINCES
 from lianke.customers.choices import Industry
 from lianke.pools.models import pool_field
 
@@ -50,13 +50,13 @@ class Lead(PooledModel):
             ),
             models.Index(fields=["status", "updated_at"], name="mkt_lead_status"),
             models.Index(fields=["mobile_digits"], name="mkt_lead_mobile_digits"),
-            # A name's first characters ("张伟") are matched by prefix (core.textsearch).
+            # A name's first characters ("张伟") are matched by prefix (core.search.textsearch).
             models.Index(fields=["name", "id"], name="mkt_lead_name"),
             models.Index(fields=["company", "id"], name="mkt_lead_company"),
             models.Index(fields=["name_pinyin"], name="mkt_lead_name_pinyin"),
             models.Index(fields=["company_pinyin"], name="mkt_lead_company_pinyin"),
             models.Index(fields=["phone_digits"], name="mkt_lead_phone_digits"),
-            # The duplicate check (core.identity) looks companies and e-mails up by equality; the
+            # The duplicate check (core.text.identity) looks companies and e-mails up by equality; the
             # company key's pattern operator class also serves a short search's prefix.
             models.Index(
                 fields=["company_key"], name="mkt_lead_company_key", opclasses=["varchar_pattern_ops"]

@@ -1,8 +1,8 @@
 from django.utils.translation import gettext_lazy as _
 
-from lianke.core.identity import Identity
-from lianke.core.registry import ObjectType, register
-from lianke.core.stages import ChoicePath, StateKind
+from lianke.core.objecttypes.registry import ObjectType, register
+from lianke.core.records.stages import ChoicePath, StateKind
+from lianke.core.text.identity import Identity
 from lianke.org.choices import Scope
 from lianke.org.defaults import ALL, SELLING
 from lianke.org.kinds import Pooled

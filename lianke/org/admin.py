@@ -8,7 +8,7 @@ from django.utils.translation import ngettext
 
 from lianke.core.admin import HistoryAdmin, ReadOnlyAdmin
 from lianke.core.errors import coded_form
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
 
 from . import tokens
 from .choices import Action

@@ -60,7 +60,7 @@ CATALOG = {
 def default_grants() -> dict[str, dict[str, tuple]]:
     """role key → {object type: (actions, scope)}, from the registered types' declarations
     (a child type declares none: it takes its parent's)."""
-    from lianke.core.registry import registry
+    from lianke.core.objecttypes.registry import registry
 
     grants: dict[str, dict[str, tuple]] = {code: {} for code in DEFAULT_ROLES}
     for object_type in registry:

@@ -65,7 +65,7 @@ def configurable_fields(object_type: str) -> dict[str, FieldSpec] | None:
 
     from lianke.core.fields import PhoneField
     from lianke.core.fieldtypes import kinds
-    from lianke.core.registry import registry
+    from lianke.core.objecttypes.registry import registry
 
     if object_type not in registry:
         return None
@@ -214,7 +214,7 @@ def field_access(user: User | None, model: type[Model] | Model | str) -> FieldAc
     from . import access
 
     if isinstance(model, str):
-        from lianke.core.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         if model not in registry:
             return UNRESTRICTED
@@ -269,7 +269,7 @@ def _computed_modes(user: User, key: str, modes: dict[str, str]) -> dict[str, st
     is judged by the rules of the child type."""
     from lianke.core.fieldtypes import kinds
     from lianke.core.models.customfields import definitions_for
-    from lianke.core.registry import registry
+    from lianke.core.objecttypes.registry import registry
 
     unreadable = {FieldMode.HIDDEN, FieldMode.MASKED}
     # The active definitions, as the request has them already (no query of its own).

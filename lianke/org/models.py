@@ -180,7 +180,7 @@ class RolePermission(models.Model):
         """Only what the object type declares may be granted: a registered type, its own actions
         (no transfer where records have no owner), and no grants at all on a child type (its
         parent's grants decide)."""
-        from lianke.core.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         if self.object_type not in registry:
             raise ValidationError(

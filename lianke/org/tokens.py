@@ -31,8 +31,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from lianke.core import audit
 from lianke.core.models import ObjectChange
+from lianke.core.records import audit
 
 from .choices import TokenRevocation, TokenScope
 from .models import ApiToken, User

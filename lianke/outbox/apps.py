@@ -8,7 +8,8 @@ class OutboxConfig(AppConfig):
     verbose_name = _("Outbox")
 
     def ready(self):
-        from lianke.core import events, periodic
+        from lianke.core import periodic
+        from lianke.core.records import events
 
         from . import delivery, webhooks
 

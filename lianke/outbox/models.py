@@ -7,7 +7,7 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from lianke.core import events, sealing
+from lianke.core.records import events, sealing
 
 
 def new_key() -> str:
@@ -55,7 +55,7 @@ class OutboxMessage(models.Model):
 
 
 def object_type_choices():
-    from lianke.core.registry import registry
+    from lianke.core.objecttypes.registry import registry
 
     return registry.choices()
 

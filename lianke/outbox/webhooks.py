@@ -17,8 +17,9 @@ from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
-from lianke.core import audit, outgoing, sealing
-from lianke.core.events import Event
+from lianke.core import outgoing
+from lianke.core.records import audit, sealing
+from lianke.core.records.events import Event
 
 from . import delivery
 from .models import OutboxMessage, Webhook

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from lianke.core.people import PeopleChecks
+from lianke.core.fieldtypes.people import PeopleChecks
 from lianke.org.models import Department
 from lianke.org.users import active_users
 

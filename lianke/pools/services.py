@@ -11,8 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from lianke.core import audit
 from lianke.core.models import ObjectChange
+from lianke.core.records import audit
 from lianke.org import access
 from lianke.org.choices import Action
 

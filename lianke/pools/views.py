@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
 from lianke.org import access
 from lianke.org.choices import Action
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from lianke.core.demo import names
 from lianke.core.demo.base import SEED, Adapt, DemoData, Table, register
-from lianke.core.pinyin import forms as pinyin_forms
+from lianke.core.text.pinyin import forms as pinyin_forms
 
 from .models import Opportunity, Stage, StageSet
 

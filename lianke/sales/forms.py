@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from lianke.core.forms import BusinessForm
+from lianke.core.ui.forms import BusinessForm
 
 from .models import Stage, StageSet
 

@@ -8,8 +8,8 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from lianke.core.home import Tile, Widget, register
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
+from lianke.core.ui.home import Tile, Widget, register
 from lianke.org import access, fieldaccess
 from lianke.org.choices import Action
 

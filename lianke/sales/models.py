@@ -125,7 +125,7 @@ class Opportunity(BusinessModel):
         verbose_name_plural = _("opportunities")
         indexes = [
             *scope_indexes("sales_opp"),
-            # A name's first characters ("线材") are matched by prefix (core.textsearch).
+            # A name's first characters ("线材") are matched by prefix (core.search.textsearch).
             models.Index(fields=["name", "id"], name="sales_opp_name"),
             models.Index(fields=["name_pinyin"], name="sales_opp_name_pinyin"),
             models.Index(fields=["account", "updated_at"], name="sales_opp_account"),

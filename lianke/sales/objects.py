@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from lianke.core.registry import ObjectType, Related, register
+from lianke.core.objecttypes.registry import ObjectType, Related, register
 from lianke.org.defaults import CATALOG, SELLING
 from lianke.org.kinds import Catalog, Child
 

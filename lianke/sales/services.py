@@ -1,8 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from lianke.core import services
 from lianke.core.errors import FieldCode
+from lianke.core.records import services
 
 from .models import Opportunity, Stage
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from lianke.core.errors import FieldCode
-from lianke.core.stages import StagePath, State
+from lianke.core.records.stages import StagePath, State
 
 from .models import Stage, StageSet
 

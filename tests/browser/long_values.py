@@ -9,7 +9,7 @@ import datetime as dt
 from django.utils import timezone
 
 from lianke.core.models import CustomField
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
 
 EMAIL = "procurement.department.head." + "x" * 11 + "@daming-metal.example"  # 60 characters
 COMPANY = ("江苏大明金属制品有限公司华东区域不锈钢精密管材加工配送中心" * 4)[:100]

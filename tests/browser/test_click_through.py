@@ -11,7 +11,7 @@ import pytest
 from django.utils import translation
 from playwright.sync_api import expect
 
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
 from lianke.customers.models import Account
 
 from .conftest import DESKTOP, PHONE

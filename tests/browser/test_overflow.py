@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
 
 from .conftest import PHONE
 from .long_values import seed_long_records

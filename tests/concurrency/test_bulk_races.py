@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from lianke.core import batch
 from lianke.core.context import acting_as
 from lianke.core.models import ObjectChange
+from lianke.core.records import batch
 from lianke.customers.models import Account
 
 from ..live import LiveSession, race

@@ -106,7 +106,7 @@ def test_with_if_match_exactly_one_of_the_racing_writers_wins(org, sessions):
 
 
 def test_parallel_saves_of_one_edit_form_keep_one_and_tell_the_others(org, sessions):
-    from lianke.core.registry import registry
+    from lianke.core.objecttypes.registry import registry
     from lianke.org.tests.test_permission_matrix import form_data
 
     account = Account.objects.create(name="苏州精工", owner=org.rep_js)

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from lianke.activities.models import Activity
 from lianke.activities.services import log_activity
-from lianke.core import batch, services
+from lianke.core.records import batch, services
 from lianke.customers.models import Account, Contact
 from lianke.marketing.models import Lead
 

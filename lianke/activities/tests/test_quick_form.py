@@ -186,7 +186,7 @@ def test_a_task_without_a_due_date_is_refused_with_its_fields_still_shown(org, a
 
 def test_no_follow_up_is_logged_on_a_type_without_a_timeline(org, client_for):
     # given a competitor (a catalogue entry: its type declares no timeline)
-    from lianke.core.registry import registry
+    from lianke.core.objecttypes.registry import registry
 
     competitor = registry.get("sales.competitor").factory_class()()
     c = client_for(org.admin)

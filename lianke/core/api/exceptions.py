@@ -13,7 +13,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from lianke.core import errors
-from lianke.core.services import VersionConflict
+from lianke.core.records.services import VersionConflict
 
 from .serializers import ERROR_CODE, django_errors_to_drf
 

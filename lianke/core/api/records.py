@@ -1,7 +1,7 @@
 """The API's per-record and bulk endpoints, as mixins of the generated viewsets: a record's
 history, the recycle bin, attachments, collaborators, activities, lifecycle moves and the bulk
-actions. Each reaches the service the UI uses (``core.services``, ``core.attachments``,
-``core.history``, the stage path's ``move``) — no rule is decided here. ``build_viewset`` mixes
+actions. Each reaches the service the UI uses (``core.records.services``, ``core.records.attachments``,
+``core.ui.history``, the stage path's ``move``) — no rule is decided here. ``build_viewset`` mixes
 in only what a type has (collaborators for owned kinds, moves for a lifecycle…), so the schema
 lists exactly the operations that exist."""
 
@@ -24,13 +24,14 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from lianke.core import audit, history, services
-from lianke.core.attachments import add_attachment, delete_attachment
 from lianke.core.errors import ALL as ERROR_CODES
 from lianke.core.errors import BulkCode, FieldCode, PermissionCode, RecordCode, normalize
 from lianke.core.models import Attachment
+from lianke.core.objecttypes.registry import registry
 from lianke.core.pagination import SortSpec
-from lianke.core.registry import registry
+from lianke.core.records import audit, services
+from lianke.core.records.attachments import add_attachment, delete_attachment
+from lianke.core.ui import history
 from lianke.org import access
 from lianke.org.choices import Action, CollaboratorAccess
 from lianke.org.models import Collaborator
@@ -54,7 +55,7 @@ class FieldChangeSerializer(serializers.Serializer):
 
 
 class HistoryEntrySerializer(serializers.Serializer):
-    """One change as the history tab shows it (``core.history.Entry``)."""
+    """One change as the history tab shows it (``core.ui.history.Entry``)."""
 
     id = serializers.IntegerField(source="change.id")
     time = RFC3339DateTimeField(source="change.time")
@@ -307,7 +308,7 @@ class RecordEndpoints:
     @action(detail=False, methods=["post"], url_path="bulk-update", required_action=Action.EDIT)
     def bulk_update(self, request):
         """Set one field on many records: all of them or, if any is refused, none."""
-        from lianke.core.forms import clean_bulk_value
+        from lianke.core.ui.forms import clean_bulk_value
 
         data = self._valid(BulkUpdateSerializer, request)
         raw = data["value"]
@@ -371,7 +372,7 @@ class TransferInBulk:
 
 
 class AttachmentEndpoints:
-    """Types with attachments: list, upload, delete (``core.attachments``)."""
+    """Types with attachments: list, upload, delete (``core.records.attachments``)."""
 
     def _attachments(self, obj):
         return Attachment.objects.filter(

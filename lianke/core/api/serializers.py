@@ -18,10 +18,11 @@ from rest_framework.exceptions import ErrorDetail
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 
-from lianke.core import context, services
+from lianke.core import context
 from lianke.core import errors as error_codes
 from lianke.core.fieldtypes import kinds
 from lianke.core.models.customfields import clean_custom_data
+from lianke.core.records import services
 from lianke.org import fieldaccess
 from lianke.org.users import active_users
 

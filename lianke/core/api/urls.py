@@ -9,7 +9,7 @@ from django.urls import re_path
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.routers import DefaultRouter
 
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
 
 from .views import build_viewset
 

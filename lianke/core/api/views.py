@@ -11,7 +11,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from lianke.core import services
+from lianke.core.records import services
+from lianke.core.ui.filtersets import filterset_for
 from lianke.org import access, fieldaccess
 from lianke.org.choices import Action
 
@@ -54,7 +55,7 @@ class BusinessViewSet(viewsets.ModelViewSet):
 
     @property
     def filterset_class(self):
-        return self.object_type.filterset_class
+        return filterset_for(self.object_type)
 
     def function_action(self) -> str | None:
         """What this request does: the extra action's own (``transfer``; by method where one

@@ -31,8 +31,8 @@ from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from lianke.core import fts
 from lianke.core.context import Source, system_context
+from lianke.core.search import fts
 from lianke.org.defaults import ensure_default_roles
 from lianke.org.models import Department, User
 

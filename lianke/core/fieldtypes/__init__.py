@@ -8,16 +8,21 @@ sort expression (``filters``, ``filter``, ``sort_expression``), the export cell 
 API value and schema (``api_value``, ``api_schema``), record rules (``clean_record``: dependent
 options, formulas, a file of the record), flags (searched as text, indexable, number, range,
 contact, computed, upload) and the write pipeline's events it hears (``subscribes``,
-``on_event``: a roll-up kept in step with its children, ``rollup``). The call sites ask
+``on_event``: a roll-up kept in step with its children, ``core.records.rollups``). The call sites ask
 ``kinds[definition.type]`` instead of switching on the type. The kinds are stateless; each
 method receives the field definition.
 
-It may import Django, ``lianke.core.events``, ``lianke.core.phones`` and ``lianke.core.regions``;
-the object registry, the models and the people pickers only inside a method. ``formula`` is the
+``formfields`` holds the form fields and widgets the kinds (and the business forms) build;
+``people`` the user pickers (the user kinds' fields, the assignment checks); ``formula`` the
 formula parser.
+
+May import: Django, ``lianke.org``, and core's lower layers — search (the pickers' pinyin
+search), object types (a lookup's target type), fields, pagination, text, context, errors. Never
+models (the file kind finds ``Attachment`` in the app registry; a definition's siblings come
+through its object type), records, ui, api or views.
 """
 
-from . import builtin, rollup  # noqa: F401  (register the built-in kinds)
-from .base import FieldKind, connect, kinds, register, unregister
+from . import builtin  # noqa: F401  (registers the built-in kinds)
+from .base import FieldKind, dispatch, kinds, register, unregister
 
-__all__ = ["FieldKind", "connect", "kinds", "register", "unregister"]
+__all__ = ["FieldKind", "dispatch", "kinds", "register", "unregister"]

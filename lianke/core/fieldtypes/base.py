@@ -53,7 +53,7 @@ class FieldKind:
     # Its value is computed by the write pipeline (a formula, a roll-up), never set by anybody:
     # field permissions guard its inputs, not it.
     computed: bool = False
-    # Its form field takes an upload, stored by the view after the record (``core.attachments``).
+    # Its form field takes an upload, stored by the view after the record (``core.records.attachments``).
     is_upload: bool = False
     has_record_rules: bool = False  # set by ``register``: it overrides ``clean_record``
     # The write pipeline's events (``core.events`` names) the kind hears, through ``on_event``:
@@ -102,7 +102,7 @@ class FieldKind:
         return []
 
     def bind_form(self, field, form) -> None:
-        """Adjust this field in a built record form (``core.forms.BusinessForm``): e.g. narrow
+        """Adjust this field in a built record form (``core.ui.forms.BusinessForm``): e.g. narrow
         its choices to what another field's value allows."""
 
     def on_event(self, event) -> None:
@@ -175,17 +175,9 @@ def unregister(key: str) -> None:
 
 
 def dispatch(event) -> None:
-    """The field types' one subscriber to the write pipeline: each registered kind that
-    declares the event's name in ``subscribes`` hears it (``on_event``)."""
+    """The field types' one subscriber to the write pipeline (subscribed durably, inside the
+    write transaction, by ``CoreConfig.ready``): each registered kind that declares the event's
+    name in ``subscribes`` hears it (``on_event``)."""
     for kind in list(kinds.values()):
         if event.name in kind.subscribes:
             kind.on_event(event)
-
-
-def connect() -> None:
-    """Subscribe ``dispatch`` *durably* (inside the write transaction, so what a kind writes
-    commits or rolls back with the write); once, from ``CoreConfig.ready``."""
-    from lianke.core import events
-
-    events.unsubscribe(dispatch)
-    events.subscribe(dispatch, durable=True)

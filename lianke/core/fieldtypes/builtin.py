@@ -21,7 +21,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core.errors import FieldCode
-from lianke.core.phones import PHONE_RE, mailto_url, tel_url
+from lianke.core.text.phones import PHONE_RE, mailto_url, tel_url
 from lianke.org.users import active_users
 
 from .base import FALSE_WORDS, MAX_DIGITS, TRUE_WORDS, FieldKind, kinds, plain_number, register, utc_iso
@@ -120,7 +120,7 @@ class PhoneKind(TextKind):
     is_contact = True
 
     def filter_widget(self):
-        from lianke.core.filtersets import phone_filter_input
+        from .formfields import phone_filter_input
 
         return phone_filter_input()
 
@@ -128,7 +128,7 @@ class PhoneKind(TextKind):
         return tel_url(value)
 
     def form_field(self, field, common, *, initial=None, user=None):
-        from lianke.core.formfields import PhoneInput
+        from lianke.core.fieldtypes.formfields import PhoneInput
 
         return forms.CharField(max_length=40, widget=PhoneInput, **common)
 
@@ -143,7 +143,7 @@ class EmailKind(TextKind):
     is_contact = True
 
     def filter_widget(self):
-        from lianke.core.filtersets import email_filter_input
+        from .formfields import email_filter_input
 
         return email_filter_input()
 
@@ -151,7 +151,7 @@ class EmailKind(TextKind):
         return mailto_url(value)
 
     def form_field(self, field, common, *, initial=None, user=None):
-        from lianke.core.formfields import EmailInput
+        from lianke.core.fieldtypes.formfields import EmailInput
 
         return forms.EmailField(max_length=254, widget=EmailInput, **common)
 
@@ -192,7 +192,7 @@ class NumberKind(FieldKind):
     def filters(self, field, method):
         import django_filters
 
-        from lianke.core.formfields import number_input
+        from lianke.core.fieldtypes.formfields import number_input
 
         return range_filters(
             field,
@@ -224,7 +224,7 @@ class IntegerKind(NumberKind):
     api_schema = {"type": "integer"}  # noqa: RUF012
 
     def form_field(self, field, common, *, initial=None, user=None):
-        from lianke.core.formfields import number_input
+        from lianke.core.fieldtypes.formfields import number_input
 
         return forms.IntegerField(widget=number_input(decimal=False), **common)
 
@@ -249,7 +249,7 @@ class DecimalKind(NumberKind):
     api_schema = {"type": "string", "format": "decimal"}  # noqa: RUF012
 
     def form_field(self, field, common, *, initial=None, user=None):
-        from lianke.core.formfields import number_input
+        from lianke.core.fieldtypes.formfields import number_input
 
         return forms.DecimalField(
             max_digits=MAX_DIGITS,
@@ -413,7 +413,7 @@ class BooleanKind(FieldKind):
         return queryset.filter(**{f"custom_data__{field.name}": value in (True, "true", "1", "True")})
 
     def form_field(self, field, common, *, initial=None, user=None):
-        from lianke.core.formfields import BOOLEAN_CHOICES
+        from lianke.core.fieldtypes.formfields import BOOLEAN_CHOICES
 
         return forms.ChoiceField(choices=BOOLEAN_CHOICES, **common)
 
@@ -617,7 +617,7 @@ class FormulaKind(DecimalKind):
             return []
 
     def check_definition(self, field, siblings):
-        from lianke.core.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         from .formula import FormulaError, names
 
@@ -810,7 +810,7 @@ class UserKind(IdKind):
 
     def form_field(self, field, common, *, initial=None, user=None):
         # A data field, not an assignment: anybody active, grouped and searchable.
-        from lianke.core.people import PeopleField, Purpose
+        from lianke.core.fieldtypes.people import PeopleField, Purpose
 
         return PeopleField(Purpose(), user, **common)
 
@@ -847,7 +847,7 @@ class UsersKind(UserKind):
 
     def form_field(self, field, common, *, initial=None, user=None):
         # Checkboxes grouped by department with the people search, as the owner filter.
-        from lianke.core.people import PeopleChecks, Purpose, user_label
+        from lianke.core.fieldtypes.people import PeopleChecks, Purpose, user_label
 
         purpose = Purpose()
         multiple = forms.ModelMultipleChoiceField(
@@ -921,7 +921,7 @@ class UsersKind(UserKind):
 
 class FileKind(IdKind):
     """One attachment of the record held in a field (a signed contract's scan): the stored value
-    is the attachment's id. The form uploads it through ``core.attachments`` (its checks: size,
+    is the attachment's id. The form uploads it through ``core.records.attachments`` (its checks: size,
     content sniffed, images re-encoded); the API and the batch name an attachment already on the
     record. Shown by its file name, linked to the attachment URL, whose download checks that the
     reader may see the record."""
@@ -946,12 +946,12 @@ class FileKind(IdKind):
         return {}
 
     def related_model(self, field):
-        from lianke.core.models import Attachment
+        Attachment = _attachment_model()
 
         return Attachment
 
     def labels(self, field, ids):
-        from lianke.core.models import Attachment
+        Attachment = _attachment_model()
 
         return dict(Attachment.objects.filter(pk__in=ids).values_list("pk", "name"))
 
@@ -972,7 +972,7 @@ class FileKind(IdKind):
             return  # kept as it was (even if the file was deleted since)
         from django.contrib.contenttypes.models import ContentType
 
-        from lianke.core.models import Attachment
+        Attachment = _attachment_model()
 
         if (
             record.pk is None
@@ -992,28 +992,28 @@ class LookupKind(IdKind):
     label = _("Lookup to another object")
 
     def related_model(self, field):
-        from lianke.core.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         if field.target_object_type not in registry:
             return None
         return registry.get(field.target_object_type).model
 
     def labels(self, field, ids):
-        from lianke.core.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         target = registry.get(field.target_object_type)
         return {r.pk: target.title(r) for r in target.model.objects.filter(pk__in=ids)}
 
     def link(self, field, value, *, labels=None):
-        from lianke.core.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         if value not in (labels or {}):  # a record the reader cannot open is no link
             return None
         return registry.get(field.target_object_type).record_url(value)
 
     def form_field(self, field, common, *, initial=None, user=None):
-        from lianke.core.formfields import LookupSelect
-        from lianke.core.registry import registry
+        from lianke.core.fieldtypes.formfields import LookupSelect
+        from lianke.core.objecttypes.registry import registry
 
         target = registry.get(field.target_object_type)
         return forms.ModelChoiceField(
@@ -1021,7 +1021,7 @@ class LookupKind(IdKind):
         )
 
     def clean(self, field, value, *, old=None):
-        from lianke.core.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         target = registry.get(field.target_object_type)
         if isinstance(value, models.Model):
@@ -1052,7 +1052,7 @@ class RegionKind(FieldKind):
     def filters(self, field, method):
         import django_filters
 
-        from lianke.core.regions import PROVINCES
+        from lianke.core.text.regions import PROVINCES
 
         return {
             "": django_filters.ChoiceFilter(
@@ -1064,12 +1064,12 @@ class RegionKind(FieldKind):
         return queryset.filter(**{f"custom_data__{field.name}__province": value})
 
     def form_field(self, field, common, *, initial=None, user=None):
-        from lianke.core.formfields import RegionField
+        from lianke.core.fieldtypes.formfields import RegionField
 
         return RegionField(**common)
 
     def clean(self, field, value, *, old=None):
-        from lianke.core.regions import PROVINCE_NAMES
+        from lianke.core.text.regions import PROVINCE_NAMES
 
         if isinstance(value, str):
             parts = [p for p in re.split(r"[/／\s]+", value.strip()) if p]
@@ -1116,3 +1116,11 @@ for _kind in (
     RegionKind,
 ):
     register(_kind())
+
+
+def _attachment_model():
+    """``core.models.Attachment``, looked up in the app registry: the models sit above the field
+    types (a custom field's type is a kind), so the file kind names the model, not its module."""
+    from django.apps import apps
+
+    return apps.get_model("core", "Attachment")

@@ -218,7 +218,7 @@ class Record(TimestampedModel, CustomFieldsModel, SoftDeleteModel, CreatedByMode
 
     @property
     def object_type(self):
-        from lianke.core.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         return registry.get_for_model(type(self))
 

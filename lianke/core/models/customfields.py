@@ -20,6 +20,7 @@ from lianke.core.errors import CustomFieldCode, FieldCode
 from lianke.core.fieldtypes import kinds
 from lianke.core.fieldtypes.base import MAX_DIGITS
 from lianke.core.fieldtypes.base import utc_iso as utc_iso  # re-exported for the filters
+from lianke.core.objecttypes.registry import registry
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
@@ -192,8 +193,6 @@ class CustomField(models.Model):
 
     # ------------------------------------------------------------------ definition checks
     def clean(self):
-        from lianke.core.registry import registry
-
         errors = {}
         if not NAME_RE.match(self.name or ""):
             errors["name"] = ValidationError(
@@ -266,6 +265,16 @@ class CustomField(models.Model):
     def filter_name(self) -> str:
         return f"cf_{self.name}"
 
+    @property
+    def searched_as_text(self) -> bool:
+        """Its kind's values are matched as text by a search (if the field is searchable)."""
+        return getattr(kinds.get(self.type), "searched_as_text", False)
+
+    def sort_expression(self):
+        """Expression to order by this field: its kind's (numbers numerically, the rest as stored
+        text); the list, the export, the API and ``core.cfindexes`` use it alike."""
+        return kinds[self.type].sort_expression(self)
+
     def option_label(self, key) -> str:
         english = (get_language() or "").startswith("en")
         for option in self.options or []:
@@ -331,7 +340,7 @@ class CustomField(models.Model):
         return kind.display(self, value, labels=labels) if kind is not None else str(value)
 
     def to_form_field(self, *, initial=None, user=None):
-        from lianke.core import formfields
+        from lianke.core.fieldtypes import formfields
 
         return formfields.custom_form_field(self, initial=initial, user=user)
 
@@ -461,3 +470,7 @@ def definitions_for(object_type: str, *, active_only: bool = True):
     if ctx is not None:
         ctx.cache[key] = result
     return result
+
+
+# The object types read their definitions through this (the declarations sit below the models).
+registry.custom_field_source = definitions_for

@@ -11,10 +11,10 @@ from django.test import Client
 from django.utils.html import escape
 from rest_framework.test import APIClient
 
-from lianke.core import services
 from lianke.core.models import CustomField, ObjectChange
+from lianke.core.objecttypes.registry import registry
 from lianke.core.pagination import encode_cursor
-from lianke.core.registry import registry
+from lianke.core.records import services
 from lianke.customers.models import Account, Contact
 from lianke.org.tokens import issue_token
 from lianke.sales.models import Opportunity

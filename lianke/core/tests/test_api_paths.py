@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
 from lianke.sales.factories import OpportunityFactory
 from lianke.sales.models import Opportunity
 

@@ -15,9 +15,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from lianke.activities.models import Activity
-from lianke.core import services
 from lianke.core.api.records import BULK_MAX
 from lianke.core.models import Attachment, ObjectChange
+from lianke.core.records import services
 from lianke.customers.models import Account, Contact
 from lianke.marketing.models import Lead
 from lianke.org.choices import FieldMode

@@ -174,7 +174,7 @@ def test_the_record_page_lists_its_attachments(org, record, attachment, client_f
 
 # ---------------------------------------------------------------------------------- services
 def _history(record):
-    from lianke.core import audit
+    from lianke.core.records import audit
 
     return [
         (c.user, c.prechange_data, c.postchange_data)
@@ -185,7 +185,7 @@ def _history(record):
 @pytest.fixture
 def heard():
     """The ``updated`` events the attachment services emit (run inside the transaction)."""
-    from lianke.core import events
+    from lianke.core.records import events
 
     seen: list = []
     handler = events.subscribe(seen.append, events=[events.UPDATED], durable=True)
@@ -222,7 +222,7 @@ def test_upload_and_delete_are_history_of_the_record_by_who_did_them_with_an_eve
 def test_the_delete_service_refuses_whoever_may_not_edit_the_record(org, attachment, attacker, heard):
     from django.core.exceptions import PermissionDenied
 
-    from lianke.core.attachments import delete_attachment
+    from lianke.core.records.attachments import delete_attachment
 
     # when someone who may not edit the record calls the service directly (a job, the API)
     history = _history(attachment_record(attachment))
@@ -243,7 +243,7 @@ def attachment_record(attachment):
 def test_the_upload_service_refuses_whoever_may_not_edit_the_record(org, record, attacker, settings):
     from django.core.exceptions import PermissionDenied
 
-    from lianke.core.attachments import add_attachment
+    from lianke.core.records.attachments import add_attachment
 
     with pytest.raises(PermissionDenied):
         add_attachment(actor=getattr(org, attacker), obj=record, upload=SimpleUploadedFile("a.pdf", PDF))
@@ -273,8 +273,8 @@ def test_guessed_attachment_ids_reveal_and_delete_nothing(org, record, attachmen
 def test_files_of_a_record_in_the_recycle_bin_are_neither_added_nor_deleted(org, record, attachment):
     from django.core.exceptions import PermissionDenied
 
-    from lianke.core import services
-    from lianke.core.attachments import add_attachment, delete_attachment
+    from lianke.core.records import services
+    from lianke.core.records.attachments import add_attachment, delete_attachment
 
     services.delete_records(actor=org.rep_js, records=[record])
     with pytest.raises(PermissionDenied):
@@ -287,7 +287,7 @@ def test_files_of_a_record_in_the_recycle_bin_are_neither_added_nor_deleted(org,
 def test_a_deletion_that_rolls_back_keeps_the_file(org, attachment):
     from django.db import transaction
 
-    from lianke.core.attachments import delete_attachment
+    from lianke.core.records.attachments import delete_attachment
 
     class Undo(Exception):
         pass

@@ -9,9 +9,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models
 
-from lianke.core import events
-from lianke.core.batch import BatchError, create_records, update_records
 from lianke.core.models import CustomField, ObjectChange
+from lianke.core.records import events
+from lianke.core.records.batch import BatchError, create_records, update_records
 from lianke.customers.models import Account, Contact
 
 pytestmark = pytest.mark.django_db
@@ -182,8 +182,8 @@ def test_a_batch_row_is_stored_exactly_as_the_same_record_saved_one_by_one(org):
     from django.utils import timezone
 
     from lianke.activities.models import Activity
-    from lianke.core import services
     from lianke.core.context import acting_as
+    from lianke.core.records import services
 
     row = {
         "kind": "visit",
@@ -253,7 +253,7 @@ def test_a_compiled_cleaner_answers_exactly_as_the_fields_own_clean(model, field
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from lianke.core.batch import _PLAIN_EMAIL_RE, _cleaner
+    from lianke.core.records.batch import _PLAIN_EMAIL_RE, _cleaner
 
     fast = _cleaner(field)
     keys = [str(k) for k, _l in field.flatchoices] if field.choices else []
@@ -312,7 +312,7 @@ def test_every_address_the_batch_lets_through_quickly_is_one_django_accepts():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from lianke.core.batch import _PLAIN_EMAIL_RE
+    from lianke.core.records.batch import _PLAIN_EMAIL_RE
 
     @settings(max_examples=300, deadline=None, database=None)
     @given(st.from_regex(_PLAIN_EMAIL_RE, fullmatch=True).filter(lambda a: len(a) <= 254))
@@ -343,7 +343,7 @@ def test_a_new_rows_custom_values_are_cleaned_as_clean_custom_data_cleans_them()
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from lianke.core.batch import _custom_cleaner
+    from lianke.core.records.batch import _custom_cleaner
 
     options = [{"key": "a", "label": "甲"}, {"key": "b", "label": "乙", "is_active": False}]
     specs = [
@@ -401,8 +401,8 @@ def test_many_rows_go_in_batches_each_all_or_nothing_numbered_in_the_whole_input
     their place in the whole input."""
     import threading
 
-    from lianke.core.batch import create_in_batches
     from lianke.core.context import acting_as
+    from lianke.core.records.batch import create_in_batches
 
     rows = [{"name": f"批量{i:02d}", "city": "苏州"} for i in range(11)]
     rows[7] = {"name": "批量07", "level": "platinum"}  # the third batch's second row
@@ -437,7 +437,7 @@ def test_many_rows_go_in_batches_each_all_or_nothing_numbered_in_the_whole_input
 def test_inside_a_transaction_the_batches_run_on_the_callers_connection(org):
     """Rows the caller's open transaction holds are invisible to other connections: there the
     batches run one after another on the caller's connection (and roll back with it)."""
-    from lianke.core.batch import create_in_batches
+    from lianke.core.records.batch import create_in_batches
 
     parent = create_records(actor=org.rep_js, model=Account, rows=[{"name": "总部"}])[0]
     results = create_in_batches(
@@ -456,7 +456,7 @@ def test_one_unique_value_in_two_batches_at_once_saves_one_and_names_the_other_r
     """Two batches written at once both pass the uniqueness check with the same credit code
     (neither sees the other's uncommitted row); the database refuses the later one, which runs
     again alone and is refused with its row named — never a server error, never both saved."""
-    from lianke.core.batch import create_in_batches
+    from lianke.core.records.batch import create_in_batches
 
     same = code("91320500MA1XY2309")
     rows = [{"name": "甲", "credit_code": same}, {"name": "乙", "credit_code": same}]
@@ -474,7 +474,7 @@ def test_a_new_instance_without_init_is_the_instance_init_makes(model):
     """``bulk.new`` builds new records without ``Model.__init__``: every field holds what
     ``__init__`` would give it (defaults, callable ones called afresh for each instance), the
     values passed win, and the instance is new and unsaved."""
-    from lianke.core.bulk import new
+    from lianke.core.records.bulk import new
 
     values = {"name": "苏州精工"} if model is not ObjectChange else {"object_repr": "苏州精工"}
     made, plain = new(model)(values), model(**values)

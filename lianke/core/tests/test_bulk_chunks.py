@@ -11,8 +11,8 @@ from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.db import OperationalError
 
-from lianke.core import events, services
 from lianke.core.models import ObjectChange
+from lianke.core.records import events, services
 from lianke.customers.models import Account
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.db import connection
 
 from lianke.core import cfindexes
 from lianke.core.models import CustomField
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
 from lianke.customers.models import Account
 
 ACCOUNT = "customers.account"

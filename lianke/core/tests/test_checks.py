@@ -17,7 +17,7 @@ from lianke.core.checks import (
     search_columns,
     search_field_indexes,
 )
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
 from lianke.core.urls import object_urlpatterns
 from lianke.core.views.objects import ObjectDetailView
 from lianke.sales.models import Competitor
@@ -123,7 +123,7 @@ def test_a_search_field_without_a_trigram_index_is_reported(uncovered_type):
 
 
 def test_search_columns_follow_paths_to_the_related_table_and_add_the_pinyin_columns():
-    from lianke.core.registry import registry
+    from lianke.core.objecttypes.registry import registry
 
     competitor_entry = search_columns(registry.get("sales.opportunitycompetitor"))
     assert [(m._meta.db_table, column) for m, column, _ in competitor_entry] == [

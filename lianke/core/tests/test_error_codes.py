@@ -14,7 +14,7 @@ from django.db import models
 from lianke.core import errors
 from lianke.core.fieldtypes import kinds
 from lianke.core.models import CustomField
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +63,7 @@ def test_every_validation_error_the_project_raises_names_a_code():
             if not isinstance(node, ast.Call):
                 continue
             func = node.func
-            if getattr(func, "id", None) == "_refusal" and len(node.args) == 3:  # core.stages
+            if getattr(func, "id", None) == "_refusal" and len(node.args) == 3:  # core.records.stages
                 given = node.args[2]
                 if isinstance(given, ast.Constant) and given.value not in errors.ALL:
                     unknown.append(f"{path.relative_to(ROOT.parent)}:{node.lineno} {given.value!r}")

@@ -9,8 +9,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from lianke.core import events, services
 from lianke.core.models import ObjectChange
+from lianke.core.records import events, services
 from lianke.customers.models import Account, Contact
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -113,7 +113,7 @@ def test_a_stage_move_is_announced_as_a_transition(org, stages, heard):
     opportunity = Opportunity.objects.create(
         name="三期", owner=org.rep_js, account=account, stage_set=stages["set"], stage=stages["first"]
     )
-    from lianke.core.registry import registry
+    from lianke.core.objecttypes.registry import registry
 
     path = registry.get("sales.opportunity").stage_path
     path.move(actor=org.rep_js, obj=opportunity, value=str(stages["quote"].pk))
@@ -132,7 +132,7 @@ def test_a_before_write_rule_refuses_on_every_path_with_its_code(org, blacklist,
     api = api_for(org.rep_js)
     history = ObjectChange.objects.count()
     if path == "form":
-        from lianke.core.registry import registry
+        from lianke.core.objecttypes.registry import registry
         from lianke.org.tests.test_permission_matrix import form_data
 
         data = form_data(registry.get("customers.account"), account, name="黑名单钢铁")

@@ -6,9 +6,9 @@ and fetches them again when the parent changes."""
 import pytest
 from django.core.exceptions import ValidationError
 
-from lianke.core import services
 from lianke.core.admin import OptionsField
 from lianke.core.models import CustomField, clean_custom_data
+from lianke.core.records import services
 from lianke.customers.models import Account
 
 pytestmark = pytest.mark.django_db

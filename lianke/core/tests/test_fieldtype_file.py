@@ -6,8 +6,8 @@ whose permission check is the record's."""
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from lianke.core.attachments import add_attachment
 from lianke.core.models import Attachment, CustomField
+from lianke.core.records.attachments import add_attachment
 from lianke.customers.models import Account
 from lianke.org.choices import FieldMode
 from lianke.org.models import FieldPermission
@@ -129,7 +129,7 @@ def test_a_required_file_is_demanded_by_the_form_on_create(org, required_contrac
 
 
 def test_a_required_file_is_demanded_by_the_api_and_the_batch_on_create(org, required_contract, api_for):
-    from lianke.core.batch import BatchError, create_records
+    from lianke.core.records.batch import BatchError, create_records
 
     api = api_for(org.rep_js)
     response = api.post(API_URL, {"name": "甲", "account_type": "end_customer"}, format="json")

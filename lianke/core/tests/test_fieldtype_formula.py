@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from lianke.core import batch, services
 from lianke.core.fieldtypes.formula import FormulaError, evaluate, parse
 from lianke.core.models import CustomField
+from lianke.core.records import batch, services
 from lianke.customers.models import Account
 from lianke.org.choices import FieldMode
 from lianke.org.models import FieldPermission

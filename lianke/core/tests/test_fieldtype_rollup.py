@@ -9,8 +9,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from lianke.core import batch, services
 from lianke.core.models import CustomField
+from lianke.core.records import batch, services
 from lianke.customers.models import Account
 from lianke.org.choices import FieldMode
 from lianke.org.models import FieldPermission

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lianke.core.formrender import Renderer
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
 
 TEMPLATES = DjangoTemplates()
 FAST = Renderer()

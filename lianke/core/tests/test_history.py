@@ -7,9 +7,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from lianke.activities.models import Activity
-from lianke.core import services
 from lianke.core.context import acting_as
 from lianke.core.models import CustomField, ObjectChange
+from lianke.core.records import services
 from lianke.customers.models import Account, Contact
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""History as people read it (``lianke.core.history``): only what was set on a new record, values
+"""History as people read it (``lianke.core.ui.history``): only what was set on a new record, values
 as the detail page shows them in the reader's language, bookkeeping left out, and events —
 delete, restore, attachments, collaborators, transfers — told as sentences, on the history tab
 and on the timeline."""
@@ -13,9 +13,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from lianke.activities.models import Activity
-from lianke.core import audit, services
 from lianke.core.context import acting_as
 from lianke.core.models import Attachment, CustomField, ObjectChange
+from lianke.core.records import audit, services
 from lianke.customers.models import Account, Contact
 from lianke.org.models import Collaborator
 from lianke.sales.models import Opportunity

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from lianke.core import home
 from lianke.core.models import RecentRecord
-from lianke.core.services import transfer_records
+from lianke.core.records.services import transfer_records
+from lianke.core.ui import home
 from lianke.customers.models import Account
 
 pytestmark = pytest.mark.django_db

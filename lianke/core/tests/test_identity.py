@@ -1,4 +1,4 @@
-"""Identity and duplicates (``core.identity``): company names, credit codes, phones and e-mails
+"""Identity and duplicates (``core.text.identity``): company names, credit codes, phones and e-mails
 reduced to one key each; the derived company-key column kept in step on every write path; the
 duplicate check across the types that declare an identity, through the access layer."""
 
@@ -13,22 +13,18 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from lianke.core import batch, services
-from lianke.core.identity import (
-    SAME_CREDIT_CODE,
-    SAME_EMAIL,
-    SAME_NAME,
-    SAME_PHONE,
+from lianke.core.migration_operations import fill_derived
+from lianke.core.records import batch, services
+from lianke.core.search.duplicates import SAME_CREDIT_CODE, SAME_EMAIL, SAME_NAME, SAME_PHONE, find_duplicates
+from lianke.core.text.identity import (
     company_key,
     credit_code_check_char,
     credit_code_key,
     email_key,
-    find_duplicates,
     is_credit_code,
     validate_credit_code,
 )
-from lianke.core.migration_operations import fill_derived
-from lianke.core.phones import phone_digits
+from lianke.core.text.phones import phone_digits
 from lianke.customers import validators
 from lianke.customers.models import Account, Contact
 from lianke.marketing.models import Lead
@@ -191,7 +187,7 @@ def test_the_company_key_is_written_on_create_and_kept_out_of_history(org):
     lead = Lead.objects.create(name="张伟", company="上海宝钢", owner=org.rep_js)
     assert keys_of(Account, account.pk) == "沙钢"
     assert keys_of(Lead, lead.pk, "company_key") == "宝钢"
-    from lianke.core import audit
+    from lianke.core.records import audit
 
     assert "name_key" not in audit.snapshot(account)
 

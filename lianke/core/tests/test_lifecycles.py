@@ -1,4 +1,4 @@
-"""Lifecycles declared once (``core.stages``): every write path refuses an undeclared transition
+"""Lifecycles declared once (``core.records.stages``): every write path refuses an undeclared transition
 with its code, transitions are announced and recorded, workflow-only states need their
 workflow, declared permissions and guards hold, and any type with a lifecycle gets a board."""
 
@@ -9,10 +9,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from lianke.activities.models import Activity
-from lianke.core import batch, events, services
 from lianke.core.context import acting_as
 from lianke.core.models import ObjectChange
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
+from lianke.core.records import batch, events, services
 from lianke.marketing.models import Lead
 
 pytestmark = pytest.mark.django_db

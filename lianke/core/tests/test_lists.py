@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.test import Client
 
-from lianke.core.liststate import ListState
 from lianke.core.models import CustomField, ObjectChange, SavedView
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
+from lianke.core.ui.liststate import ListState
 from lianke.core.views.objects import BulkActionView
 from lianke.customers.models import Account
 from lianke.org.models import Role, RolePermission

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from lianke.core import outgoing, sealing
+from lianke.core import outgoing
 from lianke.core.outgoing import OutgoingRefused
+from lianke.core.records import sealing
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lianke.activities.models import Activity
-from lianke.core.people import PeopleOptions
+from lianke.core.fieldtypes.people import PeopleOptions
 from lianke.customers.models import Account
 from lianke.org.models import Collaborator, Department, User
 from lianke.org.paths import department_paths

@@ -13,11 +13,11 @@ from django.apps import apps as django_apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from lianke.core import audit, services
 from lianke.core.migration_operations import fill_phone_digits
 from lianke.core.models import CustomField, ObjectChange
-from lianke.core.phones import mailto_url, phone_digits, query_digits, tel_url
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
+from lianke.core.records import audit, services
+from lianke.core.text.phones import mailto_url, phone_digits, query_digits, tel_url
 from lianke.customers.models import Account, Contact
 from lianke.marketing.models import Lead
 

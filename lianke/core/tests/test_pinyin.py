@@ -11,10 +11,10 @@ import pytest
 from django.apps import apps as django_apps
 from django.db import connection
 
-from lianke.core import batch, services
 from lianke.core.migration_operations import fill_derived
-from lianke.core.pinyin import MAX_VARIANTS, forms, letters_successor, query_letters
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
+from lianke.core.records import batch, services
+from lianke.core.text.pinyin import MAX_VARIANTS, forms, letters_successor, query_letters
 from lianke.customers.models import Account, Contact
 from lianke.marketing.models import Lead
 from lianke.org.models import User
@@ -94,7 +94,7 @@ def test_syllables_are_those_of_the_whole_name_converted_at_once():
     from hypothesis import strategies as st
     from pypinyin import Style, lazy_pinyin
 
-    from lianke.core.pinyin import _KEEP, _syllables
+    from lianke.core.text.pinyin import _KEEP, _syllables
 
     alphabet = "中国石油银行长沙重庆单曾解朴区查盖乐行走得地还会调传都为了着江苏钢铁有限公司分厂ABc12 （）-·"
 

@@ -11,9 +11,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from lianke.core import services
-from lianke.core.attachments import add_attachment
 from lianke.core.models import Attachment, ObjectChange
+from lianke.core.records import services
+from lianke.core.records.attachments import add_attachment
 from lianke.core.tasks import purge_recycle_bin
 from lianke.customers.models import Account, Contact
 from lianke.org.models import Collaborator

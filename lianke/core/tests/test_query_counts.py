@@ -27,9 +27,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from lianke.core.attachments import add_attachment
 from lianke.core.models import CustomField
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
+from lianke.core.records.attachments import add_attachment
 from lianke.org.models import Collaborator, User
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,8 @@
 
 import pytest
 
-from lianke.core import services
 from lianke.core.context import acting_as
+from lianke.core.records import services
 from lianke.customers.models import Account, Contact
 from lianke.customers.validators import credit_code_check_char
 

@@ -9,7 +9,7 @@ from django.urls import path
 from django.views import View
 
 from lianke.core.api.views import BusinessViewSet, build_viewset
-from lianke.core.registry import ObjectType, registry
+from lianke.core.objecttypes.registry import ObjectType, registry
 from lianke.core.urls import object_urlpatterns
 from lianke.core.views.objects import ObjectDetailView
 

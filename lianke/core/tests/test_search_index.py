@@ -1,5 +1,5 @@
 """How a search text is matched — contained from three characters, a prefix below that — on both
-databases, and SQLite's trigram tables (``core.fts``) kept in step with the records however they
+databases, and SQLite's trigram tables (``core.search.fts``) kept in step with the records however they
 are written, rebuilt when they fall out of step, and used by the query plan."""
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from lianke.core import batch, bulk, fts, services
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
+from lianke.core.records import batch, bulk, services
+from lianke.core.search import fts
+from lianke.core.search.textsearch import search_plan
 from lianke.core.tests.test_pinyin import SEARCH_PATHS
 from lianke.customers.models import Account, Contact
 
@@ -185,7 +187,7 @@ def test_lianke_reindex_rebuilds_every_table(org, capsys):
 @sqlite_only
 def test_the_search_reads_the_trigram_table_not_the_records(db):
     ot = registry.get("customers.account")
-    plan = ot.search_plan("钢铁厂")
+    plan = search_plan(ot, "钢铁厂")
     finder, _plain = plan.finders[0]
     sql, params = Account.objects.filter(finder).order_by().values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
@@ -222,7 +224,7 @@ def explain(queryset) -> str:
 @pytest.mark.parametrize("text", ["张伟", "张", "ab"])
 def test_a_short_text_is_a_prefix_an_index_serves(db, text):
     # given the account search's condition for a text of one or two characters
-    finder, _plain = registry.get("customers.account").search_plan(text).finders[0]
+    finder, _plain = search_plan(registry.get("customers.account"), text).finders[0]
     # when the database plans it (on a table too small to prefer an index: forbid the scan)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # nor a walk of the whole name-order b-tree
@@ -268,7 +270,7 @@ def test_two_characters_find_a_lead_by_its_company(org, client_for):
 
 
 def test_the_company_key_prefix_is_served_by_its_index(db):
-    finders = [f for f, _plain in registry.get("customers.account").search_plan("精工").finders]
+    finders = [f for f, _plain in search_plan(registry.get("customers.account"), "精工").finders]
     [key_finder] = [f for f in finders if "name_key" in str(f)]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -298,7 +300,7 @@ def test_a_text_with_more_matches_than_the_indexes_collect_is_found_all_the_same
     org, client_for, monkeypatch, text
 ):
     # given more matching accounts than the search collects through its indexes
-    from lianke.core import textsearch
+    from lianke.core.search import textsearch
 
     monkeypatch.setattr(textsearch, "SEARCH_CANDIDATES", 2)
     names = ["钢铁厂一", "钢铁厂二", "钢铁厂三", "钢铁厂四"]
@@ -317,7 +319,7 @@ def test_a_managers_frequent_word_walks_the_list_order_and_stops_at_the_page(org
     million accounts); the list's order index is walked instead, and stops at the page's end."""
     from django.test.utils import CaptureQueriesContext
 
-    from lianke.core import textsearch
+    from lianke.core.search import textsearch
 
     monkeypatch.setattr(textsearch, "SEARCH_CANDIDATES", 2)
     mine = [Account.objects.create(name=f"江苏{i}号有限公司", owner=org.rep_js) for i in range(3)]

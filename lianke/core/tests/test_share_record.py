@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from lianke.core import services
 from lianke.core.models import ObjectChange
+from lianke.core.records import services
 from lianke.customers.models import Account
 from lianke.org.models import Collaborator
 

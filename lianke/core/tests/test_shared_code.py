@@ -73,8 +73,8 @@ def test_active_users_leave_out_the_deactivated(org):
 
 def test_a_deactivated_person_is_offered_and_accepted_nowhere(org, account, client_for):
     """The owner filter, the people pickers and the assignment check all read active_users()."""
-    from lianke.core.filtersets import build_filterset
-    from lianke.core.registry import registry
+    from lianke.core.objecttypes.registry import registry
+    from lianke.core.ui.filtersets import build_filterset
     from lianke.org import access
 
     org.rep_js2.is_active = False
@@ -90,9 +90,9 @@ def test_a_deactivated_person_is_offered_and_accepted_nowhere(org, account, clie
 def test_clearing_a_custom_field_in_bulk_is_written_not_only_told_by_history(org, account):
     """Bulk edit and the batch path share one write (``services.write_updates``): a custom value
     removed is a changed column, so the row loses it — not only its history entry."""
-    from lianke.core import batch, services
     from lianke.core.context import acting_as
     from lianke.core.models import CustomField, ObjectChange
+    from lianke.core.records import batch, services
 
     CustomField.objects.create(object_type="customers.account", name="note", label="备注", type="text")
     CustomField.objects.create(object_type="customers.account", name="tier", label="分级", type="text")

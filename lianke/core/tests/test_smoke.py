@@ -2,7 +2,7 @@
 
 import pytest
 
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
 
 
 @pytest.mark.django_db

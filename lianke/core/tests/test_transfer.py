@@ -4,8 +4,8 @@ to the new owner and their department; nothing else changes; history records eac
 import pytest
 from django.core.exceptions import ValidationError
 
-from lianke.core import audit, services
 from lianke.core.models import ObjectChange
+from lianke.core.records import audit, services
 from lianke.customers.models import Account, Contact
 from lianke.sales.models import Opportunity
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from lianke.core import services
 from lianke.core.models import ObjectChange
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
+from lianke.core.records import services
 from lianke.customers.models import Account, Contact
 from lianke.org.models import Role, RolePermission
 from lianke.org.tests.test_permission_matrix import form_data

@@ -17,13 +17,14 @@ from django.views.decorators.http import require_POST
 from lianke.org import access
 from lianke.org.choices import Action
 
-from .. import people
-from ..attachments import add_attachment, delete_attachment
-from ..display import field_cell
-from ..home import workbench
-from ..liststate import ListState
+from ..fieldtypes import people
 from ..models import Attachment, SavedView
-from ..registry import registry
+from ..objecttypes.registry import registry
+from ..records.attachments import add_attachment, delete_attachment
+from ..search import textsearch
+from ..ui.display import field_cell
+from ..ui.home import workbench
+from ..ui.liststate import ListState
 from .objects import htmx_redirect, record_by_type_or_404
 
 
@@ -34,14 +35,14 @@ def search_types() -> list:
 
 @login_required
 def home(request):
-    """The workbench: count tiles and the widgets the apps registered (``core.home``)."""
+    """The workbench: count tiles and the widgets the apps registered (``core.ui.home``)."""
     tiles, widgets = workbench(request)
     return render(request, "core/home.html", {"tiles": tiles, "widgets": widgets})
 
 
 def newest_matches(ot, queryset, text: str, limit: int) -> list:
     """The ``limit`` most recently updated records of ``queryset`` matching the search ``text``."""
-    return list(ot.search(queryset, text).order_by("-updated_at", "-pk")[:limit])
+    return list(textsearch.search(ot, queryset, text).order_by("-updated_at", "-pk")[:limit])
 
 
 def global_search_results(user, text: str, limit: int = 5):

@@ -27,15 +27,17 @@ from lianke.org.choices import Action, CollaboratorAccess
 from lianke.org.models import Collaborator
 from lianke.org.paths import department_path
 
-from .. import audit, exports, history, services
-from ..attachments import store_field_files
-from ..display import Cell, cell_maker, custom_cell, custom_labels, field_cell, list_row, prime_readable
-from ..forms import bulk_edit_fields, clean_bulk_value
-from ..liststate import PAGE_SIZES, ListState
+from ..fieldtypes.people import COLLABORATOR, PeopleField, Purpose
 from ..models import Attachment, RecentRecord, SavedView
 from ..pagination import InvalidCursor, SortSpec, capped_count, paginate
-from ..people import COLLABORATOR, PeopleField, Purpose
-from ..stages import path_context
+from ..records import audit, services
+from ..records.attachments import store_field_files
+from ..records.stages import path_context
+from ..ui import exports, history
+from ..ui.display import Cell, cell_maker, custom_cell, custom_labels, field_cell, list_row, prime_readable
+from ..ui.filtersets import filterset_for
+from ..ui.forms import bulk_edit_fields, clean_bulk_value, form_for
+from ..ui.liststate import PAGE_SIZES, ListState
 
 
 def is_htmx(request) -> bool:
@@ -78,7 +80,7 @@ def record_by_type_or_404(
     if its model is a registered object type (with a timeline, when ``followed_up``: a follow-up
     is logged only on records that are followed up) and ``user`` may do ``action`` on it
     (:func:`record_or_404`); otherwise 404, whichever part was wrong."""
-    from ..registry import registry
+    from ..objecttypes.registry import registry
 
     try:
         model = ContentType.objects.get_for_id(content_type_id).model_class()
@@ -126,7 +128,7 @@ class ObjectTypeView(LoginRequiredMixin, View):
 
 # ---------------------------------------------------------------------------------- list
 class ObjectListView(ObjectTypeView):
-    """The list of an object type. Its whole state is in the URL (see ``core.liststate``): an
+    """The list of an object type. Its whole state is in the URL (see ``core.ui.liststate``): an
     htmx request swaps the results (with the tabs, toolbar and bulk bar that depend on the
     state) and pushes the URL; the filter form's hidden state follows out of band."""
 
@@ -177,7 +179,7 @@ class ObjectListView(ObjectTypeView):
         queryset = ot.list_queryset(self.model.objects.all())
         if action != Action.VIEW:
             queryset = queryset.restrict(self.request.user, action)
-        filterset = ot.filterset_class(state.params or None, queryset=queryset, request=self.request)
+        filterset = filterset_for(ot)(state.params or None, queryset=queryset, request=self.request)
         queryset = queryset.none() if filterset.is_bound and not filterset.is_valid() else filterset.qs
         spec, sort = self.sort_spec(state.sort)
         return definitions, filterset, queryset, spec, sort
@@ -523,7 +525,7 @@ class ObjectEditView(ObjectTypeView):
 
     def get(self, request, *args, **kwargs):
         instance = self.get_instance()
-        form = self.object_type.form_class(instance=instance, initial=self.initial(), user=request.user)
+        form = form_for(self.object_type)(instance=instance, initial=self.initial(), user=request.user)
         return self.render_form(form, instance)
 
     def post(self, request, *args, **kwargs):
@@ -531,7 +533,7 @@ class ObjectEditView(ObjectTypeView):
         instance = self.get_instance()
         version = None if instance._state.adding else _posted_version(request)
         conflict = None
-        form = ot.form_class(request.POST, request.FILES, instance=instance, user=request.user)
+        form = form_for(ot)(request.POST, request.FILES, instance=instance, user=request.user)
         if field := request.GET.get("refresh"):
             # A dependent select's options after its source changed (htmx): never saves.
             if field not in form.depends_on or field not in form.fields:

@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 from lianke.org import access, fieldaccess
 from lianke.org.choices import Action
 
-from ..display import Cell, field_cell, prime_readable
 from ..pagination import capped_count
-from ..stages import StateKind, board_context
+from ..records.stages import StateKind, board_context
+from ..ui.display import Cell, field_cell, prime_readable
+from ..ui.filtersets import filterset_for
 from .objects import ObjectTypeView, htmx_redirect
 
 
@@ -111,7 +112,7 @@ class BoardView(ObjectTypeView):
         # A total of a field hidden from the reader is on no column.
         sum_field = path.sum_field if path.sum_field and fields.visible(path.sum_field) else None
         states, queryset, extra = path.board(request, self.model.objects.all())
-        filterset = ot.filterset_class(request.GET or None, queryset=queryset, request=request)
+        filterset = filterset_for(ot)(request.GET or None, queryset=queryset, request=request)
         # Unbound (no query string) is valid too: only a bad filter empties the board.
         queryset = queryset.none() if filterset.is_bound and not filterset.is_valid() else filterset.qs
         attname = path.model_field().attname

@@ -1,4 +1,4 @@
-"""The duplicate check (``core.identity``): an account's company key (derived from its name,
+"""The duplicate check (``core.text.identity``): an account's company key (derived from its name,
 filled for every existing row), indexed, and e-mails indexed by their lower-case form."""
 
 import django.db.models.functions.text

@@ -279,8 +279,8 @@ def test_a_loop_through_an_account_the_user_cannot_see_is_refused(org, client_fo
 def test_bulk_edit_refuses_a_loop_and_changes_nothing(org, hidden_loop):
     from django.core.exceptions import ValidationError
 
-    from lianke.core import services
     from lianke.core.context import acting_as
+    from lianke.core.records import services
 
     hq, factory = hidden_loop
     other = Account.objects.create(name="无锡机械", owner=org.rep_js)

@@ -1,4 +1,4 @@
-"""The duplicate check (``core.identity``): a lead's company key (derived from its company,
+"""The duplicate check (``core.text.identity``): a lead's company key (derived from its company,
 filled for every existing row), indexed, and its e-mail indexed by its lower-case form."""
 
 import django.db.models.functions.text

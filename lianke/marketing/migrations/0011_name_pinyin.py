@@ -1,4 +1,4 @@
-"""Pinyin search (``core.pinyin``): the full pinyin and initials of names, filled for every
+"""Pinyin search (``core.text.pinyin``): the full pinyin and initials of names, filled for every
 existing row and indexed: a b-tree for the first form by prefix, a trigram index (PostgreSQL) for the others."""
 
 from django.conf import settings

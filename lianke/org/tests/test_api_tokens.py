@@ -19,9 +19,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from lianke.core.audit import history_for
 from lianke.core.models import ObjectChange
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
+from lianke.core.records.audit import history_for
 from lianke.customers.models import Account
 from lianke.org import tokens
 from lianke.org.models import ApiToken, User

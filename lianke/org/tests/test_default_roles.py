@@ -3,7 +3,7 @@ default_grants``), and together they give the roles a new installation starts wi
 
 import pytest
 
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
 from lianke.org.defaults import DEFAULT_ROLES, ensure_default_roles
 from lianke.org.models import RolePermission
 

@@ -18,8 +18,9 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 
-from lianke.core import batch, context, services
+from lianke.core import context
 from lianke.core.models import CustomField, ObjectChange
+from lianke.core.records import batch, services
 from lianke.customers.models import Account, Contact
 from lianke.org import access, fieldaccess
 from lianke.org.choices import FieldMode, Scope

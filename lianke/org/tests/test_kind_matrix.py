@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 
 from lianke.core.models import ObjectChange
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
 from lianke.org.tests.test_permission_matrix import (
     api_client,
     assert_not_shown,
@@ -235,7 +235,7 @@ def test_the_parents_editor_adds_changes_and_removes_a_child_and_the_parent_show
 
 
 def test_a_child_of_a_deleted_parent_is_not_listed(org, entry_of):
-    from lianke.core import services
+    from lianke.core.records import services
 
     entry, marker = entry_of(org.rep_js)
     services.delete_records(actor=org.rep_js, records=[entry.opportunity])

@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 
 from lianke.activities.models import Activity
-from lianke.core import services
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
+from lianke.core.records import services
 from lianke.customers.models import Account, Contact
 from lianke.org import access
 from lianke.org.kinds import Child, Owned, prefix_q

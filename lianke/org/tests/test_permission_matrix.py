@@ -30,10 +30,10 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from lianke.activities.models import Activity
-from lianke.core import services
 from lianke.core.context import acting_as
 from lianke.core.models import Attachment, ObjectChange
-from lianke.core.registry import registry
+from lianke.core.objecttypes.registry import registry
+from lianke.core.records import services
 from lianke.core.views.misc import search_types
 from lianke.customers.models import Account
 from lianke.org.choices import CollaboratorAccess

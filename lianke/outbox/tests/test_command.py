@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from lianke.core import services
+from lianke.core.records import services
 from lianke.customers.models import Account
 from lianke.outbox.models import OutboxMessage
 

@@ -13,7 +13,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from lianke.core import services
+from lianke.core.records import services
 from lianke.customers.models import Account
 from lianke.outbox import delivery
 from lianke.outbox.models import OutboxMessage, Webhook

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from lianke.core import services
+from lianke.core.records import services
 from lianke.customers.models import Account
 from lianke.outbox import delivery
 from lianke.outbox.models import OutboxMessage

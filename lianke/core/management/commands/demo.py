@@ -25,7 +25,7 @@ class Command(BaseCommand):
             raise CommandError("--scale must be 1 or more.")
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
-        from lianke.core.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         with system_context():
             loaded = User.objects.filter(username="zhang.wei").exists()

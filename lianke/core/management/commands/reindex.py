@@ -1,11 +1,11 @@
-"""``lianke reindex``: rebuild the search tables of the embedded database (``core.fts``)."""
+"""``lianke reindex``: rebuild the search tables of the embedded database (``core.search.fts``)."""
 
 import time
 
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-from lianke.core import fts
+from lianke.core.search import fts
 
 
 class Command(BaseCommand):

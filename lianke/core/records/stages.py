@@ -3,13 +3,13 @@
 An object type declares ``stage_path = <a StagePath>`` in its registration. From that one
 declaration the core
 
-- **enforces** it on every write: a before-write rule (``core.events``) registered by the
+- **enforces** it on every write: a before-write rule (``core.records.events``) registered by the
   registry refuses an undeclared transition, a state reached only by its own workflow, a move
   without the permission a state declares, and a move a guard refuses — for forms, the API, bulk
   edit, batches, imports and jobs alike, with a stable code (``transition_not_allowed``,
   ``transition_guarded``) and a message naming the field; never a silent field write;
 - **announces** every transition as a ``transitioned`` event (``{"field", "from", "to"}``),
-  once per record or once per batch, after the ``updated`` one (``core.services``); history
+  once per record or once per batch, after the ``updated`` one (``core.records.services``); history
   records it like any change, and the record's timeline shows it;
 - **draws** the path on the record page (``core/partials/stage_path.html``), moves a record in
   one tap (``<app>/<model>/<pk>/move/``, :mod:`lianke.core.views.stages`) and lays records out on
@@ -25,7 +25,7 @@ A path answers a few questions about a record:
   (without the states reached by their own workflow, like a lead's conversion);
 - how to move: :meth:`StagePath.move` locks the row, checks the move against the state the
   record is in *now* (a parallel move waits, then is judged on the result) and hands it to
-  :meth:`StagePath.apply` (a save through ``core.services.save_record``, or the app's service).
+  :meth:`StagePath.apply` (a save through ``core.records.services.save_record``, or the app's service).
   A move to a lost state carries what the path declares as its reason fields.
 
 Options every path takes: ``condition`` (``{"kind": "task"}``: only such records have the

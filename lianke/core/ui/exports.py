@@ -18,8 +18,8 @@ from django.db.models import QuerySet
 
 from lianke.org import fieldaccess
 
+from ..pagination import SortSpec, paginate
 from .display import custom_export, custom_labels, field_cell, prime_readable
-from .pagination import SortSpec, paginate
 
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 2000

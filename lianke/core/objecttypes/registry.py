@@ -1,19 +1,22 @@
 """The object registry: every business object is declared once, here's where.
 
-An app's ``objects.py`` subclasses :class:`ObjectType` and registers it. From the declaration the
-core builds the FilterSet (shared by the list page and the API), the form, the serializer, the
-URLs, the API viewset, and the hooks later features use (import/export, reports, search).
+An app's ``objects.py`` subclasses :class:`ObjectType` and registers it. The declaration is data
+read by the layers above, each of which builds its own classes from it and caches them on its side:
+the FilterSet (``core.ui.filtersets.filterset_for``, shared by the list page and the API), the form
+(``core.ui.forms.form_for``), the serializer and the API viewset (``core.api``), the URLs
+(``core.urls``), the search (``core.search.textsearch.search``). It imports none of them.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.text import capfirst
@@ -22,10 +25,12 @@ from lianke.org import access as org_access
 from lianke.org.choices import Action
 from lianke.org.kinds import AccessPolicy, Child, Owned
 
-from .identity import Identity
+from ..fields import CompanyKeyField, PhoneDigitsField, PhoneField
+from ..pagination import SortSpec
 
 if TYPE_CHECKING:
-    from .stages import StagePath
+    from ..records.stages import StagePath
+    from ..text.identity import Identity
 
 DEFAULT_ACTIONS = (
     Action.VIEW,
@@ -85,7 +90,7 @@ class ObjectType:
     card_phone: str | None = None
     # Foreign keys to registered objects use the search widget; small ones a plain select.
     default_ordering: tuple[str, ...] = ("-updated_at", "-id")
-    # The record's lifecycle (a ``core.stages.StagePath``): enforced on every write; the path on
+    # The record's lifecycle (a ``core.records.stages.StagePath``): enforced on every write; the path on
     # its page, one-tap moves, a board (``board/``) of records by state.
     stage_path: StagePath | None = None
     # Its records are followed up: activities are logged on them, and the record page shows the
@@ -111,7 +116,7 @@ class ObjectType:
     # (``factory_class()``), so the core imports no app and production never loads factory-boy;
     # the permission matrices build every type's records with it.
     factory: str | None = None
-    # How its records are recognised as the same company or person (``core.identity``): the
+    # How its records are recognised as the same company or person (``core.text.identity``): the
     # columns ``find_duplicates`` compares — company key, credit code, phone digits, e-mails.
     identity: Identity | None = None
 
@@ -141,7 +146,7 @@ class ObjectType:
         if self.stage_path is not None:
             self.stage_path.bind(self.model)
         if self.identity is not None:
-            self.identity.check(self.model)
+            _check_identity(self.identity, self.model)
         self.api_plural = type(self).api_plural or f"{self.opts.model_name}s"
 
     def factory_class(self) -> Any:
@@ -258,43 +263,9 @@ class ObjectType:
             field.is_relation and field.related_model and registry.get_for_model(field.related_model, None)
         )
 
-    def search_plan(self, text: str):
-        """The one search of this object (``core.textsearch``): its search fields, and the
-        custom fields an administrator marked searchable, matched as contained text (three
-        characters or more) or by prefix (one or two), phone digits and pinyin from the start —
-        only what the searcher may read in full: a hidden or masked field is not searched
-        (finding a record by a number one may not see would reveal the number)."""
-        from lianke.org import fieldaccess
-
-        from .fieldtypes import kinds
-        from .textsearch import clean, plan_for
-
-        fields = fieldaccess.current(self.model)
-        names = [n for n in self.search_fields if fields.readable(n)]
-        custom = None
-        for d in self.custom_fields():
-            searched = getattr(kinds.get(d.type), "searched_as_text", False)
-            if d.searchable and searched and fields.readable(d.filter_name):
-                q = models.Q(**{f"custom_data__{d.name}__icontains": clean(text)})
-                custom = q if custom is None else custom | q
-        return plan_for(self.model, names, text, custom=custom)
-
-    def search_q(self, text: str) -> models.Q:
-        """The search as one plain condition (no index planning)."""
-        return self.search_plan(text).as_q()
-
-    def search(self, queryset, text: str):
-        """``queryset`` narrowed to the records matching ``text``, planned to use the indexes:
-        what list filters, the API, global search and lookups run."""
-        from .textsearch import narrow_to_matches
-
-        return narrow_to_matches(queryset, self.search_plan(text))
-
     @cached_property
     def phone_and_email_fields(self) -> tuple[str, ...]:
         """Fields shown as ``tel:`` / ``mailto:`` links, in the order the record shows them."""
-        from .fields import PhoneField
-
         kinds = (PhoneField, models.EmailField)
         return tuple(n for n in self.detail_fields if isinstance(self.field(n), kinds))
 
@@ -320,9 +291,6 @@ class ObjectType:
     def sort_spec(self, sort: str | None):
         """``(SortSpec, key)`` for ``name``/``-name``/``cf_<name>``; ``None`` if unknown. Used by
         the list page, the export and the API alike."""
-        from .filtersets import custom_sort_expression
-        from .pagination import SortSpec
-
         sort = sort or self.default_ordering[0]
         descending = sort.startswith("-")
         name = sort.lstrip("-")
@@ -330,29 +298,19 @@ class ObjectType:
             return None
         for d in self.custom_fields():
             if d.filter_name == name:
-                return SortSpec(custom_sort_expression(d), descending, True), sort
+                return SortSpec(d.sort_expression(), descending, True), sort
         if name in self.sortable_fields:
             field = self.field(name)
             return SortSpec(models.F(field.attname), descending, field.null), sort
         return None
 
     def custom_fields(self, active_only: bool = True):
-        from .models.customfields import definitions_for
-
-        return definitions_for(self.key, active_only=active_only)
-
-    # ------------------------------------------------------------------ generated classes
-    @cached_property
-    def filterset_class(self):
-        from .filtersets import build_filterset
-
-        return build_filterset(self)
-
-    @cached_property
-    def form_class(self):
-        from .forms import build_form
-
-        return build_form(self)
+        """The type's custom field definitions (``CustomField``), read through the source the
+        models install (:attr:`Registry.custom_field_source`)."""
+        source = registry.custom_field_source
+        if source is None:
+            raise ImproperlyConfigured("custom fields are read before core's models are loaded")
+        return source(self.key, active_only=active_only)
 
     def list_queryset(self, queryset):
         related = [c for c in (*self.list_columns, *self.card_fields) if self._is_fk(c)]
@@ -393,6 +351,10 @@ class Registry:
     def __init__(self):
         self._types: dict[str, ObjectType] = {}
         self._by_model: dict[type, ObjectType] = {}
+        # ``definitions_for(key, active_only=…)`` of ``core.models.customfields``, installed when
+        # the models load: the models sit above the declarations (a ``CustomField`` knows its
+        # type), so the declarations reach the definitions through this hook, not an import.
+        self.custom_field_source: Callable[..., list] | None = None
 
     def register(self, cls: type[ObjectType]) -> type[ObjectType]:
         instance = cls()
@@ -428,6 +390,21 @@ class Registry:
     def timeline_type(self) -> ObjectType | None:
         """The registered type that declares ``timeline_url_name`` (activities), or ``None``."""
         return next((t for t in self._types.values() if t.timeline_url_name), None)
+
+
+def _check_identity(identity: Identity, model: type[models.Model]) -> None:
+    """Refuse an ``Identity`` declaration that names the wrong kind of column (at registration)."""
+
+    def kind(name, cls, what):
+        if not isinstance(model._meta.get_field(name), cls):
+            raise ImproperlyConfigured(f"{model._meta.label}.{name} is not {what} (Identity)")
+
+    if identity.name_key:
+        kind(identity.name_key, CompanyKeyField, "a CompanyKeyField")
+    for name in identity.phones:
+        kind(name, PhoneDigitsField, "a PhoneDigitsField")
+    for name in (*identity.emails, *([identity.credit_code] if identity.credit_code else [])):
+        kind(name, models.CharField, "a text field")
 
 
 registry = Registry()

@@ -17,8 +17,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
-from . import bulk, context
-from .models import ObjectChange
+from .. import context
+from ..models import ObjectChange
+from . import bulk
 
 SKIP_FIELDS = {
     "id",
@@ -130,7 +131,7 @@ def _who(actor) -> dict:
 def _where(model: type[models.Model]) -> tuple[int, str | None, int | None]:
     """``(content type id, parent attname, parent content type id)``: a child's changes are also
     its parent's history."""
-    from .registry import registry
+    from ..objecttypes.registry import registry
 
     object_type = registry.get_for_model(model, None)
     parent_field = object_type.parent_field if object_type else None
@@ -226,7 +227,7 @@ def history_for(obj: models.Model, *, user=None):
     from lianke.org import access
     from lianke.org.choices import Action
 
-    from .registry import registry
+    from ..objecttypes.registry import registry
 
     ct = ContentType.objects.get_for_model(type(obj))
     own = models.Q(content_type=ct, object_id=obj.pk)

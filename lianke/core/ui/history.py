@@ -38,12 +38,12 @@ from django.utils.translation import ngettext
 from lianke.org import fieldaccess
 from lianke.org.choices import CollaboratorAccess
 
-from .context import SOURCE_LABELS
+from ..context import SOURCE_LABELS
+from ..fieldtypes import kinds
+from ..models import ObjectChange
+from ..models.customfields import definitions_for
+from ..objecttypes.registry import registry
 from .display import format_value
-from .fieldtypes import kinds
-from .models import ObjectChange
-from .models.customfields import definitions_for
-from .registry import registry
 
 A = ObjectChange.ActionChoices
 FOLLOWS_OWNER = {"department"}

@@ -9,7 +9,7 @@ would refuse, and the save refuses whoever a forged request sends.
 
 Options are grouped by department path ("江苏公司 / 销售一部") and show name and username;
 search matches both (``SEARCH_FIELDS``) and, for a text of letters, the pinyin of the name
-("zw" finds 张伟; ``core.pinyin``).
+("zw" finds 张伟; ``core.text.pinyin``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from lianke.org.choices import Action
 from lianke.org.paths import department_paths
 from lianke.org.users import active_users
 
-from .pinyin import search_q as pinyin_search_q
+from ..search.textsearch import pinyin_q as pinyin_search_q
 
 SEARCH_FIELDS = ("name", "username")
 LIMIT = 50  # options shown at once; typing narrows them down
@@ -94,7 +94,7 @@ class Purpose:
         return url + (f"?record={self.record}" if self.record is not None else "")
 
     def _object_type(self):
-        from .registry import registry
+        from ..objecttypes.registry import registry
 
         if self.object_type not in registry:
             raise Http404

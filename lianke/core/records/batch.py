@@ -33,14 +33,14 @@ from lianke.org import access
 from lianke.org.choices import Action
 from lianke.org.users import active_users
 
+from ..errors import BulkCode
+from ..fieldtypes import kinds
+from ..models import ObjectChange
+from ..models.customfields import _empty as _empty_custom
+from ..models.customfields import clean_custom_data
+from ..objecttypes.registry import registry
 from . import audit, events
 from .bulk import count_matching, insert, new
-from .errors import BulkCode
-from .fieldtypes import kinds
-from .models import ObjectChange
-from .models.customfields import _empty as _empty_custom
-from .models.customfields import clean_custom_data
-from .registry import registry
 
 A = ObjectChange.ActionChoices
 

@@ -1,7 +1,7 @@
 """Rows written in bulk, below the write pipeline: new instances without ``Model.__init__``'s
 field walk (``new``), inserts that stream with ``COPY`` on PostgreSQL (``insert``) and the
 ``pk__any_of`` lookup for many keys. It knows no object type, no permission and no history —
-the batch path (``core.batch``) and history in bulk (``core.audit``) build on it; it imports
+the batch path (``core.records.batch``) and history in bulk (``core.records.audit``) build on it; it imports
 only Django.
 """
 

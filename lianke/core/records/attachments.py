@@ -21,10 +21,10 @@ from PIL import Image, UnidentifiedImageError
 from lianke.org import access
 from lianke.org.choices import Action
 
+from ..errors import FileCode
+from ..models import Attachment, ObjectChange
+from ..objecttypes.registry import registry
 from . import audit, events
-from .errors import FileCode
-from .models import Attachment, ObjectChange
-from .registry import registry
 
 ALLOWED = {
     "image/jpeg": {".jpg", ".jpeg"},

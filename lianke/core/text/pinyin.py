@@ -8,9 +8,9 @@ gets that reading as well, the surname reading first: ``forms("单伟", person=T
 and its initials token. Letters and digits outside Chinese characters are kept as they are
 (lower case); everything else is dropped.
 
-:func:`search_parts` is what a search text of letters adds to a type's search (global
-search, list ``?search=``, API, lookups, through ``core.textsearch``); :func:`search_q` the same
-as one condition for the people pickers (``core.people``).
+What a search text of letters adds to a search (``query_letters``, ``letters_successor``) is
+turned into conditions on the pinyin columns by ``core.search.textsearch`` (``pinyin_parts``,
+``pinyin_q``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import gc
 import re
 from functools import lru_cache
 
-from django.db.models import Q
 from pypinyin import Style, lazy_pinyin
 from pypinyin.constants import RE_HANS
 from pypinyin.seg.simpleseg import seg as segment
@@ -163,34 +162,3 @@ def letters_successor(letters: str) -> str | None:
     if not stripped:
         return None
     return stripped[:-1] + chr(ord(stripped[-1]) + 1)
-
-
-def search_parts(model, fields, text: str) -> tuple[Q, list[str], str] | None:
-    """For a search ``text`` of ASCII letters only (``pinyin.query_letters``), the pinyin
-    columns of the name ``fields`` that start with it ("zgsy", "zhongguo" → 中国石油): the first
-    form's prefix as a range a plain b-tree serves, and the columns and text (a space, then the
-    letters) that find the other forms (initials, surname readings) as a later token — through
-    the columns' trigram indexes (``core.textsearch``); else ``None``."""
-    from .fields import pinyin_fields
-
-    letters = query_letters(text)
-    columns = [f.name for f in pinyin_fields(model) if f.source in fields]
-    if letters is None or not columns:
-        return None
-    upper = letters_successor(letters)
-    q = Q()
-    for column in columns:
-        first = Q(**{f"{column}__gte": letters})
-        q |= first & Q(**{f"{column}__lt": upper}) if upper is not None else first
-    return q, columns, f" {letters}"
-
-
-def search_q(model, fields, text: str) -> Q | None:
-    """:func:`search_parts` as one condition (the people pickers, which read a small table)."""
-    parts = search_parts(model, fields, text)
-    if parts is None:
-        return None
-    q, columns, token = parts
-    for column in columns:
-        q |= Q(**{f"{column}__icontains": token})
-    return q

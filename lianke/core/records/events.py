@@ -1,5 +1,5 @@
 """Domain events and before-write rules: the two hooks every write of the pipeline
-(``core.services``) offers the apps, so that a capability is declared instead of hand-wired.
+(``core.records.services``) offers the apps, so that a capability is declared instead of hand-wired.
 
 - **Before-write rules** (``rule``) run inside the write transaction, on the state about to be
   written, for single writes, batches, imports, the API and jobs alike, and refuse the write by

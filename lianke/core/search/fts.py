@@ -14,7 +14,7 @@ every table on demand (after a restore from a file copy, say).
 :func:`match_q` is the condition a search of three or more characters becomes for such columns:
 ``pk IN (SELECT rowid FROM <table>_fts WHERE … MATCH '{columns} : "text"')``, a case-insensitive
 substring match as ``icontains`` is. Trigrams cannot serve a text of one or two characters; the
-search takes those as prefixes instead (``core.textsearch``).
+search takes those as prefixes instead (``core.search.textsearch``).
 
 PostgreSQL needs none of this (its trigram indexes come with the migrations), and every function
 here does nothing there."""
@@ -43,7 +43,7 @@ def indexed_columns(ot) -> tuple[str, ...]:
     """The columns of ``ot``'s table its search reads: the search fields that are text columns
     of its own table, and their pinyin forms (a related name, such as an opportunity's
     ``account__name``, is found through the related type's table)."""
-    from .fields import pinyin_fields
+    from ..fields import pinyin_fields
 
     columns: list[str] = []
     for name in ot.search_fields:
@@ -58,7 +58,7 @@ def indexed_columns(ot) -> tuple[str, ...]:
 
 def indexed_columns_of(model) -> tuple[str, ...]:
     """:func:`indexed_columns` of ``model``'s registered type (none for another model)."""
-    from .registry import registry
+    from ..objecttypes.registry import registry
 
     ot = registry.get_for_model(model, None)
     return indexed_columns(ot) if ot is not None and enabled() else ()
@@ -113,7 +113,7 @@ def sync(*, force: bool = False, **_signal_kwargs) -> list[str]:
     """Create, re-create or (``force``) rebuild the FTS table and triggers of every registered
     type, so they match its declared search fields; a ``post_migrate`` receiver. Returns the
     tables built."""
-    from .registry import registry
+    from ..objecttypes.registry import registry
 
     if not enabled():
         return []

@@ -80,8 +80,8 @@ class RecentRecords(Widget):
         from lianke.org import access
         from lianke.org.choices import Action
 
-        from .models import RecentRecord
-        from .registry import registry
+        from ..models import RecentRecord
+        from ..objecttypes.registry import registry
 
         recent = list(RecentRecord.objects.filter(user=request.user)[: self.LIMIT * 2])
         by_type: dict[int, list[int]] = {}

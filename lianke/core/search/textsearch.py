@@ -5,15 +5,15 @@ A text is matched three ways, each through an index on both databases:
 
 - **Three characters or more: contained**, case-insensitive, in every search field — through the
   trigram GIN indexes on PostgreSQL (pg_trgm serves ``icontains``) and the FTS5 trigram tables on
-  SQLite (``core.fts``).
+  SQLite (``core.search.fts``).
 - **One or two characters: a prefix** of the fields that lead a b-tree index (names: "张伟" finds
-  张伟 and 张伟明, not 李张伟), and of a company name's key (``core.identity.company_key``: the
+  张伟 and 张伟明, not 李张伟), and of a company name's key (``core.text.identity.company_key``: the
   name without its leading place and legal form, so "精工" finds 苏州精工机械 and "沙钢" 江苏沙钢
   集团有限公司), since no trigram index can serve so short a text. A type none of whose search
   fields has such an index (activities: subject and body) matches them as contained text,
   reading its table.
 - Beside either: **a phone number's digits** from the start (``phones.query_digits``) and
-  **pinyin** (``core.pinyin``: "zgsy", "zhongguo" → 中国石油), by b-tree ranges.
+  **pinyin** (``core.text.pinyin``: "zgsy", "zhongguo" → 中国石油), by b-tree ranges.
 
 :func:`narrow_to_matches` runs them: each condition's ids through its own index, bounded by
 ``SEARCH_CANDIDATES``; a text with more matches than that runs the plain condition instead,
@@ -31,9 +31,12 @@ from django.db.models import Func, Lookup, Q
 from django.db.models.expressions import Col
 from django.db.models.sql.where import OR, WhereNode
 
+from lianke.org import fieldaccess
+
+from ..fields import company_key_fields, digits_field_name, pinyin_fields
+from ..text.phones import digits_successor, query_digits
+from ..text.pinyin import letters_successor, query_letters
 from . import fts
-from .fields import company_key_fields, digits_field_name
-from .phones import digits_successor, query_digits
 
 # Up to this many matches are collected through the indexes and ordered among themselves (a few
 # milliseconds per thousand); a text with more is frequent enough for the ordered scan.
@@ -199,11 +202,38 @@ def _related_match(model, name: str, text: str) -> tuple[Q, bool] | None:
     return fts.match_q(related, [target], text, path=path), frequent
 
 
+def pinyin_parts(model, fields, text: str) -> tuple[Q, list[str], str] | None:
+    """For a search ``text`` of ASCII letters only (``core.text.pinyin.query_letters``), the pinyin
+    columns of the name ``fields`` that start with it ("zgsy", "zhongguo" → 中国石油): the first
+    form's prefix as a range a plain b-tree serves, and the columns and text (a space, then the
+    letters) that find the other forms (initials, surname readings) as a later token — through
+    the columns' trigram indexes; else ``None``."""
+    letters = query_letters(text)
+    columns = [f.name for f in pinyin_fields(model) if f.source in fields]
+    if letters is None or not columns:
+        return None
+    upper = letters_successor(letters)
+    q = Q()
+    for column in columns:
+        first = Q(**{f"{column}__gte": letters})
+        q |= first & Q(**{f"{column}__lt": upper}) if upper is not None else first
+    return q, columns, f" {letters}"
+
+
+def pinyin_q(model, fields, text: str) -> Q | None:
+    """:func:`pinyin_parts` as one condition (the people pickers, which read a small table)."""
+    parts = pinyin_parts(model, fields, text)
+    if parts is None:
+        return None
+    q, columns, token = parts
+    for column in columns:
+        q |= Q(**{f"{column}__icontains": token})
+    return q
+
+
 def plan_for(model, names, text: str, *, custom: Q | None = None) -> Plan:
     """The plan of a search ``text`` over the search fields ``names`` of ``model`` (and the
     ``custom`` condition of searchable custom fields, which no index serves)."""
-    from . import pinyin
-
     text = clean(text)
     plan = Plan()
     if len(text) >= fts.MIN_LENGTH:
@@ -226,7 +256,7 @@ def plan_for(model, names, text: str, *, custom: Q | None = None) -> Plan:
     digits = phone_search_q(model, names, text)
     if digits is not None:
         plan.add(digits)
-    letters = pinyin.search_parts(model, names, text)
+    letters = pinyin_parts(model, names, text)
     if letters is not None:
         prefix, columns, token = letters
         plan.add(prefix)
@@ -319,3 +349,26 @@ def in_list_order(queryset):
     walked = queryset.all()
     walked.query.where = where
     return walked
+
+
+# ------------------------------------------------------------------ an object type's search
+def search_plan(object_type, text: str) -> Plan:
+    """The one search of an object type: its search fields, and the custom fields an
+    administrator marked searchable, matched as contained text (three characters or more) or by
+    prefix (one or two), phone digits and pinyin from the start — only what the searcher may read
+    in full: a hidden or masked field is not searched (finding a record by a number one may not
+    see would reveal the number)."""
+    fields = fieldaccess.current(object_type.model)
+    names = [n for n in object_type.search_fields if fields.readable(n)]
+    custom = None
+    for d in object_type.custom_fields():
+        if d.searchable and d.searched_as_text and fields.readable(d.filter_name):
+            q = Q(**{f"custom_data__{d.name}__icontains": clean(text)})
+            custom = q if custom is None else custom | q
+    return plan_for(object_type.model, names, text, custom=custom)
+
+
+def search(object_type, queryset, text: str):
+    """``queryset`` (of ``object_type``) narrowed to the records matching ``text``, planned to use
+    the indexes: what list filters, the API, global search and lookups run."""
+    return narrow_to_matches(queryset, search_plan(object_type, text))

@@ -21,13 +21,13 @@ from django_stubs_ext import StrOrPromise
 from lianke.org import access, fieldaccess
 from lianke.org.choices import Action
 
-from . import audit, bulk, events, people
-from .errors import BulkCode, FieldCode, RecordCode, code_of
-from .fields import refresh_derived
-from .fieldtypes import kinds
-from .models import BusinessModel, ObjectChange
-from .models.customfields import complete_custom_data
-from .registry import registry
+from ..errors import BulkCode, FieldCode, RecordCode, code_of
+from ..fields import refresh_derived
+from ..fieldtypes import kinds, people
+from ..models import BusinessModel, ObjectChange
+from ..models.customfields import complete_custom_data
+from ..objecttypes.registry import registry
+from . import audit, bulk, events
 
 A = ObjectChange.ActionChoices
 
@@ -605,7 +605,7 @@ def _bulk_value(model, field: str, value, custom: bool):
     form fields (its value is validated per record by ``full_clean``)."""
     ot = registry.get_for_model(model)
     if custom:
-        from .models.customfields import clean_custom_data
+        from ..models.customfields import clean_custom_data
 
         return clean_custom_data(ot.custom_fields(), {field: value}, partial=True, complete=False).get(field)
     if field not in ot.form_fields:
@@ -675,7 +675,7 @@ def run_in_chunks(records: Sequence, apply: Callable[[list], int], *, size: int 
     timeout is tried again (``BUSY_RETRIES``). A refusal in the first chunk is raised as it is
     (nothing was written); a later one stops the action and is reported in the result with what
     was done. ``records`` are taken in primary key order."""
-    from .middleware import is_database_busy
+    from ..middleware import is_database_busy
 
     # In primary key order: chunks are predictable, and parallel bulk actions lock rows in the
     # same order (no deadlock between them on PostgreSQL).

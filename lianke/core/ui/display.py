@@ -17,11 +17,11 @@ from django.utils.translation import gettext as _
 
 from lianke.org import access, fieldaccess
 
-from . import context
-from .fields import PhoneField
-from .fieldtypes import kinds
-from .phones import mailto_url
-from .registry import registry
+from .. import context
+from ..fields import PhoneField
+from ..fieldtypes import kinds
+from ..objecttypes.registry import registry
+from ..text.phones import mailto_url
 
 
 class Cell:
@@ -208,18 +208,28 @@ def custom_labels(definitions, objects) -> dict[str, dict]:
     return labels
 
 
-class ListRow:
-    """One record of a list page, written out as its table row and as its phone card. A page
-    shows 50 or 100 of them: they are built in Python, as the admin builds its result rows,
-    instead of through a dozen template nodes per cell and card (``test_lists`` holds the markup)."""
+class ListRow(tuple):
+    """One record of a list page, ``(record, cells, card)``, written out as its table row and as
+    its phone card. A page shows 50 or 100 of them: they are built in Python, as the admin
+    builds its result rows, instead of through a dozen template nodes per cell and card
+    (``test_lists`` holds the markup to the former template's)."""
 
-    __slots__ = ("card", "cells", "obj")
+    __slots__ = ()
 
-    def __init__(self, obj, cells: list[Cell], card: dict):
-        self.obj, self.cells, self.card = obj, cells, card
+    def __new__(cls, obj, cells: list[Cell], card: dict):
+        return super().__new__(cls, (obj, cells, card))
 
-    def __iter__(self):  # ``record, cells, card = row``
-        return iter((self.obj, self.cells, self.card))
+    @property
+    def obj(self):
+        return self[0]
+
+    @property
+    def cells(self) -> list[Cell]:
+        return self[1]
+
+    @property
+    def card(self) -> dict:
+        return self[2]
 
     def _select(self) -> str:
         return format_html(

@@ -43,7 +43,7 @@ PROVINCE_NAMES = {name for name, _label in PROVINCES}
 
 # Prefecture-level cities (地级市) by province, short names (the 市 left off), and a few
 # county-level cities that are steel and metal-trading centres (江阴, 张家港, 迁安, 武安…):
-# the places a company name may start with (``core.identity`` drops them: 上海宝钢 → 宝钢).
+# the places a company name may start with (``core.text.identity`` drops them: 上海宝钢 → 宝钢).
 CITIES_BY_PROVINCE = {
     "河北省": "石家庄 唐山 秦皇岛 邯郸 邢台 保定 张家口 承德 沧州 廊坊 衡水 迁安 武安 遵化 任丘",
     "山西省": "太原 大同 阳泉 长治 晋城 朔州 晋中 运城 忻州 临汾 吕梁 孝义",

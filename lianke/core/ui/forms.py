@@ -4,6 +4,7 @@ and relations to large tables use a server-side search widget."""
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from django import forms
@@ -16,11 +17,11 @@ from django.utils.translation import gettext_lazy as _
 from lianke.org import fieldaccess
 from lianke.org.choices import Action
 
-from .errors import BulkCode, CodedErrorList
-from .fieldtypes import kinds
-from .formfields import EmailInput, LookupSelect, number_input
-from .models.customfields import clean_custom_data
-from .people import PeopleField, Purpose
+from ..errors import BulkCode, CodedErrorList
+from ..fieldtypes import kinds
+from ..fieldtypes.formfields import EmailInput, LookupSelect, number_input
+from ..fieldtypes.people import PeopleField, Purpose
+from ..models.customfields import clean_custom_data
 
 
 def _widget_for(field: models.Field):
@@ -206,6 +207,18 @@ class BusinessForm(forms.ModelForm):
         instance = super().save(commit=False)
         instance.custom_data = getattr(self, "cleaned_custom_data", instance.custom_data)
         return instance
+
+
+_FORMS: weakref.WeakKeyDictionary[Any, type] = weakref.WeakKeyDictionary()
+
+
+def form_for(object_type) -> type:
+    """The type's form class (generated from its declaration, on its ``form_base``), built once
+    per registered type: the forms own it, the registry builds no form."""
+    form = _FORMS.get(object_type)
+    if form is None:
+        form = _FORMS[object_type] = build_form(object_type)
+    return form
 
 
 def build_form(object_type):

@@ -4,16 +4,18 @@ from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .regions import PROVINCES
+from ..fields import PhoneInput
+from ..text.regions import PROVINCES
 
 
-class PhoneInput(forms.TextInput):
-    """A phone number: ``type=tel`` and ``inputmode=tel`` bring up the dial pad on a phone."""
+def phone_filter_input():
+    # A filter holds a part of someone else's number: no autofill of the user's own.
+    return PhoneInput(attrs={"autocomplete": "off"})
 
-    input_type = "tel"
 
-    def __init__(self, attrs=None):
-        super().__init__({"inputmode": "tel", "autocomplete": "tel", **(attrs or {})})
+def email_filter_input():
+    # The e-mail keyboard, but no ``type=email``: a part of an address is a valid filter.
+    return forms.TextInput(attrs={"inputmode": "email"})
 
 
 class EmailInput(forms.EmailInput):
@@ -93,7 +95,7 @@ BOOLEAN_CHOICES = [("", "---------"), ("true", _("Yes")), ("false", _("No"))]
 def custom_form_field(definition, *, initial=None, user=None) -> forms.Field:
     """The Django form field for one custom field definition. The form's values are passed
     through ``CustomField.clean_value`` afterwards, so validation lives in one place."""
-    from .fieldtypes import kinds
+    from .base import kinds
 
     common = {
         "label": definition.display_label,

@@ -10,8 +10,8 @@ The parents are locked, their values computed in one aggregate query per roll-up
 into ``custom_data`` key by key. A roll-up is a derived value like a stage's probability: the
 children's changes are in the parent's history already; the derived number is not logged again.
 
-Models and the registry are imported inside the methods (this package is imported by the
-models).
+Models and the registry are imported inside the methods (the models import the field kinds
+this kind builds on).
 """
 
 import re
@@ -22,10 +22,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from lianke.core import events
-
-from .base import kinds, register
-from .builtin import NUMERIC_MODEL_FIELDS, DecimalKind
+from ..fieldtypes.base import kinds, register
+from ..fieldtypes.builtin import NUMERIC_MODEL_FIELDS, DecimalKind
+from . import events
 
 ROLLUP_RE = re.compile(r"^\s*(?:(count)|(sum|min|max)\s*\(\s*([a-z][a-z0-9_]*)\s*\))\s*$")
 
@@ -71,7 +70,7 @@ class RollupKind(DecimalKind):
 
     def link_field(self, field):
         """The child's foreign key to the parent type (exactly one), or ``None``."""
-        from lianke.core.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         if field.target_object_type not in registry or field.object_type not in registry:
             return None
@@ -93,7 +92,7 @@ class RollupKind(DecimalKind):
         )
 
     def check_definition(self, field, siblings):
-        from lianke.core.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         def error(message, code, **params):
             return {"formula": ValidationError(message, code=code, params=params)}
@@ -127,7 +126,7 @@ class RollupKind(DecimalKind):
         """Whether ``name`` is a numeric standard field of the child type."""
         from django.core.exceptions import FieldDoesNotExist
 
-        from lianke.core.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         try:
             model_field = registry.get(field.target_object_type).model._meta.get_field(name)
@@ -162,7 +161,7 @@ class RollupKind(DecimalKind):
         """``{parent id: stored value}`` for ``parent_ids``, in one query (deleted children out)."""
         from django.db.models import Count, Max, Min, Sum
 
-        from lianke.core.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         function, name = self.parsed(field)
         link = self.link_field(field)
@@ -199,7 +198,7 @@ class RollupKind(DecimalKind):
     # ------------------------------------------------------------------ kept in step
     def on_event(self, event) -> None:
         """A write of records of some type: the roll-ups counting that type follow it."""
-        from lianke.core.registry import registry
+        from lianke.core.objecttypes.registry import registry
 
         definitions = rollups_of(event.object_type)
         if not definitions or event.object_type not in registry:
@@ -275,7 +274,7 @@ def refresh(parent_type: str, definitions, parent_ids) -> None:
     same parent in parallel waits here until the other commits, and then counts that child too
     (counted first, it would write a total missing it over the other's)."""
     from lianke.core.models.customfields import complete_custom_data
-    from lianke.core.registry import registry
+    from lianke.core.objecttypes.registry import registry
 
     model: Any = registry.get(parent_type).model
     rollup: Any = kinds["rollup"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import weakref
+from typing import Any
 
 import django_filters as filters
 from django import forms
@@ -17,19 +19,13 @@ from django.utils.translation import gettext_lazy as _
 from lianke.org import fieldaccess
 from lianke.org.users import active_users
 
-from .fields import PhoneField
-from .fieldtypes import kinds
-from .formfields import PhoneInput, number_input
-from .people import PeopleChecks
-from .textsearch import Plan, narrow_to_matches, phone_search_q
+from ..fields import PhoneField
+from ..fieldtypes import kinds
+from ..fieldtypes.formfields import email_filter_input, number_input, phone_filter_input
+from ..fieldtypes.people import PeopleChecks
+from ..search.textsearch import Plan, narrow_to_matches, phone_search_q, search
 
 DATE_ATTRS = {"type": "date"}
-
-
-def custom_sort_expression(definition):
-    """Expression to order by a custom field: its kind's (numbers numerically, the rest as
-    stored text); the list, the export, the API and ``core.cfindexes`` use it alike."""
-    return kinds[definition.type].sort_expression(definition)
 
 
 def local_midnight(day: dt.date, *, following: bool = False) -> dt.datetime | None:
@@ -47,16 +43,6 @@ def local_midnight(day: dt.date, *, following: bool = False) -> dt.datetime | No
 def custom_filter(queryset, definition, lookup: str, value):
     """Apply one of a custom field's filters (its kind's ``filter``)."""
     return kinds[definition.type].filter(definition, queryset, lookup, value)
-
-
-def phone_filter_input():
-    # A filter holds a part of someone else's number: no autofill of the user's own.
-    return PhoneInput(attrs={"autocomplete": "off"})
-
-
-def email_filter_input():
-    # The e-mail keyboard, but no ``type=email``: a part of an address is a valid filter.
-    return forms.TextInput(attrs={"inputmode": "email"})
 
 
 def _custom_filters(definitions) -> dict[str, filters.Filter]:
@@ -240,7 +226,7 @@ class BusinessFilterSet(filters.FilterSet):
         value = (value or "").strip()
         if not value:
             return queryset
-        return self.object_type.search(queryset, value)
+        return search(self.object_type, queryset, value)
 
     def filter_phone(self, queryset, name, value):
         """A phone field's filter: contains the text as typed, or (for a text that looks like a
@@ -312,6 +298,18 @@ def _filter_for(object_type, name: str) -> dict[str, filters.Filter]:
     return {
         name: filters.CharFilter(field_name=name, lookup_expr="icontains", label=label, widget=text_widget)
     }
+
+
+_FILTERSETS: weakref.WeakKeyDictionary[Any, type] = weakref.WeakKeyDictionary()
+
+
+def filterset_for(object_type) -> type:
+    """The type's FilterSet class (shared by the list page and the API), built once per registered
+    type: the filtersets own it, the registry builds no filterset."""
+    filterset = _FILTERSETS.get(object_type)
+    if filterset is None:
+        filterset = _FILTERSETS[object_type] = build_filterset(object_type)
+    return filterset
 
 
 def build_filterset(object_type):
