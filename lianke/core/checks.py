@@ -171,9 +171,18 @@ def search_field_indexes(app_configs=None, databases=None, **kwargs) -> list[che
     found: list[checks.CheckMessage] = []
     for alias in databases or ():
         connection = connections[alias]
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and not _migrations_pending(connection):
             found += missing_search_indexes(connection, registry)
     return found
+
+
+def _migrations_pending(connection) -> bool:
+    """Whether migrations are still to apply (``lianke migrate`` runs the check before applying
+    them: on a new database the indexes are those migrations' to add, nothing to warn about)."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
 
 
 def search_columns(object_type) -> list[tuple[type[models.Model], str, str]]:
