@@ -269,9 +269,12 @@ class PeopleSelect(forms.Select):
     checks = False  # the filter variant: checkboxes, several people
     offered = None  # the users to list, if fewer than the field accepts (``Purpose.offered``)
 
-    def __init__(self, purpose: Purpose | None = None, attrs=None):
+    def __init__(self, purpose: Purpose | None = None, attrs=None, *, lazy: bool = False):
         super().__init__(attrs)
         self.purpose = purpose or Purpose()
+        # A picker the page hides until asked for (the list's bulk transfer): its options come
+        # from the server the first time it is shown, not with every page.
+        self.lazy = lazy
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
@@ -286,12 +289,18 @@ class PeopleSelect(forms.Select):
             return context
         widget["searchable"] = len(first_two) > 1
         widget["small"] = "-sm" in widget["attrs"].get("class", "")
-        options = widget["people"] = people_options(queryset, selected=selected, required=self.is_required)
-        widget["people_html"] = (
-            options.checks_html(name, widget["attrs"].get("id", name))
-            if self.checks
-            else options.options_html()
-        )
+        widget["lazy"] = self.lazy and not self.checks and not selected
+        if widget["lazy"]:
+            widget["people_html"] = ""
+        else:
+            options = widget["people"] = people_options(
+                queryset, selected=selected, required=self.is_required
+            )
+            widget["people_html"] = (
+                options.checks_html(name, widget["attrs"].get("id", name))
+                if self.checks
+                else options.options_html()
+            )
         url = self.purpose.url()
         extra = {"required": "1"} if self.is_required else {}
         if self.checks:

@@ -348,3 +348,18 @@ def test_picker_options_written_in_python_are_the_templates_markup(options, lang
             options.options_html()
             == engine.from_string(OPTIONS_TEMPLATE).render({"options": options}).strip()
         )
+
+
+def test_the_list_bulk_bars_transfer_picker_loads_its_people_when_first_shown(org, client_for):
+    # given a manager's account list (the bulk bar's "new owner" picker is hidden until chosen)
+    Account.objects.create(name="徐州重工", owner=org.manager_js)
+    page = client_for(org.manager_js).get("/customers/account/").content.decode()
+    # then the page carries the picker without its people, and where to fetch them once shown
+    picker = re.search(r'<select name="new_owner"[^>]*>(.*?)</select>', page, re.S)
+    assert picker is not None
+    assert picker.group(1) == ""
+    url = re.search(r'hx-get="([^"]+)" hx-trigger="intersect once"', picker.group(0)).group(1)
+    # and that address answers the people the manager may transfer to, and nobody else
+    options = client_for(org.manager_js).get(url.replace("&amp;", "&")).content.decode()
+    assert f'value="{org.rep_js2.pk}"' in options
+    assert f'value="{org.rep_zj.pk}"' not in options

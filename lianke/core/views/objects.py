@@ -27,7 +27,7 @@ from lianke.org.choices import Action, CollaboratorAccess
 from lianke.org.models import Collaborator
 from lianke.org.paths import department_path
 
-from ..fieldtypes.people import COLLABORATOR, PeopleField, Purpose
+from ..fieldtypes.people import COLLABORATOR, PeopleField, PeopleSelect, Purpose
 from ..models import Attachment, RecentRecord, SavedView
 from ..pagination import InvalidCursor, SortSpec, capped_count, paginate
 from ..records import audit, services
@@ -620,14 +620,17 @@ class TransferForm(forms.Form):
         initial=True,
     )
 
-    def __init__(self, *args, actor, object_type, small=False, **kwargs):
+    def __init__(self, *args, actor, object_type, small=False, lazy=False, **kwargs):
         super().__init__(*args, **kwargs)
+        purpose = Purpose(action=Action.TRANSFER, object_type=object_type.key)
+        picker = {"widget": PeopleSelect(purpose, attrs={"class": "form-select form-select-sm"}, lazy=True)}
         self.fields["new_owner"] = PeopleField(
-            Purpose(action=Action.TRANSFER, object_type=object_type.key),
+            purpose,
             actor,
             label=gettext_lazy("New owner"),
             small=small,
             error_messages={"required": gettext_lazy("Choose the new owner.")},
+            **(picker if lazy else {}),
         )
         self.order_fields(["new_owner", "with_related"])
 
@@ -636,7 +639,7 @@ def transfer_owner_field(user, ot):
     """The list's bulk bar "new owner" picker (built only when the page shows it)."""
     if not access.has_action(user, ot.model, Action.TRANSFER):
         return ""
-    return TransferForm(actor=user, object_type=ot, small=True)["new_owner"]
+    return TransferForm(actor=user, object_type=ot, small=True, lazy=True)["new_owner"]
 
 
 class ObjectTransferView(ObjectTypeView):
