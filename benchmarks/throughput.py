@@ -35,15 +35,11 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lianke.settings")
-os.environ.setdefault("LIANKE_DEBUG", "0")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# isort: split
+from run import RESULTS, ROOT, USERS  # noqa: E402 -- run.py's set-up: the repository on the path, Django ready
 
-import django  # noqa: E402
-
-django.setup()
-
+# isort: split
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
@@ -51,8 +47,6 @@ from django.db import connection  # noqa: E402
 
 from lianke.core.context import system_context  # noqa: E402
 
-USERS = ("admin", "zhang.wei", "wang.fang")
-RESULTS = Path(__file__).resolve().parent / "results"
 TARGETS = (
     ("floor: raw SQL, 50 accounts as JSON", "floor", "/"),
     ("account list page", "lianke", "/customers/account/"),

@@ -20,18 +20,7 @@ class Tree:
     def order(self) -> list[int]:
         """Every department, depth first, siblings in their order (what the tree queries' order
         was); a department whose parent is missing starts a branch of its own."""
-        result: list[int] = []
-        seen: set[int] = set()
-        roots = [pk for pk, parent in self.parent.items() if parent is None or parent not in self.parent]
-        stack = list(reversed(roots))
-        while stack:
-            pk = stack.pop()
-            if pk in seen:
-                continue
-            seen.add(pk)
-            result.append(pk)
-            stack.extend(reversed(self.children.get(pk, [])))
-        return result
+        return self._depth_first([pk for pk, parent in self.parent.items() if parent not in self.parent])
 
     def ancestors(self, pk: int) -> list[int]:
         """``pk`` and the departments above it, from the top down."""
@@ -43,16 +32,19 @@ class Tree:
 
     def descendants(self, pk: int) -> list[int]:
         """``pk`` and every department below it (none if it does not exist)."""
-        if pk not in self.parent:
-            return []
-        result, stack, seen = [], [pk], set()
+        return self._depth_first([pk]) if pk in self.parent else []
+
+    def _depth_first(self, starts: list[int]) -> list[int]:
+        result: list[int] = []
+        seen: set[int] = set()
+        stack = list(reversed(starts))
         while stack:
-            node = stack.pop()
-            if node in seen:
+            pk = stack.pop()
+            if pk in seen:  # a loop in the data: each department once
                 continue
-            seen.add(node)
-            result.append(node)
-            stack.extend(self.children.get(node, []))
+            seen.add(pk)
+            result.append(pk)
+            stack.extend(reversed(self.children.get(pk, [])))
         return result
 
 
