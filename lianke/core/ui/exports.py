@@ -19,7 +19,7 @@ from django.db.models import QuerySet
 from lianke.org import fieldaccess
 
 from ..pagination import SortSpec, paginate
-from .display import custom_export, custom_labels, field_cell, prime_readable
+from .display import cell_maker, custom_export, custom_labels, prime_readable
 
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 2000
@@ -40,6 +40,7 @@ def rows(
 def _rows(ot, queryset, spec, columns, definitions, fields) -> Iterator[list[str]]:
     by_name = {d.filter_name: d for d in definitions}
     wanted = [by_name[key] for key, _label in columns if key in by_name]
+    makers = {key: cell_maker(ot, key, fields) for key, _label in columns if key not in by_name}
     cursor = None
     while True:
         page = paginate(queryset, spec, cursor, BATCH)
@@ -50,7 +51,7 @@ def _rows(ot, queryset, spec, columns, definitions, fields) -> Iterator[list[str
                 (
                     custom_export(obj, by_name[key], labels, fields)
                     if key in by_name
-                    else str(field_cell(obj, key, ot, fields).text)
+                    else str(makers[key](obj).text)
                 )
                 for key, _label in columns
             ]
