@@ -89,13 +89,13 @@ class CustomFieldsSchema(OpenApiSerializerFieldExtension):
         return custom_fields_schema()
 
 
-def rfc3339(value: dt.datetime) -> str:
+def rfc3339(value: dt.datetime, zone: dt.tzinfo | None = None) -> str:
     """A datetime as RFC 3339 in the server's time zone, four-digit year, whatever the year.
 
     Before a zone's standard time its offset is local mean time with seconds (Asia/Shanghai:
     +08:05:43), which RFC 3339 cannot write: such instants are given at the zone's present
     offset instead (the same instant: ``0999-01-01T00:00:00+08:00``)."""
-    local = timezone.localtime(value)
+    local = value.astimezone(zone or timezone.get_current_timezone())
     offset = local.utcoffset()
     if offset is not None and offset.seconds % 60:
         present = timezone.localtime().utcoffset() or dt.timedelta(0)
@@ -110,7 +110,16 @@ class RFC3339DateTimeField(serializers.DateTimeField):
             return None
         if isinstance(value, str):
             return value
-        return rfc3339(self.enforce_timezone(value))
+        if not timezone.is_aware(value):
+            return rfc3339(self.enforce_timezone(value))
+        # A column's value (aware): in the zone of the request, looked up once per serializer
+        # (a list writes 150 of them).
+        if "_zone" not in self.__dict__:
+            self._zone = timezone.get_current_timezone()
+        try:
+            return rfc3339(value, self._zone)
+        except OverflowError:  # past the calendar's end there: as DRF refuses it
+            return rfc3339(self.enforce_timezone(value))
 
 
 _MISSING = object()

@@ -281,21 +281,27 @@ class PeopleSelect(forms.Select):
         widget = context["widget"]
         queryset = self.offered if self.offered is not None else self.choices.queryset
         selected = [v for v in widget["value"] if v not in (None, "")]
-        first_two = list(queryset.order_by("pk")[:2])
         widget["fixed"] = None
         widget["checks"] = self.checks
-        if self.is_required and len(first_two) == 1 and not self.checks:
-            widget["fixed"] = (first_two[0].pk, user_label(first_two[0]))
-            return context
-        widget["searchable"] = len(first_two) > 1
-        widget["small"] = "-sm" in widget["attrs"].get("class", "")
         widget["lazy"] = self.lazy and not self.checks and not selected
         if widget["lazy"]:
+            # Its options come later: whether there is anybody to choose is asked here.
+            people = [(u.pk, user_label(u), False) for u in queryset.order_by("pk")[:2]]
+            options = None
+        else:  # the options' own query tells as well (one query, not two)
+            options = people_options(queryset, selected=selected, required=self.is_required)
+            people = [person for _group, group_people in options.groups for person in group_people]
+            people += [(0, "", False)] if options.more else []
+        if self.is_required and len(people) == 1 and not self.checks:
+            widget["fixed"] = people[0][:2]
+            widget["lazy"] = False
+            return context
+        widget["searchable"] = len(people) > 1
+        widget["small"] = "-sm" in widget["attrs"].get("class", "")
+        if options is None:
             widget["people_html"] = ""
         else:
-            options = widget["people"] = people_options(
-                queryset, selected=selected, required=self.is_required
-            )
+            widget["people"] = options
             widget["people_html"] = (
                 options.checks_html(name, widget["attrs"].get("id", name))
                 if self.checks

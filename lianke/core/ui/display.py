@@ -10,7 +10,7 @@ from functools import cache
 
 from django.db import models
 from django.utils import dateformat, formats, timezone
-from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.html import conditional_escape as esc
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -36,10 +36,9 @@ class Cell:
     def html(self) -> str:
         """The cell as a table shows it: its text, a link where it leads somewhere."""
         if self.url:
-            if self.css:
-                return format_html('<a class="{}" href="{}">{}</a>', self.css, self.url, self.text)
-            return format_html('<a href="{}">{}</a>', self.url, self.text)
-        return conditional_escape(self.text)
+            css = f' class="{esc(self.css)}"' if self.css else ""
+            return mark_safe(f'<a{css} href="{esc(self.url)}">{esc(self.text)}</a>')  # noqa: S308 -- parts escaped
+        return esc(self.text)
 
 
 def format_value(value, field: models.Field | None = None) -> str:
@@ -232,55 +231,39 @@ class ListRow(tuple):
         return self[2]
 
     def _select(self) -> str:
-        return format_html(
-            '<input type="checkbox" class="form-check-input row-select" value="{}" aria-label="{}">',
-            self.obj.pk,
-            _("Select"),
-        )
+        return f'<input type="checkbox" class="form-check-input row-select" value="{esc(self.obj.pk)}" aria-label="{esc(_("Select"))}">'
 
+    # Both written with f-strings over escaped parts: 50 or 100 rows, each twice, per page.
     def tr(self) -> str:
         cells = "".join(f"<td>{cell.html()}</td>" for cell in self.cells)
         return mark_safe(f'<tr><td class="select-col">{self._select()}</td>{cells}</tr>')  # noqa: S308 -- parts escaped
 
     def card_li(self) -> str:
         card, obj = self.card, self.obj
-        fields = format_html_join(" · ", "{}", ((c.text,) for c in card["fields"]))
+        fields = " · ".join(esc(c.text) for c in card["fields"])
         activity = (
-            format_html(
-                '<span class="card-last-activity"><i class="bi bi-clock-history"></i> {}</span>',
-                card["activity_text"],
-            )
+            f'<span class="card-last-activity"><i class="bi bi-clock-history"></i> {esc(card["activity_text"])}</span>'
             if card["has_last_activity"]
             else ""
         )
         owner = getattr(obj, "owner", None)
         holder = (
-            format_html('<i class="bi bi-person"></i> {}', owner)
+            f'<i class="bi bi-person"></i> {esc(owner)}'
             if owner
-            else format_html('<i class="bi bi-inbox"></i> {}', getattr(obj, "pool", None) or "")
+            else f'<i class="bi bi-inbox"></i> {esc(getattr(obj, "pool", None) or "")}'
         )
         call = (
-            format_html(
-                '<a class="btn btn-outline-success btn-call" href="{}" aria-label="{}"><i class="bi bi-telephone"></i></a>',
-                card["phone"].url,
-                card["call_label"],
-            )
+            f'<a class="btn btn-outline-success btn-call" href="{esc(card["phone"].url)}" aria-label="{esc(card["call_label"])}">'
+            '<i class="bi bi-telephone"></i></a>'
             if card.get("call_label")
             else ""
         )
-        return format_html(
-            '<li class="card object-card mb-2" data-pk="{}"><div class="card-body d-flex align-items-center gap-2 p-2">'
-            '<label class="card-select">{}</label><div class="flex-grow-1 min-w-0">'
-            '<a class="card-title d-block fw-semibold text-break stretched-link mb-0" href="{}">{}</a>{}'
-            '<div class="small text-muted d-flex flex-wrap column-gap-2">{}<span>{}</span></div></div>{}</div></li>',
-            obj.pk,
-            self._select(),
-            card["url"],
-            card["title"] or "—",
-            format_html('<div class="small text-muted text-break">{}</div>', fields) if fields else "",
-            activity,
-            holder,
-            call,
+        return mark_safe(  # noqa: S308 -- parts escaped
+            f'<li class="card object-card mb-2" data-pk="{esc(obj.pk)}"><div class="card-body d-flex align-items-center gap-2 p-2">'
+            f'<label class="card-select">{self._select()}</label><div class="flex-grow-1 min-w-0">'
+            f'<a class="card-title d-block fw-semibold text-break stretched-link mb-0" href="{esc(card["url"])}">{esc(card["title"] or "—")}</a>'
+            + (f'<div class="small text-muted text-break">{fields}</div>' if fields else "")
+            + f'<div class="small text-muted d-flex flex-wrap column-gap-2">{activity}<span>{holder}</span></div></div>{call}</div></li>'
         )
 
 

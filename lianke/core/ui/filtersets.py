@@ -13,6 +13,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import timezone
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -326,3 +328,28 @@ def build_filterset(object_type):
     filterset = type(f"{object_type.model.__name__}FilterSet", (base,), attrs)
     filterset.base_filters = _FilterCopies(filterset.base_filters)
     return filterset
+
+
+def filter_field_html(bound) -> str:
+    """One field of a list's filter form as the sidebar shows it: a check list in a fieldset
+    (the choices of a multiple-choice field), any other widget under its label, then the
+    field's errors. Written in Python — a list page has about 30 such fields and 60 checkboxes,
+    and a template include per field with a loop per check list cost a fifth of the page."""
+    widget = bound.field.widget
+    if getattr(widget, "input_type", None) == "checkbox" and widget.allow_multiple_selected:
+        checks = "".join(
+            f'<div class="form-check small">{choice.tag()}<label class="form-check-label" '
+            f'for="{conditional_escape(choice.id_for_label)}">{conditional_escape(choice.choice_label)}</label></div>'
+            for choice in bound
+        )
+        body = (
+            f'<fieldset><legend class="form-label mb-0 small fs-6">{conditional_escape(bound.label)}</legend>\n'
+            f'    <div class="filter-checks border rounded bg-body px-2 py-1">{checks}</div>\n  </fieldset>'
+        )
+    else:
+        body = (
+            f'<label class="form-label mb-0 small" for="{conditional_escape(bound.id_for_label)}">'
+            f"{conditional_escape(bound.label)}</label>\n  {bound}"
+        )
+    errors = "".join(f'<div class="text-danger small">{conditional_escape(e)}</div>' for e in bound.errors)
+    return mark_safe(f'<div class="mb-2">\n  \n  {body}\n  \n  {errors}\n</div>\n')  # noqa: S308 -- parts escaped

@@ -17,6 +17,7 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirec
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,7 +36,7 @@ from ..records.attachments import store_field_files
 from ..records.stages import path_context
 from ..ui import exports, history
 from ..ui.display import Cell, cell_maker, custom_cell, custom_labels, field_cell, list_row, prime_readable
-from ..ui.filtersets import filterset_for
+from ..ui.filtersets import filter_field_html, filterset_for
 from ..ui.forms import bulk_edit_fields, clean_bulk_value, form_for
 from ..ui.liststate import PAGE_SIZES, ListState
 
@@ -365,8 +366,8 @@ def split_filters(ot, filterset, definitions) -> dict:
         (primary if base in primary_names else more).append(bound)
     used = [b for b in primary + more if b.name != "search" and _has_value(filterset, b.name)]
     return {
-        "primary_filters": primary,
-        "more_filters": more,
+        "primary_filters": mark_safe("".join(map(filter_field_html, primary))),  # noqa: S308 -- escaped there
+        "more_filters": mark_safe("".join(map(filter_field_html, more))),  # noqa: S308
         "more_filters_used": any(b in more for b in used),
         "filters_used": len(used),
     }
