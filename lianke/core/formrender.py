@@ -13,9 +13,10 @@ from __future__ import annotations
 from django.forms.renderers import DjangoTemplates
 from django.template import TemplateDoesNotExist
 from django.utils.formats import localize
-from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
+
+from .html import esc
 
 WIDGETS = "django/forms/widgets/"
 # Templates that are exactly ``{% include "django/forms/widgets/input.html" %}``.
@@ -34,7 +35,7 @@ ATTRS = WIDGETS + "attrs.html"
 
 def _text(value) -> str:
     """What ``{{ value }}`` prints: localized, escaped unless safe."""
-    return conditional_escape(localize(template_localtime(value)))
+    return esc(localize(template_localtime(value)))
 
 
 def _attrs(attrs: dict) -> str:
@@ -43,17 +44,13 @@ def _attrs(attrs: dict) -> str:
     for name, value in attrs.items():
         if value is False:
             continue
-        out.append(
-            f" {conditional_escape(name)}"
-            if value is True
-            else f' {conditional_escape(name)}="{_str(value)}"'
-        )
+        out.append(f" {esc(name)}" if value is True else f' {esc(name)}="{_str(value)}"')
     return "".join(out)
 
 
 def _str(value) -> str:
     """``{{ value|stringformat:'s' }}``: escaped unless the value is safe."""
-    return conditional_escape(value if hasattr(value, "__html__") else f"{value}")
+    return esc(value if hasattr(value, "__html__") else f"{value}")
 
 
 def _input(widget: dict) -> str:

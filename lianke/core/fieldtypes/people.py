@@ -23,7 +23,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +31,7 @@ from lianke.org.choices import Action
 from lianke.org.paths import department_paths
 from lianke.org.users import active_users
 
+from ..html import esc
 from ..search.textsearch import pinyin_q as pinyin_search_q
 
 SEARCH_FIELDS = ("name", "username")
@@ -179,45 +179,37 @@ class PeopleOptions:
         """The ``<option>``s of a select, grouped by department."""
         parts = []
         if self.blank:
-            parts.append(
-                format_html('<option value=""{}>---------</option>', "" if self.chosen else SELECTED)
-            )
+            parts.append(f'<option value=""{"" if self.chosen else SELECTED}>---------</option>')
         for group, people in self.groups:
-            options = format_html_join(
-                "",
-                '<option value="{}"{}>{}</option>',
-                ((pk, SELECTED if c else "", label) for pk, label, c in people),
+            options = "".join(
+                f'<option value="{esc(pk)}"{SELECTED if c else ""}>{esc(label)}</option>'
+                for pk, label, c in people
             )
-            parts.append(format_html('<optgroup label="{}">{}</optgroup>', group, options))
+            parts.append(f'<optgroup label="{esc(group)}">{options}</optgroup>')
         if self.more:
-            parts.append(format_html('<option value="" disabled>{}</option>', MORE_PEOPLE))
+            parts.append(f'<option value="" disabled>{esc(MORE_PEOPLE)}</option>')
         elif not self.groups:
-            parts.append(format_html('<option value="" disabled>{}</option>', NOBODY))
-        return mark_safe("".join(parts))  # noqa: S308 -- every part is format_html's
+            parts.append(f'<option value="" disabled>{esc(NOBODY)}</option>')
+        return mark_safe("".join(parts))  # noqa: S308 -- every part escaped
 
     def checks_html(self, name: str, element_id: str) -> str:
         """Checkboxes named ``name`` (ids ``<element_id>_<user id>``), grouped by department."""
         parts = []
+        name, element_id = esc(name), esc(element_id)
         for group, people in self.groups:
-            parts.append(
-                format_html('<div class="people-group small text-muted fw-semibold">{}</div>', group)
-            )
-            parts.append(
-                format_html_join(
-                    "",
-                    '<div class="form-check"><input class="form-check-input" type="checkbox" name="{}" value="{}"'
-                    ' id="{}_{}"{}><label class="form-check-label" for="{}_{}">{}</label></div>',
-                    (
-                        (name, pk, element_id, pk, CHECKED if c else "", element_id, pk, label)
-                        for pk, label, c in people
-                    ),
+            parts.append(f'<div class="people-group small text-muted fw-semibold">{esc(group)}</div>')
+            for pk, label, c in people:
+                value = esc(pk)
+                parts.append(
+                    f'<div class="form-check"><input class="form-check-input" type="checkbox" name="{name}"'
+                    f' value="{value}" id="{element_id}_{value}"{CHECKED if c else ""}><label'
+                    f' class="form-check-label" for="{element_id}_{value}">{esc(label)}</label></div>'
                 )
-            )
         if self.more:
-            parts.append(format_html('<div class="small text-muted">{}</div>', MORE_PEOPLE))
+            parts.append(f'<div class="small text-muted">{esc(MORE_PEOPLE)}</div>')
         elif not self.groups:
-            parts.append(format_html('<div class="small text-muted">{}</div>', NOBODY))
-        return mark_safe("".join(parts))  # noqa: S308 -- every part is format_html's
+            parts.append(f'<div class="small text-muted">{esc(NOBODY)}</div>')
+        return mark_safe("".join(parts))  # noqa: S308 -- every part escaped
 
 
 def search_q(text: str) -> Q:

@@ -10,7 +10,6 @@ from functools import cache
 
 from django.db import models
 from django.utils import dateformat, formats, timezone
-from django.utils.html import conditional_escape as esc
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -20,6 +19,7 @@ from lianke.org import access, fieldaccess
 from .. import context
 from ..fields import PhoneField
 from ..fieldtypes import kinds
+from ..html import esc
 from ..objecttypes.registry import registry
 from ..text.phones import mailto_url
 
@@ -38,7 +38,7 @@ class Cell:
         if self.url:
             css = f' class="{esc(self.css)}"' if self.css else ""
             return mark_safe(f'<a{css} href="{esc(self.url)}">{esc(self.text)}</a>')  # noqa: S308 -- parts escaped
-        return esc(self.text)
+        return mark_safe(esc(self.text))  # noqa: S308 -- escaped
 
 
 def format_value(value, field: models.Field | None = None) -> str:

@@ -13,7 +13,6 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import timezone
-from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +24,7 @@ from ..fields import PhoneField
 from ..fieldtypes import kinds
 from ..fieldtypes.formfields import email_filter_input, number_input, phone_filter_input
 from ..fieldtypes.people import PeopleChecks
+from ..html import esc
 from ..search.textsearch import Plan, narrow_to_matches, phone_search_q, search
 
 DATE_ATTRS = {"type": "date"}
@@ -339,17 +339,17 @@ def filter_field_html(bound) -> str:
     if getattr(widget, "input_type", None) == "checkbox" and widget.allow_multiple_selected:
         checks = "".join(
             f'<div class="form-check small">{choice.tag()}<label class="form-check-label" '
-            f'for="{conditional_escape(choice.id_for_label)}">{conditional_escape(choice.choice_label)}</label></div>'
+            f'for="{esc(choice.id_for_label)}">{esc(choice.choice_label)}</label></div>'
             for choice in bound
         )
         body = (
-            f'<fieldset><legend class="form-label mb-0 small fs-6">{conditional_escape(bound.label)}</legend>\n'
+            f'<fieldset><legend class="form-label mb-0 small fs-6">{esc(bound.label)}</legend>\n'
             f'    <div class="filter-checks border rounded bg-body px-2 py-1">{checks}</div>\n  </fieldset>'
         )
     else:
         body = (
-            f'<label class="form-label mb-0 small" for="{conditional_escape(bound.id_for_label)}">'
-            f"{conditional_escape(bound.label)}</label>\n  {bound}"
+            f'<label class="form-label mb-0 small" for="{esc(bound.id_for_label)}">'
+            f"{esc(bound.label)}</label>\n  {bound}"
         )
-    errors = "".join(f'<div class="text-danger small">{conditional_escape(e)}</div>' for e in bound.errors)
+    errors = "".join(f'<div class="text-danger small">{esc(e)}</div>' for e in bound.errors)
     return mark_safe(f'<div class="mb-2">\n  \n  {body}\n  \n  {errors}\n</div>\n')  # noqa: S308 -- parts escaped
