@@ -12,9 +12,7 @@ class SavedViewQuerySet(models.QuerySet):
         user's department or a department above it (a share covers the sub-departments)."""
         from lianke.org.access import department_and_above_ids
 
-        by_role = SavedView.shared_roles.through.objects.filter(
-            role__in=user.roles.filter(is_active=True).values("pk")
-        )
+        by_role = SavedView.shared_roles.through.objects.filter(role__users=user, role__is_active=True)
         q = models.Q(user=user) | models.Q(pk__in=by_role.values("savedview"))
         if above := department_and_above_ids(user):
             by_department = SavedView.shared_departments.through.objects.filter(department__in=above)
