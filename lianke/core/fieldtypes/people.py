@@ -48,6 +48,10 @@ SELECTED, CHECKED = mark_safe(" selected"), mark_safe(" checked")
 _PURPOSE_RE = re.compile(r"^(?P<type>[a-z_]+\.[a-z_]+)\.(?P<action>[a-z_]+)$")
 
 
+# What a person's label and group need of a user: pickers read up to 50 of them per page.
+LABEL_FIELDS = ("name", "first_name", "last_name", "username", "department_id")
+
+
 def user_label(user) -> str:
     """The label "张伟 (zhang.wei)": the name people know, the username that tells namesakes apart."""
     name = str(user)
@@ -228,12 +232,12 @@ def people_options(
     text = text.replace("\x00", "").strip()[:100]
     chosen_ids = {int(v) for v in selected if str(v).isdigit()}
     matches = queryset.filter(search_q(text)) if text else queryset
-    rows = list(matches.order_by("name", "username")[: limit + 1])
+    rows = list(matches.order_by("name", "username").only(*LABEL_FIELDS)[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
     missing = chosen_ids - {u.pk for u in rows}
     if missing:
-        rows += list(queryset.filter(pk__in=missing))
+        rows += list(queryset.filter(pk__in=missing).only(*LABEL_FIELDS))
     paths = department_paths()
     order = {pk: index for index, pk in enumerate(paths)}
     rows.sort(key=lambda u: (order.get(u.department_id, len(order)), u.name or u.username, u.username))
