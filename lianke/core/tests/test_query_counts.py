@@ -43,25 +43,25 @@ ROLES = ("admin", "rep_js")
 # types with a lifecycle), ``api`` (the API list). The same on
 # SQLite and PostgreSQL.
 BASELINES: dict[str, dict[str, tuple[int, int]]] = {
-    "customers.account": {"list": (17, 20), "detail": (28, 40), "api": (3, 8), "timeline": (8, 16)},
-    "customers.contact": {"list": (18, 22), "detail": (24, 30), "api": (3, 6), "timeline": (8, 15)},
+    "customers.account": {"list": (16, 19), "detail": (27, 39), "api": (3, 8), "timeline": (8, 16)},
+    "customers.contact": {"list": (17, 21), "detail": (23, 29), "api": (3, 6), "timeline": (8, 15)},
     "marketing.lead": {
-        "list": (17, 21),
-        "detail": (22, 29),
+        "list": (16, 20),
+        "detail": (21, 28),
         "api": (3, 8),
-        "board": (11, 17),
+        "board": (11, 16),
         "timeline": (6, 13),
     },
     "sales.opportunity": {
-        "list": (20, 24),
-        "detail": (32, 41),
+        "list": (19, 23),
+        "detail": (31, 40),
         "api": (3, 6),
-        "board": (15, 22),
+        "board": (15, 21),
         "timeline": (8, 15),
     },
-    "sales.opportunitycompetitor": {"list": (15, 20), "detail": (19, 27), "api": (3, 6)},
-    "sales.competitor": {"list": (13, 17), "detail": (15, 19), "api": (3, 5)},
-    "activities.activity": {"list": (19, 23), "detail": (23, 29), "api": (3, 6), "board": (9, 16)},
+    "sales.opportunitycompetitor": {"list": (14, 19), "detail": (19, 26), "api": (3, 6)},
+    "sales.competitor": {"list": (12, 16), "detail": (15, 18), "api": (3, 5)},
+    "activities.activity": {"list": (18, 22), "detail": (22, 28), "api": (3, 6), "board": (9, 15)},
 }
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
