@@ -282,17 +282,18 @@ class PeopleSelect(forms.Select):
         widget["lazy"] = self.lazy and not self.checks and not selected
         if widget["lazy"]:
             # Its options come later: whether there is anybody to choose is asked here.
-            people = [(u.pk, user_label(u), False) for u in queryset.order_by("pk")[:2]]
             options = None
+            people = [(u.pk, user_label(u)) for u in queryset.order_by("pk")[:2]]
+            several = len(people) > 1
         else:  # the options' own query tells as well (one query, not two)
             options = people_options(queryset, selected=selected, required=self.is_required)
-            people = [person for _group, group_people in options.groups for person in group_people]
-            people += [(0, "", False)] if options.more else []
-        if self.is_required and len(people) == 1 and not self.checks:
-            widget["fixed"] = people[0][:2]
+            people = [(pk, label) for _group, group in options.groups for pk, label, _chosen in group]
+            several = len(people) > 1 or options.more
+        if self.is_required and len(people) == 1 and not several and not self.checks:
+            widget["fixed"] = people[0]
             widget["lazy"] = False
             return context
-        widget["searchable"] = len(people) > 1
+        widget["searchable"] = several
         widget["small"] = "-sm" in widget["attrs"].get("class", "")
         if options is None:
             widget["people_html"] = ""
