@@ -102,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "lianke.core.context_processors.navigation",
+                "lianke.pools.context_processors.navigation",
             ],
         },
     }

@@ -13,8 +13,10 @@ class CoreConfig(AppConfig):
 
         from . import (
             checks,  # noqa: F401  (registers the system checks)
+            configcache,
             fieldtypes,
         )
+        from .models import CustomField
         from .records import events, rollups  # noqa: F401  (rollups: registers the roll-up kind)
         from .search import fts
 
@@ -25,6 +27,11 @@ class CoreConfig(AppConfig):
 
         # The search tables of SQLite follow the declared search fields after every migrate.
         post_migrate.connect(fts.sync, sender=self, dispatch_uid="lianke.core.search.fts.sync")
+
+        # Configuration read by every request is kept across requests behind a token that
+        # triggers on its tables replace (installed again after every migrate).
+        configcache.watch(CustomField)
+        post_migrate.connect(configcache.install, sender=self, dispatch_uid="lianke.core.configcache.install")
 
         # Each business app declares its object types in ``objects.py`` and its home-page
         # widgets in ``home.py``.

@@ -176,6 +176,29 @@ def search_field_indexes(app_configs=None, databases=None, **kwargs) -> list[che
     return found
 
 
+@checks.register(checks.Tags.database)
+def config_triggers(app_configs=None, databases=None, **kwargs) -> list[checks.CheckMessage]:
+    """Every table that holds configuration kept across requests has the triggers that replace
+    the configuration token (E004): without them a change of it would stay unseen by the
+    processes that keep it (``core.configcache``). ``lianke migrate`` installs them."""
+    from . import configcache
+
+    found: list[checks.CheckMessage] = []
+    for alias in databases or ():
+        if _migrations_pending(connections[alias]):
+            continue
+        for table in configcache.missing_triggers(alias):
+            found.append(
+                checks.Error(
+                    f"The configuration table {table} has no trigger that replaces the configuration token.",
+                    hint="Run `lianke migrate` (it installs them after every migration).",
+                    obj=table,
+                    id="lianke.E004",
+                )
+            )
+    return found
+
+
 def _migrations_pending(connection) -> bool:
     """Whether migrations are still to apply (``lianke migrate`` runs the check before applying
     them: on a new database the indexes are those migrations' to add, nothing to warn about)."""

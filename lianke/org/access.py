@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection
 from django.db.models import Model, Q
 
-from lianke.core import context
+from lianke.core import configcache, context
 
 from .choices import Action, CollaboratorAccess, Scope
 from .kinds import AccessPolicy, Owned
@@ -54,19 +54,23 @@ def grants(user: User) -> dict[str, dict[str, str]]:
     """``{object_type: {action: widest scope}}`` over all of the user's active roles."""
     cache = _cache(user)
     if "grants" not in cache:
-        from .models import RolePermission
-
-        result: dict[str, dict[str, str]] = {}
-        rows = RolePermission.objects.filter(role__users=user, role__is_active=True).values_list(
-            "object_type", "actions", "scope"
-        )
-        for object_type, actions, scope in rows:
-            per_type = result.setdefault(object_type, {})
-            for action in actions or ():
-                if action not in per_type or _RANK[Scope(scope)] > _RANK[Scope(per_type[action])]:
-                    per_type[action] = scope
-        cache["grants"] = result
+        cache["grants"] = configcache.cached(("grants", user.pk), lambda: _load_grants(user))
     return cache["grants"]
+
+
+def _load_grants(user: User) -> dict[str, dict[str, str]]:
+    from .models import RolePermission
+
+    result: dict[str, dict[str, str]] = {}
+    rows = RolePermission.objects.filter(role__users=user, role__is_active=True).values_list(
+        "object_type", "actions", "scope"
+    )
+    for object_type, actions, scope in rows:
+        per_type = result.setdefault(object_type, {})
+        for action in actions or ():
+            if action not in per_type or _RANK[Scope(scope)] > _RANK[Scope(per_type[action])]:
+                per_type[action] = scope
+    return result
 
 
 def role_scope(user: User | None, model: type[Model] | Model, action: str) -> str | None:
@@ -112,19 +116,25 @@ def subordinate_ids(user: User) -> list[int]:
     """Everyone below the user in the reporting chain (not the user)."""
     cache = _cache(user)
     if "subordinates" not in cache:
-        from .models import User as UserModel
-
-        table = UserModel._meta.db_table
-        sql = (
-            f"WITH RECURSIVE subs(id) AS ("  # noqa: S608 - table name from model meta
-            f" SELECT id FROM {table} WHERE superior_id = %s"
-            f" UNION SELECT u.id FROM {table} u JOIN subs s ON u.superior_id = s.id"
-            f") SELECT id FROM subs"
+        cache["subordinates"] = configcache.cached(
+            ("subordinates", user.pk), lambda: _load_subordinates(user)
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [user.pk])
-            cache["subordinates"] = [row[0] for row in cursor.fetchall() if row[0] != user.pk]
     return cache["subordinates"]
+
+
+def _load_subordinates(user: User) -> list[int]:
+    from .models import User as UserModel
+
+    table = UserModel._meta.db_table
+    sql = (
+        f"WITH RECURSIVE subs(id) AS ("  # noqa: S608 - table name from model meta
+        f" SELECT id FROM {table} WHERE superior_id = %s"
+        f" UNION SELECT u.id FROM {table} u JOIN subs s ON u.superior_id = s.id"
+        f") SELECT id FROM subs"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk])
+        return [row[0] for row in cursor.fetchall() if row[0] != user.pk]
 
 
 def department_tree_ids(department_id: int | None) -> list[int]:
@@ -156,14 +166,18 @@ def team_user_ids(user: User) -> list[int]:
     members of the departments (with their sub-departments) they manage. "My team" on lists."""
     cache = _cache(user)
     if "team" not in cache:
-        from .models import Department
-        from .models import User as UserModel
-
-        managed = Department.objects.filter(manager_id=user.pk, is_active=True).values_list("pk", flat=True)
-        departments = {d for pk in managed for d in department_tree_ids(pk)}
-        members = UserModel.objects.filter(department_id__in=departments).values_list("pk", flat=True)
-        cache["team"] = sorted({user.pk, *subordinate_ids(user), *members})
+        cache["team"] = configcache.cached(("team", user.pk), lambda: _load_team(user))
     return cache["team"]
+
+
+def _load_team(user: User) -> list[int]:
+    from .models import Department
+    from .models import User as UserModel
+
+    managed = Department.objects.filter(manager_id=user.pk, is_active=True).values_list("pk", flat=True)
+    departments = {d for pk in managed for d in department_tree_ids(pk)}
+    members = UserModel.objects.filter(department_id__in=departments).values_list("pk", flat=True)
+    return sorted({user.pk, *subordinate_ids(user), *members})
 
 
 def _scope_filter(user: User, scope: str, person: str = "owner_id") -> Q:

@@ -33,7 +33,7 @@ from django.db.models import Model
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from lianke.core import context
+from lianke.core import configcache, context
 from lianke.core.errors import PermissionCode
 
 from .choices import FieldMode
@@ -226,7 +226,10 @@ def field_access(user: User | None, model: type[Model] | Model | str) -> FieldAc
     key = access.object_type_key(model)
     cache = access._cache(user)
     if ("fields", key) not in cache:
-        cache["fields", key] = _resolve(user, key, _grant_key(model))
+        grant_key = _grant_key(model)
+        cache["fields", key] = configcache.cached(
+            ("fields", user.pk, key), lambda: _resolve(user, key, grant_key)
+        )
     return cache["fields", key]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lianke.core import context
+from lianke.core import configcache, context
 
 
 @dataclass
@@ -49,17 +49,22 @@ class Tree:
 
 
 def tree() -> Tree:
-    """The departments, read once per web or API request (fresh for any other caller)."""
-    from .models import Department
-
+    """The departments, read once per web or API request and kept across requests while the
+    configuration is unchanged (``core.configcache``); fresh for any other caller."""
     ctx = context.current()
     cache = ctx.cache if ctx is not None and ctx.request is not None else {}
     if "department_tree" not in cache:
-        loaded = Tree()
-        for pk, parent, name in Department.objects.order_by("sort_order", "name", "pk").values_list(
-            "pk", "parent_id", "name"
-        ):
-            loaded.parent[pk], loaded.names[pk] = parent, name
-            loaded.children.setdefault(parent, []).append(pk)
-        cache["department_tree"] = loaded
+        cache["department_tree"] = configcache.cached("department_tree", _load)
     return cache["department_tree"]
+
+
+def _load() -> Tree:
+    from .models import Department
+
+    loaded = Tree()
+    for pk, parent, name in Department.objects.order_by("sort_order", "name", "pk").values_list(
+        "pk", "parent_id", "name"
+    ):
+        loaded.parent[pk], loaded.names[pk] = parent, name
+        loaded.children.setdefault(parent, []).append(pk)
+    return loaded

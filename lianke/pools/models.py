@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from lianke.core import context
+from lianke.core import configcache, context
 
 
 class Pool(models.Model):
@@ -43,20 +43,26 @@ class Pool(models.Model):
     def ids_for(cls, user, *, manage: bool = False) -> list[int]:
         """The active pools ``user`` belongs to: administrators only to manage, administrators,
         members and member departments' people (sub-departments included) to read. Cached
-        for the request."""
+        for the acting user's request and kept across requests while the configuration is
+        unchanged (``core.configcache``)."""
         ctx = context.current()
-        cache = ctx.cache if ctx is not None and ctx.user is not None and ctx.user.pk == user.pk else {}
+        if ctx is None or ctx.user is None or ctx.user.pk != user.pk:
+            return cls._load_ids(user, manage)
         key = ("pool_ids", user.pk, manage)
-        if key not in cache:
-            q = Q(admins=user)
-            if not manage:
-                q |= Q(members=user)
-                from lianke.org.access import department_and_above_ids
+        if key not in ctx.cache:
+            ctx.cache[key] = configcache.cached(key, lambda: cls._load_ids(user, manage))
+        return ctx.cache[key]
 
-                if above := department_and_above_ids(user):
-                    q |= Q(member_departments__in=above)
-            cache[key] = sorted(set(cls.objects.filter(q, is_active=True).values_list("pk", flat=True)))
-        return cache[key]
+    @classmethod
+    def _load_ids(cls, user, manage: bool) -> list[int]:
+        q = Q(admins=user)
+        if not manage:
+            q |= Q(members=user)
+            from lianke.org.access import department_and_above_ids
+
+            if above := department_and_above_ids(user):
+                q |= Q(member_departments__in=above)
+        return sorted(set(cls.objects.filter(q, is_active=True).values_list("pk", flat=True)))
 
 
 def pool_field() -> models.ForeignKey:

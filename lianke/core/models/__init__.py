@@ -1,5 +1,6 @@
 from .base import BusinessManager, BusinessModel, BusinessQuerySet, TimestampedModel
 from .changes import ObjectChange
+from .config import ConfigVersion
 from .customfields import CustomField, FieldType, clean_custom_data, definitions_for
 from .files import Attachment
 from .recent import RecentRecord
@@ -12,6 +13,7 @@ __all__ = [
     "BusinessQuerySet",
     "CustomField",
     "FieldType",
+    "ConfigVersion",
     "clean_custom_data",
     "definitions_for",
     "ObjectChange",

@@ -456,17 +456,20 @@ def complete_custom_data(definitions, data: dict, changed: set, *, record=None) 
 
 
 def definitions_for(object_type: str, *, active_only: bool = True):
-    """The custom fields of an object type, cached for the request."""
-    from lianke.core import context
+    """The custom fields of an object type, cached for the request and kept across requests
+    while the configuration is unchanged (``core.configcache``)."""
+    from lianke.core import configcache, context
 
     ctx = context.current()
     key = ("customfields", object_type, active_only)
     if ctx is not None and key in ctx.cache:
         return ctx.cache[key]
-    query = CustomField.objects.filter(object_type=object_type)
-    if active_only:
-        query = query.filter(is_active=True)
-    result = list(query)
+
+    def load() -> list[CustomField]:
+        query = CustomField.objects.filter(object_type=object_type)
+        return list(query.filter(is_active=True) if active_only else query)
+
+    result = configcache.cached(key, load)
     if ctx is not None:
         ctx.cache[key] = result
     return result

@@ -4,6 +4,7 @@ the registry; a business app adds only what is special to it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from urllib.parse import urlencode
 
@@ -28,6 +29,7 @@ from lianke.org.choices import Action, CollaboratorAccess
 from lianke.org.models import Collaborator
 from lianke.org.paths import department_path
 
+from .. import configcache
 from ..fieldtypes.people import COLLABORATOR, PeopleField, PeopleSelect, Purpose
 from ..models import Attachment, RecentRecord, SavedView
 from ..pagination import InvalidCursor, SortSpec, capped_count, paginate
@@ -242,7 +244,7 @@ class ObjectListView(ObjectTypeView):
             tabs=self.tabs(state),
             saved_views=views,
             my_views=[v for v in views if v["mine"]],
-            share_targets=saved_view_share_targets(request.user),
+            share_targets=saved_view_share_choices(request.user),
             new_owner_field=partial(transfer_owner_field, request.user, ot),
             bulk_fields=bulk_edit_fields(ot, definitions),
             page_sizes=PAGE_SIZES,
@@ -390,6 +392,26 @@ def saved_view_share_targets(user) -> dict:
         "roles": user.roles.filter(is_active=True),
         "departments": Department.objects.filter(pk=user.department_id),
     }
+
+
+@dataclass(frozen=True)
+class ShareTarget:
+    pk: int
+    label: str
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def saved_view_share_choices(user) -> dict[str, list[ShareTarget]]:
+    """:func:`saved_view_share_targets` as ids and names for the save-view dialog of every list
+    page, kept across requests while the configuration is unchanged."""
+
+    def load():
+        targets = saved_view_share_targets(user)
+        return {key: [ShareTarget(t.pk, str(t)) for t in rows] for key, rows in targets.items()}
+
+    return configcache.cached(("share_targets", user.pk), load)
 
 
 # ---------------------------------------------------------------------------------- detail

@@ -186,3 +186,18 @@ def test_a_save_over_someone_elses_change_since_is_refused_not_overwriting_it(or
     assert r.status_code == 400
     assert "Someone changed this pool since you opened it" in r.content.decode()
     assert set(pools["js"].members.values_list("username", flat=True)) == {"rep_js", "rep_js2"}
+
+
+def test_the_user_menu_offers_pools_to_their_administrators_from_the_next_request_on(org, pools):
+    # the manager administers a pool, the rep does not, the administrator sees every pool
+    assert 'id="nav-pools"' in web(org.manager_js).get("/").content.decode()
+    assert 'id="nav-pools"' in web(org.admin).get("/").content.decode()
+    rep = web(org.rep_js2)
+    assert 'id="nav-pools"' not in rep.get("/").content.decode()
+    # when the rep is made an administrator of a pool (however the row is written)
+    pools["zj"].admins.through.objects.bulk_create(
+        [pools["zj"].admins.through(pool_id=pools["zj"].pk, user_id=org.rep_js2.pk)]
+    )
+    # then the next page offers the pools page, and it opens
+    assert 'id="nav-pools"' in rep.get("/").content.decode()
+    assert rep.get("/settings/pools/").status_code == 200

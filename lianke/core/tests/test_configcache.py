@@ -1,0 +1,374 @@
+"""Configuration kept across requests (``core.configcache``): whatever path changes it — the ORM,
+``QuerySet.update``, ``bulk_create``, a many-to-many table, raw SQL, a rolled-back transaction —
+the next request answers by the new configuration, never by what a process kept."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+
+from lianke.core import configcache
+from lianke.core.checks import config_triggers
+from lianke.core.models import CustomField
+from lianke.customers.models import Account
+from lianke.org.choices import Action, FieldMode, Scope
+from lianke.org.models import Department, FieldPermission, Role, RolePermission, User
+
+pytestmark = pytest.mark.django_db
+
+ACCOUNTS = "/api/customers/accounts/"
+LEADS = "/api/marketing/leads/"
+
+
+def token() -> str | None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT token FROM {configcache.TABLE} WHERE id = 1")
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def names(client, url=ACCOUNTS) -> set[str] | int:
+    """The names the client's list shows, or the status of a refusal."""
+    response = client.get(url)
+    if response.status_code != 200:
+        return response.status_code
+    return {row["name"] for row in response.json()["results"]}
+
+
+@pytest.fixture
+def accounts(org):
+    return {
+        u.username: Account.objects.create(name=u.username, owner=u, phone="021-55550000")
+        for u in (org.rep_js, org.rep_js2, org.lead_js, org.rep_zj)
+    }
+
+
+# ------------------------------------------------------------------------ the token itself
+def _role_update(org):
+    Role.objects.filter(pk=org.roles["sales_rep"].pk).update(is_active=False)
+
+
+def _grant_raw_sql(org):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {RolePermission._meta.db_table} SET scope = %s WHERE role_id = %s",
+            [Scope.ALL, org.roles["sales_rep"].pk],
+        )
+
+
+def _field_rules_bulk(org):
+    FieldPermission.objects.bulk_create(
+        [
+            FieldPermission(
+                role=org.roles["sales_rep"], object_type="customers.account", field="phone", mode="hidden"
+            )
+        ]
+    )
+
+
+def _department_move(org):
+    Department.objects.filter(pk=org.js_team.pk).update(parent=org.zj)
+
+
+def _role_of_user_removed(org):
+    org.rep_js.roles.remove(org.roles["sales_rep"])
+
+
+def _role_of_user_raw(org):
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {User.roles.through._meta.db_table} WHERE user_id = %s", [org.rep_js.pk])
+
+
+def _superior(org):
+    User.objects.filter(pk=org.rep_js.pk).update(superior=org.rep_zj)
+
+
+def _user_department(org):
+    User.objects.filter(pk=org.rep_js.pk).update(department=org.zj_team)
+
+
+def _user_deactivated(org):
+    User.objects.filter(pk=org.rep_js.pk).update(is_active=False)
+
+
+def _superuser(org):
+    User.objects.filter(pk=org.rep_js.pk).update(is_superuser=True)
+
+
+def _custom_field(org):
+    CustomField.objects.bulk_create([CustomField(object_type="customers.account", name="tier", label="分级")])
+
+
+def _pool_member(org):
+    from lianke.pools.models import Pool
+
+    pool = Pool.objects.create(name="公海", object_type="marketing.lead")
+    before = token()
+    pool.members.add(org.rep_js)
+    assert token() != before
+
+
+def _record_deleted(org):
+    Role.objects.filter(pk=org.roles["sales_rep"].pk).delete()
+
+
+CHANGES = [
+    _role_update,
+    _grant_raw_sql,
+    _field_rules_bulk,
+    _department_move,
+    _role_of_user_removed,
+    _role_of_user_raw,
+    _superior,
+    _user_department,
+    _user_deactivated,
+    _superuser,
+    _custom_field,
+    _pool_member,
+    _record_deleted,
+]
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=[c.__name__.strip("_") for c in CHANGES])
+def test_every_way_of_changing_configuration_replaces_the_token(org, change):
+    before = token()
+    assert before
+    change(org)
+    assert token() not in (None, before)
+
+
+def test_a_users_name_password_or_last_login_leave_the_token_alone(org):
+    before = token()
+    User.objects.filter(pk=org.rep_js.pk).update(name="张伟伟", email="zw@example.com")
+    org.rep_js.set_password("another-pw-2026")
+    org.rep_js.save(update_fields=["password"])
+    from django.contrib.auth.models import update_last_login
+
+    update_last_login(None, org.rep_js)
+    assert token() == before
+
+
+def test_business_records_leave_the_token_alone(org, accounts):
+    before = token()
+    Account.objects.create(name="新客户", owner=org.rep_js)
+    Account.objects.filter(owner=org.rep_js).update(phone="021-55551111")
+    assert token() == before
+
+
+# ------------------------------------------------------------- the next request sees it
+def test_revoking_a_grant_by_raw_sql_refuses_the_next_request(org, accounts, api_for):
+    rep = api_for(org.rep_js)
+    assert names(rep) == {"rep_js"}  # kept by this process now
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {RolePermission._meta.db_table} WHERE role_id = %s AND object_type = %s",
+            [org.roles["sales_rep"].pk, "customers.account"],
+        )
+    assert names(rep) == 403
+
+
+def test_deactivating_a_role_by_update_refuses_the_next_request(org, accounts, api_for):
+    rep = api_for(org.rep_js)
+    assert names(rep) == {"rep_js"}
+    Role.objects.filter(pk=org.roles["sales_rep"].pk).update(is_active=False)
+    assert names(rep) == 403
+
+
+def test_a_wider_grant_by_update_widens_the_next_request(org, accounts, api_for):
+    rep = api_for(org.rep_js)
+    assert names(rep) == {"rep_js"}
+    RolePermission.objects.filter(role=org.roles["sales_rep"], object_type="customers.account").update(
+        scope=Scope.ALL
+    )
+    assert names(rep) == {"rep_js", "rep_js2", "lead_js", "rep_zj"}
+
+
+def test_a_department_moved_by_update_leaves_its_former_managers_view(org, accounts, api_for):
+    manager = api_for(org.manager_js)  # department tree: Jiangsu and its team
+    assert names(manager) == {"rep_js", "rep_js2", "lead_js"}
+    Department.objects.filter(pk=org.js_team.pk).update(parent=org.zj)
+    # the records keep their department (the team), which now lies under Zhejiang
+    assert names(manager) == set()
+
+
+def test_a_new_superior_by_update_changes_the_team_leads_view(org, accounts, api_for):
+    lead = api_for(org.lead_js)  # own records and their subordinates'
+    assert names(lead) == {"lead_js", "rep_js"}
+    User.objects.filter(pk=org.rep_js.pk).update(superior=org.manager_js)
+    assert names(lead) == {"lead_js"}
+
+
+def test_a_field_rule_added_in_bulk_hides_the_field_at_the_next_request(org, accounts, api_for):
+    rep = api_for(org.rep_js)
+    assert rep.get(ACCOUNTS).json()["results"][0]["phone"] == "021-55550000"
+    FieldPermission.objects.bulk_create(
+        [
+            FieldPermission(
+                role=org.roles["sales_rep"],
+                object_type="customers.account",
+                field="phone",
+                mode=FieldMode.HIDDEN,
+            )
+        ]
+    )
+    assert "021-55550000" not in rep.get(ACCOUNTS).content.decode()
+
+
+def test_a_custom_field_added_in_bulk_is_in_the_next_answer(org, accounts, api_for):
+    Account.objects.filter(pk=accounts["rep_js"].pk).update(custom_data={"tier": "金牌"})
+    rep = api_for(org.rep_js)
+    assert rep.get(ACCOUNTS).json()["results"][0]["custom_fields"] == {}  # no such field yet
+    CustomField.objects.bulk_create(
+        [CustomField(object_type="customers.account", name="tier", label="分级", type="text")]
+    )
+    assert rep.get(ACCOUNTS).json()["results"][0]["custom_fields"] == {"tier": "金牌"}
+
+
+def test_a_pool_membership_added_by_raw_sql_opens_the_pool_at_the_next_request(org, api_for):
+    from lianke.marketing.models import Lead
+    from lianke.pools.models import Pool
+
+    pool = Pool.objects.create(name="江苏线索公海", object_type="marketing.lead")
+    lead = Lead.objects.create(name="公海线索甲", owner=org.rep_js)
+    Lead.all_objects.filter(pk=lead.pk).update(owner=None, department=None, pool=pool)
+    rep = api_for(org.rep_js2)
+    assert names(rep, LEADS) == set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Pool.members.through._meta.db_table} (pool_id, user_id) VALUES (%s, %s)",
+            [pool.pk, org.rep_js2.pk],
+        )
+    assert names(rep, LEADS) == {"公海线索甲"}
+
+
+def test_the_web_list_follows_a_grant_revoked_by_update(org, accounts, client_for):
+    rep = client_for(org.rep_js)
+    assert rep.get("/customers/account/").status_code == 200
+    RolePermission.objects.filter(role=org.roles["sales_rep"], object_type="customers.account").update(
+        actions=[]
+    )
+    assert rep.get("/customers/account/").status_code == 403
+
+
+# ------------------------------------------------------------------- rolled-back changes
+def test_a_rolled_back_grant_is_not_kept(org, accounts, api_for):
+    rep = api_for(org.rep_js)
+    before = token()
+    with transaction.atomic():
+        RolePermission.objects.filter(role=org.roles["sales_rep"], object_type="customers.account").update(
+            scope=Scope.ALL
+        )
+        # the request runs inside the transaction and keeps the wider grant under its token
+        assert len(names(rep)) == 4
+        inside = token()
+        transaction.set_rollback(True)
+    assert token() == before
+    assert names(rep) == {"rep_js"}
+    # a later change makes a token of its own, never the rolled-back one
+    Role.objects.filter(pk=org.roles["team_lead"].pk).update(description="组长")
+    assert token() not in (before, inside)
+    assert names(rep) == {"rep_js"}
+
+
+def test_a_change_inside_a_request_is_seen_by_the_same_request(org, accounts):
+    """A request that changes configuration through the ORM reads the token again, so a value
+    it reads afterwards is not one the process kept from before the change."""
+    from lianke.core.context import Source, request_context
+    from lianke.org import access
+
+    class FakeRequest:
+        headers: dict = {}
+        user = org.lead_js
+
+    with request_context(FakeRequest(), source=Source.WEB):
+        assert access.subordinate_ids(org.lead_js) == [org.rep_js.pk]  # kept by the process
+    with request_context(FakeRequest(), source=Source.WEB):
+        assert access.role_scope(org.lead_js, Account, Action.VIEW)  # the token is read here
+        org.rep_js.superior = org.manager_js
+        org.rep_js.save()
+        assert access.subordinate_ids(org.lead_js) == []
+
+
+# ----------------------------------------------------------------------- no token, no store
+def test_without_the_token_row_nothing_is_kept(org, accounts, api_for, monkeypatch):
+    from lianke.org import access
+
+    loads = []
+    load = access._load_grants
+    monkeypatch.setattr(access, "_load_grants", lambda user: loads.append(user.pk) or load(user))
+    rep = api_for(org.rep_js)
+    assert names(rep) == {"rep_js"}
+    assert names(rep) == {"rep_js"}
+    assert loads == [org.rep_js.pk]  # kept: loaded once for two requests
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {configcache.TABLE}")  # as a flush leaves it
+    assert names(rep) == {"rep_js"}
+    assert names(rep) == {"rep_js"}
+    assert loads == [org.rep_js.pk] * 3  # no token: loaded by every request
+    # a change writes the row again, and the next request follows it
+    Role.objects.filter(pk=org.roles["sales_rep"].pk).update(is_active=False)
+    assert token() is not None
+    assert names(rep) == 403
+
+
+def test_outside_a_request_nothing_is_kept(org):
+    configcache.clear()
+    calls = []
+    for _ in range(2):
+        configcache.cached("probe", lambda: calls.append(1))
+    assert len(calls) == 2
+
+
+# ------------------------------------------------------------------------------ triggers
+def test_migrate_installs_the_triggers_and_the_check_finds_a_missing_one(org):
+    assert configcache.missing_triggers() == []
+    assert config_triggers(databases=["default"]) == []
+    name = configcache.trigger_names(connection.vendor, "org_rolepermission")[0]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'DROP TRIGGER "{name}"'
+            + (' ON "org_rolepermission"' if connection.vendor == "postgresql" else "")
+        )
+    assert configcache.missing_triggers() == ["org_rolepermission"]
+    errors = config_triggers(databases=["default"])
+    assert [e.id for e in errors] == ["lianke.E004"]
+    assert "org_rolepermission" in errors[0].msg
+    # a migrate (here: its post_migrate step) puts them back
+    call_command("migrate", verbosity=0)
+    assert configcache.missing_triggers() == []
+    before = token()
+    RolePermission.objects.create(
+        role=org.roles["sales_rep"], object_type="marketing.campaign", actions=["view"]
+    )
+    assert token() != before
+
+
+def test_every_table_the_loaders_read_is_watched():
+    """The loaders read roles, their grants and field rules, who holds which role, departments,
+    the users' places in them, custom fields and pool memberships."""
+    from lianke.pools.models import Pool
+
+    tables = configcache.watched()
+    for model in (
+        Role,
+        RolePermission,
+        FieldPermission,
+        Department,
+        User.roles.through,
+        CustomField,
+        Pool,
+        Pool.members.through,
+        Pool.member_departments.through,
+        Pool.admins.through,
+    ):
+        assert tables[model._meta.db_table] == ()
+    assert set(tables["org_user"]) == {"is_active", "is_superuser", "department_id", "superior_id"}
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_truncate_replaces_the_token_on_postgresql(org):
+    before = token()
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {FieldPermission._meta.db_table}")
+    assert token() != before
