@@ -939,3 +939,20 @@ def test_a_date_filter_at_the_ends_of_the_calendar_is_no_bound_not_a_server_erro
     assert [row["id"] for row in rep.get(ACCOUNTS, {"created_at__gte": "0001-01-01"}).json()["results"]] == [
         mine.pk
     ]
+
+
+def test_a_relation_is_checked_against_the_scope_of_whoever_writes_now(org, api_for):
+    """The serializer's fields are built once per type: the records a relation accepts must
+    still be the current caller's, not those of the caller the fields were first built for."""
+    from lianke.core.api.serializers import _FIELDS
+
+    _FIELDS.clear()
+    mine, theirs = account(org.rep_js, name="张伟的客户"), account(org.rep_zj, name="李娜的客户")
+    rep_js, rep_zj = api_for(org.rep_js), api_for(org.rep_zj)
+    for client, own, other in ((rep_js, mine, theirs), (rep_zj, theirs, mine), (rep_js, mine, theirs)):
+        body = {"name": "王五", "mobile": "13900000000", "account": own.pk}
+        assert client.post("/api/customers/contacts/", body, format="json").status_code == 201
+        r = client.post("/api/customers/contacts/", {**body, "account": other.pk}, format="json")
+        assert r.status_code == 400
+        assert [(e["field"], e["code"]) for e in r.json()["errors"]] == [("account", "does_not_exist")]
+    assert Contact.all_objects.filter(name="王五").count() == 3
