@@ -1,19 +1,36 @@
 """Migration operations shared by the apps: SQL that runs on one database vendor only (and
-says so), and the data migration that fills derived columns (phone digits, company keys)."""
+says so), statistics for re-created indexes, and the data migration that fills derived columns
+(phone digits, company keys)."""
 
 from django.db import migrations, models
 
 
 class PostgreSQLOnly(migrations.RunSQL):
-    """Raw SQL for PostgreSQL (trigram and GIN indexes); a no-op on SQLite."""
+    """Raw SQL for PostgreSQL (trigram and GIN indexes); a no-op on the other database."""
+
+    vendor = "postgresql"
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
+        if schema_editor.connection.vendor == self.vendor:
             super().database_forwards(app_label, schema_editor, from_state, to_state)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
+        if schema_editor.connection.vendor == self.vendor:
             super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
+class SQLiteOnly(PostgreSQLOnly):
+    """Raw SQL for SQLite; a no-op on PostgreSQL."""
+
+    vendor = "sqlite"
+
+
+def analyze(*tables: str) -> SQLiteOnly:
+    """Statistics for the indexes a migration re-created. SQLite keeps them per index and drops
+    them with it (PostgreSQL's are per column and stay): without them its planner takes a new
+    index for a selective one — a department's records collected and sorted (11 ms) instead of
+    the list's order walked (1 ms)."""
+    return SQLiteOnly([f'ANALYZE "{table}"' for table in tables], reverse_sql=migrations.RunSQL.noop)
 
 
 def trigram_indexes(
