@@ -18,15 +18,17 @@ Why a reader never sees configuration older than its token (the tests in
 - A transaction that changes configuration sees its own new token at once (the trigger is not
   deferred), so its reads after the change miss the store. A rolled-back token is never seen
   again: it is random, not a counter that a rollback could bring back.
-- Without a context, or without the token row (a flushed table), nothing is kept across
-  requests: every read loads.
+- Outside a web or API request (commands, jobs), or without the token row (a flushed table),
+  nothing is kept across requests: every read loads.
 - SQLite rebuilds a table that a migration alters, and drops its triggers with it.
   ``post_migrate`` installs them again, and the system check ``lianke.E004`` reports a watched
   table without its triggers.
 
 Two rules for whoever adds a loader:
 
-- A loader reads only watched tables (:func:`watch`; on ``org_user`` only the watched columns).
+- A loader reads only watched tables (:func:`watch`; on ``org_user`` only the watched columns),
+  and its key names every attribute of the objects it was given that it reads besides their ids
+  (a user's department, say).
 - What a loader returns is shared by the requests of a process, so callers must not change it.
 
 A transaction that changes configuration holds the token's row until it commits. Two such
@@ -47,7 +49,7 @@ from . import context
 
 TABLE = "core_configversion"
 PREFIX = "lianke_cfg_"
-_TOKEN_KEY = "_config_token"  # noqa: S105 - a key of the context's cache, not a secret
+_TOKEN_KEY = "config_token"  # noqa: S105 - a key of the context's shared cache, not a secret
 
 # table -> the columns whose change counts (empty: any change of the row)
 _watched: dict[str, tuple[str, ...]] = {}
@@ -81,12 +83,12 @@ def token() -> str | None:
     ctx = context.current()
     if ctx is None or ctx.request is None:
         return None
-    if _TOKEN_KEY not in ctx.cache:
+    if _TOKEN_KEY not in ctx.shared:
         with connections["default"].cursor() as cursor:
             cursor.execute(f"SELECT token FROM {TABLE} WHERE id = 1")  # noqa: S608 - a constant
             row = cursor.fetchone()
-        ctx.cache[_TOKEN_KEY] = row[0] if row else None
-    return ctx.cache[_TOKEN_KEY]
+        ctx.shared[_TOKEN_KEY] = row[0] if row else None
+    return ctx.shared[_TOKEN_KEY]
 
 
 def forget(**_signal_kwargs: Any) -> None:
@@ -94,7 +96,7 @@ def forget(**_signal_kwargs: Any) -> None:
     the watched models' ``post_save``, ``post_delete`` and ``m2m_changed``)."""
     ctx = context.current()
     if ctx is not None:
-        ctx.cache.pop(_TOKEN_KEY, None)
+        ctx.shared.pop(_TOKEN_KEY, None)
 
 
 def cached[T](key: Hashable, load: Callable[[], T]) -> T:

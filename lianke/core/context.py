@@ -53,6 +53,9 @@ class Context:
     request: HttpRequest | None = None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     cache: dict[Any, Any] = field(default_factory=dict)
+    # What does not depend on who acts (the configuration token): kept when ``cache`` is
+    # cleared because the user became known (DRF authenticates inside the view).
+    shared: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def user(self) -> User | None:

@@ -43,11 +43,13 @@ def _cache(user: User) -> dict[Any, Any]:
 
 
 def clear_cache(user: User) -> None:
+    """Forget what this context read of the access configuration (after changing it)."""
     if hasattr(user, "_lianke_access_cache"):
         del user._lianke_access_cache
     ctx = context.current()
     if ctx is not None:
         ctx.cache.clear()
+    configcache.forget()
 
 
 def grants(user: User) -> dict[str, dict[str, str]]:

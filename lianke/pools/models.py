@@ -48,7 +48,7 @@ class Pool(models.Model):
         ctx = context.current()
         if ctx is None or ctx.user is None or ctx.user.pk != user.pk:
             return cls._load_ids(user, manage)
-        key = ("pool_ids", user.pk, manage)
+        key = ("pool_ids", user.pk, user.department_id, manage)
         if key not in ctx.cache:
             ctx.cache[key] = configcache.cached(key, lambda: cls._load_ids(user, manage))
         return ctx.cache[key]

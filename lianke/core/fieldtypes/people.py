@@ -283,7 +283,7 @@ class PeopleSelect(forms.Select):
         if widget["lazy"]:
             # Its options come later: whether there is anybody to choose is asked here.
             options = None
-            people = [(u.pk, user_label(u)) for u in queryset.order_by("pk")[:2]]
+            people = [(u.pk, user_label(u)) for u in queryset.order_by("pk").only(*LABEL_FIELDS)[:2]]
             several = len(people) > 1
         else:  # the options' own query tells as well (one query, not two)
             options = people_options(queryset, selected=selected, required=self.is_required)

@@ -411,7 +411,7 @@ def saved_view_share_choices(user) -> dict[str, list[ShareTarget]]:
         targets = saved_view_share_targets(user)
         return {key: [ShareTarget(t.pk, str(t)) for t in rows] for key, rows in targets.items()}
 
-    return configcache.cached(("share_targets", user.pk), load)
+    return configcache.cached(("share_targets", user.pk, user.is_superuser, user.department_id), load)
 
 
 # ---------------------------------------------------------------------------------- detail
