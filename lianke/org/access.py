@@ -257,27 +257,29 @@ def collaborators_q(user: User, model: type[Model], action: str) -> Q:
 
     from .models import Collaborator
 
-    shared = Collaborator.objects.filter(
-        user_id=user.pk, content_type=ContentType.objects.get_for_model(model, for_concrete_model=True)
-    )
+    content_type = ContentType.objects.get_for_model(model, for_concrete_model=True)
+    shared = Collaborator.objects.filter(user_id=user.pk, content_type=content_type)
     if action == Action.EDIT:
         shared = shared.filter(access=CollaboratorAccess.WRITE)
-    return _shared_q(shared)
+    return _shared_q(shared, ("shared", user.pk, content_type.pk, action))
 
 
 SHARED_INLINE = 200
 
 
-def _shared_q(shared) -> Q:
-    """The records shared with the user. Within a web/API request (whose scope cache lives only
-    as long as the request) the few ids are inlined, or nothing when none are shared: an OR
-    with a subquery makes PostgreSQL filter every row instead of using the owner/department
-    indexes (a sequential scan to count a rep's accounts at a million rows). Elsewhere, and
-    for users with many shared records, the subquery stays (always current)."""
+def _shared_q(shared, key: tuple) -> Q:
+    """The records shared with the user. Within a web/API request the few ids are inlined (kept
+    across requests until a share changes: collaborations are watched by ``core.configcache``),
+    or nothing when none are shared: an OR with a subquery makes PostgreSQL filter every row
+    instead of using the owner/department indexes (a sequential scan to count a rep's accounts
+    at a million rows). Elsewhere, and for users with many shared records, the subquery stays
+    (always current)."""
     ctx = context.current()
     if ctx is None or ctx.request is None:
         return Q(pk__in=shared.values("object_id"))
-    ids = list(shared.values_list("object_id", flat=True)[: SHARED_INLINE + 1])
+    ids = configcache.cached(
+        key, lambda: list(shared.values_list("object_id", flat=True)[: SHARED_INLINE + 1])
+    )
     if len(ids) > SHARED_INLINE:
         return Q(pk__in=shared.values("object_id"))
     return Q(pk__in=ids) if ids else Q()

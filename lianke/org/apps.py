@@ -10,11 +10,12 @@ class OrgConfig(AppConfig):
     def ready(self):
         from lianke.core import configcache
 
-        from .models import Department, FieldPermission, Role, RolePermission, User
+        from .models import Collaborator, Department, FieldPermission, Role, RolePermission, User
 
         # What the access checks keep across requests (core.configcache): roles, their grants
-        # and field rules, who holds which role, the department tree and its heads, and of each
-        # user what places them in it (not their name, last login or password).
-        for model in (Role, RolePermission, FieldPermission, Department, User.roles.through):
+        # and field rules, who holds which role, the department tree and its heads, the records
+        # shared with each user, and of each user what places them in it (not their name, last
+        # login or password).
+        for model in (Role, RolePermission, FieldPermission, Department, User.roles.through, Collaborator):
             configcache.watch(model)
         configcache.watch(User, columns=("is_active", "is_superuser", "department", "superior"))

@@ -13,7 +13,7 @@ from lianke.core.checks import config_triggers
 from lianke.core.models import CustomField
 from lianke.customers.models import Account
 from lianke.org.choices import Action, FieldMode, Scope
-from lianke.org.models import Department, FieldPermission, Role, RolePermission, User
+from lianke.org.models import Collaborator, Department, FieldPermission, Role, RolePermission, User
 
 pytestmark = pytest.mark.django_db
 
@@ -242,6 +242,24 @@ def test_a_pool_membership_added_by_raw_sql_opens_the_pool_at_the_next_request(o
     assert names(rep, LEADS) == {"公海线索甲"}
 
 
+def test_a_record_shared_by_raw_sql_and_unshared_by_delete_follows_at_the_next_request(
+    org, accounts, api_for
+):
+    from django.contrib.contenttypes.models import ContentType
+
+    rep = api_for(org.rep_js)
+    assert names(rep) == {"rep_js"}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Collaborator._meta.db_table} (content_type_id, object_id, user_id, access, created_at)"
+            " VALUES (%s, %s, %s, %s, CURRENT_TIMESTAMP)",
+            [ContentType.objects.get_for_model(Account).pk, accounts["rep_zj"].pk, org.rep_js.pk, "read"],
+        )
+    assert names(rep) == {"rep_js", "rep_zj"}
+    Collaborator.objects.filter(user=org.rep_js).delete()
+    assert names(rep) == {"rep_js"}
+
+
 def test_the_web_list_follows_a_grant_revoked_by_update(org, accounts, client_for):
     rep = client_for(org.rep_js)
     assert rep.get("/customers/account/").status_code == 200
@@ -351,6 +369,7 @@ def test_every_table_the_loaders_read_is_watched():
 
     tables = configcache.watched()
     for model in (
+        Collaborator,
         Role,
         RolePermission,
         FieldPermission,

@@ -44,25 +44,25 @@ ROLES = ("admin", "rep_js")
 # SQLite and PostgreSQL. A second request: the configuration the process keeps across requests
 # (grants, field rules, custom fields, departments, pools: ``core.configcache``) is not read again.
 BASELINES: dict[str, dict[str, tuple[int, int]]] = {
-    "customers.account": {"list": (10, 10), "detail": (26, 29), "api": (3, 4), "timeline": (8, 12)},
-    "customers.contact": {"list": (11, 12), "detail": (22, 24), "api": (3, 4), "timeline": (8, 11)},
+    "customers.account": {"list": (10, 9), "detail": (26, 25), "api": (3, 3), "timeline": (8, 8)},
+    "customers.contact": {"list": (11, 10), "detail": (22, 21), "api": (3, 3), "timeline": (8, 8)},
     "marketing.lead": {
-        "list": (10, 11),
-        "detail": (20, 22),
-        "api": (3, 4),
-        "board": (10, 11),
-        "timeline": (6, 9),
+        "list": (10, 9),
+        "detail": (20, 19),
+        "api": (3, 3),
+        "board": (10, 10),
+        "timeline": (6, 7),
     },
     "sales.opportunity": {
-        "list": (13, 14),
-        "detail": (30, 33),
-        "api": (3, 4),
-        "board": (14, 16),
-        "timeline": (8, 11),
+        "list": (13, 12),
+        "detail": (30, 29),
+        "api": (3, 3),
+        "board": (14, 14),
+        "timeline": (8, 8),
     },
-    "sales.opportunitycompetitor": {"list": (10, 12), "detail": (18, 21), "api": (3, 4)},
-    "sales.competitor": {"list": (8, 9), "detail": (14, 13), "api": (3, 3)},
-    "activities.activity": {"list": (12, 13), "detail": (21, 23), "api": (3, 4), "board": (8, 10)},
+    "sales.opportunitycompetitor": {"list": (10, 10), "detail": (18, 18), "api": (3, 3)},
+    "sales.competitor": {"list": (8, 8), "detail": (14, 12), "api": (3, 3)},
+    "activities.activity": {"list": (12, 11), "detail": (21, 20), "api": (3, 3), "board": (8, 8)},
 }
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
