@@ -16,7 +16,7 @@ class CoreConfig(AppConfig):
             configcache,
             fieldtypes,
         )
-        from .models import CustomField
+        from .models import CustomField, SavedView
         from .records import events, rollups  # noqa: F401  (rollups: registers the roll-up kind)
         from .search import fts
 
@@ -30,7 +30,13 @@ class CoreConfig(AppConfig):
 
         # Configuration read by every request is kept across requests behind a token that
         # triggers on its tables replace (installed again after every migrate).
-        configcache.watch(CustomField)
+        for model in (
+            CustomField,
+            SavedView,
+            SavedView.shared_roles.through,
+            SavedView.shared_departments.through,
+        ):
+            configcache.watch(model)
         post_migrate.connect(configcache.install, sender=self, dispatch_uid="lianke.core.configcache.install")
 
         # Each business app declares its object types in ``objects.py`` and its home-page

@@ -260,6 +260,25 @@ def test_a_record_shared_by_raw_sql_and_unshared_by_delete_follows_at_the_next_r
     assert names(rep) == {"rep_js"}
 
 
+def test_a_saved_view_shared_and_deleted_behind_the_orms_back_follows_at_the_next_request(
+    org, accounts, client_for
+):
+    from lianke.core.models import SavedView
+
+    view = SavedView.objects.create(user=org.rep_js2, object_type="customers.account", name="本周重点")
+    colleague = client_for(org.rep_js)
+    shown = 'data-saved-view="本周重点"'
+    assert shown not in colleague.get("/customers/account/").content.decode()
+    with connection.cursor() as cursor:  # shared with the colleague's role
+        cursor.execute(
+            f"INSERT INTO {SavedView.shared_roles.through._meta.db_table} (savedview_id, role_id) VALUES (%s, %s)",
+            [view.pk, org.roles["sales_rep"].pk],
+        )
+    assert shown in colleague.get("/customers/account/").content.decode()
+    SavedView.objects.filter(pk=view.pk).delete()
+    assert shown not in colleague.get("/customers/account/").content.decode()
+
+
 def test_the_web_list_follows_a_grant_revoked_by_update(org, accounts, client_for):
     rep = client_for(org.rep_js)
     assert rep.get("/customers/account/").status_code == 200
@@ -364,11 +383,15 @@ def test_migrate_installs_the_triggers_and_the_check_finds_a_missing_one(org):
 
 def test_every_table_the_loaders_read_is_watched():
     """The loaders read roles, their grants and field rules, who holds which role, departments,
-    the users' places in them, custom fields and pool memberships."""
+    the users' places in them, shared records, custom fields, saved views and pool memberships."""
+    from lianke.core.models import SavedView
     from lianke.pools.models import Pool
 
     tables = configcache.watched()
     for model in (
+        SavedView,
+        SavedView.shared_roles.through,
+        SavedView.shared_departments.through,
         Collaborator,
         Role,
         RolePermission,

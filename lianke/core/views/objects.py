@@ -290,24 +290,31 @@ class ObjectListView(ObjectTypeView):
         ]
 
     def saved_views(self, state: ListState) -> list[dict]:
-        through_roles, through_departments = (
-            SavedView.shared_roles.through,
-            SavedView.shared_departments.through,
-        )
-        views = (
-            SavedView.objects.visible_to(self.request.user, self.object_type.key)
-            .annotate(
-                shared=models.Exists(through_roles.objects.filter(savedview=models.OuterRef("pk")))
-                | models.Exists(through_departments.objects.filter(savedview=models.OuterRef("pk")))
+        user, key = self.request.user, self.object_type.key
+
+        def load() -> list[SavedView]:
+            through_roles, through_departments = (
+                SavedView.shared_roles.through,
+                SavedView.shared_departments.through,
             )
-            .order_by("name")
-        )
+            return list(
+                SavedView.objects.visible_to(user, key)
+                .annotate(
+                    shared=models.Exists(through_roles.objects.filter(savedview=models.OuterRef("pk")))
+                    | models.Exists(through_departments.objects.filter(savedview=models.OuterRef("pk")))
+                )
+                .order_by("name")
+            )
+
+        # Saved views and their shares are watched like the access configuration: kept across
+        # requests until one is saved, shared or deleted.
+        views = configcache.cached(("saved_views", user.pk, user.department_id, key), load)
         return [
             {
                 "view": v,
                 "url": self.object_type.url_list + ("?" + v.query if v.query else ""),
                 "active": state.same_as(v.query),
-                "mine": v.user_id == self.request.user.pk,
+                "mine": v.user_id == user.pk,
                 "shared": v.shared,
             }
             for v in views
