@@ -96,7 +96,10 @@ def plan() -> list[tuple[Change, object, models.Index | None]]:
 
 def apply(steps) -> None:
     """Carry out ``steps`` (from :func:`plan`): each index on its own, concurrently on
-    PostgreSQL, so a large table keeps taking writes while its index is built."""
+    PostgreSQL, so a large table keeps taking writes while its index is built, then its
+    statistics. SQLite keeps statistics per index: a new index without them, beside analysed
+    ones, is misjudged and the list's sort collects and sorts the rows instead of reading it.
+    PostgreSQL gathers an expression index's statistics with its table's."""
     concurrently = connection.vendor == "postgresql"
     how = "CONCURRENTLY " if concurrently else ""
     editor = connection.SchemaEditorClass(connection)  # only to compile the statement
@@ -107,3 +110,5 @@ def apply(steps) -> None:
             if change.action == "create":
                 extra = {"concurrently": True} if concurrently else {}
                 cursor.execute(str(index.create_sql(model, editor, **extra)))
+                target = change.index if connection.vendor == "sqlite" else change.table
+                cursor.execute(f'ANALYZE "{target}"')

@@ -5,10 +5,10 @@ says so), statistics for re-created indexes, and the data migration that fills d
 from django.db import migrations, models
 
 
-class PostgreSQLOnly(migrations.RunSQL):
-    """Raw SQL for PostgreSQL (trigram and GIN indexes); a no-op on the other database."""
+class VendorOnly(migrations.RunSQL):
+    """Raw SQL for one database vendor; a no-op on the other."""
 
-    vendor = "postgresql"
+    vendor = ""
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor == self.vendor:
@@ -19,8 +19,14 @@ class PostgreSQLOnly(migrations.RunSQL):
             super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
-class SQLiteOnly(PostgreSQLOnly):
-    """Raw SQL for SQLite; a no-op on PostgreSQL."""
+class PostgreSQLOnly(VendorOnly):
+    """Raw SQL for PostgreSQL (trigram and GIN indexes); a no-op on SQLite."""
+
+    vendor = "postgresql"
+
+
+class SQLiteOnly(VendorOnly):
+    """Raw SQL for SQLite (statistics); a no-op on PostgreSQL."""
 
     vendor = "sqlite"
 
