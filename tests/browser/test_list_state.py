@@ -144,6 +144,8 @@ def test_a_reload_keeps_the_filters_sort_columns_and_page_size(ui, org, jiangsu)
     ui.page.locator("#filter-form summary", has_text="显示列").click()
     with ui.page.expect_response(lambda r: "per_page=25" in r.url):
         ui.page.select_option("#per-page", "25")
+    # htmx pushes the address after it has swapped the response in: reload the new address
+    expect(ui.page).to_have_url(re.compile(r"per_page=25"))
     names = names_on_page(ui, phone=False)
     # when she reloads the page
     ui.page.reload()
