@@ -65,17 +65,14 @@ def digits_prefix_q(column: str, digits: str) -> Q:
     return q & Q(**{f"{column}__lt": upper}) if upper is not None else q
 
 
-def phone_search_q(model, fields, text: str) -> Q | None:
-    """The digits condition of a search ``text`` that looks like a phone number (see
-    ``phones.query_digits``) over the digits columns of the phone ``fields``; else ``None``."""
+def phone_search_ranges(model, fields, text: str) -> list[Q]:
+    """The digits conditions of a search ``text`` that looks like a phone number (see
+    ``phones.query_digits``), one per digits column of the phone ``fields``; else none."""
     digits = query_digits(text)
+    if digits is None:
+        return []
     columns = [c for c in (digits_field_name(model, name) for name in fields) if c]
-    if digits is None or not columns:
-        return None
-    q = Q()
-    for column in columns:
-        q |= digits_prefix_q(column, digits)
-    return q
+    return [digits_prefix_q(column, digits) for column in columns]
 
 
 def text_successor(text: str) -> str | None:
@@ -142,12 +139,29 @@ class Plan:
 
     finders: list[tuple[Q, Q]] = field(default_factory=list)
     rest: Q | None = None
+    # Conditions a plain b-tree serves on its own (a range): how many rows match is told by the
+    # index alone, before any finder collects ids.
+    ranges: list[Q] = field(default_factory=list)
     # A text an index says is frequent (more than ``SEARCH_CANDIDATES`` rows): the plain
     # condition's ordered scan meets its matches early, collecting them would not.
     frequent: bool = False
 
     def add(self, finder: Q, plain: Q | None = None) -> None:
         self.finders.append((finder, finder if plain is None else plain))
+
+    def add_ranges(self, ranges: list[Q]) -> None:
+        """``ranges`` (b-tree ranges, see ``ranges``) as one finder."""
+        if ranges:
+            self.ranges += ranges
+            finder = Q()
+            for q in ranges:
+                finder |= q
+            self.add(finder)
+
+    def digits(self, model, fields, text: str) -> None:
+        """Phone numbers of ``fields`` starting with the digits of ``text``, if it looks like
+        one (``phone_search_ranges``)."""
+        self.add_ranges(phone_search_ranges(model, fields, text))
 
     def add_rest(self, q: Q) -> None:
         self.rest = q if self.rest is None else self.rest | q
@@ -202,10 +216,10 @@ def _related_match(model, name: str, text: str) -> tuple[Q, bool] | None:
     return fts.match_q(related, [target], text, path=path), frequent
 
 
-def pinyin_parts(model, fields, text: str) -> tuple[Q, list[str], str] | None:
+def pinyin_parts(model, fields, text: str) -> tuple[list[Q], list[str], str] | None:
     """For a search ``text`` of ASCII letters only (``core.text.pinyin.query_letters``), the pinyin
     columns of the name ``fields`` that start with it ("zgsy", "zhongguo" → 中国石油): the first
-    form's prefix as a range a plain b-tree serves, and the columns and text (a space, then the
+    form's prefix as a range a plain b-tree serves, one per column, and the columns and text (a space, then the
     letters) that find the other forms (initials, surname readings) as a later token — through
     the columns' trigram indexes; else ``None``."""
     letters = query_letters(text)
@@ -213,11 +227,11 @@ def pinyin_parts(model, fields, text: str) -> tuple[Q, list[str], str] | None:
     if letters is None or not columns:
         return None
     upper = letters_successor(letters)
-    q = Q()
+    ranges = []
     for column in columns:
         first = Q(**{f"{column}__gte": letters})
-        q |= first & Q(**{f"{column}__lt": upper}) if upper is not None else first
-    return q, columns, f" {letters}"
+        ranges.append(first & Q(**{f"{column}__lt": upper}) if upper is not None else first)
+    return ranges, columns, f" {letters}"
 
 
 def pinyin_q(model, fields, text: str) -> Q | None:
@@ -225,7 +239,10 @@ def pinyin_q(model, fields, text: str) -> Q | None:
     parts = pinyin_parts(model, fields, text)
     if parts is None:
         return None
-    q, columns, token = parts
+    ranges, columns, token = parts
+    q = Q()
+    for condition in ranges:
+        q |= condition
     for column in columns:
         q |= Q(**{f"{column}__icontains": token})
     return q
@@ -247,24 +264,29 @@ def plan_for(model, names, text: str, *, custom: Q | None = None) -> Plan:
                 plan.add(prefix_q(name, text))
             key = unicodedata.normalize("NFKC", text).casefold()
             for column in (f.attname for f in company_key_fields(model) if f.source in names):
-                plan.add(key_prefix_q(column, key))
+                plan.add_ranges([key_prefix_q(column, key)])
         else:
             if names:  # (none readable: nothing to match; an empty Q would match every row)
                 plan.add_rest(contains_q(names, text))
             if custom is not None:
                 plan.add_rest(custom)
-    digits = phone_search_q(model, names, text)
-    if digits is not None:
-        plan.add(digits)
+    plan.digits(model, names, text)
     letters = pinyin_parts(model, names, text)
     if letters is not None:
         prefix, columns, token = letters
-        plan.add(prefix)
+        plan.add_ranges(prefix)
         if columns:
             plan.contained(model, columns, token)
     if not plan.finders and plan.rest is None:
         plan.add(Q(pk__in=[]))
     return plan
+
+
+def _more_than_candidates(queryset, condition: Q) -> bool:
+    """Whether more than ``SEARCH_CANDIDATES`` rows match the b-tree range ``condition``: a look
+    at the row past them, which the index answers alone (PostgreSQL, a million contacts: 3 ms,
+    where collecting the ids of a frequent phone prefix reads 10,000 rows of the table, 23 ms)."""
+    return queryset.filter(condition).order_by()[SEARCH_CANDIDATES : SEARCH_CANDIDATES + 1].exists()
 
 
 def _bounded_ids(queryset, condition: Q) -> list | None:
@@ -288,7 +310,9 @@ def narrow_to_matches(queryset, plan: Plan):
     # half a second for a rep's 60,000 leads); the final query applies the scope, so ids out of
     # reach are only ever a filter, never read.
     candidates = queryset.model._base_manager.all()
-    if plan.frequent:
+    # A range the index says is frequent settles it before any finder reads the table: a phone
+    # number's first digits are often such a text, and their trigram finders the dearest.
+    if plan.frequent or any(_more_than_candidates(candidates, q) for q in plan.ranges):
         return in_list_order(queryset).filter(plan.as_q())
     ids: set[int] = set()
     for finder, _plain in plan.finders:

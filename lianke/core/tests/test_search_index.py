@@ -347,3 +347,34 @@ def test_a_managers_frequent_word_walks_the_list_order_and_stops_at_the_page(org
     with CaptureQueriesContext(connection) as queries:
         rows = client_for(org.rep_js).get("/customers/account/", {"search": "有限公司"}).context["rows"]
     assert [row[0].pk for row in rows] == [a.pk for a in reversed(mine[:3])]
+
+
+def test_a_frequent_phone_prefix_is_told_by_its_digits_index_before_any_ids_are_collected(
+    org, client_for, monkeypatch
+):
+    """A phone number's first digits match many records (a mobile's prefix: 18,000 of a million
+    contacts). The digits index says so by itself, so no finder collects ids for it — the
+    trigram finders of the same text were the dearest part of such a search."""
+    from django.test.utils import CaptureQueriesContext
+
+    from lianke.core.search import textsearch
+
+    monkeypatch.setattr(textsearch, "SEARCH_CANDIDATES", 2)
+    account = Account.objects.create(name="江苏精工", owner=org.rep_js)
+    found = [
+        Contact.objects.create(name=f"联系人{i}", account=account, owner=org.rep_js, mobile=mobile)
+        for i, mobile in enumerate(["133-8466-0001", "13384660002", "1338 466 0003", "138 1338 0004"])
+    ]
+    Contact.objects.create(name="无关", account=account, owner=org.rep_js, mobile="13900000000")
+    client = client_for(org.rep_js)
+    with CaptureQueriesContext(connection) as queries:
+        rows = client.get("/customers/contact/", {"search": "1338"}).context["rows"]
+    # every number starting with 1338 or holding it, newest first
+    assert [row[0].pk for row in rows] == [c.pk for c in reversed(found)]
+    collected = [q["sql"] for q in queries if 'AS "pk"' in q["sql"] and "LIMIT 3" in q["sql"]]
+    assert collected == []
+    # a prefix below the bound still collects its ids through the indexes
+    with CaptureQueriesContext(connection) as queries:
+        rows = client.get("/customers/contact/", {"search": "138 1338"}).context["rows"]
+    assert [row[0].pk for row in rows] == [found[3].pk]
+    assert [q for q in queries if 'AS "pk"' in q["sql"] and "LIMIT 3" in q["sql"]]

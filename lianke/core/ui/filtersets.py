@@ -25,7 +25,7 @@ from ..fieldtypes import kinds
 from ..fieldtypes.formfields import email_filter_input, number_input, phone_filter_input
 from ..fieldtypes.people import PeopleChecks
 from ..html import esc
-from ..search.textsearch import Plan, narrow_to_matches, phone_search_q, search
+from ..search.textsearch import Plan, narrow_to_matches, search
 
 DATE_ATTRS = {"type": "date"}
 
@@ -238,9 +238,7 @@ class BusinessFilterSet(filters.FilterSet):
             return queryset
         plan = Plan()
         plan.contained(queryset.model, [name], value)
-        digits = phone_search_q(queryset.model, [name], value)
-        if digits is not None:
-            plan.add(digits)
+        plan.digits(queryset.model, [name], value)
         return narrow_to_matches(queryset, plan)
 
 
