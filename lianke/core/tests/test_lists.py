@@ -540,3 +540,28 @@ def test_list_rows_and_cards_built_in_python_are_the_templates_markup(org, accou
                 assert _tight(row.card_li()) == _tight(card_template.render(context))
                 checked += 1
     assert checked >= 6
+
+
+def test_a_list_counts_exactly_as_far_as_a_bulk_action_reaches_and_no_further(org, client_for, monkeypatch):
+    """Up to the bulk actions' limit the list says how many records match, and offers to select
+    them all; beyond it, "more than N", counted without reading past the limit's next row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from lianke.core.views import objects
+
+    monkeypatch.setattr(objects, "COUNT_CAP", 3)
+    assert BulkActionView.MAX == 1000  # (the real limit: the list counts exactly as far)
+    web = client_for(org.rep_js)
+    for i in range(3):
+        Account.objects.create(name=f"江苏客户{i}", owner=org.rep_js)
+    response = web.get(LIST)
+    assert (response.context["count"], response.context["count_more"]) == (3, False)
+    assert re.search(r'id="result-count"[^>]*>共 3 条记录<', response.content.decode())
+    Account.objects.create(name="江苏客户3", owner=org.rep_js)
+    with CaptureQueriesContext(connection) as queries:
+        response = web.get(LIST)
+    assert (response.context["count"], response.context["count_more"]) == (3, True)
+    assert re.search(r'id="result-count"[^>]*>超过 3 条记录<', response.content.decode())
+    [counted] = [q["sql"] for q in queries if "COUNT(" in q["sql"] and "customers_account" in q["sql"]]
+    assert "LIMIT 4" in counted

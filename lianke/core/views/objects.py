@@ -42,6 +42,12 @@ from ..ui.filtersets import filter_field_html, filterset_for
 from ..ui.forms import bulk_edit_fields, clean_bulk_value, form_for
 from ..ui.liststate import PAGE_SIZES, ListState
 
+# A list counts its records exactly as far as a bulk action reaches ("select all N matching");
+# beyond that it says "more than 1,000". Counting on to 10,000 read ten times the rows for a
+# number nobody could act on: a manager's accounts filtered by a custom field read 190,000 rows
+# to count 10,000 (73 ms at a million accounts on PostgreSQL), 20,000 to count 1,000 (8 ms).
+COUNT_CAP = 1000
+
 
 def is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
@@ -217,7 +223,7 @@ class ObjectListView(ObjectTypeView):
             }
         }
         rows = [list_row(ot, obj, columns, makers) for obj in page.rows]
-        count, more = capped_count(queryset)
+        count, more = capped_count(queryset, cap=COUNT_CAP)
         state.remember(request.session)
         next_query = state.with_(after=page.next_cursor) if page.next_cursor else None
         views = self.saved_views(state)
@@ -718,7 +724,7 @@ class BulkActionView(ObjectListView):
     changes."""
 
     action = Action.VIEW
-    MAX = 1000
+    MAX = COUNT_CAP
 
     def ticked_ids(self, request) -> list[int]:
         raw = request.POST.get("pks", "")
