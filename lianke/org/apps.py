@@ -14,8 +14,14 @@ class OrgConfig(AppConfig):
 
         # What the access checks keep across requests (core.configcache): roles, their grants
         # and field rules, who holds which role, the department tree and its heads, the records
-        # shared with each user, and of each user what places them in it (not their name, last
-        # login or password).
+        # shared with each user, of each user what places them in it, and the names the people
+        # pickers show (not their last login or password).
         for model in (Role, RolePermission, FieldPermission, Department, User.roles.through, Collaborator):
             configcache.watch(model)
-        configcache.watch(User, columns=("is_active", "is_superuser", "department", "superior"))
+        configcache.watch(
+            User,
+            columns=(
+                "is_active", "is_superuser", "department", "superior",
+                "name", "first_name", "last_name", "username",
+            ),
+        )  # fmt: skip

@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from lianke.org import access
@@ -31,6 +32,7 @@ from lianke.org.choices import Action
 from lianke.org.paths import department_paths
 from lianke.org.users import active_users
 
+from .. import configcache
 from ..html import esc
 from ..search.textsearch import pinyin_q as pinyin_search_q
 
@@ -228,9 +230,22 @@ def people_options(
     queryset, *, text: str = "", selected=(), limit: int = LIMIT, required=False
 ) -> PeopleOptions:
     """The first ``limit`` users of ``queryset`` matching ``text`` plus the chosen ones (kept
-    whatever the search), grouped by department path. Two queries and one for the paths."""
+    whatever the search), grouped by department path. Two queries and one for the paths.
+
+    What a picker opens with (no search, nobody chosen) is kept across requests
+    (``core.configcache``) under the query that selects its people: it reads the users' label
+    and placing columns and the departments, all watched. A list page's owner filter and its
+    transfer picker no longer query and group the same 50 people on every request."""
     text = text.replace("\x00", "").strip()[:100]
     chosen_ids = {int(v) for v in selected if str(v).isdigit()}
+    if not text and not chosen_ids:
+        sql, params = queryset.query.sql_with_params()
+        key = ("people_options", sql, params, limit, required, get_language())
+        return configcache.cached(key, lambda: _people_options(queryset, "", set(), limit, required))
+    return _people_options(queryset, text, chosen_ids, limit, required)
+
+
+def _people_options(queryset, text: str, chosen_ids: set[int], limit: int, required) -> PeopleOptions:
     matches = queryset.filter(search_q(text)) if text else queryset
     rows = list(matches.order_by("name", "username").only(*LABEL_FIELDS)[: limit + 1])
     more = len(rows) > limit
@@ -280,22 +295,17 @@ class PeopleSelect(forms.Select):
         widget["fixed"] = None
         widget["checks"] = self.checks
         widget["lazy"] = self.lazy and not self.checks and not selected
-        if widget["lazy"]:
-            # Its options come later: whether there is anybody to choose is asked here.
-            options = None
-            people = [(u.pk, user_label(u)) for u in queryset.order_by("pk").only(*LABEL_FIELDS)[:2]]
-            several = len(people) > 1
-        else:  # the options' own query tells as well (one query, not two)
-            options = people_options(queryset, selected=selected, required=self.is_required)
-            people = [(pk, label) for _group, group in options.groups for pk, label, _chosen in group]
-            several = len(people) > 1 or options.more
+        # The options tell whether there is anybody to choose, even when they come later (lazy).
+        options = people_options(queryset, selected=selected, required=self.is_required)
+        people = [(pk, label) for _group, group in options.groups for pk, label, _chosen in group]
+        several = len(people) > 1 or options.more
         if self.is_required and len(people) == 1 and not several and not self.checks:
             widget["fixed"] = people[0]
             widget["lazy"] = False
             return context
         widget["searchable"] = several
         widget["small"] = "-sm" in widget["attrs"].get("class", "")
-        if options is None:
+        if widget["lazy"]:
             widget["people_html"] = ""
         else:
             widget["people"] = options

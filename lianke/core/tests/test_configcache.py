@@ -138,9 +138,9 @@ def test_every_way_of_changing_configuration_replaces_the_token(org, change):
     assert token() not in (None, before)
 
 
-def test_a_users_name_password_or_last_login_leave_the_token_alone(org):
+def test_a_users_email_password_or_last_login_leave_the_token_alone(org):
     before = token()
-    User.objects.filter(pk=org.rep_js.pk).update(name="张伟伟", email="zw@example.com")
+    User.objects.filter(pk=org.rep_js.pk).update(email="zw@example.com", mobile="13900001111")
     org.rep_js.set_password("another-pw-2026")
     org.rep_js.save(update_fields=["password"])
     from django.contrib.auth.models import update_last_login
@@ -157,6 +157,32 @@ def test_business_records_leave_the_token_alone(org, accounts):
 
 
 # ------------------------------------------------------------- the next request sees it
+def test_a_renamed_or_new_colleague_is_in_the_owner_filter_at_the_next_request(org, accounts, client_for):
+    """The people a picker opens with are kept across requests: a name changed by raw SQL, a
+    new colleague and a deactivated one show (or go) at once, and a warm list page reads no
+    users for its pickers."""
+    from django.test.utils import CaptureQueriesContext
+
+    web = client_for(org.manager_js)
+
+    def owner_filter() -> str:
+        html = web.get("/customers/account/").content.decode()
+        start = html.index('name="owner"')
+        return html[start : html.index("</fieldset>", start)]
+
+    assert "张伟" in owner_filter()
+    with CaptureQueriesContext(connection) as queries:
+        owner_filter()
+    assert not [q for q in queries if 'FROM "org_user"' in q["sql"] and "ORDER BY" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {User._meta.db_table} SET name = %s WHERE id = %s", ["张伟强", org.rep_js.pk])
+    User.objects.create_user("new.hire", password="pw-2026-x", name="新同事", department=org.js_team)
+    User.objects.filter(pk=org.rep_zj.pk).update(is_active=False)
+    shown = owner_filter()
+    assert "张伟强" in shown and "新同事" in shown
+    assert org.rep_zj.username not in shown
+
+
 def test_revoking_a_grant_by_raw_sql_refuses_the_next_request(org, accounts, api_for):
     rep = api_for(org.rep_js)
     assert names(rep) == {"rep_js"}  # kept by this process now
@@ -405,7 +431,10 @@ def test_every_table_the_loaders_read_is_watched():
         Pool.admins.through,
     ):
         assert tables[model._meta.db_table] == ()
-    assert set(tables["org_user"]) == {"is_active", "is_superuser", "department_id", "superior_id"}
+    assert set(tables["org_user"]) == {
+        "is_active", "is_superuser", "department_id", "superior_id",
+        "name", "first_name", "last_name", "username",
+    }  # fmt: skip
 
 
 @pytest.mark.skipif("connection.vendor != 'postgresql'")
