@@ -240,7 +240,7 @@ def people_options(
     chosen_ids = {int(v) for v in selected if str(v).isdigit()}
     if not text and not chosen_ids:
         sql, params = queryset.query.sql_with_params()
-        key = ("people_options", sql, params, limit, required, get_language())
+        key = ("people_options", sql, repr(params), limit, required, get_language())
         return configcache.cached(key, lambda: _people_options(queryset, "", set(), limit, required))
     return _people_options(queryset, text, chosen_ids, limit, required)
 
