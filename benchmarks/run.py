@@ -82,6 +82,20 @@ def ensure_data(scale: int) -> None:
     print(f"Loaded scale {scale} in {time.monotonic() - started:.0f} s.", flush=True)
 
 
+def index_the_sorted_custom_field() -> None:
+    """Scenario 2 sorts by ``first_deal_date``: mark it *indexed for sorting* and build its
+    index as an operator would (``lianke customfield_indexes --apply``), if not done yet."""
+    from lianke.core.models import CustomField
+
+    with system_context():
+        marked = CustomField.objects.filter(
+            object_type="customers.account", name="first_deal_date", indexed=False
+        ).update(indexed=True)
+    if marked:
+        print("Marked first_deal_date indexed for sorting.", flush=True)
+    call_command("customfield_indexes", apply=True)
+
+
 def row_counts() -> dict[str, int]:
     from lianke.activities.models import Activity
     from lianke.customers.models import Account, Contact
@@ -204,6 +218,7 @@ def main() -> int:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     ensure_data(args.scale)
+    index_the_sorted_custom_field()
 
     from lianke.customers.models import Account
     from lianke.org.models import User
