@@ -219,9 +219,9 @@ def _related_match(model, name: str, text: str) -> tuple[Q, bool] | None:
 def pinyin_parts(model, fields, text: str) -> tuple[list[Q], list[str], str] | None:
     """For a search ``text`` of ASCII letters only (``core.text.pinyin.query_letters``), the pinyin
     columns of the name ``fields`` that start with it ("zgsy", "zhongguo" → 中国石油): the first
-    form's prefix as a range a plain b-tree serves, one per column, and the columns and text (a space, then the
-    letters) that find the other forms (initials, surname readings) as a later token — through
-    the columns' trigram indexes; else ``None``."""
+    form's prefix as ranges a plain b-tree serves, one per column, and the columns and text (a
+    space, then the letters) that find the other forms (initials, surname readings) as a later
+    token — through the columns' trigram indexes; else ``None``."""
     letters = query_letters(text)
     columns = [f.name for f in pinyin_fields(model) if f.source in fields]
     if letters is None or not columns:
