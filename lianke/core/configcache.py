@@ -30,6 +30,9 @@ Two rules for whoever adds a loader:
   and its key names every attribute of the objects it was given that it reads besides their ids
   (a user's department, say).
 - What a loader returns is shared by the requests of a process, so callers must not change it.
+- A table newly watched comes with a migration that installs the triggers (``post_migrate`` then
+  runs on upgrade; e.g. ``sales.0011``): with no migration pending, the check E004 stops
+  ``lianke migrate`` before it could install them.
 
 A transaction that changes configuration holds the token's row until it commits. Two such
 transactions therefore commit one after the other, which matters only for settings changes made
@@ -38,6 +41,7 @@ at the same moment.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Hashable
 from typing import Any
@@ -49,6 +53,7 @@ from . import context
 
 TABLE = "core_configversion"
 PREFIX = "lianke_cfg_"
+_KIND = object()  # marks the store of a kind of values kept up to a limit
 _TOKEN_KEY = "config_token"  # noqa: S105 - a key of the context's shared cache, not a secret
 
 # table -> the columns whose change counts (empty: any change of the row)
@@ -99,18 +104,61 @@ def forget(**_signal_kwargs: Any) -> None:
         ctx.shared.pop(_TOKEN_KEY, None)
 
 
-def cached[T](key: Hashable, load: Callable[[], T]) -> T:
-    """``load()``, kept in this process for the current token under ``key``."""
+def cached[T](
+    key: Hashable, load: Callable[[], T], *, limit: int | None = None, if_watched: bool = False
+) -> T:
+    """``load()``, kept in this process for the current token under ``key``.
+
+    With ``limit``, ``key`` is a tuple whose first item names a kind of value kept per user or
+    per request state (large ones: a page's rendered filters), and at most ``limit`` values of
+    that kind are kept; the oldest goes first.
+
+    With ``if_watched``, for a loader that may or may not read other tables (a form shows a
+    chosen record's name, say), the value is kept only if every query ``load`` ran read watched
+    tables alone (told by its SQL); otherwise it is returned and not kept."""
     current = token()
     if current is None:
         return load()
     held, store = _held
+    if limit is not None:
+        store = store.get((_KIND, key[0]), {})  # type: ignore[index]
     if held == current and key in store:
         return store[key]
-    value = load()
+    if if_watched:
+        value, keep = _reading_watched_only(load)
+        if not keep:
+            return value
+    else:
+        value = load()
     with _lock:
-        _hold(current)[key] = value
+        store = _hold(current)
+        if limit is not None:
+            store = store.setdefault((_KIND, key[0]), {})  # type: ignore[index]
+            while len(store) >= limit:
+                del store[next(iter(store))]
+        store[key] = value
     return value
+
+
+# The tables a query names (Django quotes them; raw SQL may not). A query naming none is taken
+# for one that may read anything.
+_TABLE_RE = re.compile(r'\b(?:FROM|JOIN)\s+"?(\w+)', re.IGNORECASE)
+
+
+def _reading_watched_only[T](load: Callable[[], T]) -> tuple[T, bool]:
+    """``load()`` and whether each of its queries read watched tables only."""
+    only_watched = True
+
+    def observe(execute, sql, params, many, context):
+        nonlocal only_watched
+        tables = _TABLE_RE.findall(sql)
+        if not tables or any(table not in _watched for table in tables):
+            only_watched = False
+        return execute(sql, params, many, context)
+
+    with connections["default"].execute_wrapper(observe):
+        value = load()
+    return value, only_watched
 
 
 def _hold(current: str) -> dict[Hashable, Any]:

@@ -6,3 +6,13 @@ class SalesConfig(AppConfig):
     name = "lianke.sales"
     label = "sales"
     verbose_name = _("Sales")
+
+    def ready(self):
+        from lianke.core import configcache
+
+        from .models import Stage, StageSet
+
+        # The stage sets are configuration: the opportunity list's filter form, kept across
+        # requests with the rest of it (core.configcache), offers their stages.
+        for model in (StageSet, Stage):
+            configcache.watch(model)

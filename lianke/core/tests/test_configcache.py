@@ -4,6 +4,8 @@ the next request answers by the new configuration, never by what a process kept.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -181,6 +183,130 @@ def test_a_renamed_or_new_colleague_is_in_the_owner_filter_at_the_next_request(o
     shown = owner_filter()
     assert "张伟强" in shown and "新同事" in shown
     assert org.rep_zj.username not in shown
+
+
+def _filter_form(web, url="/customers/account/") -> str:
+    html = web.get(url).content.decode()
+    start = html.index('<form id="filter-form"')
+    return html[start : html.index("</form>", start)]
+
+
+def test_a_list_keeps_its_unfiltered_filter_form_per_user_and_follows_every_change(org, accounts, client_for):
+    """The filter form of a list opened with no filter is rendered once per user, type and
+    language: another user's rules never show through it, and a field rule, a new option or a
+    new custom field added behind the ORM's back shows at the next request."""
+    from django.test.utils import CaptureQueriesContext
+
+    from lianke.core.views import objects
+
+    field = CustomField.objects.create(
+        object_type="customers.account", name="grade", label="客户分级", type="select",
+        options=[{"key": "key", "label": "重点客户"}],
+    )  # fmt: skip
+    rep, manager = client_for(org.rep_js), client_for(org.manager_js)
+    assert 'name="phone"' in _filter_form(manager) and "重点客户" in _filter_form(manager)
+    FieldPermission.objects.bulk_create(
+        [FieldPermission(role=org.roles["sales_rep"], object_type="customers.account", field="phone",
+                         mode=FieldMode.HIDDEN)]
+    )  # fmt: skip
+    assert 'name="phone"' not in _filter_form(rep)  # the rep's own form, not the manager's
+    assert 'name="phone"' in _filter_form(manager)
+    renders = []
+    real = objects.split_filters
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(objects, "split_filters", lambda *a, **k: renders.append(1) or real(*a, **k))
+        with CaptureQueriesContext(connection) as queries:
+            warm = _filter_form(manager)
+        assert renders == [] and 'name="phone"' in warm
+        assert not [
+            q for q in queries if "customers_customfield" in q["sql"] or 'org_user" ORDER' in q["sql"]
+        ]
+        CustomField.objects.filter(pk=field.pk).update(
+            options=[{"key": "key", "label": "重点客户"}, {"key": "new", "label": "新兴客户"}]
+        )
+        assert "新兴客户" in _filter_form(manager) and renders == [1]
+    CustomField.objects.bulk_create(
+        [CustomField(object_type="customers.account", name="tier", label="合作年限", type="integer")]
+    )
+    assert 'name="cf_tier__gte"' in _filter_form(manager)
+    # A chosen filter is shown as chosen: that form is rendered for the request.
+    chosen = _filter_form(manager, "/customers/account/?cf_grade=new")
+    assert re.search(r'<input[^>]*name="cf_grade"[^>]*value="new"[^>]*checked', chosen)
+    assert not re.search(r'<input[^>]*name="cf_grade"[^>]*checked', _filter_form(manager))
+
+
+def _counting_renders(monkeypatch) -> list[str]:
+    from lianke.core.views import objects
+
+    renders: list[str] = []
+    real = objects.split_filters
+    monkeypatch.setattr(
+        objects, "split_filters", lambda ot, *a, **k: renders.append(ot.key) or real(ot, *a, **k)
+    )
+    return renders
+
+
+def test_every_lists_unfiltered_filter_form_is_rendered_once(org, client_for, monkeypatch):
+    """Each registered list's filter form, with no filter chosen, shows watched configuration
+    only (a lookup filter lists no records until one is searched or chosen), so it is kept:
+    the second request does not render it again."""
+    from lianke.core.objecttypes.registry import registry
+
+    renders = _counting_renders(monkeypatch)
+    for user in (org.admin, org.manager_js, org.rep_js):
+        web = client_for(user)
+        for ot in registry:
+            configcache.clear()
+            if web.get(ot.url_list).status_code == 403:
+                continue
+            assert web.get(ot.url_list).status_code == 200
+            assert renders.count(ot.key) == 1, (user.username, ot.key)
+            renders.clear()
+
+
+def test_a_value_that_read_a_business_table_is_not_kept(org, accounts):
+    """``if_watched``: a loader that read records (a chosen account's name in a form, say) is
+    run again by the next request, and shows a renamed record at once; one that read only
+    watched tables is kept."""
+    from lianke.core.context import Source, request_context
+
+    class FakeRequest:
+        headers: dict = {}
+        user = org.rep_js
+
+    def names():
+        return sorted(Account.objects.values_list("name", flat=True))
+
+    def roles():
+        return sorted(Role.objects.values_list("name", flat=True))
+
+    configcache.clear()
+    with request_context(FakeRequest(), source=Source.WEB):
+        assert "rep_js" in configcache.cached(("names",), names, if_watched=True)
+        assert configcache.cached(("roles",), roles, if_watched=True) == roles()
+    Account.objects.filter(pk=accounts["rep_js"].pk).update(name="苏州精工集团")
+    with request_context(FakeRequest(), source=Source.WEB):
+        assert "苏州精工集团" in configcache.cached(("names",), names, if_watched=True)
+        assert configcache.cached(("roles",), lambda: "not loaded again", if_watched=True) == roles()
+
+
+def test_a_kind_of_value_kept_up_to_a_limit_drops_the_oldest(org):
+    from lianke.core.context import Source, request_context
+
+    class FakeRequest:
+        headers: dict = {}
+        user = org.rep_js
+
+    configcache.clear()
+    loads = []
+    with request_context(FakeRequest(), source=Source.WEB):
+        for key in ("a", "b", "a", "c", "a", "b"):
+            configcache.cached(("probe", key), lambda key=key: loads.append(key) or key, limit=2)
+        configcache.cached(("other", 1), lambda: loads.append("other"))
+        assert configcache.cached(("probe", "b"), lambda: "reloaded", limit=2) == "b"
+    # "c" pushes out "a", the oldest; "a" again pushes out "b", "b" pushes out "c"; the other
+    # kind is counted on its own
+    assert loads == ["a", "b", "c", "a", "b", "other"]
 
 
 def test_revoking_a_grant_by_raw_sql_refuses_the_next_request(org, accounts, api_for):
@@ -409,9 +535,11 @@ def test_migrate_installs_the_triggers_and_the_check_finds_a_missing_one(org):
 
 def test_every_table_the_loaders_read_is_watched():
     """The loaders read roles, their grants and field rules, who holds which role, departments,
-    the users' places in them, shared records, custom fields, saved views and pool memberships."""
+    the users' places in them, shared records, custom fields, saved views, pool memberships and
+    (the opportunity list's filter form) stage sets."""
     from lianke.core.models import SavedView
     from lianke.pools.models import Pool
+    from lianke.sales.models import Stage, StageSet
 
     tables = configcache.watched()
     for model in (
@@ -429,6 +557,8 @@ def test_every_table_the_loaders_read_is_watched():
         Pool.members.through,
         Pool.member_departments.through,
         Pool.admins.through,
+        StageSet,
+        Stage,
     ):
         assert tables[model._meta.db_table] == ()
     assert set(tables["org_user"]) == {

@@ -56,7 +56,7 @@ BASELINES: dict[str, dict[str, tuple[int, int]]] = {
         "timeline": (5, 6),
     },
     "sales.opportunity": {
-        "list": (10, 10),
+        "list": (8, 8),
         "detail": (29, 28),
         "api": (3, 3),
         "board": (14, 14),
