@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lianke.core.errors import FieldCode
 from lianke.core.models import BusinessModel
-from lianke.core.models.base import scope_indexes
+from lianke.core.models.base import scope_indexes, set_only_indexes
 from lianke.org.choices import Action
 
 from .choices import ActivityKind, Direction
@@ -66,6 +66,7 @@ class Activity(BusinessModel):
         indexes = [
             models.Index(fields=["updated_at", "id"], name="act_upd"),
             *scope_indexes("act", key="occurred_at", suffix="time"),
+            *set_only_indexes("act", "deleted_by"),
             models.Index(fields=["content_type", "object_id", "occurred_at"], name="act_target"),
             models.Index(fields=["account", "occurred_at"], name="act_account"),
             # Open tasks by assignee and due time (the home page's overdue / today / next seven

@@ -26,10 +26,20 @@ def foreign_key_indexes(app_configs=None, **kwargs) -> list[checks.CheckMessage]
     return found
 
 
+def _serves_every_lookup(condition, field: str) -> bool:
+    """Whether an index whose first field is ``field`` and whose condition is ``condition`` holds
+    every row a lookup by that key can find: no condition, or ``field IS NOT NULL`` (which
+    ``field = x`` implies; ``models.base.set_only_indexes``)."""
+    name = field.removeprefix("-")
+    return condition is None or condition == models.Q(**{f"{name}__isnull": False})
+
+
 def index_warnings(model: type[models.Model]) -> list[checks.CheckMessage]:
     """W001 / W002 for the foreign keys of one model."""
     leaders = {
-        index.fields[0] for index in model._meta.indexes if index.fields and index.condition is None
+        index.fields[0]
+        for index in model._meta.indexes
+        if index.fields and _serves_every_lookup(index.condition, index.fields[0])
     } | {
         constraint.fields[0]
         for constraint in model._meta.constraints

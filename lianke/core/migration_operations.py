@@ -1,6 +1,7 @@
 """Migration operations shared by the apps: SQL that runs on one database vendor only (and
-says so), statistics for re-created indexes, and the data migration that fills derived columns
-(phone digits, company keys)."""
+says so), statistics for re-created indexes, a foreign key's own index dropped or created
+without rebuilding its table, and the data migration that fills derived columns (phone digits,
+company keys)."""
 
 from django.db import migrations, models
 
@@ -29,6 +30,46 @@ class SQLiteOnly(VendorOnly):
     """Raw SQL for SQLite (statistics); a no-op on PostgreSQL."""
 
     vendor = "sqlite"
+
+
+class AlterForeignKeyIndex(migrations.AlterField):
+    """``AlterField`` of a foreign key whose only change is ``db_index``: the state changes as
+    ``AlterField``'s, the database only drops or creates the key's own index. SQLite remakes a
+    table for any ``AlterField`` — at ten million activities, a copy of the table for an index."""
+
+    def _fields(self, app_label, from_state, to_state):
+        old = from_state.apps.get_model(app_label, self.model_name)._meta.get_field(self.name)
+        model = to_state.apps.get_model(app_label, self.model_name)
+        new = model._meta.get_field(self.name)
+
+        def shape(field):
+            _name, path, args, kwargs = field.deconstruct()
+            return path, args, {k: v for k, v in kwargs.items() if k != "db_index"}
+
+        if shape(old) != shape(new):
+            raise ValueError(f"{self.model_name}.{self.name}: only db_index may change here")
+        return model, old, new
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        model, old, new = self._fields(app_label, from_state, to_state)
+        self._apply(schema_editor, model, new, drop=old.db_index and not new.db_index)
+
+    database_backwards = database_forwards  # from the state the database is in, to the other
+
+    @staticmethod
+    def _apply(schema_editor, model, field, *, drop: bool) -> None:
+        if not drop:
+            if field.db_index:
+                schema_editor.execute(schema_editor._create_index_sql(model, fields=[field]))
+            return
+        table = model._meta.db_table
+        declared = {index.name for index in model._meta.indexes}
+        with schema_editor.connection.cursor() as cursor:
+            constraints = schema_editor.connection.introspection.get_constraints(cursor, table)
+        for name, info in constraints.items():
+            own = info["columns"] == [field.column] and info["index"] and not info["unique"]
+            if own and not info["primary_key"] and name not in declared:
+                schema_editor.execute(schema_editor._delete_index_sql(model, name))
 
 
 def analyze(*tables: str) -> SQLiteOnly:

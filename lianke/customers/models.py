@@ -10,7 +10,7 @@ from lianke.core.context import system_context
 from lianke.core.errors import RecordCode
 from lianke.core.fields import CompanyKeyField, PhoneDigitsField, PhoneField, PinyinField
 from lianke.core.models import BusinessModel
-from lianke.core.models.base import PooledModel, pooled_constraints, scope_indexes
+from lianke.core.models.base import PooledModel, pooled_constraints, scope_indexes, set_only_indexes
 from lianke.core.text.identity import credit_code_key
 from lianke.core.text.regions import PROVINCES
 from lianke.pools.models import pool_field
@@ -50,6 +50,7 @@ class Account(PooledModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="children",
+        db_index=False,  # set_only_indexes below
     )
     description = models.TextField(_("description"), blank=True)
     last_activity_at = models.DateTimeField(_("last follow-up"), null=True, blank=True, editable=False)
@@ -60,6 +61,7 @@ class Account(PooledModel):
         verbose_name_plural = _("accounts")
         indexes = [
             *scope_indexes("cust_account"),
+            *set_only_indexes("cust_account", "deleted_by", "parent", "pool"),
             models.Index(
                 fields=["pool", "updated_at", "id"],
                 condition=models.Q(owner__isnull=True),
@@ -176,6 +178,7 @@ class Contact(BusinessModel):
         verbose_name_plural = _("contacts")
         indexes = [
             *scope_indexes("cust_contact"),
+            *set_only_indexes("cust_contact", "deleted_by"),
             models.Index(fields=["account", "updated_at"], name="cust_contact_account"),
             models.Index(fields=["mobile_digits"], name="cust_contact_mobile_digits"),
             # A name's first characters ("张伟") are matched by prefix (core.search.textsearch).

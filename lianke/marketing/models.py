@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lianke.core.errors import FieldCode
 from lianke.core.fields import CompanyKeyField, PhoneDigitsField, PhoneField, PinyinField
-from lianke.core.models.base import PooledModel, pooled_constraints, scope_indexes
+from lianke.core.models.base import PooledModel, pooled_constraints, scope_indexes, set_only_indexes
 from lianke.core.text.regions import PROVINCES
 from lianke.customers.choices import Industry
 from lianke.pools.models import pool_field
@@ -43,6 +43,7 @@ class Lead(PooledModel):
         verbose_name_plural = _("leads")
         indexes = [
             *scope_indexes("mkt_lead"),
+            *set_only_indexes("mkt_lead", "deleted_by", "pool"),
             models.Index(
                 fields=["pool", "updated_at", "id"],
                 condition=models.Q(owner__isnull=True),

@@ -77,6 +77,7 @@ def pool_field() -> models.ForeignKey:
         related_name="+",
         editable=False,
         help_text=_("The pool the record sits in while it has no owner."),
+        db_index=False,  # set_only_indexes(…, "pool") in the model's Meta
     )
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from lianke.core.errors import FieldCode
 from lianke.core.fields import MoneyField, PinyinField
 from lianke.core.models import BusinessModel
-from lianke.core.models.base import Record, scope_indexes
+from lianke.core.models.base import Record, scope_indexes, set_only_indexes
 
 from .choices import LossReason, OpportunitySource, StageKind, ThreatLevel
 
@@ -125,6 +125,7 @@ class Opportunity(BusinessModel):
         verbose_name_plural = _("opportunities")
         indexes = [
             *scope_indexes("sales_opp"),
+            *set_only_indexes("sales_opp", "deleted_by"),
             # A name's first characters ("线材") are matched by prefix (core.search.textsearch).
             models.Index(fields=["name", "id"], name="sales_opp_name"),
             models.Index(fields=["name_pinyin"], name="sales_opp_name_pinyin"),
@@ -201,6 +202,7 @@ class Competitor(Record):
         indexes = [
             models.Index(fields=["updated_at", "id"], name="sales_comp_upd"),
             models.Index(fields=["name", "id"], name="sales_comp_name"),
+            *set_only_indexes("sales_comp", "deleted_by"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -243,6 +245,7 @@ class OpportunityCompetitor(Record):
         indexes = [
             models.Index(fields=["updated_at", "id"], name="sales_oppcomp_upd"),
             models.Index(fields=["opportunity", "updated_at", "id"], name="sales_oppcomp_opp"),
+            *set_only_indexes("sales_oppcomp", "deleted_by"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -44,7 +44,13 @@ class ObjectChange(models.Model):
         verbose_name_plural = _("history")
         indexes = [
             models.Index(fields=["content_type", "object_id", "-time"]),
-            models.Index(fields=["related_content_type", "related_object_id", "-time"]),
+            # Only changes of a record beneath another (a contact's, an opportunity line's) have a
+            # related record: the others write nothing to this index.
+            models.Index(
+                fields=["related_content_type", "related_object_id", "-time"],
+                condition=models.Q(related_content_type__isnull=False),
+                name="core_change_related",
+            ),
         ]
 
     def __str__(self):

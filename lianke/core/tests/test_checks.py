@@ -17,6 +17,7 @@ from lianke.core.checks import (
     search_columns,
     search_field_indexes,
 )
+from lianke.core.models.base import set_only_indexes
 from lianke.core.objecttypes.registry import registry
 from lianke.core.urls import object_urlpatterns
 from lianke.core.views.objects import ObjectDetailView
@@ -38,6 +39,12 @@ def test_a_second_index_on_a_foreign_key_and_a_missing_one_are_both_reported():
         bare = models.ForeignKey(Parent, on_delete=models.CASCADE, related_name="+", db_index=False)
         covered = models.ForeignKey(Parent, on_delete=models.CASCADE, related_name="+", db_index=False)
         own = models.ForeignKey(Parent, on_delete=models.CASCADE, related_name="+")
+        set_only = models.ForeignKey(
+            Parent, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        )
+        partly = models.ForeignKey(
+            Parent, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        )
         when = models.DateTimeField()
 
         class Meta:
@@ -46,10 +53,18 @@ def test_a_second_index_on_a_foreign_key_and_a_missing_one_are_both_reported():
                 models.Index(fields=["doubled", "when"], name="child_doubled"),
                 models.Index(fields=["covered", "when"], name="child_covered"),
                 models.Index(fields=["when", "own"], name="child_when"),  # does not lead with own
+                # only the rows that hold a key: every lookup by the key finds its rows there
+                *set_only_indexes("child", "set_only"),
+                # but a condition on anything else leaves rows out
+                models.Index(fields=["partly"], condition=models.Q(when__isnull=False), name="child_partly"),
             ]
 
     found = {(m.id, m.msg.split(" ")[0]) for m in index_warnings(Child)}
-    assert found == {("lianke.W001", "core.Child.doubled"), ("lianke.W002", "core.Child.bare")}
+    assert found == {
+        ("lianke.W001", "core.Child.doubled"),
+        ("lianke.W002", "core.Child.bare"),
+        ("lianke.W002", "core.Child.partly"),
+    }
     assert all(isinstance(m, checks.Warning) for m in index_warnings(Child))
 
 

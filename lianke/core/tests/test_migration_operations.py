@@ -1,12 +1,13 @@
 """Migration operations that run on one database only: the statistics a migration writes after
-re-creating indexes on SQLite (``analyze``), and nothing on PostgreSQL."""
+re-creating indexes on SQLite (``analyze``), and nothing on PostgreSQL; a foreign key's own
+index dropped and created again without rebuilding its table (``AlterForeignKeyIndex``)."""
 
 from __future__ import annotations
 
 import pytest
 from django.db import connection
 
-from lianke.core.migration_operations import analyze
+from lianke.core.migration_operations import AlterForeignKeyIndex, analyze
 from lianke.customers.models import Account
 
 pytestmark = pytest.mark.django_db
@@ -41,3 +42,77 @@ def test_analyze_writes_the_statistics_of_the_recreated_indexes_on_sqlite_only(o
         cursor.execute("SELECT idx FROM sqlite_stat1 WHERE tbl = 'customers_account'")
         indexes = {row[0] for row in cursor.fetchall()}
     assert {"cust_account_own_upd", "cust_account_dep_upd"} <= indexes
+
+
+def _indexes_on(table: str, column: str) -> dict[str, bool]:
+    """``{index name: partial?}`` of the indexes whose only column is ``column``."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+        if connection.vendor == "postgresql":
+            sql = "SELECT indexname, indexdef LIKE '%% WHERE %%' FROM pg_indexes WHERE tablename = %s"
+        else:
+            sql = "SELECT name, sql LIKE '%% WHERE %%' FROM sqlite_master WHERE type = 'index' AND tbl_name = %s"
+        cursor.execute(sql, [table])
+        partial = dict(cursor.fetchall())
+    return {
+        name: bool(partial.get(name))
+        for name, info in constraints.items()
+        if info["columns"] == [column] and info["index"] and not info["primary_key"]
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_foreign_keys_own_index_is_dropped_and_made_again_without_rebuilding_the_table(org):
+    """The parent account's key is indexed only where set: its migration drops the key's own
+    index — on SQLite too without copying the table, which ``AlterField`` would — and the way
+    back makes it again; the partial index stays."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    Account.objects.create(name="上海宝钢集团", owner=org.rep_js, department=org.js_team)
+    loader = MigrationExecutor(connection).loader
+    before = loader.project_state(("customers", "0017_scope_indexes_live"))
+    after = loader.project_state(("customers", "0018_keys_indexed_where_set"))
+    operation = next(
+        op
+        for op in loader.get_migration("customers", "0018_keys_indexed_where_set").operations
+        if isinstance(op, AlterForeignKeyIndex) and op.name == "parent"
+    )
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    assert _indexes_on("customers_account", "parent_id") == {"cust_account_parent_set": True}
+    with connection.execute_wrapper(record), connection.schema_editor() as editor:
+        operation.database_backwards("customers", editor, after, before)
+    made_again = _indexes_on("customers_account", "parent_id")
+    assert len(made_again) == 2 and sorted(made_again.values()) == [False, True]
+    with connection.execute_wrapper(record), connection.schema_editor() as editor:
+        operation.database_forwards("customers", editor, before, after)
+    assert _indexes_on("customers_account", "parent_id") == {"cust_account_parent_set": True}
+    assert statements and not [
+        s for s in statements if "CREATE TABLE" in s.upper() or "INSERT INTO" in s.upper()
+    ]
+    assert Account.objects.filter(name="上海宝钢集团").exists()
+
+
+def test_only_an_index_may_change_through_it():
+    from django.db import models
+    from django.db.migrations.state import ModelState, ProjectState
+
+    def state(**field_options):
+        project = ProjectState()
+        project.add_model(ModelState("core", "Thing", [("id", models.AutoField(primary_key=True))]))
+        thing = models.ForeignKey("core.Thing", models.CASCADE, **field_options)
+        project.add_model(
+            ModelState("core", "Other", [("id", models.AutoField(primary_key=True)), ("thing", thing)])
+        )
+        return project
+
+    operation = AlterForeignKeyIndex(
+        "other", "thing", models.ForeignKey("core.Thing", models.CASCADE, null=True)
+    )
+    with pytest.raises(ValueError, match="only db_index"):
+        operation._fields("core", state(), state(null=True))
+    operation._fields("core", state(), state(db_index=False))  # the index alone: accepted
