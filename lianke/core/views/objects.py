@@ -47,8 +47,8 @@ from ..ui.liststate import PAGE_SIZES, ListState
 # number nobody could act on: a manager's accounts filtered by a custom field read 190,000 rows
 # to count 10,000 (73 ms at a million accounts on PostgreSQL), 20,000 to count 1,000 (8 ms).
 COUNT_CAP = 1000
-# Rendered filter forms kept per process (one per user, type and language; 10–40 KB each): the
-# most recent 500 — the list pages a sales floor opens in a morning — in ~15 MB.
+# Rendered filter forms kept per process (one per user, type, language and chosen filters; 10–40
+# KB each): the most recent 500 — the list pages a sales floor opens in a morning — in ~15 MB.
 FILTER_FORMS_KEPT = 500
 
 
