@@ -343,10 +343,21 @@ def test_a_managers_frequent_word_walks_the_list_order_and_stops_at_the_page(org
     if connection.vendor == "sqlite":
         assert "MULTI-INDEX OR" not in plan and "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
         assert "cust_account_upd" in plan, plan
-    # a rep's scope (one index, owner and list order) is planned as before
+    # a rep's scope (one index, owner and list order: his pools' branch matches nothing) walks
+    # his own records in list order
     with CaptureQueriesContext(connection) as queries:
         rows = client_for(org.rep_js).get("/customers/account/", {"search": "有限公司"}).context["rows"]
     assert [row[0].pk for row in rows] == [a.pk for a in reversed(mine[:3])]
+    if connection.vendor == "sqlite":
+        [listed] = [
+            q["sql"]
+            for q in queries
+            if "ORDER BY" in q["sql"] and "LIKE" in q["sql"] and "COUNT(" not in q["sql"]
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {listed}")
+            plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+        assert "cust_account_own_upd" in plan and "USE TEMP B-TREE" not in plan, plan
 
 
 def test_a_frequent_phone_prefix_is_told_by_its_digits_index_before_any_ids_are_collected(
