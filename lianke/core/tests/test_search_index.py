@@ -389,3 +389,18 @@ def test_a_frequent_phone_prefix_is_told_by_its_digits_index_before_any_ids_are_
         rows = client.get("/customers/contact/", {"search": "138 1338"}).context["rows"]
     assert [row[0].pk for row in rows] == [found[3].pk]
     assert [q for q in queries if 'AS "pk"' in q["sql"] and "LIMIT 3" in q["sql"]]
+
+
+def test_many_keys_are_bound_as_one_parameter(org):
+    """``pk__any_of`` (the ids a search collected, the batch path's counts): one array on
+    PostgreSQL, one JSON array on SQLite, the same rows as ``pk__in``; none matches nothing."""
+    from django.test.utils import CaptureQueriesContext
+
+    accounts = [Account.objects.create(name=f"客户{i}", owner=org.rep_js) for i in range(3)]
+    ids = [accounts[0].pk, accounts[2].pk]
+    with CaptureQueriesContext(connection) as queries:
+        found = set(Account.all_objects.filter(pk__any_of=ids).values_list("pk", flat=True))
+    assert found == set(ids) == set(Account.all_objects.filter(pk__in=ids).values_list("pk", flat=True))
+    [sql] = [q["sql"] for q in queries]
+    assert ("json_each" in sql) if connection.vendor == "sqlite" else ("= ANY" in sql), sql
+    assert not Account.all_objects.filter(pk__any_of=[]).exists()
