@@ -153,20 +153,23 @@ class Pooled(Owned):
         super().__init__(through=through)
         self.pool_field = pool_field
 
-    def _pool_q(self, user: User, action: str) -> Q:
+    def _pool_q(self, user: User, action: str) -> Q | None:
         # The pool model answers which pools the user belongs to (members read, administrators
-        # also manage): ``Pool.ids_for(user, manage=…)``.
+        # also manage): ``Pool.ids_for(user, manage=…)``. None: no pool, no branch — an OR
+        # with a branch that matches nothing still reads as a disjunction to whoever plans on
+        # the scope (``core.search.textsearch.in_list_order`` would take a rep's owner index).
         pool_model: Any = self.model._meta.get_field(self.pool_field).related_model
         pools = pool_model.ids_for(user, manage=action != Action.VIEW)
         if not pools:
-            return Q(pk__in=[])
+            return None
         return Q(owner__isnull=True, **{f"{self.pool_field}_id__in": pools})
 
     def scope_q(self, user, action):
         q = super().scope_q(user, action)
         if q is None or self.granted(user, action) == Scope.ALL:
             return q
-        return q | self._pool_q(user, action)
+        pooled = self._pool_q(user, action)
+        return q if pooled is None else q | pooled
 
 
 class Child(AccessPolicy):

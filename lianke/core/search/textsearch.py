@@ -336,26 +336,11 @@ class _NotIndexed(Func):
     arity = 1
 
 
-def _matches_nothing(node) -> bool:
-    """``IN`` an empty list (``Q(pk__in=[])``: a scope's branch for the pools a user belongs to,
-    when none), which Django leaves out of an OR: it makes no disjunction of the rest."""
-    return (
-        isinstance(node, Lookup)
-        and node.lookup_name == "in"
-        and isinstance(node.rhs, list | tuple)
-        and not node.rhs
-    )
-
-
 def _not_indexed(node, in_or: bool = False):
     """``node`` (a WHERE tree) with the columns of its disjunctions wrapped in ``_NotIndexed``;
-    ``None`` if it has none. A rep's scope, ``owner = me`` beside branches that match nothing,
-    keeps its index: walking the rep's own records in list order stops at the page's end (a
-    frequent phone prefix among a rep's 60,000 leads on SQLite at a million accounts: the whole
-    table's order walked, 60 ms)."""
+    ``None`` if it has none."""
     if isinstance(node, WhereNode):
-        live = [child for child in node.children if not _matches_nothing(child)]
-        in_or = in_or or (node.connector == OR and len(live) > 1)
+        in_or = in_or or (node.connector == OR and len(node.children) > 1)
         children = [_not_indexed(child, in_or) for child in node.children]
         if all(new is None for new in children):
             return None

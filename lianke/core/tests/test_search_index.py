@@ -343,7 +343,7 @@ def test_a_managers_frequent_word_walks_the_list_order_and_stops_at_the_page(org
     if connection.vendor == "sqlite":
         assert "MULTI-INDEX OR" not in plan and "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
         assert "cust_account_upd" in plan, plan
-    # a rep's scope (one index, owner and list order: his pools' branch matches nothing) walks
+    # a rep in no pool has a scope of one index (owner and list order, no pool branch): he walks
     # his own records in list order
     with CaptureQueriesContext(connection) as queries:
         rows = client_for(org.rep_js).get("/customers/account/", {"search": "有限公司"}).context["rows"]
