@@ -191,13 +191,24 @@ def _filter_form(web, url="/customers/account/") -> str:
     return html[start : html.index("</form>", start)]
 
 
-def test_a_list_keeps_its_unfiltered_filter_form_per_user_and_follows_every_change(org, accounts, client_for):
-    """The filter form of a list opened with no filter is rendered once per user, type and
-    language: another user's rules never show through it, and a field rule, a new option or a
+def _counting_renders(monkeypatch) -> list[str]:
+    from lianke.core.views import objects
+
+    renders: list[str] = []
+    real = objects.split_filters
+    monkeypatch.setattr(
+        objects, "split_filters", lambda ot, *a, **k: renders.append(ot.key) or real(ot, *a, **k)
+    )
+    return renders
+
+
+def test_a_list_keeps_its_filter_form_per_user_and_follows_every_change(
+    org, accounts, client_for, monkeypatch
+):
+    """A list's filter form is rendered once per user, type, language and chosen filters:
+    another user's rules never show through it, and a field rule, a new option or a
     new custom field added behind the ORM's back shows at the next request."""
     from django.test.utils import CaptureQueriesContext
-
-    from lianke.core.views import objects
 
     field = CustomField.objects.create(
         object_type="customers.account", name="grade", label="客户分级", type="select",
@@ -211,39 +222,26 @@ def test_a_list_keeps_its_unfiltered_filter_form_per_user_and_follows_every_chan
     )  # fmt: skip
     assert 'name="phone"' not in _filter_form(rep)  # the rep's own form, not the manager's
     assert 'name="phone"' in _filter_form(manager)
-    renders = []
-    real = objects.split_filters
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(objects, "split_filters", lambda *a, **k: renders.append(1) or real(*a, **k))
-        with CaptureQueriesContext(connection) as queries:
-            warm = _filter_form(manager)
-        assert renders == [] and 'name="phone"' in warm
-        assert not [
-            q for q in queries if "customers_customfield" in q["sql"] or 'org_user" ORDER' in q["sql"]
-        ]
-        CustomField.objects.filter(pk=field.pk).update(
-            options=[{"key": "key", "label": "重点客户"}, {"key": "new", "label": "新兴客户"}]
-        )
-        assert "新兴客户" in _filter_form(manager) and renders == [1]
+    renders = _counting_renders(monkeypatch)
+    with CaptureQueriesContext(connection) as queries:
+        warm = _filter_form(manager)
+    assert renders == [] and 'name="phone"' in warm
+    assert not [q for q in queries if "customers_customfield" in q["sql"] or 'org_user" ORDER' in q["sql"]]
+    CustomField.objects.filter(pk=field.pk).update(
+        options=[{"key": "key", "label": "重点客户"}, {"key": "new", "label": "新兴客户"}]
+    )
+    assert "新兴客户" in _filter_form(manager) and renders == ["customers.account"]
     CustomField.objects.bulk_create(
         [CustomField(object_type="customers.account", name="tier", label="合作年限", type="integer")]
     )
     assert 'name="cf_tier__gte"' in _filter_form(manager)
-    # A chosen filter is shown as chosen: that form is rendered for the request.
+    # A chosen filter is shown as chosen, in a form kept under its own key.
+    renders.clear()
     chosen = _filter_form(manager, "/customers/account/?cf_grade=new")
     assert re.search(r'<input[^>]*name="cf_grade"[^>]*value="new"[^>]*checked', chosen)
+    assert _filter_form(manager, "/customers/account/?cf_grade=new") == chosen
     assert not re.search(r'<input[^>]*name="cf_grade"[^>]*checked', _filter_form(manager))
-
-
-def _counting_renders(monkeypatch) -> list[str]:
-    from lianke.core.views import objects
-
-    renders: list[str] = []
-    real = objects.split_filters
-    monkeypatch.setattr(
-        objects, "split_filters", lambda ot, *a, **k: renders.append(ot.key) or real(ot, *a, **k)
-    )
-    return renders
+    assert renders == ["customers.account"]
 
 
 def test_every_lists_unfiltered_filter_form_is_rendered_once(org, client_for, monkeypatch):
