@@ -322,9 +322,9 @@ def narrow_to_matches(queryset, plan: Plan):
         ids.update(found)
         if len(ids) > SEARCH_CANDIDATES:  # (so the final query binds a bounded list)
             return in_list_order(queryset).filter(plan.as_q())
-    # SQLite: the ids as one JSON array (``pk__any_of``); PostgreSQL plans an IN list by its
-    # number of values, which an array parameter would hide from it
-    q = Q(pk__any_of=list(ids)) if connection.vendor == "sqlite" else Q(pk__in=ids)
+    # The ids as one parameter (``pk__any_of``): thousands bound one by one cost more than the
+    # query (9,568 on PostgreSQL: ~70 ms of the request's time)
+    q = Q(pk__any_of=list(ids))
     return queryset.filter(q | plan.rest if plan.rest is not None else q)
 
 

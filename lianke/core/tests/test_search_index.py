@@ -402,5 +402,7 @@ def test_many_keys_are_bound_as_one_parameter(org):
         found = set(Account.all_objects.filter(pk__any_of=ids).values_list("pk", flat=True))
     assert found == set(ids) == set(Account.all_objects.filter(pk__in=ids).values_list("pk", flat=True))
     [sql] = [q["sql"] for q in queries]
-    assert ("json_each" in sql) if connection.vendor == "sqlite" else ("= ANY" in sql), sql
+    # (on PostgreSQL an array literal of the key's own type: Python ints would adapt as int4[],
+    # which the planner costs against a bigint key as a full scan)
+    assert ("json_each" in sql) if connection.vendor == "sqlite" else ("::bigint[]" in sql), sql
     assert not Account.all_objects.filter(pk__any_of=[]).exists()
