@@ -221,8 +221,9 @@ def _migrations_pending(connection) -> bool:
 def search_columns(object_type) -> list[tuple[type[models.Model], str, str]]:
     """``(model, column, search field)`` for each column the type's search reads with
     ``icontains``: its search fields (a path such as ``account__name`` ends in the related
-    table) and the pinyin columns derived from them."""
-    from .fields import pinyin_fields
+    table) and the pinyin columns derived from them whose later tokens are contained text
+    (``contained_pinyin_fields``; initials of their own are a b-tree's prefix)."""
+    from .fields import contained_pinyin_fields
 
     columns = []
     for name in object_type.search_fields:
@@ -231,7 +232,7 @@ def search_columns(object_type) -> list[tuple[type[models.Model], str, str]]:
         for part in path:
             model = model._meta.get_field(part).related_model  # type: ignore[assignment]
         columns.append((model, model._meta.get_field(last).column, name))
-    for field in pinyin_fields(object_type.model):
+    for field in contained_pinyin_fields(object_type.model):
         if field.source in object_type.search_fields:
             columns.append((object_type.model, field.column, field.name))
     return columns

@@ -154,12 +154,39 @@ class PinyinField(DerivedField):
         return forms(value, person=self.person)
 
 
+class PinyinInitialsField(DerivedField):
+    """The initials of the name field ``source`` alone (``"zgsy"`` for 中国石油: the second token of
+    :func:`lianke.core.text.pinyin.forms`), beside its :class:`PinyinField`, for a name that has
+    one reading (companies: its forms are exactly the full pinyin and the initials). Both are
+    then prefixes a b-tree serves — how many names start with "mash", and which, is read from
+    the index alone (``(initials, id)``) —, and the pinyin column needs no trigram index."""
+
+    path = "lianke.core.fields.PinyinInitialsField"
+    fixed: ClassVar[dict[str, Any]] = {"max_length": 255}
+
+    def derive(self, value) -> str:
+        from .text.pinyin import forms, initials_of
+
+        return initials_of(forms(value))
+
+
 def company_key_fields(model) -> list[CompanyKeyField]:
     return [f for f in model._meta.concrete_fields if isinstance(f, CompanyKeyField)]
 
 
 def pinyin_fields(model) -> list[PinyinField]:
     return [f for f in model._meta.concrete_fields if isinstance(f, PinyinField)]
+
+
+def initials_fields(model) -> list[PinyinInitialsField]:
+    return [f for f in model._meta.concrete_fields if isinstance(f, PinyinInitialsField)]
+
+
+def contained_pinyin_fields(model) -> list[PinyinField]:
+    """The pinyin columns whose later tokens (initials, a surname's other reading) are found as
+    contained text, through a trigram index: those with no initials column beside them."""
+    alone = {f.source for f in initials_fields(model)}
+    return [f for f in pinyin_fields(model) if f.source not in alone]
 
 
 def derived_fields(model) -> list[DerivedField]:

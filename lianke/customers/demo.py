@@ -17,6 +17,7 @@ from lianke.core.models import CustomField
 from lianke.core.text.identity import company_key
 from lianke.core.text.phones import phone_digits
 from lianke.core.text.pinyin import forms as pinyin_forms
+from lianke.core.text.pinyin import initials_of
 
 from .models import Account, Contact
 
@@ -41,6 +42,7 @@ class CustomersDemo(DemoData):
         "name",
         "name_key",
         "name_pinyin",
+        "name_initials",
         "short_name",
         "account_type",
         "industry",
@@ -175,7 +177,8 @@ class CustomersDemo(DemoData):
                 first_id + i,
                 name,
                 company_key(name),
-                pinyin_forms(name),
+                (forms := pinyin_forms(name)),
+                initials_of(forms),
                 f"{place}{word}",
                 choices(types, type_weights)[0],
                 industry,

@@ -8,7 +8,13 @@ from django.utils.translation import pgettext_lazy
 
 from lianke.core.context import system_context
 from lianke.core.errors import RecordCode
-from lianke.core.fields import CompanyKeyField, PhoneDigitsField, PhoneField, PinyinField
+from lianke.core.fields import (
+    CompanyKeyField,
+    PhoneDigitsField,
+    PhoneField,
+    PinyinField,
+    PinyinInitialsField,
+)
 from lianke.core.models import BusinessModel
 from lianke.core.models.base import PooledModel, pooled_constraints, scope_indexes, set_only_indexes
 from lianke.core.text.identity import credit_code_key
@@ -24,6 +30,7 @@ class Account(PooledModel):
 
     name = models.CharField(_("account name"), max_length=200)
     name_pinyin = PinyinField(source="name")
+    name_initials = PinyinInitialsField(source="name")
     name_key = CompanyKeyField(source="name")
     short_name = models.CharField(_("short name"), max_length=50, blank=True)
     credit_code = models.CharField(
@@ -70,6 +77,7 @@ class Account(PooledModel):
             models.Index(fields=["name", "id"], name="cust_account_name"),
             models.Index(fields=["phone_digits"], name="cust_account_phone_digits"),
             models.Index(fields=["name_pinyin"], name="cust_account_name_pinyin"),
+            models.Index(fields=["name_initials", "id"], name="cust_account_name_initials"),
             # The duplicate check (core.text.identity) looks names and e-mails up by equality.
             # Equality (the duplicate check) and, with the pattern operator class, a short
             # search's prefix ("精工" → 苏州精工机械, key 精工机械) under any collation.

@@ -13,6 +13,7 @@ from lianke.core.models import CustomField
 from lianke.core.text.identity import company_key
 from lianke.core.text.phones import phone_digits
 from lianke.core.text.pinyin import forms as pinyin_forms
+from lianke.core.text.pinyin import initials_of
 
 from .models import Lead
 
@@ -28,6 +29,7 @@ class MarketingDemo(DemoData):
         "company",
         "company_key",
         "company_pinyin",
+        "company_initials",
         "title",
         "mobile",
         "mobile_digits",
@@ -122,7 +124,8 @@ class MarketingDemo(DemoData):
                     := f"{city.rstrip('市')}{choice(names.COMPANY_WORDS)}{choice(names.INDUSTRY_WORDS[industry])}有限公司"
                 ),
                 company_key(company),
-                pinyin_forms(company),
+                (forms := pinyin_forms(company)),
+                initials_of(forms),
                 choice(names.TITLES),
                 (number := mobile(i + 5_000_000)),
                 phone_digits(number),

@@ -6,7 +6,13 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core.errors import FieldCode
-from lianke.core.fields import CompanyKeyField, PhoneDigitsField, PhoneField, PinyinField
+from lianke.core.fields import (
+    CompanyKeyField,
+    PhoneDigitsField,
+    PhoneField,
+    PinyinField,
+    PinyinInitialsField,
+)
 from lianke.core.models.base import PooledModel, pooled_constraints, scope_indexes, set_only_indexes
 from lianke.core.text.regions import PROVINCES
 from lianke.customers.choices import Industry
@@ -20,6 +26,7 @@ class Lead(PooledModel):
     company = models.CharField(_("company"), max_length=200, blank=True)
     name_pinyin = PinyinField(source="name", person=True)
     company_pinyin = PinyinField(source="company")
+    company_initials = PinyinInitialsField(source="company")
     company_key = CompanyKeyField(source="company")
     title = models.CharField(_("job title"), max_length=100, blank=True)
     mobile = PhoneField(_("mobile"), kind=PhoneField.MOBILE, blank=True)
@@ -56,6 +63,7 @@ class Lead(PooledModel):
             models.Index(fields=["company", "id"], name="mkt_lead_company"),
             models.Index(fields=["name_pinyin"], name="mkt_lead_name_pinyin"),
             models.Index(fields=["company_pinyin"], name="mkt_lead_company_pinyin"),
+            models.Index(fields=["company_initials", "id"], name="mkt_lead_company_initials"),
             models.Index(fields=["phone_digits"], name="mkt_lead_phone_digits"),
             # The duplicate check (core.text.identity) looks companies and e-mails up by equality; the
             # company key's pattern operator class also serves a short search's prefix.

@@ -11,6 +11,7 @@ from decimal import Decimal
 from lianke.core.demo import names
 from lianke.core.demo.base import SEED, Adapt, DemoData, Table, register
 from lianke.core.text.pinyin import forms as pinyin_forms
+from lianke.core.text.pinyin import initials_of
 
 from .models import Opportunity, Stage, StageSet
 
@@ -24,6 +25,7 @@ class SalesDemo(DemoData):
     opportunity_columns = (
         "name",
         "name_pinyin",
+        "name_initials",
         "account_id",
         "stage_set_id",
         "stage_id",
@@ -108,7 +110,8 @@ class SalesDemo(DemoData):
             yield (
                 first_id + i,
                 name,
-                pinyin_forms(name),
+                (forms := pinyin_forms(name)),
+                initials_of(forms),
                 a_first + a,
                 stage_set_ids[key],
                 stage.pk,

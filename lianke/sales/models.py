@@ -8,7 +8,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core.errors import FieldCode
-from lianke.core.fields import MoneyField, PinyinField
+from lianke.core.fields import MoneyField, PinyinField, PinyinInitialsField
 from lianke.core.models import BusinessModel
 from lianke.core.models.base import Record, scope_indexes, set_only_indexes
 
@@ -87,6 +87,7 @@ class Stage(models.Model):
 class Opportunity(BusinessModel):
     name = models.CharField(_("opportunity name"), max_length=200)
     name_pinyin = PinyinField(source="name")
+    name_initials = PinyinInitialsField(source="name")
     account = models.ForeignKey(
         "customers.Account",
         verbose_name=_("account"),
@@ -129,6 +130,7 @@ class Opportunity(BusinessModel):
             # A name's first characters ("线材") are matched by prefix (core.search.textsearch).
             models.Index(fields=["name", "id"], name="sales_opp_name"),
             models.Index(fields=["name_pinyin"], name="sales_opp_name_pinyin"),
+            models.Index(fields=["name_initials", "id"], name="sales_opp_name_initials"),
             models.Index(fields=["account", "updated_at"], name="sales_opp_account"),
             models.Index(fields=["stage", "updated_at"], name="sales_opp_stage"),
             # The home page's pipeline of an owner: open opportunities by expected close date,

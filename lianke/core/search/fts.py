@@ -41,9 +41,10 @@ def table_name(model) -> str:
 
 def indexed_columns(ot) -> tuple[str, ...]:
     """The columns of ``ot``'s table its search reads: the search fields that are text columns
-    of its own table, and their pinyin forms (a related name, such as an opportunity's
-    ``account__name``, is found through the related type's table)."""
-    from ..fields import pinyin_fields
+    of its own table, and their pinyin forms where a later token is searched as contained text
+    (``contained_pinyin_fields``; a related name, such as an opportunity's ``account__name``, is
+    found through the related type's table)."""
+    from ..fields import contained_pinyin_fields
 
     columns: list[str] = []
     for name in ot.search_fields:
@@ -52,7 +53,7 @@ def indexed_columns(ot) -> tuple[str, ...]:
         field = ot.model._meta.get_field(name)
         if isinstance(field, (models.CharField, models.TextField)) and not field.is_relation:
             columns.append(field.attname)
-    columns += [f.attname for f in pinyin_fields(ot.model) if f.source in ot.search_fields]
+    columns += [f.attname for f in contained_pinyin_fields(ot.model) if f.source in ot.search_fields]
     return tuple(columns)
 
 

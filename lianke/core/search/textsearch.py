@@ -33,7 +33,13 @@ from django.db.models.sql.where import OR, WhereNode
 
 from lianke.org import fieldaccess
 
-from ..fields import company_key_fields, digits_field_name, pinyin_fields
+from ..fields import (
+    company_key_fields,
+    contained_pinyin_fields,
+    digits_field_name,
+    initials_fields,
+    pinyin_fields,
+)
 from ..text.phones import digits_successor, query_digits
 from ..text.pinyin import letters_successor, query_letters
 from . import fts
@@ -218,19 +224,22 @@ def _related_match(model, name: str, text: str) -> tuple[Q, bool] | None:
 
 def pinyin_parts(model, fields, text: str) -> tuple[list[Q], list[str], str] | None:
     """For a search ``text`` of ASCII letters only (``core.text.pinyin.query_letters``), the pinyin
-    columns of the name ``fields`` that start with it ("zgsy", "zhongguo" → 中国石油): the first
-    form's prefix as ranges a plain b-tree serves, one per column, and the columns and text (a
-    space, then the letters) that find the other forms (initials, surname readings) as a later
-    token — through the columns' trigram indexes; else ``None``."""
+    columns of the name ``fields`` that start with it ("zgsy", "zhongguo" → 中国石油): the prefix
+    of the first form, and of the initials where they have a column of their own
+    (``PinyinInitialsField``), as ranges a plain b-tree serves, one per column; and the columns
+    and text (a space, then the letters) that find the other forms of the rest (a person's
+    initials and surname readings) as a later token — through the columns' trigram indexes;
+    else ``None``."""
     letters = query_letters(text)
-    columns = [f.name for f in pinyin_fields(model) if f.source in fields]
-    if letters is None or not columns:
+    prefixed = [f.name for f in (*pinyin_fields(model), *initials_fields(model)) if f.source in fields]
+    if letters is None or not prefixed:
         return None
     upper = letters_successor(letters)
     ranges = []
-    for column in columns:
+    for column in prefixed:
         first = Q(**{f"{column}__gte": letters})
         ranges.append(first & Q(**{f"{column}__lt": upper}) if upper is not None else first)
+    columns = [f.name for f in contained_pinyin_fields(model) if f.source in fields]
     return ranges, columns, f" {letters}"
 
 
@@ -274,7 +283,8 @@ def plan_for(model, names, text: str, *, custom: Q | None = None) -> Plan:
     letters = pinyin_parts(model, names, text)
     if letters is not None:
         prefix, columns, token = letters
-        plan.add_ranges(prefix)
+        for q in prefix:  # each on its own: an index of (column, id) gives the ids alone
+            plan.add_ranges([q])
         if columns:
             plan.contained(model, columns, token)
     if not plan.finders and plan.rest is None:

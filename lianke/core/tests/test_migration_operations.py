@@ -116,3 +116,56 @@ def test_only_an_index_may_change_through_it():
     with pytest.raises(ValueError, match="only db_index"):
         operation._fields("core", state(), state(null=True))
     operation._fields("core", state(), state(db_index=False))  # the index alone: accepted
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_company_names_initials_are_added_filled_from_its_pinyin_without_updating_each_row(org):
+    """``add_initials``: the column added beside a filled pinyin column gets what ``derive``
+    gives, deleted records too. PostgreSQL fills it in the table's one rewrite (a generated
+    column made plain: no ``UPDATE`` of every row), and the column is then written like any
+    other."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    from lianke.core.fields import PinyinInitialsField
+    from lianke.core.migration_operations import AddFilledField
+    from lianke.core.records import services
+
+    names = ["中国石油", "马鞍山宏图科技有限公司", "ABC钢铁", "a"]
+    accounts = [Account.objects.create(name=n, owner=org.rep_js, department=org.js_team) for n in names]
+    services.delete_records(actor=org.rep_js, records=accounts[:1])
+    loader = MigrationExecutor(connection).loader
+    migration = loader.get_migration("customers", "0019_name_initials")
+    states = [loader.project_state(("customers", "0018_keys_indexed_where_set"))]
+    for operation in migration.operations:  # the state before and after each operation
+        state = states[-1].clone()
+        operation.state_forwards("customers", state)
+        states.append(state)
+    added = next(i for i, op in enumerate(migration.operations) if isinstance(op, AddFilledField))
+    ops = migration.operations[added : added + 2]  # the column and its index
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.schema_editor() as editor:
+        for i in (added + 1, added):
+            migration.operations[i].database_backwards("customers", editor, states[i + 1], states[i])
+    with connection.execute_wrapper(record), connection.schema_editor() as editor:
+        for i, operation in enumerate(ops, start=added):
+            operation.database_forwards("customers", editor, states[i], states[i + 1])
+    derive = PinyinInitialsField(source="name").derive
+    stored = dict(Account.all_objects.values_list("name", "name_initials"))
+    assert [stored[n] for n in names] == [derive(n) for n in names]
+    assert [stored[n] for n in names[:2]] == ["zgsy", "mashtkjyxgs"]
+    if connection.vendor == "postgresql":
+        assert not [s for s in statements if s.lstrip().upper().startswith("UPDATE")], statements
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT attgenerated, attnotnull FROM pg_attribute"
+                " WHERE attrelid = 'customers_account'::regclass AND attname = 'name_initials'"
+            )
+            assert cursor.fetchone() == ("", True)  # a plain column, never null
+    accounts[1].name = "中国石化"
+    services.save_record(actor=org.rep_js, instance=accounts[1])
+    assert Account.objects.values_list("name_initials", flat=True).get(pk=accounts[1].pk) == "zgsh"

@@ -152,6 +152,8 @@ def test_every_named_record_and_user_gets_its_pinyin_on_save(org):
         "zhongguoshihua zgsh",
     )
     assert pinyin_of(org.rep_js) == "zhangwei zw"
+    # a company name's initials have a column of their own (a b-tree prefix)
+    assert (pinyin_of(account, "name_initials"), pinyin_of(lead, "company_initials")) == ("zgsy", "zgsh")
 
 
 def test_editing_a_name_through_the_form_and_the_api_moves_its_pinyin_along(org, client_for, api_for):
@@ -168,6 +170,7 @@ def test_bulk_edit_and_batch_updates_move_the_pinyin_and_keep_it_out_of_history(
     rows = [Lead.objects.create(name=n, company="甲", owner=org.rep_js) for n in ("张伟", "李娜")]
     assert services.bulk_edit(actor=org.rep_js, records=rows, field="company", value="中国石油") == 2
     assert [pinyin_of(r, "company_pinyin") for r in rows] == ["zhongguoshiyou zgsy"] * 2
+    assert [pinyin_of(r, "company_initials") for r in rows] == ["zgsy"] * 2
     changed = batch.update_records(actor=org.rep_js, model=Lead, changes={rows[0].pk: {"name": "单伟"}})
     assert changed == 1
     assert pinyin_of(rows[0]) == "shanwei sw danwei dw"
@@ -189,7 +192,10 @@ def test_the_demo_loader_writes_the_pinyin_of_every_generated_name(demo_rows):
         rows = list(model.all_objects.values_list(column, f"{column}_pinyin"))
         assert len(rows) == 10
         assert all(p and p == forms(n, person=person) for n, p in rows), rows[:3]
-    assert "name_pinyin" in columns["sales.opportunity"]
+    for model, column in ((Account, "name"), (Lead, "company")):
+        rows = list(model.all_objects.values_list(f"{column}_pinyin", f"{column}_initials"))
+        assert all(i and p.split() == [p.split()[0], i] for p, i in rows), rows[:3]
+    assert {"name_pinyin", "name_initials"} <= set(columns["sales.opportunity"])
 
 
 def test_the_data_migration_fills_the_pinyin_of_existing_records_deleted_ones_too(org):

@@ -144,10 +144,15 @@ def test_every_write_path_keeps_the_table_in_step(org):
     assert fts_ids(Account, "本钢股") == {account.pk}
     batch.update_records(actor=org.rep_js, model=Account, changes={account.pk: {"name": "攀枝花钢铁"}})
     assert fts_ids(Account, "攀枝花") == {account.pk}
-    # rows inserted in bulk (imports, the demo loader), with their pinyin
+    # rows inserted in bulk (imports, the demo loader), with a person's pinyin (its later
+    # tokens, a surname's other reading, are contained text; a company's initials have a b-tree)
     [inserted] = bulk.insert([Account(name="酒泉钢铁", name_pinyin="jiuquangangtie jqgt", owner=org.rep_js)])
     assert fts_ids(Account, "酒泉钢") == {inserted.pk}
-    assert fts_ids(Account, " jqg") == {inserted.pk}
+    assert fts_ids(Account, " jqg") == set()
+    [person] = bulk.insert(
+        [Contact(name="单伟", name_pinyin="shanwei sw danwei dw", account=account, owner=org.rep_js)]
+    )
+    assert fts_ids(Contact, " dw") == {person.pk}
     # purged for good
     Account.all_objects.filter(pk=inserted.pk).delete()
     assert fts_ids(Account, "酒泉钢") == set()
@@ -406,3 +411,36 @@ def test_many_keys_are_bound_as_one_parameter(org):
     # which the planner costs against a bigint key as a full scan)
     assert ("json_each" in sql) if connection.vendor == "sqlite" else ("::bigint[]" in sql), sql
     assert not Account.all_objects.filter(pk__any_of=[]).exists()
+
+
+def test_a_company_names_initials_are_counted_and_collected_through_their_own_index(
+    org, client_for, monkeypatch
+):
+    """Initials typed for a company ("zgsy") are a prefix of their own column: whether they are
+    frequent, and which records have them, the (initials, id) index answers — no contained-text
+    finder reads the pinyin column's rows (at a million accounts it read ~10,000 of them)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from lianke.core.search import textsearch
+
+    monkeypatch.setattr(textsearch, "SEARCH_CANDIDATES", 2)
+    oil = [Account.objects.create(name=f"中国石油{n}", owner=org.rep_js) for n in "一二三"]
+    chem = Account.objects.create(name="中国石化", owner=org.rep_js)
+    client = client_for(org.rep_js)
+
+    def search(text):
+        with CaptureQueriesContext(connection) as queries:
+            rows = client.get("/customers/account/", {"search": text}).context["rows"]
+        return [row[0].pk for row in rows], [q["sql"] for q in queries]
+
+    # more matches than collected: the index says so, and the list is the ordered scan's
+    found, queries = search("zgsy")
+    assert found == [a.pk for a in reversed(oil)]
+    assert any('"name_initials" >=' in q and "OFFSET 2" in q for q in queries)
+    assert not any('"name_initials" >=' in q and 'AS "pk"' in q for q in queries)
+    assert not any("name_pinyin" in q and "LIKE" in q and 'AS "pk"' in q for q in queries)
+    # few: their ids collected through the initials, nothing read as contained text
+    found, queries = search("zgsh")
+    assert found == [chem.pk]
+    assert any('"name_initials" >=' in q and 'AS "pk"' in q for q in queries)
+    assert not any("name_pinyin" in q and ("LIKE" in q or "MATCH" in q) and 'AS "pk"' in q for q in queries)

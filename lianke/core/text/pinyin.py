@@ -146,6 +146,13 @@ def forms(name: str | None, *, person: bool = False) -> str:
     return out
 
 
+def initials_of(name_forms: str) -> str:
+    """The initials in the :func:`forms` of a name of one reading ("zhongguoshiyou zgsy" →
+    "zgsy"; "" if it has no second token, as a name of one letter)."""
+    _full, _space, rest = name_forms.partition(" ")
+    return rest.partition(" ")[0]
+
+
 def query_letters(text: str) -> str | None:
     """The lower-case letters of a search ``text`` made of ASCII letters only (two or more,
     spaces and apostrophes ignored: "zhong guo", "xi'an"), which pinyin forms may start with;
