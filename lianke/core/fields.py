@@ -155,19 +155,44 @@ class PinyinField(DerivedField):
 
 
 class PinyinInitialsField(DerivedField):
-    """The initials of the name field ``source`` alone (``"zgsy"`` for 中国石油: the second token of
-    :func:`lianke.core.text.pinyin.forms`), beside its :class:`PinyinField`, for a name that has
-    one reading (companies: its forms are exactly the full pinyin and the initials). Both are
-    then prefixes a b-tree serves — how many names start with "mash", and which, is read from
-    the index alone (``(initials, id)``) —, and the pinyin column needs no trigram index."""
+    """The initials of the first reading of the name field ``source`` (``"zgsy"`` for 中国石油, the
+    second token of :func:`lianke.core.text.pinyin.forms`), beside its :class:`PinyinField`:
+    like the full pinyin, a prefix a b-tree serves — how many names start with "mash", and
+    which, the index ``(initials, id)`` answers alone. A company's name has one reading, so its
+    two columns hold every form; a person's has a :class:`PinyinOtherReadingsField` as well."""
 
     path = "lianke.core.fields.PinyinInitialsField"
     fixed: ClassVar[dict[str, Any]] = {"max_length": 255}
 
+    def __init__(self, *args, person: bool = False, **kwargs):
+        self.person = person
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if self.person:
+            kwargs["person"] = True
+        return name, path, args, kwargs
+
     def derive(self, value) -> str:
         from .text.pinyin import forms, initials_of
 
-        return initials_of(forms(value))
+        return initials_of(forms(value, person=self.person))
+
+
+class PinyinOtherReadingsField(DerivedField):
+    """A person's other reading of the name field ``source`` (单伟: ``" danwei dw"``, each token
+    after a space: :func:`lianke.core.text.pinyin.other_readings_of`), "" for most names: the
+    forms that are searched as contained text (``icontains " dw"``), through a trigram index
+    that holds only the few names with a surname read its own way."""
+
+    path = "lianke.core.fields.PinyinOtherReadingsField"
+    fixed: ClassVar[dict[str, Any]] = {"max_length": 255}
+
+    def derive(self, value) -> str:
+        from .text.pinyin import forms, other_readings_of
+
+        return other_readings_of(forms(value, person=True))
 
 
 def company_key_fields(model) -> list[CompanyKeyField]:
@@ -182,11 +207,17 @@ def initials_fields(model) -> list[PinyinInitialsField]:
     return [f for f in model._meta.concrete_fields if isinstance(f, PinyinInitialsField)]
 
 
-def contained_pinyin_fields(model) -> list[PinyinField]:
-    """The pinyin columns whose later tokens (initials, a surname's other reading) are found as
-    contained text, through a trigram index: those with no initials column beside them."""
-    alone = {f.source for f in initials_fields(model)}
-    return [f for f in pinyin_fields(model) if f.source not in alone]
+def contained_pinyin_fields(model) -> list[DerivedField]:
+    """The pinyin columns searched as contained text (``icontains " q"``), through a trigram
+    index: a person's other readings (:class:`PinyinOtherReadingsField`), and a pinyin column
+    with no initials column beside it, whose later tokens are its initials and other readings
+    (the users the people pickers search, a small table)."""
+    split = {f.source for f in initials_fields(model)}
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if isinstance(f, PinyinOtherReadingsField) or (isinstance(f, PinyinField) and f.source not in split)
+    ]
 
 
 def derived_fields(model) -> list[DerivedField]:

@@ -145,15 +145,34 @@ class AddFilledField(migrations.AddField):
 
 def add_initials(model_name: str, name: str, field, *, pinyin: str) -> AddFilledField:
     """The initials column ``name`` (``core.fields.PinyinInitialsField``) added beside the filled
-    pinyin column ``pinyin`` of a name of one reading, and filled with the second of its two
-    tokens — what ``derive`` gives, without converting millions of names again."""
+    pinyin column ``pinyin``, and filled with its second token (the first reading's initials) —
+    what ``derive`` gives, without converting millions of names again."""
     quoted = f'"{pinyin}"'
+    rest = f"substr({quoted}, instr({quoted}, ' ') + 1)"
     return AddFilledField(
         model_name,
         name,
         field,
         postgresql=f"split_part({quoted}, ' ', 2)",
-        sqlite=f"CASE WHEN instr({quoted}, ' ') > 0 THEN substr({quoted}, instr({quoted}, ' ') + 1) ELSE '' END",
+        sqlite=f"CASE WHEN instr({quoted}, ' ') = 0 THEN '' WHEN instr({rest}, ' ') = 0 THEN {rest}"
+        f" ELSE substr({rest}, 1, instr({rest}, ' ') - 1) END",
+    )
+
+
+def add_other_readings(model_name: str, name: str, field, *, pinyin: str) -> AddFilledField:
+    """A person's other-readings column ``name`` (``core.fields.PinyinOtherReadingsField``) added
+    beside the filled pinyin column ``pinyin``, and filled with its tokens after the first two,
+    each after a space — what ``derive`` gives."""
+    quoted = f'"{pinyin}"'
+    rest = f"substr({quoted}, instr({quoted}, ' ') + 1)"
+    return AddFilledField(
+        model_name,
+        name,
+        field,
+        postgresql=f"CASE WHEN split_part({quoted}, ' ', 3) = '' THEN ''"
+        f" ELSE regexp_replace({quoted}, '^[^ ]* [^ ]*', '') END",
+        sqlite=f"CASE WHEN instr({quoted}, ' ') > 0 AND instr({rest}, ' ') > 0"
+        f" THEN substr({rest}, instr({rest}, ' ')) ELSE '' END",
     )
 
 

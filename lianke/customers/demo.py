@@ -17,7 +17,7 @@ from lianke.core.models import CustomField
 from lianke.core.text.identity import company_key
 from lianke.core.text.phones import phone_digits
 from lianke.core.text.pinyin import forms as pinyin_forms
-from lianke.core.text.pinyin import initials_of
+from lianke.core.text.pinyin import initials_of, other_readings_of
 
 from .models import Account, Contact
 
@@ -64,6 +64,8 @@ class CustomersDemo(DemoData):
     contact_columns = (
         "name",
         "name_pinyin",
+        "name_initials",
+        "name_pinyin_other",
         "account_id",
         "title",
         "gender",
@@ -214,7 +216,9 @@ class CustomersDemo(DemoData):
             yield (
                 first_id + i,
                 (name := choice(surnames) + choice(given)),
-                pinyin_forms(name, person=True),
+                (forms := pinyin_forms(name, person=True)),
+                initials_of(forms),
+                other_readings_of(forms),
                 a_first + a,
                 choice(titles),
                 choice(genders),

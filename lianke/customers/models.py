@@ -14,6 +14,7 @@ from lianke.core.fields import (
     PhoneField,
     PinyinField,
     PinyinInitialsField,
+    PinyinOtherReadingsField,
 )
 from lianke.core.models import BusinessModel
 from lianke.core.models.base import PooledModel, pooled_constraints, scope_indexes, set_only_indexes
@@ -157,6 +158,8 @@ class Contact(BusinessModel):
 
     name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
     name_pinyin = PinyinField(source="name", person=True)
+    name_initials = PinyinInitialsField(source="name", person=True)
+    name_pinyin_other = PinyinOtherReadingsField(source="name")
     account = models.ForeignKey(
         Account,
         verbose_name=_("account"),
@@ -192,6 +195,7 @@ class Contact(BusinessModel):
             # A name's first characters ("张伟") are matched by prefix (core.search.textsearch).
             models.Index(fields=["name", "id"], name="cust_contact_name"),
             models.Index(fields=["name_pinyin"], name="cust_contact_name_pinyin"),
+            models.Index(fields=["name_initials", "id"], name="cust_contact_name_initials"),
             models.Index(fields=["phone_digits"], name="cust_contact_phone_digits"),
             models.Index(Lower("email"), name="cust_contact_email_lower"),
         ]

@@ -13,7 +13,7 @@ from lianke.core.models import CustomField
 from lianke.core.text.identity import company_key
 from lianke.core.text.phones import phone_digits
 from lianke.core.text.pinyin import forms as pinyin_forms
-from lianke.core.text.pinyin import initials_of
+from lianke.core.text.pinyin import initials_of, other_readings_of
 
 from .models import Lead
 
@@ -26,6 +26,8 @@ class MarketingDemo(DemoData):
     lead_columns = (
         "name",
         "name_pinyin",
+        "name_initials",
+        "name_pinyin_other",
         "company",
         "company_key",
         "company_pinyin",
@@ -118,7 +120,9 @@ class MarketingDemo(DemoData):
             yield (
                 first_id + i,
                 (name := choice(names.SURNAMES) + choice(names.GIVEN)),
-                pinyin_forms(name, person=True),
+                (person := pinyin_forms(name, person=True)),
+                initials_of(person),
+                other_readings_of(person),
                 (
                     company
                     := f"{city.rstrip('市')}{choice(names.COMPANY_WORDS)}{choice(names.INDUSTRY_WORDS[industry])}有限公司"

@@ -12,6 +12,7 @@ from lianke.core.fields import (
     PhoneField,
     PinyinField,
     PinyinInitialsField,
+    PinyinOtherReadingsField,
 )
 from lianke.core.models.base import PooledModel, pooled_constraints, scope_indexes, set_only_indexes
 from lianke.core.text.regions import PROVINCES
@@ -25,6 +26,8 @@ class Lead(PooledModel):
     name = models.CharField(_("contact name"), max_length=100)
     company = models.CharField(_("company"), max_length=200, blank=True)
     name_pinyin = PinyinField(source="name", person=True)
+    name_initials = PinyinInitialsField(source="name", person=True)
+    name_pinyin_other = PinyinOtherReadingsField(source="name")
     company_pinyin = PinyinField(source="company")
     company_initials = PinyinInitialsField(source="company")
     company_key = CompanyKeyField(source="company")
@@ -62,6 +65,7 @@ class Lead(PooledModel):
             models.Index(fields=["name", "id"], name="mkt_lead_name"),
             models.Index(fields=["company", "id"], name="mkt_lead_company"),
             models.Index(fields=["name_pinyin"], name="mkt_lead_name_pinyin"),
+            models.Index(fields=["name_initials", "id"], name="mkt_lead_name_initials"),
             models.Index(fields=["company_pinyin"], name="mkt_lead_company_pinyin"),
             models.Index(fields=["company_initials", "id"], name="mkt_lead_company_initials"),
             models.Index(fields=["phone_digits"], name="mkt_lead_phone_digits"),

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 
 from lianke.core.migration_operations import AlterForeignKeyIndex, analyze
+from lianke.core.search import fts
 from lianke.customers.models import Account
 
 pytestmark = pytest.mark.django_db
@@ -118,30 +119,24 @@ def test_only_an_index_may_change_through_it():
     operation._fields("core", state(), state(db_index=False))  # the index alone: accepted
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_company_names_initials_are_added_filled_from_its_pinyin_without_updating_each_row(org):
-    """``add_initials``: the column added beside a filled pinyin column gets what ``derive``
-    gives, deleted records too. PostgreSQL fills it in the table's one rewrite (a generated
-    column made plain: no ``UPDATE`` of every row), and the column is then written like any
-    other."""
+def _undo_and_redo_filled_columns(app: str, name: str, previous: str) -> list[str]:
+    """Run the migration ``name``'s filled columns and their indexes backwards, then forwards
+    again; the statements of the way forward."""
+    from django.db import migrations
     from django.db.migrations.executor import MigrationExecutor
 
-    from lianke.core.fields import PinyinInitialsField
     from lianke.core.migration_operations import AddFilledField
-    from lianke.core.records import services
 
-    names = ["中国石油", "马鞍山宏图科技有限公司", "ABC钢铁", "a"]
-    accounts = [Account.objects.create(name=n, owner=org.rep_js, department=org.js_team) for n in names]
-    services.delete_records(actor=org.rep_js, records=accounts[:1])
     loader = MigrationExecutor(connection).loader
-    migration = loader.get_migration("customers", "0019_name_initials")
-    states = [loader.project_state(("customers", "0018_keys_indexed_where_set"))]
+    migration = loader.get_migration(app, name)
+    states = [loader.project_state((app, previous))]
     for operation in migration.operations:  # the state before and after each operation
         state = states[-1].clone()
-        operation.state_forwards("customers", state)
+        operation.state_forwards(app, state)
         states.append(state)
-    added = next(i for i, op in enumerate(migration.operations) if isinstance(op, AddFilledField))
-    ops = migration.operations[added : added + 2]  # the column and its index
+    span = [
+        i for i, op in enumerate(migration.operations) if isinstance(op, AddFilledField | migrations.AddIndex)
+    ]
     statements: list[str] = []
 
     def record(execute, sql, params, many, context):
@@ -149,23 +144,71 @@ def test_a_company_names_initials_are_added_filled_from_its_pinyin_without_updat
         return execute(sql, params, many, context)
 
     with connection.schema_editor() as editor:
-        for i in (added + 1, added):
-            migration.operations[i].database_backwards("customers", editor, states[i + 1], states[i])
+        for i in reversed(span):
+            migration.operations[i].database_backwards(app, editor, states[i + 1], states[i])
     with connection.execute_wrapper(record), connection.schema_editor() as editor:
-        for i, operation in enumerate(ops, start=added):
-            operation.database_forwards("customers", editor, states[i], states[i + 1])
+        for i in span:
+            migration.operations[i].database_forwards(app, editor, states[i], states[i + 1])
+    return statements
+
+
+def _assert_plain_column_filled_without_update(statements, table: str, column: str) -> None:
+    if connection.vendor != "postgresql":
+        return
+    assert not [s for s in statements if s.lstrip().upper().startswith("UPDATE")], statements
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attgenerated, attnotnull FROM pg_attribute WHERE attrelid = %s::regclass AND attname = %s",
+            [table, column],
+        )
+        assert cursor.fetchone() == ("", True)  # a plain column, never null
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_company_names_initials_are_added_filled_from_its_pinyin_without_updating_each_row(org):
+    """``add_initials``: the column added beside a filled pinyin column gets what ``derive``
+    gives, deleted records too. PostgreSQL fills it in the table's one rewrite (a generated
+    column made plain: no ``UPDATE`` of every row), and the column is then written like any
+    other."""
+    from lianke.core.fields import PinyinInitialsField
+    from lianke.core.records import services
+
+    names = ["中国石油", "马鞍山宏图科技有限公司", "ABC钢铁", "a"]
+    accounts = [Account.objects.create(name=n, owner=org.rep_js, department=org.js_team) for n in names]
+    services.delete_records(actor=org.rep_js, records=accounts[:1])
+    statements = _undo_and_redo_filled_columns(
+        "customers", "0019_name_initials", "0018_keys_indexed_where_set"
+    )
     derive = PinyinInitialsField(source="name").derive
     stored = dict(Account.all_objects.values_list("name", "name_initials"))
     assert [stored[n] for n in names] == [derive(n) for n in names]
     assert [stored[n] for n in names[:2]] == ["zgsy", "mashtkjyxgs"]
-    if connection.vendor == "postgresql":
-        assert not [s for s in statements if s.lstrip().upper().startswith("UPDATE")], statements
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT attgenerated, attnotnull FROM pg_attribute"
-                " WHERE attrelid = 'customers_account'::regclass AND attname = 'name_initials'"
-            )
-            assert cursor.fetchone() == ("", True)  # a plain column, never null
+    _assert_plain_column_filled_without_update(statements, "customers_account", "name_initials")
     accounts[1].name = "中国石化"
     services.save_record(actor=org.rep_js, instance=accounts[1])
     assert Account.objects.values_list("name_initials", flat=True).get(pk=accounts[1].pk) == "zgsh"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_persons_initials_and_other_reading_are_added_filled_from_the_pinyin(org):
+    """``add_initials`` and ``add_other_readings`` on a person's name: the first reading's
+    initials, and the tokens after them (a surname read its own way) each after a space."""
+    from lianke.core.fields import PinyinInitialsField, PinyinOtherReadingsField
+    from lianke.customers.models import Contact
+
+    names = ["单伟", "张伟", "曾强", "解放军", "a", "Li Na"]
+    for n in names:
+        Contact.objects.create(name=n, owner=org.rep_js, department=org.js_team)
+    fts.drop([Contact])  # (its triggers name the column; ``migrate`` syncs them after the migration)
+    try:
+        statements = _undo_and_redo_filled_columns("customers", "0020_person_initials", "0019_name_initials")
+    finally:
+        fts.sync()
+    initials = PinyinInitialsField(source="name", person=True).derive
+    other = PinyinOtherReadingsField(source="name").derive
+    stored = {
+        n: (i, o) for n, i, o in Contact.all_objects.values_list("name", "name_initials", "name_pinyin_other")
+    }
+    assert [stored[n] for n in names] == [(initials(n), other(n)) for n in names]
+    assert [stored[n] for n in names[:3]] == [("sw", " danwei dw"), ("zw", ""), ("zq", " cengqiang cq")]
+    _assert_plain_column_filled_without_update(statements, "customers_contact", "name_pinyin_other")

@@ -152,8 +152,14 @@ def test_every_named_record_and_user_gets_its_pinyin_on_save(org):
         "zhongguoshihua zgsh",
     )
     assert pinyin_of(org.rep_js) == "zhangwei zw"
-    # a company name's initials have a column of their own (a b-tree prefix)
+    # the first reading's initials have a column of their own (a b-tree prefix), a person's
+    # other reading another (contained text)
     assert (pinyin_of(account, "name_initials"), pinyin_of(lead, "company_initials")) == ("zgsy", "zgsh")
+    assert (pinyin_of(contact, "name_initials"), pinyin_of(contact, "name_pinyin_other")) == (
+        "sw",
+        " danwei dw",
+    )
+    assert (pinyin_of(lead, "name_initials"), pinyin_of(lead, "name_pinyin_other")) == ("zq", " cengqiang cq")
 
 
 def test_editing_a_name_through_the_form_and_the_api_moves_its_pinyin_along(org, client_for, api_for):
@@ -174,6 +180,10 @@ def test_bulk_edit_and_batch_updates_move_the_pinyin_and_keep_it_out_of_history(
     changed = batch.update_records(actor=org.rep_js, model=Lead, changes={rows[0].pk: {"name": "单伟"}})
     assert changed == 1
     assert pinyin_of(rows[0]) == "shanwei sw danwei dw"
+    assert (pinyin_of(rows[0], "name_initials"), pinyin_of(rows[0], "name_pinyin_other")) == (
+        "sw",
+        " danwei dw",
+    )
     from lianke.core.models import ObjectChange
 
     change = ObjectChange.objects.latest("pk")
@@ -192,9 +202,12 @@ def test_the_demo_loader_writes_the_pinyin_of_every_generated_name(demo_rows):
         rows = list(model.all_objects.values_list(column, f"{column}_pinyin"))
         assert len(rows) == 10
         assert all(p and p == forms(n, person=person) for n, p in rows), rows[:3]
-    for model, column in ((Account, "name"), (Lead, "company")):
-        rows = list(model.all_objects.values_list(f"{column}_pinyin", f"{column}_initials"))
-        assert all(i and p.split() == [p.split()[0], i] for p, i in rows), rows[:3]
+    for model, column in ((Account, "name"), (Lead, "company"), (Contact, "name"), (Lead, "name")):
+        other = "name_pinyin_other" if model is Contact or column == "name" and model is Lead else None
+        rows = list(model.all_objects.values_list(f"{column}_pinyin", f"{column}_initials", other or "pk"))
+        assert all(p.split(" ")[1] == i for p, i, _o in rows), rows[:3]
+        if other:
+            assert all(" ".join(p.split(" ")[2:]) == o.strip() for p, _i, o in rows), rows[:3]
     assert {"name_pinyin", "name_initials"} <= set(columns["sales.opportunity"])
 
 

@@ -444,3 +444,27 @@ def test_a_company_names_initials_are_counted_and_collected_through_their_own_in
     assert found == [chem.pk]
     assert any('"name_initials" >=' in q and 'AS "pk"' in q for q in queries)
     assert not any("name_pinyin" in q and ("LIKE" in q or "MATCH" in q) and 'AS "pk"' in q for q in queries)
+
+
+def test_a_persons_frequent_initials_are_told_by_their_index_and_other_readings_still_found(
+    org, client_for, monkeypatch
+):
+    """"zw" (张伟, 赵伟, 周文 …) is frequent among a million contacts: the initials' index says so
+    before anything reads the table. A surname's other reading is still found ("dw" → 单伟)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from lianke.core.search import textsearch
+
+    monkeypatch.setattr(textsearch, "SEARCH_CANDIDATES", 2)
+    zw = [Contact.objects.create(name=n, owner=org.rep_js) for n in ("张伟", "赵伟", "周文")]
+    shan = Contact.objects.create(name="单伟", owner=org.rep_js)
+    client = client_for(org.rep_js)
+    with CaptureQueriesContext(connection) as queries:
+        rows = client.get("/customers/contact/", {"search": "zw"}).context["rows"]
+    assert [row[0].pk for row in rows] == [c.pk for c in reversed(zw)]
+    sql = [q["sql"] for q in queries]
+    assert any('"name_initials" >=' in q and "OFFSET 2" in q for q in sql)
+    # nothing collected through any finder of the search: the ordered scan
+    assert not any('AS "pk"' in q and ("name" in q or "mobile" in q) and "LIMIT 3" in q for q in sql), sql
+    rows = client.get("/customers/contact/", {"search": "dw"}).context["rows"]
+    assert [row[0].pk for row in rows] == [shan.pk]

@@ -147,10 +147,18 @@ def forms(name: str | None, *, person: bool = False) -> str:
 
 
 def initials_of(name_forms: str) -> str:
-    """The initials in the :func:`forms` of a name of one reading ("zhongguoshiyou zgsy" →
+    """The initials of the first reading in a name's :func:`forms` ("zhongguoshiyou zgsy" →
     "zgsy"; "" if it has no second token, as a name of one letter)."""
     _full, _space, rest = name_forms.partition(" ")
     return rest.partition(" ")[0]
+
+
+def other_readings_of(name_forms: str) -> str:
+    """The tokens after the first reading's two in a name's :func:`forms` — a person's other
+    reading — each after a space ("shanwei sw danwei dw" → " danwei dw"), so that every one of
+    them is found as contained text that starts with a space; "" for a name of one reading."""
+    tokens = name_forms.split(" ")
+    return "".join(f" {token}" for token in tokens[2:])
 
 
 def query_letters(text: str) -> str | None:
