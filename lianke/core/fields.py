@@ -130,69 +130,69 @@ class CompanyKeyField(DerivedField):
         return company_key(value)[:200]
 
 
-class PinyinField(DerivedField):
-    """The pinyin forms of the name field ``source`` (:func:`lianke.core.text.pinyin.forms`: full
-    pinyin and initials, space-separated; a person's surname readings with ``person=True``):
-    what a search typed in pinyin ("zgsy", "zhongguo") matches by prefix, with an index."""
+class _PinyinPart(DerivedField):
+    """A column derived from the pinyin forms of the name field ``source``
+    (:func:`lianke.core.text.pinyin.forms`, a person's surname readings with ``person=True``):
+    the part of them that ``part`` keeps."""
 
-    path = "lianke.core.fields.PinyinField"
     fixed: ClassVar[dict[str, Any]] = {"max_length": 255}
+    person_default = False
 
-    def __init__(self, *args, person: bool = False, **kwargs):
-        self.person = person
+    def __init__(self, *args, person: bool | None = None, **kwargs):
+        self.person = self.person_default if person is None else person
         super().__init__(*args, **kwargs)
 
     def deconstruct(self):
         name, path, args, kwargs = super().deconstruct()
-        if self.person:
-            kwargs["person"] = True
+        if self.person != self.person_default:
+            kwargs["person"] = self.person
         return name, path, args, kwargs
 
     def derive(self, value) -> str:
         from .text.pinyin import forms
 
-        return forms(value, person=self.person)
+        return self.part(forms(value, person=self.person))
+
+    def part(self, name_forms: str) -> str:
+        return name_forms
 
 
-class PinyinInitialsField(DerivedField):
+class PinyinField(_PinyinPart):
+    """The pinyin forms of the name field ``source`` (full pinyin and initials, space-separated;
+    a person's surname readings with ``person=True``): what a search typed in pinyin ("zgsy",
+    "zhongguo") matches by prefix, with an index."""
+
+    path = "lianke.core.fields.PinyinField"
+
+
+class PinyinInitialsField(_PinyinPart):
     """The initials of the first reading of the name field ``source`` (``"zgsy"`` for 中国石油, the
-    second token of :func:`lianke.core.text.pinyin.forms`), beside its :class:`PinyinField`:
-    like the full pinyin, a prefix a b-tree serves — how many names start with "mash", and
-    which, the index ``(initials, id)`` answers alone. A company's name has one reading, so its
-    two columns hold every form; a person's has a :class:`PinyinOtherReadingsField` as well."""
+    second token of its forms), beside its :class:`PinyinField`: like the full pinyin, a prefix
+    a b-tree serves — how many names start with "mash", and which, the index
+    ``(initials, id)`` answers alone. A company's name has one reading, so its two columns hold
+    every form; a person's has a :class:`PinyinOtherReadingsField` as well."""
 
     path = "lianke.core.fields.PinyinInitialsField"
-    fixed: ClassVar[dict[str, Any]] = {"max_length": 255}
 
-    def __init__(self, *args, person: bool = False, **kwargs):
-        self.person = person
-        super().__init__(*args, **kwargs)
+    def part(self, name_forms: str) -> str:
+        from .text.pinyin import initials_of
 
-    def deconstruct(self):
-        name, path, args, kwargs = super().deconstruct()
-        if self.person:
-            kwargs["person"] = True
-        return name, path, args, kwargs
-
-    def derive(self, value) -> str:
-        from .text.pinyin import forms, initials_of
-
-        return initials_of(forms(value, person=self.person))
+        return initials_of(name_forms)
 
 
-class PinyinOtherReadingsField(DerivedField):
+class PinyinOtherReadingsField(_PinyinPart):
     """A person's other reading of the name field ``source`` (单伟: ``" danwei dw"``, each token
     after a space: :func:`lianke.core.text.pinyin.other_readings_of`), "" for most names: the
     forms that are searched as contained text (``icontains " dw"``), through a trigram index
     that holds only the few names with a surname read its own way."""
 
     path = "lianke.core.fields.PinyinOtherReadingsField"
-    fixed: ClassVar[dict[str, Any]] = {"max_length": 255}
+    person_default = True
 
-    def derive(self, value) -> str:
-        from .text.pinyin import forms, other_readings_of
+    def part(self, name_forms: str) -> str:
+        from .text.pinyin import other_readings_of
 
-        return other_readings_of(forms(value, person=True))
+        return other_readings_of(name_forms)
 
 
 def company_key_fields(model) -> list[CompanyKeyField]:

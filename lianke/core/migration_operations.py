@@ -143,19 +143,28 @@ class AddFilledField(migrations.AddField):
         schema_editor.execute(f"UPDATE {table} SET {column} = {self.sqlite}")  # noqa: S608 - from model meta
 
 
+def _from_pinyin(model_name: str, name: str, field, pinyin: str, *, postgresql: str, sqlite: str):
+    """:class:`AddFilledField` from the pinyin column ``pinyin`` (``{p}`` in the expressions; in
+    SQLite's, ``{rest}`` is what follows its first space)."""
+    p = f'"{pinyin}"'
+    rest = f"substr({p}, instr({p}, ' ') + 1)"
+    return AddFilledField(
+        model_name, name, field, postgresql=postgresql.format(p=p), sqlite=sqlite.format(p=p, rest=rest)
+    )
+
+
 def add_initials(model_name: str, name: str, field, *, pinyin: str) -> AddFilledField:
     """The initials column ``name`` (``core.fields.PinyinInitialsField``) added beside the filled
     pinyin column ``pinyin``, and filled with its second token (the first reading's initials) —
     what ``derive`` gives, without converting millions of names again."""
-    quoted = f'"{pinyin}"'
-    rest = f"substr({quoted}, instr({quoted}, ' ') + 1)"
-    return AddFilledField(
+    return _from_pinyin(
         model_name,
         name,
         field,
-        postgresql=f"split_part({quoted}, ' ', 2)",
-        sqlite=f"CASE WHEN instr({quoted}, ' ') = 0 THEN '' WHEN instr({rest}, ' ') = 0 THEN {rest}"
-        f" ELSE substr({rest}, 1, instr({rest}, ' ') - 1) END",
+        pinyin,
+        postgresql="split_part({p}, ' ', 2)",
+        sqlite="CASE WHEN instr({p}, ' ') = 0 THEN '' WHEN instr({rest}, ' ') = 0 THEN {rest}"
+        " ELSE substr({rest}, 1, instr({rest}, ' ') - 1) END",
     )
 
 
@@ -163,16 +172,13 @@ def add_other_readings(model_name: str, name: str, field, *, pinyin: str) -> Add
     """A person's other-readings column ``name`` (``core.fields.PinyinOtherReadingsField``) added
     beside the filled pinyin column ``pinyin``, and filled with its tokens after the first two,
     each after a space — what ``derive`` gives."""
-    quoted = f'"{pinyin}"'
-    rest = f"substr({quoted}, instr({quoted}, ' ') + 1)"
-    return AddFilledField(
+    return _from_pinyin(
         model_name,
         name,
         field,
-        postgresql=f"CASE WHEN split_part({quoted}, ' ', 3) = '' THEN ''"
-        f" ELSE regexp_replace({quoted}, '^[^ ]* [^ ]*', '') END",
-        sqlite=f"CASE WHEN instr({quoted}, ' ') > 0 AND instr({rest}, ' ') > 0"
-        f" THEN substr({rest}, instr({rest}, ' ')) ELSE '' END",
+        pinyin,
+        postgresql="CASE WHEN split_part({p}, ' ', 3) = '' THEN '' ELSE regexp_replace({p}, '^[^ ]* [^ ]*', '') END",
+        sqlite="CASE WHEN instr({p}, ' ') > 0 AND instr({rest}, ' ') > 0 THEN substr({rest}, instr({rest}, ' ')) ELSE '' END",
     )
 
 

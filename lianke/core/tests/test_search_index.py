@@ -449,7 +449,7 @@ def test_a_company_names_initials_are_counted_and_collected_through_their_own_in
 def test_a_persons_frequent_initials_are_told_by_their_index_and_other_readings_still_found(
     org, client_for, monkeypatch
 ):
-    """"zw" (张伟, 赵伟, 周文 …) is frequent among a million contacts: the initials' index says so
+    """ "zw" (张伟, 赵伟, 周文 …) is frequent among a million contacts: the initials' index says so
     before anything reads the table. A surname's other reading is still found ("dw" → 单伟)."""
     from django.test.utils import CaptureQueriesContext
 
