@@ -130,6 +130,8 @@ class AddFilledField(migrations.AddField):
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         model = to_state.apps.get_model(app_label, self.model_name)
         field = model._meta.get_field(self.name)
+        if field.db_index or field.unique or field.is_relation:  # (what AddField would add with it)
+            raise ValueError(f"{self.model_name}.{self.name}: declare its index in Meta, a plain column only")
         connection = schema_editor.connection
         table, column = (connection.ops.quote_name(n) for n in (model._meta.db_table, field.column))
         if connection.vendor == "postgresql":

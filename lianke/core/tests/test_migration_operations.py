@@ -212,3 +212,22 @@ def test_a_persons_initials_and_other_reading_are_added_filled_from_the_pinyin(o
     assert [stored[n] for n in names] == [(initials(n), other(n)) for n in names]
     assert [stored[n] for n in names[:3]] == [("sw", " danwei dw"), ("zw", ""), ("zq", " cengqiang cq")]
     _assert_plain_column_filled_without_update(statements, "customers_contact", "name_pinyin_other")
+
+
+def test_a_filled_field_is_a_plain_column_only():
+    """``AddFilledField`` adds the column alone; an index, a unique constraint or a key that
+    ``AddField`` would have made with it is refused, not silently left out."""
+    from django.db import models
+    from django.db.migrations.state import ModelState, ProjectState
+
+    from lianke.core.migration_operations import AddFilledField
+
+    operation = AddFilledField(
+        "thing", "code", models.CharField(max_length=5, db_index=True), postgresql="'x'", sqlite="'x'"
+    )
+    before = ProjectState()
+    before.add_model(ModelState("core", "Thing", [("id", models.AutoField(primary_key=True))]))
+    after = before.clone()
+    operation.state_forwards("core", after)
+    with pytest.raises(ValueError, match="a plain column only"):
+        operation.database_forwards("core", Editor(), before, after)
