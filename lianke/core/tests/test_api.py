@@ -163,6 +163,26 @@ def test_list_follows_next_links_through_every_record_exactly_once(org, rep):
     assert pages == 3
 
 
+def test_without_ordering_a_list_comes_in_the_list_pages_order(org, rep):
+    # given three accounts, the oldest of them changed last
+    old, middle, new = (account(org.rep_js, name=f"客户{i}") for i in range(3))
+    old.name = "客户0改"
+    services.save_record(actor=org.rep_js, instance=old)
+    # when the API lists them without ``ordering``, a page of two
+    first = rep.get(ACCOUNTS, {"page_size": 2}).json()
+    rest = rep.get(first["next"]).json()
+    # then they come as on the list page: most recently changed first, each once
+    names = [row["name"] for row in first["results"] + rest["results"]]
+    assert names == ["客户0改", "客户2", "客户1"]
+    assert names == [a.name for a in Account.objects.order_by(*registry.get(ACCOUNT).default_ordering)]
+
+
+def test_the_schema_names_each_lists_default_order(org, rep):
+    schema = json.loads(rep.get("/api/schema/", {"format": "json"}).content)
+    params = {p["name"]: p for p in schema["paths"]["/api/activities/activities/"]["get"]["parameters"]}
+    assert "default -occurred_at" in params["ordering"]["description"]
+
+
 @pytest.mark.parametrize("ordering", ["updated_at", "-updated_at", "created_at", "-created_at", "id"])
 def test_next_link_keeps_the_filters_and_ordering(org, rep, ordering):
     # given five distributors created within the same few milliseconds, and one end customer
