@@ -248,6 +248,10 @@ def refresh_derived(objects: Iterable[models.Model], changed: Iterable[str]) -> 
     return names
 
 
+# Up to this many keys, PostgreSQL is given them as rows to look up (see ``AnyOf``).
+LOOKED_UP_BY_KEY = 2500
+
+
 @models.IntegerField.register_lookup
 class AnyOf(models.lookups.In):
     """``pk__any_of=[...]``: ``IN`` for many values, as one parameter instead of thousands bound
@@ -255,7 +259,16 @@ class AnyOf(models.lookups.In):
     (``= ANY('{1,2,…}'::bigint[])``), which the planner sees whole, as it does an ``IN`` list;
     on SQLite a JSON array read by ``json_each``. 9,568 ids: SQLite 42 → 14 ms; PostgreSQL
     76 → 8 ms (the ``IN`` list cost ~70 ms of parameter handling; a list of Python ints adapts
-    as ``int4[]``, which against a ``bigint`` key the planner costs as a full scan)."""
+    as ``int4[]``, which against a ``bigint`` key the planner costs as a full scan).
+
+    On PostgreSQL, up to ``LOOKED_UP_BY_KEY`` keys are rows to look up (``IN (SELECT
+    unnest(…))``), more one condition (``= ANY(…)``). For a page in list order (``ORDER BY
+    updated_at … LIMIT 6``), given the array whole, the planner walks the order's index and tests
+    each row against it, meeting the page after about table ÷ keys × page rows; given rows (it
+    estimates 200), it fetches them by key and sorts them. At a million accounts: 1,302 keys,
+    a walk of 4,741 rows (11–17 ms) against 5.7 ms by key; 9,568 keys, a walk of 468 rows
+    (1.7 ms) against 42 ms by key. The two meet near √(table × page): 2,450 keys for a million
+    rows and a page of six."""
 
     lookup_name = "any_of"
 
@@ -272,7 +285,10 @@ class AnyOf(models.lookups.In):
             return self.as_sql(compiler, connection)
         lhs, lhs_params = self.process_lhs(compiler, connection)
         array = "{" + ",".join(map(str, self.rhs)) + "}"
-        return f"{lhs} = ANY(%s::{self.lhs.output_field.cast_db_type(connection)}[])", (*lhs_params, array)
+        array_type = f"{self.lhs.output_field.cast_db_type(connection)}[]"
+        if len(self.rhs) <= LOOKED_UP_BY_KEY:
+            return f"{lhs} IN (SELECT unnest(%s::{array_type}))", (*lhs_params, array)
+        return f"{lhs} = ANY(%s::{array_type})", (*lhs_params, array)
 
     def as_sqlite(self, compiler, connection):
         if not self._plain_ints():

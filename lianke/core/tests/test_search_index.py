@@ -413,6 +413,33 @@ def test_many_keys_are_bound_as_one_parameter(org):
     assert not Account.all_objects.filter(pk__any_of=[]).exists()
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="how PostgreSQL is given the keys")
+def test_few_keys_are_rows_to_look_up_and_many_one_condition(org, monkeypatch):
+    """Up to ``LOOKED_UP_BY_KEY`` keys PostgreSQL fetches by key (a page in list order of a
+    rare text's matches); more it weighs whole against walking the order's index."""
+    from django.test.utils import CaptureQueriesContext
+
+    from lianke.core import fields
+
+    ids = [Account.objects.create(name=f"客户{i}", owner=org.rep_js).pk for i in range(3)]
+    newest = list(
+        Account.objects.filter(pk__in=ids).order_by("-updated_at", "-id").values_list("pk", flat=True)[:2]
+    )
+    monkeypatch.setattr(fields, "LOOKED_UP_BY_KEY", 3)
+    pages = {}
+    for size in (3, 4):  # (a fourth key, of no row: beyond the bound)
+        with CaptureQueriesContext(connection) as queries:
+            pages[size] = list(
+                Account.objects.filter(pk__any_of=[*ids, -1][:size])
+                .order_by("-updated_at", "-id")
+                .values_list("pk", flat=True)[:2]
+            )
+        [sql] = [q["sql"] for q in queries]
+        assert ("IN (SELECT unnest(" in sql) == (size == 3), sql
+        assert ("= ANY(" in sql) == (size == 4), sql
+    assert pages[3] == pages[4] == newest
+
+
 def test_a_company_names_initials_are_counted_and_collected_through_their_own_index(
     org, client_for, monkeypatch
 ):
