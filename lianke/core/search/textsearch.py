@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import copy
 import unicodedata
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -177,7 +179,8 @@ class Plan:
         shorter than a trigram is read row by row)."""
         if connection.vendor == "postgresql":  # pg_trgm serves each icontains
             for name in fields:
-                self.add(contains_q([name], text))
+                through = Through.of(model, name, text)
+                self.add(through or contains_q([name], text), contains_q([name], text))
             return
         if len(text) < fts.MIN_LENGTH:  # too short for trigrams: read row by row
             self.add_rest(contains_q(fields, text))
@@ -204,6 +207,46 @@ class Plan:
         for _finder, plain in self.finders:
             q |= plain
         return q | self.rest if self.rest is not None else q
+
+
+@dataclass(frozen=True)
+class Through:
+    """A finder of the rows whose ``path`` is one of the ``model`` rows matching ``condition``
+    (``account__name`` contains "鞍山华盛": the opportunities of those accounts): the related
+    ids collected through the related table's own index first — the same ids the related type's
+    search collects, once per search (``shared_collections``) —, then the rows through the key's
+    index. A join instead read up to 10,001 rows of both tables per type before it could tell a
+    frequent text (PostgreSQL, a million accounts: 26 ms for 有限公司)."""
+
+    path: str
+    model: type
+    condition: Q
+
+    @classmethod
+    def of(cls, model, name: str, text: str) -> Through | None:
+        """The finder of ``name`` (``relation__column``, one step) containing ``text``, if it is
+        such a path."""
+        path, _, column = name.rpartition("__")
+        if not path or "__" in path:
+            return None
+        related = model._meta.get_field(path).related_model
+        if related is None:
+            return None
+        return cls(path, related, contains_q([column], text))
+
+
+_shared: ContextVar[dict | None] = ContextVar("search_collections", default=None)
+
+
+@contextmanager
+def shared_collections():
+    """Within it, the ids a finder collected are kept and reused by the searches that follow
+    (global search: the accounts a name matches, for the opportunities too)."""
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
 
 
 def _related_match(model, name: str, text: str) -> tuple[Q, bool] | None:
@@ -299,9 +342,28 @@ def _more_than_candidates(queryset, condition: Q) -> bool:
     return queryset.filter(condition).order_by()[SEARCH_CANDIDATES : SEARCH_CANDIDATES + 1].exists()
 
 
-def _bounded_ids(queryset, condition: Q) -> list | None:
-    """Ids of up to ``SEARCH_CANDIDATES`` rows matching ``condition``; ``None`` if there are more."""
-    found = list(queryset.filter(condition).order_by().values_list("pk", flat=True)[: SEARCH_CANDIDATES + 1])
+def _bounded_ids(model, condition) -> list | None:
+    """Ids of up to ``SEARCH_CANDIDATES`` rows of ``model`` matching ``condition`` (a ``Q`` or a
+    ``Through``), deleted ones too; ``None`` if there are more. Kept for the rest of a search
+    within ``shared_collections``."""
+    shared = _shared.get()
+    key = (model._meta.label, condition)
+    if shared is not None and key in shared:
+        return shared[key]
+    if isinstance(condition, Through):
+        related = _bounded_ids(condition.model, condition.condition)
+        found = None if related is None else _collect(model, Q(**{f"{condition.path}__pk__any_of": related}))
+    else:
+        found = _collect(model, condition)
+    if shared is not None:
+        shared[key] = found
+    return found
+
+
+def _collect(model, condition: Q) -> list | None:
+    found = list(
+        model._base_manager.filter(condition).order_by().values_list("pk", flat=True)[: SEARCH_CANDIDATES + 1]
+    )
     return None if len(found) > SEARCH_CANDIDATES else found
 
 
@@ -326,7 +388,7 @@ def narrow_to_matches(queryset, plan: Plan):
         return in_list_order(queryset).filter(plan.as_q())
     ids: set[int] = set()
     for finder, _plain in plan.finders:
-        found = _bounded_ids(candidates, finder)
+        found = _bounded_ids(queryset.model, finder)
         if found is None:
             return in_list_order(queryset).filter(plan.as_q())
         ids.update(found)

@@ -112,6 +112,49 @@ def test_a_related_name_is_searched_through_the_related_records_index(org, clien
     assert [row[0].pk for row in rows] == [deal.pk]
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's finders (SQLite: FTS5)")
+@pytest.mark.parametrize("bound", [10000, 2])
+def test_global_search_collects_an_account_name_once_for_accounts_and_their_opportunities(
+    org, client_for, stages, monkeypatch, bound
+):
+    """The opportunities of the accounts a name matches are found through those accounts' ids
+    and the opportunities' account key — the ids the accounts' own search collected — not a
+    join per type; with more matching accounts than the search collects, the plain condition
+    finds them all the same."""
+    from django.test.utils import CaptureQueriesContext
+
+    from lianke.core.search import textsearch
+    from lianke.sales.models import Opportunity
+
+    monkeypatch.setattr(textsearch, "SEARCH_CANDIDATES", bound)
+    deals = {}
+    for name in ("沙钢集团", "沙钢集团苏州", "沙钢集团无锡", "宝山钢铁"):
+        account = Account.objects.create(name=name, owner=org.rep_js)
+        deals[name] = Opportunity.objects.create(
+            name="线材",
+            account=account,
+            owner=org.rep_js,
+            stage=stages["first"],
+            stage_set=stages["first"].stage_set,
+        )
+    with CaptureQueriesContext(connection) as queries:
+        results = client_for(org.rep_js).get("/search/", {"q": "沙钢集团"}).context["results"]
+    found = {r["type"].key: {record.pk for record, _cells in r["rows"]} for r in results}
+    assert found["sales.opportunity"] == {deals[n].pk for n in ("沙钢集团", "沙钢集团苏州", "沙钢集团无锡")}
+    assert len(found["customers.account"]) == 3
+    name_reads = [q["sql"] for q in queries if 'UPPER("customers_account"."name"::text) LIKE' in q["sql"]]
+    opportunity_ids = [
+        q["sql"] for q in queries if q["sql"].startswith('SELECT "sales_opportunity"."id" AS "pk"')
+    ]
+    if bound == 10000:  # collected: once for both types, the opportunities by their key
+        assert len(name_reads) == 1 and 'AS "pk" FROM "customers_account"' in name_reads[0]
+        assert len(opportunity_ids) == 2  # (the opportunities' own name, then by account)
+        assert '"sales_opportunity"."account_id" IN (SELECT unnest(' in opportunity_ids[1]
+        assert "JOIN" not in opportunity_ids[1]
+    else:  # too many to collect: each type's plain condition, the account name read once to tell
+        assert sum('AS "pk" FROM "customers_account"' in sql for sql in name_reads) == 1
+
+
 def test_the_search_stays_inside_the_searchers_scope(org, client_for):
     mine = Account.objects.create(name="江苏钢铁厂", owner=org.rep_js)
     Account.objects.create(name="浙江钢铁厂", owner=org.rep_zj)
