@@ -142,10 +142,11 @@ def leads_an_index(model, name: str) -> bool:
 
 @dataclass
 class Plan:
-    """A search as conditions run one by one through their indexes (``finders``, each with the
-    plain condition it stands for), and ``rest`` that no index serves."""
+    """A search as conditions run one by one through their indexes (``finders``: a ``Q``, or a
+    ``Through`` a related table's ids; each with the plain condition it stands for), and
+    ``rest`` that no index serves."""
 
-    finders: list[tuple[Q, Q]] = field(default_factory=list)
+    finders: list[tuple[Q | Through, Q]] = field(default_factory=list)
     rest: Q | None = None
     # Conditions a plain b-tree serves on its own (a range): how many rows match is told by the
     # index alone, before any finder collects ids.
@@ -154,8 +155,13 @@ class Plan:
     # condition's ordered scan meets its matches early, collecting them would not.
     frequent: bool = False
 
-    def add(self, finder: Q, plain: Q | None = None) -> None:
-        self.finders.append((finder, finder if plain is None else plain))
+    def add(self, finder: Q | Through, plain: Q | None = None) -> None:
+        """``finder``, standing for ``plain`` (itself if a ``Q`` and none given)."""
+        if plain is None:
+            if not isinstance(finder, Q):
+                raise TypeError("a Through finder stands for a plain condition")
+            plain = finder
+        self.finders.append((finder, plain))
 
     def add_ranges(self, ranges: list[Q]) -> None:
         """``ranges`` (b-tree ranges, see ``ranges``) as one finder."""
