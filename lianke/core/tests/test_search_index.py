@@ -155,6 +155,32 @@ def test_global_search_collects_an_account_name_once_for_accounts_and_their_oppo
         assert sum('AS "pk" FROM "customers_account"' in sql for sql in name_reads) == 1
 
 
+def test_global_search_by_an_account_name_shows_only_the_opportunities_one_may_see(org, client_for, stages):
+    """The accounts' ids a global search collects (unscoped, shared with the opportunities'
+    search) never widen what the searcher sees: another department's opportunity on a matching
+    account stays out, and so does one on an account the searcher may not open."""
+    from lianke.sales.models import Opportunity
+
+    def deal(account, owner):
+        return Opportunity.objects.create(
+            name="线材",
+            account=account,
+            owner=owner,
+            stage=stages["first"],
+            stage_set=stages["first"].stage_set,
+        )
+
+    mine = Account.objects.create(name="沙钢集团江苏", owner=org.rep_js)
+    theirs = Account.objects.create(name="沙钢集团浙江", owner=org.rep_zj)
+    visible = deal(mine, org.rep_js)
+    deal(mine, org.rep_zj)  # on my account, but another department's opportunity
+    deal(theirs, org.rep_zj)
+    results = client_for(org.rep_js).get("/search/", {"q": "沙钢集团"}).context["results"]
+    found = {r["type"].key: [record.pk for record, _cells in r["rows"]] for r in results}
+    assert found["customers.account"] == [mine.pk]
+    assert found["sales.opportunity"] == [visible.pk]
+
+
 def test_the_search_stays_inside_the_searchers_scope(org, client_for):
     mine = Account.objects.create(name="江苏钢铁厂", owner=org.rep_js)
     Account.objects.create(name="浙江钢铁厂", owner=org.rep_zj)
