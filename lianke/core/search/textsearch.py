@@ -29,7 +29,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Func, Lookup, Q
+from django.db.models import Func, IntegerField, Lookup, Q
 from django.db.models.expressions import Col
 from django.db.models.sql.where import OR, WhereNode
 
@@ -236,7 +236,7 @@ class Through:
         if not path or "__" in path:
             return None
         related = model._meta.get_field(path).related_model
-        if related is None:
+        if related is None or not isinstance(related._meta.pk, IntegerField):  # (keys for ``any_of``)
             return None
         return cls(path, related, contains_q([column], text))
 

@@ -181,6 +181,24 @@ def test_global_search_by_an_account_name_shows_only_the_opportunities_one_may_s
     assert found["sales.opportunity"] == [visible.pk]
 
 
+def test_only_a_one_step_path_to_integer_keys_is_collected_through_the_related_ids():
+    from django.db import models
+
+    from lianke.core.search.textsearch import Through
+    from lianke.sales.models import Opportunity
+
+    through = Through.of(Opportunity, "account__name", "沙钢")
+    assert (through.path, through.model) == ("account", Account)
+    assert Through.of(Opportunity, "name", "沙钢") is None
+    assert Through.of(Opportunity, "account__owner__name", "王") is None
+    text_keyed = SimpleNamespace(_meta=SimpleNamespace(pk=models.CharField(primary_key=True)))
+    relation = SimpleNamespace(related_model=text_keyed)
+    assert (
+        Through.of(SimpleNamespace(_meta=SimpleNamespace(get_field=lambda name: relation)), "code__name", "x")
+        is None
+    )
+
+
 def test_the_search_stays_inside_the_searchers_scope(org, client_for):
     mine = Account.objects.create(name="江苏钢铁厂", owner=org.rep_js)
     Account.objects.create(name="浙江钢铁厂", owner=org.rep_zj)
