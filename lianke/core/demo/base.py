@@ -16,7 +16,6 @@ own ``random.Random``), which keeps the dataset deterministic whatever the order
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,12 +24,14 @@ from typing import Any
 from django.apps import apps
 from django.db import models
 
+from lianke.core.records.bulk import json_text
+
 SEED = 20261127  # every generator seeds its own ``random.Random(SEED + n)``
 
 
 def dumps(value) -> str:
-    """JSON text as the loader writes it (``custom_data``)."""
-    return json.dumps(value, ensure_ascii=False)
+    """JSON text as the loader writes it (``custom_data``): compact, as the batch path writes."""
+    return json_text(value)
 
 
 @dataclass(frozen=True)

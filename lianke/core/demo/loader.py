@@ -32,6 +32,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from lianke.core.context import Source, system_context
+from lianke.core.records.bulk import column_types
 from lianke.core.search import fts
 from lianke.org.defaults import ensure_default_roles
 from lianke.org.models import Department, User
@@ -274,13 +275,7 @@ class _RowWriter:
     def column_types(self, model, columns) -> list[int]:
         """PostgreSQL type oids of ``columns``, for binary ``COPY``."""
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT attname, atttypid FROM pg_attribute"
-                " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
-                [self.table(model)],
-            )
-            oids = dict(cursor.fetchall())
-        return [oids[c] for c in columns]
+            return column_types(cursor, self.table(model), columns)
 
     def write(
         self,

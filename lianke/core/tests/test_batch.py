@@ -485,3 +485,39 @@ def test_a_new_instance_without_init_is_the_instance_init_makes(model):
             assert getattr(made, field.attname) is not getattr(other, field.attname)  # not shared
     assert made._state.adding and made._state.db is None and made.pk is None
     assert made._state is not other._state
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"名称": "苏州精工", "rate": 1.5, "ok": True, "none": None, "items": [1, "二"]},
+        {1: "keys that are not text"},
+        {"big": 2**70},
+    ],
+    ids=["plain", "int-keys", "beyond-64-bits"],
+)
+def test_json_sent_to_the_database_is_the_standard_encoders_value_unescaped(value):
+    """``bulk.json_bytes`` (history snapshots, custom values, streamed by ``COPY``) takes the
+    fast encoder where it can and the standard library where it cannot: the same JSON value
+    either way, Chinese characters as UTF-8 rather than ``\\uXXXX`` escapes."""
+    import json
+
+    from lianke.core.records.bulk import json_bytes
+
+    assert json.loads(json_bytes(value)) == json.loads(json.dumps(value))
+    assert "苏州".encode() in json_bytes(value) or "苏州" not in json.dumps(value, ensure_ascii=False)
+    assert b"\\u" not in json_bytes(value)
+
+
+def test_history_written_in_bulk_keeps_every_value_of_its_snapshot(org):
+    """History rows go to the database in one stream (binary ``COPY`` on PostgreSQL): a snapshot
+    holding Chinese text, a decimal's text, ``None`` and an integer no 64-bit encoder takes comes
+    back as it went in."""
+    from lianke.core.records import audit
+
+    account = Account.objects.create(name="苏州精工", owner=org.rep_js)
+    after = {"name": "苏州精工机械", "cf.tonnage": "12.50", "parent": None, "cf.big": 2**70}
+    audit.record_many([(ObjectChange.ActionChoices.UPDATE, account, {"name": "苏州精工"}, after)])
+    change = ObjectChange.objects.filter(object_id=account.pk).latest("id")
+    assert change.postchange_data == after
+    assert change.prechange_data == {"name": "苏州精工"}
