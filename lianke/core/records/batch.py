@@ -402,12 +402,13 @@ def create_records(*, actor, model: Any, rows: Sequence[Mapping[str, Any]]) -> l
     _check_people(compiled, objs, Action.CREATE, errors)
     compiled.check_unique(objs, errors)
     owned = compiled.ot.is_owned
+    ruled = bool(events.rules_for(model, events.CREATE))
     for index, obj in enumerate(objs):
         # straight into the instance: new, it caches no related record these would invalidate
         obj.__dict__.update(created_by_id=actor.pk, created_at=now, updated_at=now, version=1)
         if owned:
             obj.department_id = departments.get(obj.owner_id)
-        if index not in errors:
+        if ruled and index not in errors:
             try:
                 events.check_rules(actor, obj, events.CREATE)
             except ValidationError as exc:

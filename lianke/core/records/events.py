@@ -74,12 +74,21 @@ def unregister_rule(check: Callable) -> None:
     _rules[:] = [r for r in _rules if r[2] is not check]
 
 
+def rules_for(model: type[Model] | Model, action: str) -> list[Callable]:
+    """The checks registered for ``action`` on ``model``'s records, in registration order (a
+    batch asks once, and skips the per-row call when there are none)."""
+    key = type_key(model)
+    return [
+        check
+        for object_type, actions, check in list(_rules)
+        if (object_type is None or object_type == key) and (actions is None or action in actions)
+    ]
+
+
 def check_rules(actor, record: Model, action: str, before: dict | None = None) -> None:
     """Run the rules for this write; the first refusal (a ``ValidationError``) stops it."""
-    key = type_key(record)
-    for object_type, actions, check in list(_rules):
-        if (object_type is None or object_type == key) and (actions is None or action in actions):
-            check(actor, record, action, before)
+    for check in rules_for(record, action):
+        check(actor, record, action, before)
 
 
 # ---------------------------------------------------------------------------------- events
