@@ -12,6 +12,8 @@ from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lianke.core.migration_operations import fill_derived
 from lianke.core.records import batch, services
@@ -418,3 +420,21 @@ def test_every_lookup_is_served_by_indexes_on_both_databases(org):
                 assert f"SCAN {table}" not in plan and "MULTI-INDEX OR" in plan, plan
     # then each declaring type was asked, and each answered from its indexes
     assert checked == tables
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["co", "ltd", "limited", "s.a", "ag", "group", "钢铁", "有限公司", ".", ",", " ", "\u3000", "x"]
+        ),
+        max_size=8,
+    ).map("".join)
+)
+def test_the_latin_ending_precheck_never_hides_a_latin_legal_form(text):
+    """``company_key`` looks for an English legal form only where a Latin letter ends the name
+    (before a dot and blanks): wherever the expression would find one, the precheck lets it."""
+    from lianke.core.text import identity
+
+    match = identity._LATIN_FORMS_RE.search(text)
+    if match and match.start() > 0:
+        assert identity._ends_in_latin(text)

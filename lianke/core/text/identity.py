@@ -114,7 +114,6 @@ _LATIN_FORMS_RE = re.compile(
     r"[\s,.]*\b(?:co\.?\s*,?\s*ltd|company\s+limited|limited|ltd|inc|incorporated|corp|corporation"
     r"|company|co|group|holdings?|gmbh|llc|plc|s\.?a|ag)\.?\s*$"
 )
-_LATIN_RE = re.compile(r"[a-z]")
 BRANCH_FORMS = ("分公司", "分厂", "办事处")
 # Words that name an industry or a trade, not a company: a name made of nothing else keeps its
 # leading place (南京钢铁, 上海第一钢铁), since without it every such company would meet.
@@ -134,6 +133,17 @@ _BRACKETS = str.maketrans(dict.fromkeys("[{【〔〖「『《〈", "(") | dict.f
 _BRACKET_MARKS_RE = re.compile("[" + re.escape("[]{}【】〔〕〖〗「」『』《》〈〉") + "]")
 _BRACKETED_RE = re.compile(r"\(([^()]*)\)")
 _NOT_WORD_RE = re.compile(r"[\W_]+")
+
+
+def _ends_in_latin(text: str) -> bool:
+    """Could a Latin legal form (``_LATIN_FORMS_RE``: a word, an optional dot, blanks) end
+    ``text``? Only if a Latin letter does, before them: most names end in Chinese, and the
+    expression's search, tried at every position, is the slowest step of a name's key."""
+    text = text.rstrip()
+    return text.removesuffix(".")[-1:] in _LATIN_LETTERS
+
+
+_LATIN_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
 
 
 def _is_generic(text: str) -> bool:
@@ -220,7 +230,7 @@ def company_key(name: str | None) -> str:
         text = text.translate(_BRACKETS)
     if "(" in text:
         text = _drop_bracketed_places(text)
-    while _LATIN_RE.search(text) and (match := _LATIN_FORMS_RE.search(text)) and match.start() > 0:
+    while _ends_in_latin(text) and (match := _LATIN_FORMS_RE.search(text)) and match.start() > 0:
         text = text[: match.start()]
     text = _NOT_WORD_RE.sub("", text)
     if not text:
