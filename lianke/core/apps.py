@@ -12,6 +12,7 @@ class CoreConfig(AppConfig):
         from django.utils.module_loading import autodiscover_modules
 
         from . import (
+            cfindexes,
             checks,  # noqa: F401  (registers the system checks)
             configcache,
             fieldtypes,
@@ -19,6 +20,9 @@ class CoreConfig(AppConfig):
         from .models import CustomField, SavedView
         from .records import events, rollups  # noqa: F401  (rollups: registers the roll-up kind)
         from .search import fts
+
+        # SQLite's JSON expressions compiled alike in every process (an index serves a sort).
+        cfindexes.steady_sqlite_json_sql()
 
         # Field kinds that keep a value in step with other records' writes (roll-ups) hear the
         # write pipeline's events inside its transaction.

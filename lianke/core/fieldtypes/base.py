@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
-from django.db.models.fields.json import KT
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
 MAX_DIGITS = 18
@@ -23,6 +23,24 @@ def utc_iso(value: dt.datetime) -> str:
     leading zeros of years before 1000, which would neither parse nor sort as text)."""
     utc = value.astimezone(dt.UTC)
     return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}Z"
+
+
+class SortKeyText(KeyTextTransform):
+    """A custom value's text (``KT("custom_data__<name>")``) as lists sort by it and indexes are
+    built on it: on SQLite with its JSON path written into the statement. SQLite uses an
+    expression index only for an expression written exactly as the index's, and Django binds
+    the path as a parameter, which never equals the literal the index was built with: the list
+    sorted by an indexed custom field read and sorted every row instead (2.3 s at a million
+    accounts). The path comes from ``json.dumps`` (ASCII only); quotes and ``%`` are escaped."""
+
+    def as_sqlite(self, compiler, connection):
+        lhs, params, key_transforms = self.preprocess_lhs(compiler, connection)
+        sql, bound = self._process_as_sqlite(lhs, params, connection, key_transforms)
+        if params:  # an expression with parameters of its own: as Django writes it
+            return sql, bound
+        path = self._get_json_path(connection, key_transforms)
+        literal = "'" + path.replace("'", "''").replace("%", "%%") + "'"
+        return sql % ((literal,) * len(bound)), ()
 
 
 class FieldKind:
@@ -129,7 +147,7 @@ class FieldKind:
         """The expression a list is sorted (and an index built) by: the stored text."""
         # A plain text expression: comparisons on the bare key transform would treat the value
         # as JSON (SQLite's json.loads of "2024-01-15" fails) instead of comparing the text.
-        return Cast(KT(f"custom_data__{field.name}"), models.TextField())
+        return Cast(SortKeyText(field.name, "custom_data"), models.TextField())
 
     def filters(self, field, method) -> dict:
         """The list filters, ``{suffix: django_filters.Filter}`` (``""`` names ``cf_<name>``

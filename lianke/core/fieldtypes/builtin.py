@@ -13,7 +13,6 @@ from django.core.validators import EmailValidator, URLValidator
 from django.db import connection, models
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
-from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -24,7 +23,17 @@ from lianke.core.errors import FieldCode
 from lianke.core.text.phones import PHONE_RE, mailto_url, tel_url
 from lianke.org.users import active_users
 
-from .base import FALSE_WORDS, MAX_DIGITS, TRUE_WORDS, FieldKind, kinds, plain_number, register, utc_iso
+from .base import (
+    FALSE_WORDS,
+    MAX_DIGITS,
+    TRUE_WORDS,
+    FieldKind,
+    SortKeyText,
+    kinds,
+    plain_number,
+    register,
+    utc_iso,
+)
 
 DATE_ATTRS = {"type": "date"}
 
@@ -187,7 +196,9 @@ class NumberKind(FieldKind):
     decimal_input = True
 
     def sort_expression(self, field):
-        return Cast(KT(f"custom_data__{field.name}"), models.DecimalField(max_digits=30, decimal_places=6))
+        return Cast(
+            SortKeyText(field.name, "custom_data"), models.DecimalField(max_digits=30, decimal_places=6)
+        )
 
     def filters(self, field, method):
         import django_filters
