@@ -58,6 +58,30 @@ from lianke.org.models import Department, User  # noqa: E402
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def server_pids() -> set[str]:
+    return {stat.parent.name for stat in _server_stats()}
+
+
+def _server_stats() -> list[Path]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if "(postgres)" in stat.read_text():
+                found.append(stat)
+        except OSError:
+            continue
+    return found
+
+
+def settled(before: set[str], timeout: float = 10.0) -> None:
+    """Wait until the server processes the run started have exited and been reaped, so that
+    their CPU time is counted in the server's (a process's own time leaves ``/proc`` with it and
+    reaches its parent's ``cutime`` only once reaped)."""
+    deadline = time.monotonic() + timeout
+    while server_pids() - before and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def server_cpu() -> float | None:
     """CPU seconds spent so far by the PostgreSQL server processes on this machine, or ``None``
     (another machine's server, or no /proc)."""
@@ -139,6 +163,7 @@ def main() -> None:
     tag = uuid.uuid4().hex[:6]
     data = rows(args.rows, tag)
     rates = []
+    pids_before = server_pids()
     cpu_before, server_before = own_cpu(), server_cpu() if connection.vendor == "postgresql" else None
     started = time.perf_counter()
     with acting_as(user, source="import"):
@@ -155,6 +180,7 @@ def main() -> None:
                 rates.append(len(chunk) / (time.perf_counter() - t))
     total = time.perf_counter() - started
     app_us = (own_cpu() - cpu_before) / args.rows * 1e6
+    settled(pids_before)
     server_after = server_cpu() if server_before is not None else None
     server_us = (server_after - server_before) / args.rows * 1e6 if server_after is not None else None
     with system_context():

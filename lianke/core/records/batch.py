@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import re
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -523,29 +524,41 @@ def create_in_batches(
     starts = range(0, len(rows), size)
     if workers <= 1 or len(starts) <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
         return [_one_batch(actor, model, rows, start, size) for start in starts]
+    # Each worker takes the next batch until none is left, on one connection of its own for all
+    # of them: a new connection per batch cost a new server process, which reads the catalogs
+    # of every table it writes before its first row.
+    pending = iter(starts)
+    lock = threading.Lock()
+    done: dict[int, BatchResult] = {}
+
+    def work() -> None:
+        try:
+            while True:
+                with lock:
+                    start = next(pending, None)
+                if start is None:
+                    return
+                done[start] = _one_batch(actor, model, rows, start, size)
+        finally:
+            connections.close_all()  # this thread's connections only
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lianke-batch") as pool:
         futures = [
-            pool.submit(contextvars.copy_context().run, _in_thread, actor, model, rows, start, size)
-            for start in starts
+            pool.submit(contextvars.copy_context().run, work) for _ in range(min(workers, len(starts)))
         ]
-        results = [future.result() for future in futures]
+        for future in futures:
+            future.result()
     # Two batches at once may both pass the uniqueness check with the same value (neither sees
     # the other's rows before it commits); the database refuses the later one. Once the others
     # are done it runs again alone, and its check names the rows.
     return [
-        _one_batch(actor, model, rows, r.start, size) if isinstance(r.error, _Clash) else r for r in results
+        _one_batch(actor, model, rows, start, size) if isinstance(done[start].error, _Clash) else done[start]
+        for start in starts
     ]
 
 
 class _Clash(ValidationError):
     """A batch the database refused for a unique value another transaction wrote meanwhile."""
-
-
-def _in_thread(actor, model, rows, start: int, size: int) -> BatchResult:
-    try:
-        return _one_batch(actor, model, rows, start, size)
-    finally:
-        connections.close_all()  # this thread's connections only
 
 
 def _one_batch(actor, model, rows, start: int, size: int) -> BatchResult:

@@ -434,6 +434,45 @@ def test_many_rows_go_in_batches_each_all_or_nothing_numbered_in_the_whole_input
     assert (threading.get_ident() not in threads) is parallel
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite writes the batches one by one")
+def test_each_worker_writes_all_its_batches_on_one_connection(org):
+    """A worker keeps its connection from one batch to the next: a new connection is a new
+    server process, which reads the catalogs of every table it writes before its first row —
+    per batch, that was the slowest part of a batch into a million accounts. Six batches, two
+    workers: two server processes between them, none left open afterwards."""
+    from django.db import connection as current
+
+    from lianke.core.records.batch import create_in_batches
+
+    servers: set[int] = set()
+
+    def note(actor, record, action, before):
+        servers.add(current.connection.info.backend_pid)
+
+    events.rule(note, object_type="customers.account", actions=[events.CREATE])
+    try:
+        results = create_in_batches(
+            actor=org.rep_js, model=Account, rows=[{"name": f"批量{i}"} for i in range(12)], size=2, workers=2
+        )
+    finally:
+        events.unregister_rule(note)
+    assert [r.error for r in results] == [None] * 6
+    assert sum(len(r.ids) for r in results) == 12
+    assert 1 <= len(servers) <= 2
+    import time
+
+    deadline = time.monotonic() + 5  # a closed connection's server process exits a moment later
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s)", [list(servers)])
+            left = cursor.fetchall()
+            if not left or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    assert left == []  # each worker closed its connection when done
+
+
 def test_inside_a_transaction_the_batches_run_on_the_callers_connection(org):
     """Rows the caller's open transaction holds are invisible to other connections: there the
     batches run one after another on the caller's connection (and roll back with it)."""
