@@ -70,12 +70,14 @@ class Activity(BusinessModel):
             models.Index(fields=["content_type", "object_id", "occurred_at"], name="act_target"),
             models.Index(fields=["account", "occurred_at"], name="act_account"),
             # Open tasks by assignee and due time (the home page's overdue / today / next seven
-            # days, the team's overdue tasks), covering the scope columns so that PostgreSQL
-            # answers with the data-scope filter from the index alone (index-only, in due order,
-            # stopped at the limit) however many open tasks someone has.
+            # days, the team's overdue tasks), holding every column those queries read so that
+            # the data-scope filter is answered from the index alone (in due order, stopped at
+            # the limit) however many open tasks someone has. On SQLite too: it ignores
+            # ``INCLUDE`` columns, and takes a partial index as covering only if the columns of
+            # its condition are in it — without them it read every counted task's row (a
+            # manager's team's overdue tasks: 24,485 rows, 147 ms at a million accounts).
             models.Index(
-                fields=["assignee", "due_at", "id"],
-                include=["owner", "department"],
+                fields=["assignee", "due_at", "id", "owner", "department", "kind", "is_done", "is_deleted"],
                 condition=Q(kind="task", is_done=False, is_deleted=False),
                 name="act_open_task_due",
             ),
