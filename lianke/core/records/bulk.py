@@ -120,6 +120,10 @@ def column_types(cursor, table: str, columns: list[str]) -> list[int]:
     return [oids[c] for c in columns]
 
 
+# What ``json_bytes`` falls back to: the standard encoder, as compact and unescaped.
+_standard_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def json_bytes(value: Any) -> bytes:
     """``value`` as compact UTF-8 JSON, as ``jsonb`` would store it anyway (no blanks; Chinese
     characters as they are, not ``\\uXXXX`` escapes for the server to decode again): ``orjson``
@@ -128,7 +132,7 @@ def json_bytes(value: Any) -> bytes:
     try:
         return orjson.dumps(value)
     except TypeError:
-        return _json_text(value).encode()
+        return _standard_json(value).encode()
 
 
 def json_text(value: Any) -> str:
@@ -157,8 +161,6 @@ def _as_is(field: models.Field) -> bool:
 
 
 _AS_IS_VALUE, _PREP, _PREP_NAIVE = "as is", "prep", "prep naive"
-
-_json_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 @dataclass(frozen=True)
