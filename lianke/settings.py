@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "lianke.activities",
     "lianke.pools",
     "lianke.outbox",
+    "lianke.notifications",
 ]
 
 MIDDLEWARE = [
