@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "lianke.pools",
     "lianke.outbox",
     "lianke.notifications",
+    "lianke.jobs",
 ]
 
 MIDDLEWARE = [
@@ -313,3 +314,10 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LIANKE_LOG_LEVEL", "WARNING")},
 }
+
+# --- Scheduled jobs (lianke.jobs) ---------------------------------------------------------------
+# A run starting later than this after its scheduled time is recorded as a catch-up.
+LIANKE_JOBS_GRACE_SECONDS = int(os.environ.get("LIANKE_JOBS_GRACE_SECONDS", "300"))
+# A run still "running" after this long lost its worker: it is recorded as failed, and the
+# schedule runs again.
+LIANKE_JOBS_LEASE_SECONDS = int(os.environ.get("LIANKE_JOBS_LEASE_SECONDS", str(6 * 3600)))

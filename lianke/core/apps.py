@@ -43,6 +43,18 @@ class CoreConfig(AppConfig):
             configcache.watch(model)
         post_migrate.connect(configcache.install, sender=self, dispatch_uid="lianke.core.configcache.install")
 
+        # The recycle bin is emptied of what is past the retention period every night (a
+        # scheduled job: the ``jobs`` app runs it and keeps its run log).
+        from . import schedules, tasks
+
+        schedules.job(
+            "purge_recycle_bin",
+            tasks.purge_job,
+            label=_("Empty the recycle bin"),
+            description=_("Deletes for good the records in the recycle bin longer than the retention period."),
+            cron="0 3 * * *",
+        )
+
         # Each business app declares its object types in ``objects.py`` and its home-page
         # widgets in ``home.py``.
         autodiscover_modules("objects")

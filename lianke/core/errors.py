@@ -147,6 +147,17 @@ class RequestCode(models.TextChoices):
     URL_REFUSED = "url_refused", "An address that may not be called (a private network…)."
 
 
+class JobCode(models.TextChoices):
+    """Scheduled jobs (``lianke.jobs``: their schedules in Settings, ``lianke jobs run``)."""
+
+    INVALID_CRON = "invalid_cron", "A cron expression that does not parse (five fields: minute hour day month weekday)."
+    CRON_OR_INTERVAL = "cron_or_interval", "A schedule has a cron expression or an interval, not both."
+    NOT_CONFIGURABLE = "not_configurable", "A job that takes no schedules of its own in Settings."
+    UNKNOWN_JOB = "unknown_job", "No job or schedule of that name."
+    CODE_SCHEDULE = "code_schedule", "A job's own schedule (declared in code) is turned off, never deleted."
+    ALREADY_RUNNING = "already_running", "The schedule's run is still running; a second one waits for it."
+
+
 DOMAINS = (
     FieldCode,
     RecordCode,
@@ -157,6 +168,7 @@ DOMAINS = (
     IdentityCode,
     FileCode,
     RequestCode,
+    JobCode,
 )
 # Every code, with the line that documents it.
 ALL: dict[str, str] = {str(value): str(label) for domain in DOMAINS for value, label in domain.choices}
