@@ -46,6 +46,8 @@ def _jsonable(value):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
+    if isinstance(value, dt.timedelta):  # an interval (a schedule's): its seconds
+        return value.total_seconds()
     return value
 
 

@@ -94,3 +94,42 @@ def test_a_record_something_live_still_needs_stays_in_the_bin(org):
     assert Contact.objects.filter(pk=contact.pk).exists()
     assert not Account.all_objects.filter(pk=doomed.pk).exists()
     assert purge_recycle_bin(days=90) == 0  # and again: idempotent, no endless loop
+
+
+def test_a_dry_run_lists_what_would_be_purged_and_leaves_it_in_the_bin(org):
+    from lianke.core import schedules
+
+    # given two accounts in the bin past the retention period and one binned yesterday
+    old = [Account.objects.create(name=n, owner=org.rep_js) for n in ("上海宝钢", "无锡重工")]
+    recent = Account.objects.create(name="杭州钢铁", owner=org.rep_js)
+    services.delete_records(actor=org.rep_js, records=[*old, recent])
+    age(*old)
+    history = ObjectChange.objects.count()
+    # when the scheduled job runs dry
+    run = schedules.Run(name="purge_recycle_bin", period=timezone.now(), dry_run=True, params={"days": 90})
+    schedules.get("purge_recycle_bin").func(run)
+    # then it lists the two old ones, and everything stays in the bin, history untouched
+    listed = [(a["type"], a["id"]) for a in run.actions if "id" in a]
+    assert listed == [("customers.account", old[0].pk), ("customers.account", old[1].pk)]
+    assert run.actions[-1]["count"] == 2 and "上海宝钢" in run.actions[0]["message"]
+    assert Account.all_objects.filter(pk__in=[a.pk for a in [*old, recent]], is_deleted=True).count() == 3
+    assert ObjectChange.objects.count() == history
+    # and a real run purges exactly what the dry run listed
+    real = schedules.Run(name="purge_recycle_bin", period=timezone.now(), params={"days": 90})
+    schedules.get("purge_recycle_bin").func(real)
+    assert [(a["type"], a["id"]) for a in real.actions if "id" in a] == listed
+    assert list(Account.all_objects.filter(is_deleted=True)) == [recent]
+
+
+def test_the_purge_command_dry_run_purges_nothing(org):
+    import io
+
+    from django.core.management import call_command
+
+    acc = Account.objects.create(name="上海宝钢", owner=org.rep_js)
+    services.delete_records(actor=org.rep_js, records=[acc])
+    age(acc)
+    out = io.StringIO()
+    call_command("purge_recycle_bin", "--dry-run", "--days", "90", stdout=out)
+    assert "Would purge 1 records" in out.getvalue()
+    assert Account.all_objects.filter(pk=acc.pk).exists()
