@@ -51,7 +51,9 @@ class CoreConfig(AppConfig):
             "purge_recycle_bin",
             tasks.purge_job,
             label=_("Empty the recycle bin"),
-            description=_("Deletes for good the records in the recycle bin longer than the retention period."),
+            description=_(
+                "Deletes for good the records in the recycle bin longer than the retention period."
+            ),
             cron="0 3 * * *",
         )
 

@@ -105,10 +105,10 @@ def purge_job(run: Run) -> None:
     """The scheduled job ``purge_recycle_bin`` (core declares it daily at 3:00): its parameter
     ``days`` overrides the retention period."""
     days = run.params.get("days")
-    count = purge_recycle_bin(days=int(days) if days is not None else None, dry_run=run.dry_run, report=run.did)
-    message = (
-        _("%(count)s records would be purged.") if run.dry_run else _("%(count)s records purged.")
+    count = purge_recycle_bin(
+        days=int(days) if days is not None else None, dry_run=run.dry_run, report=run.did
     )
+    message = _("%(count)s records would be purged.") if run.dry_run else _("%(count)s records purged.")
     run.did(message % {"count": count}, count=count)
 
 

@@ -20,7 +20,9 @@ class ScheduleForm(forms.Form):
         label=_("Cron expression"),
         max_length=100,
         required=False,
-        help_text=_("Five fields in local time: minute hour day month weekday, e.g. “0 3 * * *” every day at 3:00."),
+        help_text=_(
+            "Five fields in local time: minute hour day month weekday, e.g. “0 3 * * *” every day at 3:00."
+        ),
     )
     every_minutes = forms.IntegerField(
         label=_("… or every (minutes)"), min_value=1, max_value=525600, required=False
@@ -65,7 +67,9 @@ class ScheduleForm(forms.Form):
         if value in (None, ""):
             return {}
         if not isinstance(value, dict):
-            raise forms.ValidationError(_("Parameters are a JSON object: {\"name\": value, …}."), code=FieldCode.INVALID)
+            raise forms.ValidationError(
+                _('Parameters are a JSON object: {"name": value, …}.'), code=FieldCode.INVALID
+            )
         return value
 
     def changes(self) -> dict:

@@ -47,7 +47,9 @@ class Schedule(models.Model):
         verbose_name = _("schedule")
         verbose_name_plural = _("schedules")
         constraints = [
-            models.UniqueConstraint(fields=["job"], condition=Q(source="code"), name="jobs_one_code_schedule"),
+            models.UniqueConstraint(
+                fields=["job"], condition=Q(source="code"), name="jobs_one_code_schedule"
+            ),
             models.CheckConstraint(
                 condition=Q(cron="") | Q(every__isnull=True), name="jobs_cron_or_interval"
             ),
@@ -79,7 +81,9 @@ class Schedule(models.Model):
         errors: dict[str, list[ValidationError]] = {}
         if self.cron and self.every:
             errors.setdefault("every", []).append(
-                ValidationError(_("Give a cron expression or an interval, not both."), code=JobCode.CRON_OR_INTERVAL)
+                ValidationError(
+                    _("Give a cron expression or an interval, not both."), code=JobCode.CRON_OR_INTERVAL
+                )
             )
         if self.cron:
             try:

@@ -300,5 +300,7 @@ def find(name: str) -> Schedule:
                 params={"name": name, "ids": ", ".join(str(s.pk) for s in candidates)},
             )
     if schedule is None:
-        raise ValidationError(_("No job or schedule “%(name)s”."), code=JobCode.UNKNOWN_JOB, params={"name": name})
+        raise ValidationError(
+            _("No job or schedule “%(name)s”."), code=JobCode.UNKNOWN_JOB, params={"name": name}
+        )
     return schedule

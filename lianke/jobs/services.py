@@ -54,7 +54,9 @@ def update_schedule(*, actor, schedule: Schedule, **changes: Any) -> Schedule:
             stored.active_since = timezone.now()
         stored.full_clean()
         stored.save()
-        audit.record(ObjectChange.ActionChoices.UPDATE, stored, before, audit.config_snapshot(stored), actor=actor)
+        audit.record(
+            ObjectChange.ActionChoices.UPDATE, stored, before, audit.config_snapshot(stored), actor=actor
+        )
     return stored
 
 
@@ -77,7 +79,9 @@ def create_schedule(
     schedule.full_clean()
     with transaction.atomic():
         schedule.save()
-        audit.record(ObjectChange.ActionChoices.CREATE, schedule, None, audit.config_snapshot(schedule), actor=actor)
+        audit.record(
+            ObjectChange.ActionChoices.CREATE, schedule, None, audit.config_snapshot(schedule), actor=actor
+        )
     return schedule
 
 

@@ -16,7 +16,11 @@ def execute_run(run_id: int) -> str:
     from .models import JobRun
     from .runner import execute
 
-    run = JobRun.objects.select_related("schedule", "actor").filter(pk=run_id, status=JobRun.Status.RUNNING).first()
+    run = (
+        JobRun.objects.select_related("schedule", "actor")
+        .filter(pk=run_id, status=JobRun.Status.RUNNING)
+        .first()
+    )
     if run is None or run.finished_at is not None:
         return "gone"
     return execute(run).status

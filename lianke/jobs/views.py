@@ -81,7 +81,9 @@ def schedule_detail(request, pk: int):
     schedule = _get(request.user, pk)
     runs = JobRun.objects.filter(schedule=schedule).select_related("actor")
     try:
-        page = paginate(runs, SortSpec(F("id"), descending=True, nullable=False), request.GET.get("cursor"), PAGE)
+        page = paginate(
+            runs, SortSpec(F("id"), descending=True, nullable=False), request.GET.get("cursor"), PAGE
+        )
     except InvalidCursor:
         return HttpResponseBadRequest(_("This page link is not valid."))
     now = timezone.now()

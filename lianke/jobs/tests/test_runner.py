@@ -40,7 +40,9 @@ def test_running_twice_for_the_same_period_runs_the_job_once(declare, calls):
 
 
 def test_after_downtime_the_latest_missed_period_runs_once_as_a_catch_up(declare, calls):
-    schedule = made_at(declare("tidy", lambda run: calls.append(run.period), cron="0 3 * * *"), at(2026, 12, 1))
+    schedule = made_at(
+        declare("tidy", lambda run: calls.append(run.period), cron="0 3 * * *"), at(2026, 12, 1)
+    )
     runner.run_due(at(2026, 12, 2, 3, 0, 5))
     # when the worker was down four days and comes back at 10:00
     runner.run_due(at(2026, 12, 6, 10, 0))
@@ -77,7 +79,9 @@ def test_a_failing_job_is_recorded_and_the_others_still_run(declare, calls):
 
 
 def test_a_disabled_schedule_does_not_run_and_turning_it_on_does_not_catch_up(org, declare, calls):
-    schedule = made_at(declare("tidy", lambda run: calls.append(run.period), cron="0 3 * * *"), at(2026, 12, 1))
+    schedule = made_at(
+        declare("tidy", lambda run: calls.append(run.period), cron="0 3 * * *"), at(2026, 12, 1)
+    )
     services.update_schedule(actor=org.admin, schedule=schedule, enabled=False)
     runner.run_due(at(2026, 12, 8, 3, 0, 5))
     assert calls == []
@@ -87,7 +91,9 @@ def test_a_disabled_schedule_does_not_run_and_turning_it_on_does_not_catch_up(or
 
 
 def test_a_run_still_running_holds_the_schedule_until_its_lease_runs_out(declare, calls, settings):
-    schedule = made_at(declare("tidy", lambda run: calls.append(run.period), every=dt.timedelta(hours=1)), at(2026, 12, 1))
+    schedule = made_at(
+        declare("tidy", lambda run: calls.append(run.period), every=dt.timedelta(hours=1)), at(2026, 12, 1)
+    )
     # given a run of 9:00 whose worker is still at it (or died)
     JobRun.objects.create(schedule=schedule, period=at(2026, 12, 8, 9), started_at=at(2026, 12, 8, 9, 0, 1))
     # then 10:00 waits while the run is within its lease
@@ -115,7 +121,10 @@ def test_a_dry_run_changes_nothing_and_reports_what_it_would_do(org, declare):
     run = runner.run_now(schedule, actor=org.admin, dry_run=True)
     assert touched == []
     assert (run.dry_run, run.trigger, run.status, run.actor) == (True, "manual", "succeeded", org.admin)
-    assert [a["message"] for a in JobRun.objects.get(pk=run.pk).actions] == ["would remove 1", "would remove 2"]
+    assert [a["message"] for a in JobRun.objects.get(pk=run.pk).actions] == [
+        "would remove 1",
+        "would remove 2",
+    ]
     # a dry run is no real run: the period still runs
     assert runner.run_due(timezone.now() + dt.timedelta(days=1))
 
@@ -141,8 +150,12 @@ def test_the_declarations_schedule_follows_the_code_until_an_administrator_chang
 def test_a_configurable_job_runs_each_schedule_with_its_own_parameters(org, declare):
     seen = []
     declare("remind", lambda run: seen.append(run.params), configurable=True)
-    services.create_schedule(actor=org.admin, job="remind", label="华东", cron="0 9 * * *", params={"region": "east"})
-    services.create_schedule(actor=org.admin, job="remind", label="华北", cron="0 9 * * *", params={"region": "north"})
+    services.create_schedule(
+        actor=org.admin, job="remind", label="华东", cron="0 9 * * *", params={"region": "east"}
+    )
+    services.create_schedule(
+        actor=org.admin, job="remind", label="华北", cron="0 9 * * *", params={"region": "north"}
+    )
     Schedule.objects.update(active_since=at(2026, 12, 1))
     runner.run_due(at(2026, 12, 8, 9, 0, 5))
     assert sorted(p["region"] for p in seen) == ["east", "north"]
@@ -157,7 +170,9 @@ def test_a_job_that_is_not_configurable_takes_no_schedule_from_settings(org, dec
     assert [e.code for e in info.value.error_dict["job"]] == ["not_configurable"]
 
 
-def test_finding_whats_due_costs_two_queries_however_many_schedules(declare, calls, django_assert_num_queries):
+def test_finding_whats_due_costs_two_queries_however_many_schedules(
+    declare, calls, django_assert_num_queries
+):
     for n in range(12):
         made_at(declare(f"job_{n}", calls.append, cron="0 3 * * *"), at(2026, 12, 1))
     with django_assert_num_queries(2):

@@ -21,7 +21,9 @@ def _shanghai(settings):
     settings.TIME_ZONE = "Asia/Shanghai"
 
 
-@pytest.mark.parametrize("expression", ["0 3 * * *", "*/15 8-18 * * mon-fri", "30 2 1 * *", "@daily", " 0  3 * * * "])
+@pytest.mark.parametrize(
+    "expression", ["0 3 * * *", "*/15 8-18 * * mon-fri", "30 2 1 * *", "@daily", " 0  3 * * * "]
+)
 def test_cron_expressions_that_parse(expression):
     assert timing.validate_cron(expression) == " ".join(expression.split())
 

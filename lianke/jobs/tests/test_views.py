@@ -66,16 +66,22 @@ def test_turning_off_and_changing_the_timing_are_recorded_as_configuration(org, 
     assert response.status_code == 302
     schedule.refresh_from_db()
     assert (schedule.cron, schedule.enabled, schedule.timing_customised) == ("30 2 * * 1-5", True, True)
-    history = ObjectChange.objects.filter(content_type__model="schedule", object_id=schedule.pk).order_by("pk")
+    history = ObjectChange.objects.filter(content_type__model="schedule", object_id=schedule.pk).order_by(
+        "pk"
+    )
     assert [(h.action, h.user_id) for h in history] == [("update", org.admin.pk), ("update", org.admin.pk)]
     assert history[0].prechange_data["enabled"] is True and history[0].postchange_data["enabled"] is False
     assert history[1].postchange_data["cron"] == "30 2 * * 1-5"
 
 
-def test_a_bad_cron_in_the_form_is_shown_with_its_code_and_saves_nothing(org, client_for, declare, calls, english):
+def test_a_bad_cron_in_the_form_is_shown_with_its_code_and_saves_nothing(
+    org, client_for, declare, calls, english
+):
     schedule = declare("tidy", calls.append, cron="0 3 * * *")
     before = state()
-    response = client_for(org.admin).post(reverse("jobs:edit", args=[schedule.pk]), {"cron": "3am daily", "enabled": "on"})
+    response = client_for(org.admin).post(
+        reverse("jobs:edit", args=[schedule.pk]), {"cron": "3am daily", "enabled": "on"}
+    )
     assert response.status_code == 400
     html = response.content.decode()
     assert 'data-error-code="invalid_cron"' in html and "is not a cron expression" in html
@@ -128,7 +134,13 @@ def test_administrators_add_and_delete_schedules_of_a_configurable_job(org, clie
     c = client_for(org.admin)
     response = c.post(
         reverse("jobs:create"),
-        {"job": "remind", "label": "华东回款提醒", "every_minutes": "60", "params": '{"region": "east"}', "enabled": "on"},
+        {
+            "job": "remind",
+            "label": "华东回款提醒",
+            "every_minutes": "60",
+            "params": '{"region": "east"}',
+            "enabled": "on",
+        },
     )
     assert response.status_code == 302
     made = Schedule.objects.get(label="华东回款提醒")
@@ -136,7 +148,9 @@ def test_administrators_add_and_delete_schedules_of_a_configurable_job(org, clie
     assert c.post(reverse("jobs:delete", args=[made.pk])).status_code == 302
     assert not Schedule.objects.filter(pk=made.pk).exists()
     actions = list(
-        ObjectChange.objects.filter(content_type__model="schedule", object_id=made.pk).values_list("action", flat=True)
+        ObjectChange.objects.filter(content_type__model="schedule", object_id=made.pk).values_list(
+            "action", flat=True
+        )
     )
     assert sorted(actions) == ["create", "delete"]
     # a job's own schedule is never deleted

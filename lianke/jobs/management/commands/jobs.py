@@ -46,7 +46,11 @@ class Command(BaseCommand):
             rows.append(
                 (
                     str(s.pk),
-                    s.job if s.source == Schedule.Source.CODE else f"{s.job} ({s.label})" if s.label else s.job,
+                    s.job
+                    if s.source == Schedule.Source.CODE
+                    else f"{s.job} ({s.label})"
+                    if s.label
+                    else s.job,
                     s.timing_display or "on demand",
                     "yes" if s.enabled else "no",
                     _when(s.next_period(now)) if s.enabled else "-",
@@ -56,7 +60,9 @@ class Command(BaseCommand):
             )
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         for row in rows:
-            self.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+            self.stdout.write(
+                "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            )
 
     def run(self, name: str, *, dry_run: bool) -> None:
         try:
