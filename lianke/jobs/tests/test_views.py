@@ -157,3 +157,26 @@ def test_administrators_add_and_delete_schedules_of_a_configurable_job(org, clie
     own = Schedule.objects.get(job="remind", source="code")
     c.post(reverse("jobs:delete", args=[own.pk]))
     assert Schedule.objects.filter(pk=own.pk).exists()
+
+
+def test_the_schedules_page_costs_the_same_queries_for_2_or_12_schedules(org, client_for, declare):
+    import datetime as dt
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def page_queries() -> int:
+        c = client_for(org.admin)
+        c.get(reverse("jobs:list"))  # warm: session, configuration
+        with CaptureQueriesContext(connection) as ctx:
+            assert c.get(reverse("jobs:list")).status_code == 200
+        return len(ctx.captured_queries)
+
+    for n in range(2):
+        s = declare(f"few_{n}", lambda run: None, cron="0 3 * * *")
+        JobRun.objects.create(schedule=s, period=s.active_since, status="succeeded")
+    few = page_queries()
+    for n in range(10):
+        s = declare(f"many_{n}", lambda run: None, every=dt.timedelta(hours=1))
+        JobRun.objects.create(schedule=s, period=s.active_since, status="failed", error="boom")
+    assert page_queries() == few
