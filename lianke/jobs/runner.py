@@ -58,17 +58,24 @@ def sync_declared() -> None:
     then his timing stays, whatever a later release declares. Administrators may turn a code
     schedule off; it is never deleted here (its run log stays)."""
     global _synced
+    from lianke.core.models import ObjectChange
+    from lianke.core.records import audit
+
     existing = {s.job: s for s in Schedule.objects.filter(source=Schedule.Source.CODE)}
     for name, job in schedules.declared().items():
         cron, every = job.cron or "", job.every
         schedule = existing.get(name)
         if schedule is None:
-            Schedule.objects.get_or_create(
+            schedule, created = Schedule.objects.get_or_create(
                 job=name, source=Schedule.Source.CODE, defaults={"cron": cron, "every": every}
             )
+            if created:
+                audit.record(ObjectChange.ActionChoices.CREATE, schedule, None, audit.config_snapshot(schedule))
         elif not schedule.timing_customised and (schedule.cron, schedule.every) != (cron, every):
+            before = audit.config_snapshot(schedule)
             schedule.cron, schedule.every, schedule.active_since = cron, every, timezone.now()
             schedule.save(update_fields=["cron", "every", "active_since", "updated_at"])
+            audit.record(ObjectChange.ActionChoices.UPDATE, schedule, before, audit.config_snapshot(schedule))
     _synced = True
 
 

@@ -19,7 +19,7 @@ MACROS = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", 
 
 
 def _anchor() -> dt.datetime:
-    return dt.datetime(2000, 1, 3, tzinfo=timezone.get_current_timezone())
+    return dt.datetime(2000, 1, 3, tzinfo=timezone.get_default_timezone())
 
 
 def validate_cron(expression: str) -> str:
@@ -45,7 +45,7 @@ def validate_cron(expression: str) -> str:
 
 
 def _local(moment: dt.datetime) -> dt.datetime:
-    return timezone.localtime(moment, timezone.get_current_timezone())
+    return timezone.localtime(moment, timezone.get_default_timezone())
 
 
 def latest(cron: str, every: dt.timedelta | None, now: dt.datetime) -> dt.datetime | None:

@@ -71,7 +71,7 @@ def schedule_list(request):
         {
             "schedules": schedules,
             "configurable": configurable,
-            "time_zone": timezone.get_current_timezone_name(),
+            "time_zone": timezone.get_default_timezone_name(),
         },
     )
 

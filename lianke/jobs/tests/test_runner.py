@@ -138,6 +138,14 @@ def test_the_declarations_schedule_follows_the_code_until_an_administrator_chang
     runner.sync_declared()
     schedule.refresh_from_db()
     assert schedule.cron == "0 4 * * *"
+    from lianke.core.models import ObjectChange
+
+    change = ObjectChange.objects.filter(content_type__model="schedule", object_id=schedule.pk).latest("pk")
+    assert (change.action, change.prechange_data["cron"], change.postchange_data["cron"]) == (
+        "update",
+        "0 3 * * *",
+        "0 4 * * *",
+    )
     # an administrator sets his own timing: a later release leaves it alone
     services.update_schedule(actor=org.admin, schedule=schedule, cron="30 1 * * *")
     schedules.job("tidy", calls.append, label="tidy", cron="0 5 * * *")

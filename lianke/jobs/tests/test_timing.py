@@ -53,6 +53,13 @@ def test_the_period_of_a_daily_cron_is_the_latest_3_oclock_in_local_time():
     assert timing.previous(cron, None, at(2026, 12, 8, 3, 0)) == at(2026, 12, 7, 3, 0)
 
 
+def test_cron_is_read_in_the_projects_time_zone_whatever_zone_is_active():
+    from django.utils import timezone
+
+    with timezone.override("America/New_York"):
+        assert timing.latest("0 3 * * *", None, at(2026, 12, 8, 3, 30)) == at(2026, 12, 8, 3, 0)
+
+
 def test_interval_periods_are_counted_from_local_midnight_whenever_the_schedule_was_made():
     six_hours = dt.timedelta(hours=6)
     assert timing.latest("", six_hours, at(2026, 12, 8, 5, 59)) == at(2026, 12, 8, 0, 0)
