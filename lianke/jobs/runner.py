@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Max, Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -66,11 +66,10 @@ def sync_declared() -> None:
         cron, every = job.cron or "", job.every
         schedule = existing.get(name)
         if schedule is None:
-            schedule, created = Schedule.objects.get_or_create(
+            # Made as declared (no history: nobody configured anything).
+            Schedule.objects.get_or_create(
                 job=name, source=Schedule.Source.CODE, defaults={"cron": cron, "every": every}
             )
-            if created:
-                audit.record(ObjectChange.ActionChoices.CREATE, schedule, None, audit.config_snapshot(schedule))
         elif not schedule.timing_customised and (schedule.cron, schedule.every) != (cron, every):
             before = audit.config_snapshot(schedule)
             schedule.cron, schedule.every, schedule.active_since = cron, every, timezone.now()
@@ -102,11 +101,20 @@ class Due:
 
 
 def last_periods(schedule_ids=None) -> dict[int, dt.datetime]:
-    """Each schedule's latest period run on its timing (manual runs and dry runs aside)."""
-    runs = JobRun.objects.filter(dry_run=False, trigger__in=[Trigger.SCHEDULE, Trigger.CATCH_UP])
-    if schedule_ids is not None:
-        runs = runs.filter(schedule_id__in=schedule_ids)
-    return dict(runs.values("schedule_id").annotate(last=Max("period")).values_list("schedule_id", "last"))
+    """Each schedule's latest period run on its timing (manual runs and dry runs aside): one
+    query, one index seek per schedule (the run key's index, newest period first)."""
+    last = (
+        JobRun.objects.filter(
+            schedule=OuterRef("pk"), dry_run=False, trigger__in=[Trigger.SCHEDULE, Trigger.CATCH_UP]
+        )
+        .order_by("-period")
+        .values("period")[:1]
+    )
+    schedules_ = (
+        Schedule.objects.all() if schedule_ids is None else Schedule.objects.filter(pk__in=schedule_ids)
+    )
+    rows = schedules_.annotate(last=Subquery(last)).filter(last__isnull=False).values_list("pk", "last")
+    return dict(rows)
 
 
 def due_for(schedule: Schedule, last: dt.datetime | None, now: dt.datetime) -> Due | None:
@@ -280,14 +288,11 @@ def enqueue_if_due() -> bool:
 
 # ------------------------------------------------------------------------------ reading
 def last_runs(schedule_ids) -> dict[int, JobRun]:
-    """Each schedule's newest run (dry runs included): two indexed queries."""
-    latest = (
-        JobRun.objects.filter(schedule_id__in=list(schedule_ids))
-        .values("schedule_id")
-        .annotate(last=Max("id"))
-        .values_list("last", flat=True)
-    )
-    return {run.schedule_id: run for run in JobRun.objects.filter(pk__in=list(latest))}
+    """Each schedule's newest run (dry runs included): one query, one index seek per schedule
+    (``jobs_run_log``), however long the run logs."""
+    newest = JobRun.objects.filter(schedule=OuterRef("pk")).order_by("-id").values("id")[:1]
+    ids = Schedule.objects.filter(pk__in=list(schedule_ids)).annotate(last=Subquery(newest)).values("last")
+    return {run.schedule_id: run for run in JobRun.objects.filter(pk__in=ids)}
 
 
 def find(name: str) -> Schedule:
