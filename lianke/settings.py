@@ -321,3 +321,5 @@ LIANKE_JOBS_GRACE_SECONDS = int(os.environ.get("LIANKE_JOBS_GRACE_SECONDS", "300
 # A run still "running" after this long lost its worker: it is recorded as failed, and the
 # schedule runs again.
 LIANKE_JOBS_LEASE_SECONDS = int(os.environ.get("LIANKE_JOBS_LEASE_SECONDS", str(6 * 3600)))
+# Runs of scheduled jobs are kept this many days (each schedule's last run always).
+LIANKE_JOBS_KEEP_DAYS = int(os.environ.get("LIANKE_JOBS_KEEP_DAYS", "90"))

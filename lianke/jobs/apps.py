@@ -11,11 +11,11 @@ class JobsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from lianke.core import periodic
+        from lianke.core import periodic, schedules
         from lianke.org import access
         from lianke.org.kinds import Config
 
-        from . import runner
+        from . import retention, runner
         from .models import Schedule
 
         # A schedule is configuration: administrators only, whatever page or command.
@@ -23,5 +23,13 @@ class JobsConfig(AppConfig):
         # The declared jobs' own schedules follow the code after every migrate (and at the
         # runner's start, for declarations added without a migration).
         post_migrate.connect(runner.sync_after_migrate, sender=self, dispatch_uid="lianke.jobs.sync")
+        # The run log keeps LIANKE_JOBS_KEEP_DAYS of runs (and each schedule's last one).
+        schedules.job(
+            "purge_job_runs",
+            retention.purge_runs,
+            label=_("Tidy the job run log"),
+            description=_("Deletes the runs of scheduled jobs older than the retention period."),
+            cron="30 3 * * *",
+        )
         # Every 30 s: enqueue a run of what has fallen due (the worker runs it).
         periodic.every(30, runner.enqueue_if_due)
