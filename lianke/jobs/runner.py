@@ -40,6 +40,7 @@ from lianke.core import schedules
 from lianke.core.context import Source, system_context
 from lianke.core.errors import JobCode
 
+from . import timing
 from .models import JobRun, Schedule
 
 logger = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ _synced = False
 
 
 def sync_declared() -> None:
-    """Give every declared job its code schedule and keep its timing and label in step with the
+    """Give every declared job its code schedule and keep its timing in step with the
     declaration — unless an administrator changed its timing in Settings (``timing_customised``):
     then his timing stays, whatever a later release declares. Administrators may turn a code
     schedule off; it is never deleted here (its run log stays)."""
@@ -74,7 +75,10 @@ def sync_declared() -> None:
             before = audit.config_snapshot(schedule)
             schedule.cron, schedule.every, schedule.active_since = cron, every, timezone.now()
             schedule.save(update_fields=["cron", "every", "active_since", "updated_at"])
-            audit.record(ObjectChange.ActionChoices.UPDATE, schedule, before, audit.config_snapshot(schedule))
+            with system_context(source=Source.SYSTEM):  # the release's change, not the viewer's
+                audit.record(
+                    ObjectChange.ActionChoices.UPDATE, schedule, before, audit.config_snapshot(schedule)
+                )
     _synced = True
 
 
@@ -130,8 +134,6 @@ def due_for(schedule: Schedule, last: dt.datetime | None, now: dt.datetime) -> D
 
 
 def schedule_previous(schedule: Schedule, period: dt.datetime) -> dt.datetime | None:
-    from . import timing
-
     return timing.previous(schedule.cron, schedule.every, period)
 
 
