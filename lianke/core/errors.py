@@ -82,6 +82,7 @@ class PermissionCode(models.TextChoices):
     AUTHENTICATION_FAILED = "authentication_failed", "An unknown, expired or revoked token or password."
     FIELD_READ_ONLY = "field_read_only", "A change to a field the caller may not edit."
     FIELD_NOT_READABLE = "field_not_readable", "A filter or sort on a field the caller may not read in full."
+    EXPORT_NEEDS_APPROVAL = "export_needs_approval", "An export of more rows than may be exported without an approval."
 
 
 class LifecycleCode(models.TextChoices):
@@ -147,6 +148,13 @@ class RequestCode(models.TextChoices):
     URL_REFUSED = "url_refused", "An address that may not be called (a private network…)."
 
 
+class HandoverCode(models.TextChoices):
+    """Handing a leaving user's work over to a colleague (``core.records.handover``)."""
+
+    SAME_USER = "handover_same_user", "The receiver is the leaving user himself."
+    RECEIVER_INACTIVE = "receiver_inactive", "The receiver is not an active user."
+
+
 DOMAINS = (
     FieldCode,
     RecordCode,
@@ -157,6 +165,7 @@ DOMAINS = (
     IdentityCode,
     FileCode,
     RequestCode,
+    HandoverCode,
 )
 # Every code, with the line that documents it.
 ALL: dict[str, str] = {str(value): str(label) for domain in DOMAINS for value, label in domain.choices}
