@@ -55,6 +55,7 @@ urlpatterns = [
     path("activities/", include("lianke.activities.urls")),
     path("settings/", include("lianke.outbox.urls")),
     path("settings/pools/", include("lianke.pools.urls")),
+    path("settings/audit/", include("lianke.org.audit_urls")),
     path("profile/", include("lianke.org.urls")),
     *object_urlpatterns(),
 ]

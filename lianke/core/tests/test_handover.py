@@ -250,3 +250,47 @@ def test_the_command_refuses_clearly(org, book, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("handover", *args)
     assert fresh(book["accounts"][0]).owner_id == org.rep_js.pk
+
+
+# ---------------------------------------------------------------------------------- the page
+def url(user):
+    return f"/settings/users/{user.pk}/handover/"
+
+
+def test_the_page_previews_then_hands_over(org, book, client_for):
+    admin = client_for(org.admin)
+    page = admin.get(url(org.rep_js))
+    assert page.status_code == 200 and 'id="handover-form"' in page.content.decode()
+    preview = admin.get(url(org.rep_js), {"to_user": org.ops.pk}, headers={"HX-Request": "true"})
+    body = preview.content.decode()
+    assert preview.status_code == 200 and "<html" not in body
+    assert 'data-kind="records:customers.account"' in body and "苏州精工0" in body
+    assert fresh(book["accounts"][0]).owner_id == org.rep_js.pk  # a preview changes nothing
+    done = admin.post(url(org.rep_js), {"to_user": org.ops.pk, "deactivate": "on"})
+    assert done.status_code == 200 and 'id="handover-complete"' in done.content.decode()
+    assert all(fresh(a).owner_id == org.ops.pk for a in book["accounts"])
+    assert not fresh(org.rep_js).is_active
+
+
+@pytest.mark.parametrize("receiver", ["same", "inactive"])
+def test_the_page_refuses_a_bad_receiver_with_its_code(org, book, client_for, receiver):
+    to_user = org.rep_js if receiver == "same" else org.rep_js2
+    if receiver == "inactive":
+        to_user.is_active = False
+        to_user.save()
+    response = client_for(org.admin).post(url(org.rep_js), {"to_user": to_user.pk})
+    code = {"same": "handover_same_user", "inactive": "receiver_inactive"}[receiver]
+    assert response.status_code == 400 and f'data-error-code="{code}"' in response.content.decode()
+    assert all(fresh(a).owner_id == org.rep_js.pk for a in book["accounts"])
+
+
+@pytest.mark.parametrize("who", ["manager_js", "ops", "rep_js2", "nobody"])
+def test_the_page_is_for_administrators_only(org, book, client_for, who):
+    client = client_for(getattr(org, who))
+    assert client.get(url(org.rep_js), {"to_user": org.ops.pk}).status_code == 403
+    assert client.post(url(org.rep_js), {"to_user": getattr(org, who).pk}).status_code == 403
+    assert all(fresh(a).owner_id == org.rep_js.pk for a in book["accounts"])
+
+
+def test_the_page_of_an_unknown_user_is_a_404(org, client_for):
+    assert client_for(org.admin).get("/settings/users/999999/handover/").status_code == 404
