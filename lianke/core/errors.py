@@ -82,7 +82,10 @@ class PermissionCode(models.TextChoices):
     AUTHENTICATION_FAILED = "authentication_failed", "An unknown, expired or revoked token or password."
     FIELD_READ_ONLY = "field_read_only", "A change to a field the caller may not edit."
     FIELD_NOT_READABLE = "field_not_readable", "A filter or sort on a field the caller may not read in full."
-    EXPORT_NEEDS_APPROVAL = "export_needs_approval", "An export of more rows than may be exported without an approval."
+    EXPORT_NEEDS_APPROVAL = (
+        "export_needs_approval",
+        "An export of more rows than may be exported without an approval.",
+    )
 
 
 class LifecycleCode(models.TextChoices):

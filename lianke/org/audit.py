@@ -95,7 +95,9 @@ def config_changed(action: str, obj: models.Model, before: dict | None, after: d
             return None
         changed = keys if before is not None else ["created"]
     elif isinstance(obj, PERMISSION_MODELS):
-        changed = sorted(k for k in {*(before or {}), *(after or {})} if (before or {}).get(k) != (after or {}).get(k))
+        changed = sorted(
+            k for k in {*(before or {}), *(after or {})} if (before or {}).get(k) != (after or {}).get(k)
+        )
     else:
         return None
     return record(

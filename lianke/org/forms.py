@@ -57,10 +57,14 @@ class AuditFilterForm(CodedErrorsForm, forms.Form):
         widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
     start = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"})
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
     )
     end = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"})
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
     )
     q = forms.CharField(
         label=_("Text"),
@@ -88,7 +92,9 @@ class AuditFilterForm(CodedErrorsForm, forms.Form):
         if start and end and start > end:
             self.add_error(
                 "end",
-                forms.ValidationError(_("The end date is before the start date."), code=FieldCode.OUT_OF_RANGE),
+                forms.ValidationError(
+                    _("The end date is before the start date."), code=FieldCode.OUT_OF_RANGE
+                ),
             )
         return data
 

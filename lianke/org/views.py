@@ -104,10 +104,15 @@ def audit_log(request):
     params.pop("after", None)
     try:
         page = paginate(
-            events, SortSpec(expression=F("at"), descending=True, nullable=False), request.GET.get("after"), AUDIT_PAGE
+            events,
+            SortSpec(expression=F("at"), descending=True, nullable=False),
+            request.GET.get("after"),
+            AUDIT_PAGE,
         )
     except InvalidCursor:
-        page = paginate(events, SortSpec(expression=F("at"), descending=True, nullable=False), None, AUDIT_PAGE)
+        page = paginate(
+            events, SortSpec(expression=F("at"), descending=True, nullable=False), None, AUDIT_PAGE
+        )
     next_url = None
     if page.next_cursor:
         params["after"] = page.next_cursor

@@ -257,7 +257,8 @@ def _move_collaborations(actor, from_user, to_user):
 def _shared_views(user) -> models.QuerySet:
     through_roles, through_departments = SavedView.shared_roles.through, SavedView.shared_departments.through
     return SavedView.objects.filter(user=user).filter(
-        Q(pk__in=through_roles.objects.values("savedview")) | Q(pk__in=through_departments.objects.values("savedview"))
+        Q(pk__in=through_roles.objects.values("savedview"))
+        | Q(pk__in=through_departments.objects.values("savedview"))
     )
 
 
@@ -276,7 +277,9 @@ def _move_views(actor, from_user, to_user):
                 view.name = f"{view.name} ({from_user})"[:100]
             view.user = to_user
             view.save(update_fields=["user", "name"])
-            audit.record(ObjectChange.ActionChoices.UPDATE, view, before, audit.config_snapshot(view), actor=actor)
+            audit.record(
+                ObjectChange.ActionChoices.UPDATE, view, before, audit.config_snapshot(view), actor=actor
+            )
 
 
 def parts() -> list[HandoverPart]:
@@ -329,7 +332,9 @@ def preview(from_user) -> list[HandoverItem]:
     items = []
     for part in parts():
         count, sample = part.preview(from_user)
-        items.append(HandoverItem(key=part.key, label=str(part.label), count=count, sample=sample, left=count))
+        items.append(
+            HandoverItem(key=part.key, label=str(part.label), count=count, sample=sample, left=count)
+        )
     return items
 
 
@@ -381,4 +386,6 @@ def _deactivate(actor, user) -> None:
         before = audit.config_snapshot(user)
         user.is_active = False
         user.save(update_fields=["is_active"])  # revokes his API tokens (``User.save``)
-        audit.record(ObjectChange.ActionChoices.UPDATE, user, before, audit.config_snapshot(user), actor=actor)
+        audit.record(
+            ObjectChange.ActionChoices.UPDATE, user, before, audit.config_snapshot(user), actor=actor
+        )

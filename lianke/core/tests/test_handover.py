@@ -42,7 +42,9 @@ def book(org, stages):
     accounts = [Account.objects.create(name=f"苏州精工{i}", owner=rep, city="苏州市") for i in range(3)]
     other = Account.objects.create(name="无锡重工", owner=org.rep_js2)
     due = timezone.now() + dt.timedelta(days=2)
-    view = SavedView.objects.create(user=rep, object_type="customers.account", name="重点客户", query="level=a")
+    view = SavedView.objects.create(
+        user=rep, object_type="customers.account", name="重点客户", query="level=a"
+    )
     view.shared_roles.add(org.roles["sales_rep"])
     return {
         "accounts": accounts,

@@ -72,5 +72,7 @@ def user_handover(request, pk):
     context = {"from_user": from_user, "form": form, "report": report}
     if request.headers.get("HX-Request") == "true" and request.method == "GET":
         return render(request, "core/settings/handover_preview.html", context, status=status)
-    template = "core/settings/handover_done.html" if report and not report.dry_run else "core/settings/handover.html"
+    template = (
+        "core/settings/handover_done.html" if report and not report.dry_run else "core/settings/handover.html"
+    )
     return render(request, template, context, status=status)

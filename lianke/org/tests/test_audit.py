@@ -141,11 +141,15 @@ def test_a_users_roles_changed_is_audited_and_his_name_is_not(org):
     user = org.rep_js
     before = audit.config_snapshot(user)
     user.roles.add(org.roles["sales_manager"])
-    audit.record(ObjectChange.ActionChoices.UPDATE, user, before, audit.config_snapshot(user), actor=org.admin)
+    audit.record(
+        ObjectChange.ActionChoices.UPDATE, user, before, audit.config_snapshot(user), actor=org.admin
+    )
     before = audit.config_snapshot(user)
     User.objects.filter(pk=user.pk).update(title="经理")
     user.refresh_from_db()
-    audit.record(ObjectChange.ActionChoices.UPDATE, user, before, audit.config_snapshot(user), actor=org.admin)
+    audit.record(
+        ObjectChange.ActionChoices.UPDATE, user, before, audit.config_snapshot(user), actor=org.admin
+    )
     [event] = events(AuditKind.PERMISSION_CHANGE)
     assert event.data["changed"] == ["roles"] and event.actor_id == org.admin.pk
     assert org.roles["sales_manager"].pk in event.data["after"]["roles"]
@@ -196,7 +200,8 @@ def log(org):
         (AuditKind.EXPORT_REFUSED, org.rep_js, "客户: 9000", now),
     ]
     return [
-        AuditEvent.objects.create(kind=k, actor=u, actor_name=u.username, summary=s, at=at) for k, u, s, at in rows
+        AuditEvent.objects.create(kind=k, actor=u, actor_name=u.username, summary=s, at=at)
+        for k, u, s, at in rows
     ]
 
 
