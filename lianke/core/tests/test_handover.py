@@ -296,3 +296,19 @@ def test_the_page_is_for_administrators_only(org, book, client_for, who):
 
 def test_the_page_of_an_unknown_user_is_a_404(org, client_for):
     assert client_for(org.admin).get("/settings/users/999999/handover/").status_code == 404
+
+
+def test_the_preview_costs_the_same_queries_for_a_big_book(org, book):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    handover(org.admin, org.rep_js, org.ops, dry_run=True)  # content types are read once
+    with CaptureQueriesContext(connection) as small:
+        handover(org.admin, org.rep_js, org.ops, dry_run=True)
+    Account.objects.bulk_create(
+        [Account(name=f"客户{i}", owner=org.rep_js, department=org.rep_js.department) for i in range(50)]
+    )
+    with CaptureQueriesContext(connection) as big:
+        report = handover(org.admin, org.rep_js, org.ops, dry_run=True)
+    assert _counts(report)["records:customers.account"] == 53
+    assert len(big) == len(small)

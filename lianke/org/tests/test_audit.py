@@ -262,3 +262,19 @@ def test_the_audit_page_is_translated(org):
     AuditEvent.objects.create(kind=AuditKind.EXPORT, summary="x")
     body = client.get(AUDIT_URL).content.decode()
     assert "数据保护审计" in body and "导出" in body
+
+
+def test_the_audit_page_costs_the_same_queries_for_many_events(org, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin = client_for(org.admin)
+    AuditEvent.objects.create(kind=AuditKind.EXPORT, actor=org.rep_js, summary="x")
+    admin.get(AUDIT_URL)  # the configuration is read once
+    with CaptureQueriesContext(connection) as few:
+        admin.get(AUDIT_URL)
+    for user in (org.rep_js2, org.manager_js, org.ops, org.lead_js):
+        AuditEvent.objects.create(kind=AuditKind.EXPORT, actor=user, summary="y")
+    with CaptureQueriesContext(connection) as many:
+        admin.get(AUDIT_URL)
+    assert len(many) == len(few)
