@@ -156,6 +156,7 @@ class HandoverCode(models.TextChoices):
 
     SAME_USER = "handover_same_user", "The receiver is the leaving user himself."
     RECEIVER_INACTIVE = "receiver_inactive", "The receiver is not an active user."
+    STUCK = "handover_stuck", "A batch of a handover moved nothing; what is left stays with the leaving user."
 
 
 DOMAINS = (

@@ -151,7 +151,10 @@ def _in_batches(queryset: models.QuerySet, apply: Callable[[list], object]) -> N
             return
         ids = [obj.pk for obj in batch]
         if ids == seen_last:
-            raise ValidationError(_("Some records could not be moved; nothing changed in the last batch."))
+            raise ValidationError(
+                _("Some records could not be moved; nothing changed in the last batch."),
+                code=HandoverCode.STUCK,
+            )
         seen_last = ids
         result = apply(batch)
         error = getattr(result, "error", None)

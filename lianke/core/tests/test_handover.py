@@ -312,3 +312,17 @@ def test_the_preview_costs_the_same_queries_for_a_big_book(org, book):
         report = handover(org.admin, org.rep_js, org.ops, dry_run=True)
     assert _counts(report)["records:customers.account"] == 53
     assert len(big) == len(small)
+
+
+def test_a_part_that_moves_nothing_stops_with_a_reason_and_the_others_go_on(org, book, monkeypatch):
+    # given a transfer that (wrongly) leaves every record where it was
+    monkeypatch.setattr(
+        services, "transfer_in_bulk", lambda **kwargs: services.BulkResult(len(kwargs["records"]), 0, 0)
+    )
+    # when
+    report = handover(org.admin, org.rep_js, org.ops)
+    # then it stops instead of looping, says why, and the open task still moved
+    accounts = next(i for i in report.items if i.key == "records:customers.account")
+    assert "could not be moved" in accounts.error and accounts.left == 3
+    assert fresh(book["open_task"]).assignee_id == org.ops.pk
+    assert not report.complete
