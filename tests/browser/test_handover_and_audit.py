@@ -52,7 +52,7 @@ def test_an_administrator_hands_over_a_leaving_reps_accounts_and_audits_it(open_
     ui.shot("done", full_page=True)
     assert all(Account.all_objects.get(pk=a.pk).owner_id == org.rep_js2.pk for a in accounts)
     # the audit shows the handover; filtered by its kind, only it
-    ui.go("/settings/audit/")
+    ui.user_menu("#nav-audit")
     expect(ui.page.locator("h1")).to_have_text(text["audit"])
     expect(ui.page.locator('#audit-events [data-kind="handover"]')).to_have_count(1)
     expect(ui.page.locator('#audit-events [data-kind="sign_in"]').first).to_be_visible()

@@ -278,3 +278,8 @@ def test_the_audit_page_costs_the_same_queries_for_many_events(org, client_for):
     with CaptureQueriesContext(connection) as many:
         admin.get(AUDIT_URL)
     assert len(many) == len(few)
+
+
+def test_only_administrators_find_the_audit_in_the_user_menu(org, client_for):
+    assert AUDIT_URL in client_for(org.admin).get("/").content.decode()
+    assert AUDIT_URL not in client_for(org.ops).get("/").content.decode()
