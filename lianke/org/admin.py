@@ -192,7 +192,7 @@ class ApiTokenAdmin(ReadOnlyAdmin, HistoryAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
+class AuditEventAdmin(ReadOnlyAdmin, HistoryAdmin):
     """The data-protection audit for superusers in the fallback admin (the page of record is
     Settings › Audit, ``org.views.audit_log``); never edited or deleted."""
 

@@ -283,3 +283,12 @@ def test_the_audit_page_costs_the_same_queries_for_many_events(org, client_for):
 def test_only_administrators_find_the_audit_in_the_user_menu(org, client_for):
     assert AUDIT_URL in client_for(org.admin).get("/").content.decode()
     assert AUDIT_URL not in client_for(org.ops).get("/").content.decode()
+
+
+def test_the_fallback_admin_shows_the_audit_read_only_to_administrators(org, client_for):
+    event = AuditEvent.objects.create(kind=AuditKind.EXPORT, summary="admin-visible")
+    admin = client_for(org.admin)
+    assert "admin-visible" in admin.get("/admin/org/auditevent/").content.decode()
+    assert admin.post(f"/admin/org/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+    assert client_for(org.ops).get("/admin/org/auditevent/").status_code in (302, 403)
