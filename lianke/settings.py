@@ -233,6 +233,9 @@ LIANKE_MAX_ATTACHMENT_BYTES = int(os.environ.get("LIANKE_MAX_ATTACHMENT_MB", "20
 LIANKE_RECYCLE_BIN_DAYS = int(os.environ.get("LIANKE_RECYCLE_BIN_DAYS", "90"))
 # Home page: an account of one's own with no activity for this many days is "to follow up today".
 LIANKE_FOLLOW_UP_DAYS = int(os.environ.get("LIANKE_FOLLOW_UP_DAYS", "14"))
+# Exports of more rows than this are refused until approved (the data-protection audit records
+# every export and refusal: core.views.objects.ObjectExportView, org.audit). 0 = no approval needed.
+LIANKE_EXPORT_APPROVAL_ROWS = int(os.environ.get("LIANKE_EXPORT_APPROVAL_ROWS", "5000"))
 # Bulk actions commit this many records per transaction (core.records.services.run_in_chunks): SQLite
 # has one write lock for everybody, so a bulk edit of 1,000 rows must not hold it for seconds;
 # 0 = one transaction (PostgreSQL's default: row locks, all or nothing).

@@ -56,6 +56,7 @@ urlpatterns = [
     path("settings/", include("lianke.outbox.urls")),
     path("settings/pools/", include("lianke.pools.urls")),
     path("settings/jobs/", include("lianke.jobs.urls")),
+    path("settings/audit/", include("lianke.org.audit_urls")),
     path("profile/", include("lianke.org.urls")),
     *object_urlpatterns(),
 ]

@@ -82,6 +82,10 @@ class PermissionCode(models.TextChoices):
     AUTHENTICATION_FAILED = "authentication_failed", "An unknown, expired or revoked token or password."
     FIELD_READ_ONLY = "field_read_only", "A change to a field the caller may not edit."
     FIELD_NOT_READABLE = "field_not_readable", "A filter or sort on a field the caller may not read in full."
+    EXPORT_NEEDS_APPROVAL = (
+        "export_needs_approval",
+        "An export of more rows than may be exported without an approval.",
+    )
 
 
 class LifecycleCode(models.TextChoices):
@@ -156,6 +160,12 @@ class JobCode(models.TextChoices):
     UNKNOWN_JOB = "unknown_job", "No job or schedule of that name."
     CODE_SCHEDULE = "code_schedule", "A job's own schedule (declared in code) is turned off, never deleted."
     ALREADY_RUNNING = "already_running", "The schedule's run is still running; a second one waits for it."
+class HandoverCode(models.TextChoices):
+    """Handing a leaving user's work over to a colleague (``core.records.handover``)."""
+
+    SAME_USER = "handover_same_user", "The receiver is the leaving user himself."
+    RECEIVER_INACTIVE = "receiver_inactive", "The receiver is not an active user."
+    STUCK = "handover_stuck", "A batch of a handover moved nothing; what is left stays with the leaving user."
 
 
 DOMAINS = (
@@ -169,6 +179,7 @@ DOMAINS = (
     FileCode,
     RequestCode,
     JobCode,
+    HandoverCode,
 )
 # Every code, with the line that documents it.
 ALL: dict[str, str] = {str(value): str(label) for domain in DOMAINS for value, label in domain.choices}

@@ -5,7 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import include, path
 
 from .objecttypes.registry import registry
-from .views import misc, objects, stages
+from .views import handover, misc, objects, stages
 
 ROUTES = (
     ("", objects.ObjectListView, "list"),
@@ -67,4 +67,5 @@ urlpatterns = [
     ),
     path("views/<str:object_type>/save/", misc.saved_view_save, name="saved_view_save"),
     path("views/<int:pk>/delete/", misc.saved_view_delete, name="saved_view_delete"),
+    path("settings/users/<int:pk>/handover/", handover.user_handover, name="user_handover"),
 ]

@@ -13,7 +13,7 @@ from lianke.core.objecttypes.registry import registry
 from . import tokens
 from .choices import Action
 from .fieldaccess import configurable_fields
-from .models import ApiToken, Department, FieldPermission, Role, RolePermission, User
+from .models import ApiToken, AuditEvent, Department, FieldPermission, Role, RolePermission, User
 from .paths import DepartmentPathChoiceField, DepartmentPathListFilter, department_path
 
 
@@ -189,3 +189,14 @@ class ApiTokenAdmin(ReadOnlyAdmin, HistoryAdmin):
             count += tokens.revoke_tokens(user=user, tokens=queryset, actor=request.user)
         message = ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", count)
         self.message_user(request, message % {"count": count}, messages.SUCCESS)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin, HistoryAdmin):
+    """The data-protection audit for superusers in the fallback admin (the page of record is
+    Settings › Audit, ``org.views.audit_log``); never edited or deleted."""
+
+    list_display = ("at", "kind", "actor_name", "ip", "object_type", "summary")
+    list_filter = ("kind",)
+    search_fields = ("summary", "actor_name")
+    date_hierarchy = "at"

@@ -25,3 +25,11 @@ class OrgConfig(AppConfig):
                 "name", "first_name", "last_name", "username",
             ),
         )  # fmt: skip
+
+        # The data-protection audit's sign-ins and failed sign-ins (org.audit).
+        from django.contrib.auth.signals import user_logged_in, user_login_failed
+
+        from . import audit
+
+        user_logged_in.connect(audit.signed_in, dispatch_uid="lianke.org.audit.signed_in")
+        user_login_failed.connect(audit.sign_in_failed, dispatch_uid="lianke.org.audit.sign_in_failed")

@@ -53,3 +53,18 @@ class TokenRevocation(models.TextChoices):
     ROTATED = "rotated", _("Replaced by a new token")
     PASSWORD_CHANGED = "password_changed", _("Password changed")
     DEACTIVATED = "deactivated", _("User deactivated")
+
+
+class AuditKind(models.TextChoices):
+    """The security-relevant events the data-protection audit (``org.audit``) records."""
+
+    SIGN_IN = "sign_in", _("Sign-in")
+    SIGN_IN_FAILED = "sign_in_failed", _("Failed sign-in")
+    EXPORT = "export", _("Export")
+    EXPORT_REFUSED = "export_refused", _("Export refused")
+    BULK_TRANSFER = "bulk_transfer", _("Bulk transfer")
+    BULK_DELETE = "bulk_delete", _("Bulk delete")
+    PERMISSION_CHANGE = "permission_change", _("Permission or role change")
+    TOKEN_CREATED = "token_created", _("API token created")
+    TOKEN_REVOKED = "token_revoked", _("API token revoked")
+    HANDOVER = "handover", _("Handover of a leaving user")

@@ -1,4 +1,4 @@
-"""Forms of the signed-in user's own pages (profile › API tokens)."""
+"""Forms of the signed-in user's own pages (profile › API tokens) and of Settings › Audit."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lianke.core.errors import CodedErrorsForm, FieldCode
 
-from .choices import TokenScope
+from .choices import AuditKind, TokenScope
 from .tokens import MAX_EXPIRY_DAYS
 
 
@@ -39,3 +39,72 @@ class ApiTokenForm(CodedErrorsForm, forms.Form):
         if not name:
             raise forms.ValidationError(_("Give the token a name."), code=FieldCode.REQUIRED)
         return name
+
+
+class AuditFilterForm(CodedErrorsForm, forms.Form):
+    """The audit page's filters; every one optional."""
+
+    kind = forms.ChoiceField(
+        label=_("Event"),
+        required=False,
+        choices=[("", _("All events")), *AuditKind.choices],
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+    user = forms.ModelChoiceField(
+        label=_("User"),
+        required=False,
+        queryset=None,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
+    start = forms.DateField(
+        label=_("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
+    )
+    end = forms.DateField(
+        label=_("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
+    )
+    q = forms.CharField(
+        label=_("Text"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"class": "form-control form-control-sm", "type": "search"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from lianke.core.fieldtypes.people import PeopleSelect, Purpose
+
+        from .models import User
+
+        # Anybody who ever acted, the departed included; the picker offers the active ones and
+        # searches them all.
+        field = self.fields["user"]
+        field.queryset = User.objects.order_by("username")  # type: ignore[attr-defined]
+        field.widget = PeopleSelect(Purpose(), attrs={"class": "form-select form-select-sm"})
+        field.widget.choices = field.choices  # type: ignore[attr-defined]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            self.add_error(
+                "end",
+                forms.ValidationError(
+                    _("The end date is before the start date."), code=FieldCode.OUT_OF_RANGE
+                ),
+            )
+        return data
+
+    @staticmethod
+    def day_start(day, *, next_day: bool = False):
+        """The first moment of ``day`` (or of the next day) in the current time zone."""
+        import datetime as dt
+
+        from django.utils import timezone
+
+        if next_day:
+            day += dt.timedelta(days=1)
+        return timezone.make_aware(dt.datetime.combine(day, dt.time.min))

@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from tree_queries.models import TreeNode
@@ -14,7 +15,7 @@ from tree_queries.models import TreeNode
 from lianke.core.errors import CustomFieldCode, FieldCode, RecordCode
 from lianke.core.fields import PinyinField
 
-from .choices import CollaboratorAccess, FieldMode, Scope, TokenRevocation, TokenScope
+from .choices import AuditKind, CollaboratorAccess, FieldMode, Scope, TokenRevocation, TokenScope
 
 
 class Department(TreeNode):
@@ -377,3 +378,41 @@ class ApiToken(models.Model):
     @property
     def read_only(self) -> bool:
         return self.scope == TokenScope.READ
+
+
+class AuditEvent(models.Model):
+    """One security-relevant event of the data-protection audit (``org.audit.record``): sign-ins
+    and failures, exports and refused exports, bulk transfers and deletes, permission and role
+    changes, API tokens, handovers. Written once, never changed; read by administrators on
+    Settings › Audit, newest first, filtered by kind, user and time (the three indexes)."""
+
+    kind = models.CharField(_("event"), max_length=30, choices=AuditKind.choices)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    # Who, as a name kept when the user is gone (and the name typed at a failed sign-in).
+    actor_name = models.CharField(_("user name"), max_length=150, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    object_type = models.CharField(_("object type"), max_length=100, blank=True)
+    summary = models.CharField(_("summary"), max_length=300)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [
+            models.Index(fields=["at", "id"], name="audit_at"),
+            models.Index(fields=["kind", "at", "id"], name="audit_kind_at"),
+            models.Index(fields=["actor", "at", "id"], name="audit_actor_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.actor_name} · {self.summary}"

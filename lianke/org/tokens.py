@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from lianke.core.models import ObjectChange
 from lianke.core.records import audit
 
-from .choices import TokenRevocation, TokenScope
+from .choices import AuditKind, TokenRevocation, TokenScope
 from .models import ApiToken, User
 
 logger = logging.getLogger("lianke.security")
@@ -107,6 +107,24 @@ def _record(action: str, token: ApiToken, before: dict | None, after: dict, *, a
     change.save()
 
 
+def _audit(kind: str, token: ApiToken, actor) -> None:
+    """The token's creation or revocation in the data-protection audit (never its key)."""
+    from . import audit as security_audit
+
+    security_audit.record(
+        kind,
+        actor=actor,
+        object_type=ApiToken._meta.label_lower,
+        summary=f"{token.user.get_username()} · {token.name} ({token.display_key})",
+        data={
+            "token_id": token.pk,
+            "user_id": token.user_id,
+            "scope": token.scope,
+            "reason": token.revoked_reason,
+        },
+    )
+
+
 def issue_token(
     *,
     user: User,
@@ -135,6 +153,7 @@ def issue_token(
                     expires_at=expires_at,
                 )
                 _record(ObjectChange.ActionChoices.CREATE, token, None, _snapshot(token), actor=actor)
+                _audit(AuditKind.TOKEN_CREATED, token, actor)
         except IntegrityError:  # the prefix is taken (about one in 10^12): draw again
             continue
         return IssuedToken(token=token, key=key)
@@ -161,6 +180,7 @@ def revoke_tokens(
             token.revoked_at, token.revoked_reason = now, reason
             token.save(update_fields=["revoked_at", "revoked_reason"])
             _record(ObjectChange.ActionChoices.UPDATE, token, before, _snapshot(token), actor=actor)
+            _audit(AuditKind.TOKEN_REVOKED, token, actor)
             count += 1
     return count
 

@@ -1,17 +1,40 @@
 """The signed-in user's own pages: profile › API tokens (list, create — the key shown once —,
-revoke). Every query is limited to ``request.user``'s tokens: someone else's token id is a 404."""
+revoke; every query is limited to ``request.user``'s tokens: someone else's token id is a 404);
+and for administrators, Settings › Audit (the data-protection audit, ``org.audit``)."""
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import F, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from lianke.core.pagination import InvalidCursor, SortSpec, paginate
+
 from . import tokens
-from .forms import ApiTokenForm
-from .models import ApiToken
+from .forms import ApiTokenForm, AuditFilterForm
+from .models import ApiToken, AuditEvent
+
+AUDIT_PAGE = 50
+
+
+def administrators_only(view):
+    """A settings page of administrators (active superusers): anybody else signed in gets a
+    403, whatever the method; a visitor the login page."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not (request.user.is_active and request.user.is_superuser):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def _live_tokens(user):
@@ -53,3 +76,51 @@ def api_token_revoke(request, pk):
         messages.success(request, _("Token “%(name)s” revoked: it no longer works.") % {"name": token.name})
         return redirect("org:api_tokens")
     return render(request, "org/api_token_revoke.html", {"token": token})
+
+
+@never_cache
+@administrators_only
+def audit_log(request):
+    """Settings › Audit: the audit events, newest first, filtered by kind, user, dates and a text
+    (summary or user name), a page of ``AUDIT_PAGE`` at a time by keyset (``?after=``): the
+    indexes ``(at, id)``, ``(kind, at, id)`` and ``(actor, at, id)`` serve each filter in order."""
+    form = AuditFilterForm(request.GET or None)
+    events = AuditEvent.objects.select_related("actor")
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        if data["kind"]:
+            events = events.filter(kind=data["kind"])
+        if data["user"]:
+            events = events.filter(actor=data["user"])
+        if data["start"]:
+            events = events.filter(at__gte=form.day_start(data["start"]))
+        if data["end"]:
+            events = events.filter(at__lt=form.day_start(data["end"], next_day=True))
+        if data["q"]:
+            events = events.filter(Q(summary__icontains=data["q"]) | Q(actor_name__icontains=data["q"]))
+    elif form.is_bound:
+        events = events.none()
+    params = request.GET.copy()
+    params.pop("after", None)
+    try:
+        page = paginate(
+            events,
+            SortSpec(expression=F("at"), descending=True, nullable=False),
+            request.GET.get("after"),
+            AUDIT_PAGE,
+        )
+    except InvalidCursor:
+        page = paginate(
+            events, SortSpec(expression=F("at"), descending=True, nullable=False), None, AUDIT_PAGE
+        )
+    next_url = None
+    if page.next_cursor:
+        params["after"] = page.next_cursor
+        next_url = "?" + params.urlencode()
+    params.pop("after", None)
+    return render(
+        request,
+        "org/audit_log.html",
+        {"form": form, "events": page.rows, "next_url": next_url, "first_url": "?" + params.urlencode()},
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )

@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+
+from lianke.org.views import administrators_only
 
 from . import delivery
 from .forms import WebhookForm
 from .models import OutboxMessage, Webhook
 
 PAGE = 50
-
-
-def administrators_only(view):
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not (request.user.is_active and request.user.is_superuser):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 @administrators_only

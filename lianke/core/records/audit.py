@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from .. import context
 from ..models import ObjectChange
+from ..models.base import Record
 from . import bulk
 
 SKIP_FIELDS = {
@@ -188,6 +189,12 @@ def record(
         return None
     change = build_change(action, obj, before, after, actor=actor)
     change.save()
+    if not isinstance(obj, Record):
+        # A settings record: a change of roles, grants, field rules or a user's roles is also
+        # an event of the data-protection audit (``org.audit`` decides which are).
+        from lianke.org import audit as security_audit
+
+        security_audit.config_changed(action, obj, before, after, actor=actor)
     return change
 
 

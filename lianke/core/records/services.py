@@ -19,7 +19,8 @@ from django.utils.translation import gettext_lazy
 from django_stubs_ext import StrOrPromise
 
 from lianke.org import access, fieldaccess
-from lianke.org.choices import Action
+from lianke.org import audit as security_audit
+from lianke.org.choices import Action, AuditKind
 
 from ..errors import BulkCode, FieldCode, RecordCode, code_of
 from ..fields import refresh_derived
@@ -722,26 +723,66 @@ def edit_in_bulk(
 
 
 def delete_in_bulk(*, actor, records: Sequence[BusinessModel]) -> BulkResult:
-    """``delete_records`` in chunks, one deletion batch; counts the records moved to the bin."""
+    """``delete_records`` in chunks, one deletion batch; counts the records moved to the bin.
+    What was deleted is an event of the data-protection audit."""
     batch = uuid.uuid4()
 
     def apply(chunk: list) -> int:
         delete_records(actor=actor, records=chunk, batch=batch)
         return len(chunk)
 
-    return run_in_chunks(records, apply)
+    result = run_in_chunks(records, apply)
+    _audit_bulk(AuditKind.BULK_DELETE, actor, records, result, batch=str(batch))
+    return result
 
 
 def transfer_in_bulk(
     *, actor, records: Sequence[BusinessModel], new_owner, with_related: bool = True
 ) -> BulkResult:
     """``transfer_records`` in chunks (a record's related records go in its chunk); counts the
-    records that changed hands."""
-    return run_in_chunks(
+    records that changed hands. What moved is an event of the data-protection audit."""
+    result = run_in_chunks(
         records,
         lambda chunk: transfer_records(
             actor=actor, records=chunk, new_owner=new_owner, with_related=with_related
         ),
+    )
+    _audit_bulk(
+        AuditKind.BULK_TRANSFER,
+        actor,
+        records,
+        result,
+        to=new_owner.pk,
+        to_name=new_owner.get_username(),
+    )
+    return result
+
+
+# The ids an audit event of a bulk action lists (the count is always whole).
+AUDITED_IDS = 1000
+
+
+def _audit_bulk(kind: str, actor, records: Sequence[BusinessModel], result: BulkResult, **data) -> None:
+    if not result.done:
+        return
+    model = type(records[0])
+    ids = sorted(record.pk for record in records)[: result.done]
+    summary = f"{result.counted} {model._meta.verbose_name_plural}"
+    if "to_name" in data:
+        summary += f" → {data['to_name']}"
+    security_audit.record(
+        kind,
+        actor=actor,
+        object_type=model._meta.label_lower,
+        summary=summary,
+        data={
+            **data,
+            "count": result.counted,
+            "selected": result.total,
+            "done": result.done,
+            "ids": ids[:AUDITED_IDS],
+            "stopped": result.reason,
+        },
     )
 
 

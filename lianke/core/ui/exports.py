@@ -11,7 +11,8 @@ import csv
 import io
 import itertools
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import xlsxwriter
 from django.db.models import QuerySet
@@ -20,6 +21,28 @@ from lianke.org import fieldaccess
 
 from ..pagination import SortSpec, paginate
 from .display import cell_maker, custom_export, custom_labels, prime_readable
+
+# The approval engine's hook for exports above ``LIANKE_EXPORT_APPROVAL_ROWS``: called with
+# ``(user, object_type, query, row_count)`` (the list's canonical query string), it returns the
+# URL where the user asks for an approval of that export, or ``None``. Until one is registered,
+# such an export is refused with no way to ask (the refusal page says to ask an administrator).
+_approval_hooks: list[Callable[[Any, Any, str, int], str | None]] = []
+
+
+def register_export_approval(hook: Callable[[Any, Any, str, int], str | None]) -> None:
+    """Declare how a refused export is taken to an approval (the approval engine calls it once)."""
+    if hook not in _approval_hooks:
+        _approval_hooks.append(hook)
+
+
+def approval_url(user, object_type, query: str, count: int) -> str | None:
+    """Where ``user`` requests approval of exporting ``count`` rows of the list ``query``."""
+    for hook in _approval_hooks:
+        url = hook(user, object_type, query, count)
+        if url:
+            return url
+    return None
+
 
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 2000

@@ -9,6 +9,7 @@ from functools import partial
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.contenttypes.models import ContentType
@@ -25,11 +26,13 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from lianke.org import access, fieldaccess
-from lianke.org.choices import Action, CollaboratorAccess
+from lianke.org import audit as security_audit
+from lianke.org.choices import Action, AuditKind, CollaboratorAccess
 from lianke.org.models import Collaborator
 from lianke.org.paths import department_path
 
 from .. import configcache
+from ..errors import PermissionCode
 from ..fieldtypes.people import COLLABORATOR, PeopleField, PeopleSelect, Purpose
 from ..models import Attachment, RecentRecord, SavedView
 from ..pagination import InvalidCursor, SortSpec, capped_count, paginate
@@ -377,11 +380,49 @@ class ObjectExportView(ObjectListView):
                 % {"max": self.MAX_ROWS},
             )
             return HttpResponseRedirect(state.url())
+        file_format = "csv" if request.GET.get("format") == "csv" else "xlsx"
+        details = {
+            "query": state.query,
+            "rows": count,
+            "format": file_format,
+            "columns": "all" if everything else "visible",
+        }
+        limit = settings.LIANKE_EXPORT_APPROVAL_ROWS
+        if limit and count > limit:
+            # A large export (a leaving rep's customer list) waits for an approval: refused,
+            # recorded, and — once the approval engine registers its hook — a request away.
+            security_audit.record(
+                AuditKind.EXPORT_REFUSED,
+                actor=request.user,
+                object_type=ot.key,
+                summary=f"{ot.label_plural}: {count}",
+                data={**details, "limit": limit},
+            )
+            return render(
+                request,
+                "core/export_refused.html",
+                {
+                    "object_type": ot,
+                    "count": count,
+                    "limit": limit,
+                    "code": PermissionCode.EXPORT_NEEDS_APPROVAL,
+                    "back_url": state.url(),
+                    "approval_url": exports.approval_url(request.user, ot, state.query, count),
+                },
+                status=403,
+            )
+        security_audit.record(
+            AuditKind.EXPORT,
+            actor=request.user,
+            object_type=ot.key,
+            summary=f"{ot.label_plural}: {count}",
+            data=details,
+        )
         data = exports.rows(ot, queryset, spec, columns, definitions)
         header = [str(label) for _key, label in columns]  # labels may be lazy translations
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         filename = f"{ot.label_plural}-{stamp}"
-        if request.GET.get("format") == "csv":
+        if file_format == "csv":
             response = StreamingHttpResponse(
                 exports.to_csv(header, data), content_type="text/csv; charset=utf-8"
             )
