@@ -154,7 +154,10 @@ class RequestCode(models.TextChoices):
 class JobCode(models.TextChoices):
     """Scheduled jobs (``lianke.jobs``: their schedules in Settings, ``lianke jobs run``)."""
 
-    INVALID_CRON = "invalid_cron", "A cron expression that does not parse (five fields: minute hour day month weekday)."
+    INVALID_CRON = (
+        "invalid_cron",
+        "A cron expression that does not parse (five fields: minute hour day month weekday).",
+    )
     CRON_OR_INTERVAL = "cron_or_interval", "A schedule has a cron expression or an interval, not both."
     NOT_CONFIGURABLE = "not_configurable", "A job that takes no schedules of its own in Settings."
     UNKNOWN_JOB = "unknown_job", "No job or schedule of that name."

@@ -43,3 +43,11 @@ def test_an_administrator_runs_a_job_now_and_sees_the_run(open_ui, org, viewport
     )
     ui.shot("run-log", full_page=True)
     assert JobRun.objects.get(pk=run.pk).actor == org.admin
+    # a timing that does not parse is refused on the form, naming the field; nothing changes
+    ui.errors.allow(r"status of 400 \(Bad Request\).*/settings/jobs/\d+/edit/")  # the refused form's answer
+    ui.go(f"/settings/jobs/{purge.pk}/edit/")
+    ui.page.fill("#id_cron", "每天三点")
+    ui.page.click("#save-schedule")
+    expect(ui.page.locator('[data-error-code="invalid_cron"]')).to_be_visible()
+    ui.assert_fits_screen()
+    assert Schedule.objects.get(pk=purge.pk).cron == "0 3 * * *"

@@ -180,3 +180,21 @@ def test_the_schedules_page_costs_the_same_queries_for_2_or_12_schedules(org, cl
         s = declare(f"many_{n}", lambda run: None, every=dt.timedelta(hours=1))
         JobRun.objects.create(schedule=s, period=s.active_since, status="failed", error="boom")
     assert page_queries() == few
+
+
+def test_the_services_refuse_a_non_administrator_whatever_calls_them(org, declare, calls):
+    from django.core.exceptions import PermissionDenied
+
+    from lianke.jobs import services
+
+    declare("remind", calls.append, configurable=True)
+    schedule = services.create_schedule(actor=org.admin, job="remind", cron="0 9 * * *")
+    before = state()
+    for user in (org.ops, org.manager_js, org.rep_js, org.nobody):
+        with pytest.raises(PermissionDenied):
+            services.update_schedule(actor=user, schedule=schedule, enabled=False)
+        with pytest.raises(PermissionDenied):
+            services.create_schedule(actor=user, job="remind", cron="0 10 * * *")
+        with pytest.raises(PermissionDenied):
+            services.delete_schedule(actor=user, schedule=schedule)
+    assert state() == before
