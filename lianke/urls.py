@@ -50,11 +50,13 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
+    path("api/notifications/", include("lianke.notifications.api")),
     path("api/", include(("lianke.core.api.urls", "api"), namespace="api")),
     path("", include("lianke.core.urls")),
     path("activities/", include("lianke.activities.urls")),
     path("settings/", include("lianke.outbox.urls")),
     path("settings/pools/", include("lianke.pools.urls")),
+    path("", include("lianke.notifications.urls")),
     path("profile/", include("lianke.org.urls")),
     *object_urlpatterns(),
 ]

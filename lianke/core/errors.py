@@ -147,6 +147,14 @@ class RequestCode(models.TextChoices):
     URL_REFUSED = "url_refused", "An address that may not be called (a private network…)."
 
 
+class NotificationCode(models.TextChoices):
+    """The notification centre (marking read, preferences)."""
+
+    NOTHING_TO_MARK = "nothing_to_mark", "Name the notifications to mark read (`ids`) or all of them (`all`)."
+    UNKNOWN_TYPE = "unknown_notification_type", "A notification type no app declares."
+    UNKNOWN_CHANNEL = "unknown_channel", "A channel that does not exist or is not connected."
+
+
 DOMAINS = (
     FieldCode,
     RecordCode,
@@ -157,6 +165,7 @@ DOMAINS = (
     IdentityCode,
     FileCode,
     RequestCode,
+    NotificationCode,
 )
 # Every code, with the line that documents it.
 ALL: dict[str, str] = {str(value): str(label) for domain in DOMAINS for value, label in domain.choices}
