@@ -29,5 +29,7 @@ class ActivitiesConfig(AppConfig):
             notifications.send_task_reminders,
             label=_("Task reminders"),
             cron="0 8 * * *",
-            description=_("Notifies the assignees of open tasks due today or overdue, once per task and day."),
+            description=_(
+                "Notifies the assignees of open tasks due today or overdue, once per task and day."
+            ),
         )

@@ -33,7 +33,9 @@ class NotificationSerializer(serializers.Serializer):
     label = serializers.CharField(help_text="The type's name, in the reader's language.")
     title = serializers.CharField(help_text="What happened, in the reader's language.")
     actor = serializers.CharField(help_text="Who caused it (empty: the system).")
-    record = serializers.CharField(help_text="The record's name (`Restricted record` if the reader may not open it).")
+    record = serializers.CharField(
+        help_text="The record's name (`Restricted record` if the reader may not open it)."
+    )
     record_type = serializers.CharField()
     url = serializers.CharField(help_text="The page to open (the record's), or empty.")
     created_at = serializers.DateTimeField()
@@ -76,8 +78,14 @@ class NotificationList(APIView):
         tags=["notifications"],
         parameters=[
             OpenApiParameter("unread", bool, description="`1`: only the unread ones."),
-            OpenApiParameter("cursor", str, description="Where the page starts: copy it from the previous page's next link."),
-            OpenApiParameter("page_size", int, description="Notifications per page (default 50, at most 500)."),
+            OpenApiParameter(
+                "cursor",
+                str,
+                description="Where the page starts: copy it from the previous page's next link.",
+            ),
+            OpenApiParameter(
+                "page_size", int, description="Notifications per page (default 50, at most 500)."
+            ),
         ],
         responses=NotificationPageSerializer,
     )
@@ -98,7 +106,8 @@ class NotificationRead(APIView):
         tags=["notifications"],
         request=MarkReadSerializer,
         responses=inline_serializer(
-            "NotificationsMarked", {"marked": serializers.IntegerField(), "unread": serializers.IntegerField()}
+            "NotificationsMarked",
+            {"marked": serializers.IntegerField(), "unread": serializers.IntegerField()},
         ),
     )
     def post(self, request):

@@ -19,6 +19,7 @@ change or not at all.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -35,7 +36,7 @@ class Channel:
     """What a channel is: a key, a label, whether it can be used now, and ``deliver``."""
 
     key: str = ""
-    label = ""
+    label: Any = ""  # a lazy translation
 
     def available(self) -> bool:
         return True

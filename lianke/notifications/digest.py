@@ -34,7 +34,9 @@ def send_digests(run: Run) -> int:
     start, end, day = window(run.period)
     pending: dict[int, list[int]] = {}
     for pk, user_id in (
-        Notification.objects.filter(email=Notification.Email.DIGEST, created_at__gte=start, created_at__lt=end)
+        Notification.objects.filter(
+            email=Notification.Email.DIGEST, created_at__gte=start, created_at__lt=end
+        )
         .order_by("created_at", "id")
         .values_list("pk", "recipient_id")
     ):
@@ -42,9 +44,9 @@ def send_digests(run: Run) -> int:
     if not pending:
         return 0
     done = set(
-        OutboxMessage.objects.filter(
-            idempotency_key__in=[key(u, day) for u in pending]
-        ).values_list("idempotency_key", flat=True)
+        OutboxMessage.objects.filter(idempotency_key__in=[key(u, day) for u in pending]).values_list(
+            "idempotency_key", flat=True
+        )
     )
     todo = {u: ids for u, ids in pending.items() if key(u, day) not in done}
     if not todo:

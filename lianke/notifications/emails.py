@@ -42,7 +42,13 @@ def compose(user, notifications, *, digest_day=None) -> tuple[str, str] | None:
         if digest_day is None:
             [item] = items
             subject = item.title
-            body = "\n".join([*_lines(item), "", _("Notification settings: %(url)s") % {"url": absolute("/profile/notifications/")}])
+            body = "\n".join(
+                [
+                    *_lines(item),
+                    "",
+                    _("Notification settings: %(url)s") % {"url": absolute("/profile/notifications/")},
+                ]
+            )
         else:
             subject = _("Lianke: %(count)d notifications on %(day)s") % {
                 "count": len(items),
@@ -63,7 +69,9 @@ def send(message: OutboxMessage) -> None:
     ids = payload.get("ids") or [payload.get("notification")]
     user_id = payload.get("user")
     notifications = list(
-        Notification.objects.filter(pk__in=ids, read_at__isnull=True).select_related("actor").order_by("created_at", "id")
+        Notification.objects.filter(pk__in=ids, read_at__isnull=True)
+        .select_related("actor")
+        .order_by("created_at", "id")
     )
     if user_id is None:
         if not notifications:

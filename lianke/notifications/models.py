@@ -98,9 +98,7 @@ class Preference(models.Model):
         ordering = ["user", "kind", "channel"]
         verbose_name = _("notification preference")
         verbose_name_plural = _("notification preferences")
-        constraints = [
-            models.UniqueConstraint(fields=["user", "kind", "channel"], name="notif_pref_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "kind", "channel"], name="notif_pref_unique")]
 
     def __str__(self):
         return f"{self.user_id} {self.kind} {self.channel}: {self.enabled}"
@@ -191,10 +189,8 @@ def quiet_until(now: dt.datetime, start: dt.time | None, end: dt.time | None) ->
         return None
     local = timezone.localtime(now)
     clock = local.time().replace(tzinfo=None)
-    if start < end:
-        inside = start <= clock < end
-    else:  # across midnight
-        inside = clock >= start or clock < end
+    # Hours across midnight (start after end) are inside before the end or after the start.
+    inside = start <= clock < end if start < end else clock >= start or clock < end
     if not inside:
         return None
     day = local.date() if clock < end else local.date() + dt.timedelta(days=1)

@@ -69,9 +69,7 @@ def grid_for(user) -> list[dict]:
     """The preferences page: per type, per channel, what applies and whether it is the user's
     own choice."""
     declared = sorted(types.declared().values(), key=lambda t: str(t.label))
-    own = {
-        (p.kind, p.channel): p.enabled for p in Preference.objects.filter(user=user)
-    }
+    own = {(p.kind, p.channel): p.enabled for p in Preference.objects.filter(user=user)}
     role_ids = list(user.roles.filter(is_active=True).values_list("pk", flat=True))
     defaults: dict[tuple[str, str], list[bool]] = {}
     for kind, channel, enabled in RoleDefault.objects.filter(role_id__in=role_ids).values_list(

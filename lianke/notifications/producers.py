@@ -101,6 +101,4 @@ def on_event(event: events.Event) -> None:
 
 
 def subscribe() -> None:
-    events.subscribe(
-        on_event, events=(events.CREATED, events.UPDATED, events.TRANSFERRED), durable=True
-    )
+    events.subscribe(on_event, events=(events.CREATED, events.UPDATED, events.TRANSFERRED), durable=True)

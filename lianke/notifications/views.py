@@ -24,10 +24,11 @@ from django.views.decorators.http import require_POST
 from lianke.core.pagination import InvalidCursor, paginate
 from lianke.org.models import Role
 
-from . import channels, preferences, render as rendering, service, types
+from . import channels, preferences, service, types
+from . import render as rendering
 from .api import NEWEST_FIRST, own
 from .forms import EmailSettingsForm
-from .models import EmailSettings, Notification, Preference, RoleDefault
+from .models import EmailSettings, Preference, RoleDefault
 
 PAGE = 30
 
@@ -129,7 +130,9 @@ def profile_preferences(request):
                     if on == cell["default"]:
                         drop.append((row["type"].key, cell["channel"]))
                     else:
-                        keep.append(Preference(user=user, kind=row["type"].key, channel=cell["channel"], enabled=on))
+                        keep.append(
+                            Preference(user=user, kind=row["type"].key, channel=cell["channel"], enabled=on)
+                        )
             for kind, channel in drop:
                 Preference.objects.filter(user=user, kind=kind, channel=channel).delete()
             Preference.objects.bulk_create(
@@ -173,9 +176,7 @@ def role_defaults(request):
         preferences.set_role_defaults(actor=request.user, role=role, values=values)
         messages.success(request, _("Defaults of the role “%(role)s” saved.") % {"role": role.name})
         return redirect(f"{request.path}?role={role.pk}")
-    set_values = {
-        (d.kind, d.channel): d.enabled for d in RoleDefault.objects.filter(role=role)
-    }
+    set_values = {(d.kind, d.channel): d.enabled for d in RoleDefault.objects.filter(role=role)}
     rows = [
         {
             "type": t,
@@ -196,5 +197,3 @@ def role_defaults(request):
         "notifications/role_defaults.html",
         {"roles": roles, "role": role, "rows": rows, "channels": offered},
     )
-
-

@@ -32,7 +32,9 @@ def note(org, acc, text, actor=None):
 
 
 def mentioned():
-    return sorted(Notification.objects.filter(kind=producers.MENTION).values_list("recipient__username", flat=True))
+    return sorted(
+        Notification.objects.filter(kind=producers.MENTION).values_list("recipient__username", flat=True)
+    )
 
 
 def test_a_note_mentioning_colleagues_by_name_and_username_tells_them(org, acc):
@@ -81,7 +83,13 @@ def task(org, acc, due, assignee=None, done=False):
     return log_activity(
         actor=org.manager_js if assignee else org.rep_js,
         target=acc,
-        activity=Activity(kind="task", subject=f"回访 {due:%d %H}", due_at=due, assignee=assignee or org.rep_js, is_done=done),
+        activity=Activity(
+            kind="task",
+            subject=f"回访 {due:%d %H}",
+            due_at=due,
+            assignee=assignee or org.rep_js,
+            is_done=done,
+        ),
     )
 
 

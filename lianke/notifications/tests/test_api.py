@@ -74,7 +74,9 @@ def test_mark_some_read_and_list_the_unread(org, declared, api_for):
 def test_bad_input_is_a_coded_400(org, api_for, body, field, code):
     r = api_for(org.rep_js).post(READ, body, format="json")
     assert r.status_code == 400
-    assert {"field": field, "code": code} in [{k: e[k] for k in ("field", "code")} for e in r.json()["errors"]]
+    assert {"field": field, "code": code} in [
+        {k: e[k] for k in ("field", "code")} for e in r.json()["errors"]
+    ]
 
 
 def test_a_read_only_token_cannot_mark_read(org, declared, api_for):
@@ -103,7 +105,9 @@ def test_the_lists_queries_do_not_grow_with_its_length(org, declared, api_for, a
     with CaptureQueriesContext(connection) as one:
         assert api.get(LIST).status_code == 200
     for i in range(20):
-        other = type(account).all_objects.create(name=f"扬州机电{i}", owner=org.rep_js, department=org.js_team)
+        other = type(account).all_objects.create(
+            name=f"扬州机电{i}", owner=org.rep_js, department=org.js_team
+        )
         service.notify([org.rep_js], declared, record=other, actor=org.lead_js)
     with CaptureQueriesContext(connection) as many:
         body = api.get(LIST).json()
@@ -123,4 +127,6 @@ def test_the_count_is_one_query(org, declared, api_for):
 
 def test_the_endpoints_are_in_the_schema(org, client_for):
     schema = client_for(org.rep_js).get("/api/schema/?format=json").json()
-    assert {"/api/notifications/", "/api/notifications/read/", "/api/notifications/count/"} <= set(schema["paths"])
+    assert {"/api/notifications/", "/api/notifications/read/", "/api/notifications/count/"} <= set(
+        schema["paths"]
+    )

@@ -81,7 +81,11 @@ def test_the_profile_grid_saves_only_what_differs_from_the_default(org, declared
         (declared, "email", False)
     ]
     settings = EmailSettings.objects.get(user=org.rep_js)
-    assert (settings.mode, str(settings.quiet_start), str(settings.quiet_end)) == ("digest", "22:00:00", "07:30:00")
+    assert (settings.mode, str(settings.quiet_start), str(settings.quiet_end)) == (
+        "digest",
+        "22:00:00",
+        "07:30:00",
+    )
 
 
 def test_quiet_hours_need_a_start_and_an_end(org):
@@ -95,7 +99,12 @@ def test_only_administrators_open_and_change_the_role_defaults(org, declared):
     role = org.roles["sales_rep"]
     for user in (org.manager_js, org.ops, org.rep_js):
         assert web(user).get("/settings/notifications/").status_code == 403
-        assert web(user).post("/settings/notifications/", {"role": role.pk, f"pref:{declared}:email": "off"}).status_code == 403
+        assert (
+            web(user)
+            .post("/settings/notifications/", {"role": role.pk, f"pref:{declared}:email": "off"})
+            .status_code
+            == 403
+        )
     assert not RoleDefault.objects.exists()
     with pytest.raises(PermissionDenied):
         preferences.set_role_defaults(actor=org.manager_js, role=role, values={(declared, "email"): False})

@@ -40,7 +40,9 @@ def test_a_record_created_for_someone_else_tells_him_and_not_the_actor(org):
 
 def test_an_owner_changed_in_an_edit_tells_the_new_owner(org):
     Account = account_model()
-    account = services.save_record(actor=org.manager_js, instance=Account(name="常州轴承", owner=org.manager_js))
+    account = services.save_record(
+        actor=org.manager_js, instance=Account(name="常州轴承", owner=org.manager_js)
+    )
     account.owner = org.rep_js2
     services.save_record(actor=org.manager_js, instance=account)
     account = Account.all_objects.get(pk=account.pk)
