@@ -3,7 +3,8 @@
 - ``GET /api/notifications/?unread=1`` — newest first, keyset pages (``cursor``, ``page_size``);
 - ``POST /api/notifications/read/`` with ``{"ids": [...]}`` or ``{"all": true}`` — another user's
   ids change nothing and are not told apart from ids that do not exist;
-- ``GET /api/notifications/count/`` → ``{"unread": n}`` (the bell: one indexed count).
+- ``GET /api/notifications/count/`` → ``{"unread": n, "more": false}`` (the bell: one indexed
+  count, which stops at ``service.COUNT_CAP`` — 1,000 —: ``more`` says there are more).
 """
 
 from __future__ import annotations
@@ -65,7 +66,13 @@ class MarkReadSerializer(serializers.Serializer):
         return attrs
 
 
-COUNT = inline_serializer("NotificationCount", {"unread": serializers.IntegerField()})
+COUNT = inline_serializer(
+    "NotificationCount",
+    {
+        "unread": serializers.IntegerField(help_text="Unread notifications, counted up to 1,000."),
+        "more": serializers.BooleanField(help_text="More than `unread` are unread."),
+    },
+)
 
 
 def own(user):
@@ -123,8 +130,9 @@ class NotificationRead(APIView):
 class NotificationCount(APIView):
     @extend_schema(operation_id="notifications_count", tags=["notifications"], responses=COUNT)
     def get(self, request):
-        """How many of the caller's notifications are unread."""
-        return Response({"unread": service.unread_count(request.user)})
+        """How many of the caller's notifications are unread (up to 1,000; ``more`` beyond)."""
+        count, more = service.unread(request.user)
+        return Response({"unread": count, "more": more})
 
 
 app_name = "notifications-api"

@@ -31,8 +31,8 @@ def test_each_user_lists_and_counts_only_his_own(org, declared, api_for, account
     assert [n["id"] for n in body["results"]] == [mine[0].pk]
     assert body["results"][0]["title"] == "管理员 assigned Account “苏州精工机械” to you"
     assert body["results"][0]["read"] is False
-    assert api.get(COUNT).json() == {"unread": 1}
-    assert api_for(org.rep_zj).get(COUNT).json() == {"unread": 1}
+    assert api.get(COUNT).json() == {"unread": 1, "more": False}
+    assert api_for(org.rep_zj).get(COUNT).json() == {"unread": 1, "more": False}
     assert theirs[0].pk not in [n["id"] for n in body["results"]]
 
 
@@ -120,7 +120,7 @@ def test_the_count_is_one_query(org, declared, api_for):
     api = api_for(org.rep_js)
     api.get(COUNT)  # warm the token's cache
     with CaptureQueriesContext(connection) as queries:
-        assert api.get(COUNT).json() == {"unread": 1}
+        assert api.get(COUNT).json() == {"unread": 1, "more": False}
     counts = [q["sql"] for q in queries if "notifications_notification" in q["sql"]]
     assert len(counts) == 1
 
@@ -130,3 +130,13 @@ def test_the_endpoints_are_in_the_schema(org, client_for):
     assert {"/api/notifications/", "/api/notifications/read/", "/api/notifications/count/"} <= set(
         schema["paths"]
     )
+
+
+def test_the_count_stops_at_the_cap_and_says_there_are_more(org, declared, api_for, monkeypatch):
+    monkeypatch.setattr(service, "COUNT_CAP", 3)
+    for _ in range(3):
+        service.notify([org.rep_js], declared, actor=org.admin)
+    api = api_for(org.rep_js)
+    assert api.get(COUNT).json() == {"unread": 3, "more": False}
+    service.notify([org.rep_js], declared, actor=org.admin)
+    assert api.get(COUNT).json() == {"unread": 3, "more": True}
