@@ -1,6 +1,6 @@
 """The bell's server time for a user with 100,000 notifications, not part of the test suite:
 the unread count (``notifications.service.unread``: one count over the partial index
-``notif_unread``, stopped after ``COUNT_CAP`` + 1 = 1,001 entries) and the count endpoint ``GET /api/notifications/count/`` in-process with
+``notif_unread_new``, stopped after ``COUNT_CAP`` + 1 = 1,001 entries) and the count endpoint ``GET /api/notifications/count/`` in-process with
 Django's test ``Client`` (``force_login``), plus the first page of the list API — each with
 3 warm-ups, then N timed runs; median and p95 (nearest rank) in ms. The target: ≤ 10 ms.
 

@@ -64,8 +64,14 @@ class Notification(models.Model):
         indexes = [
             # The list, newest first (keyset paging).
             models.Index(fields=["recipient", "-created_at", "-id"], name="notif_recipient_new"),
-            # The bell: the unread count is one index range.
-            models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="notif_unread"),
+            # The bell: the unread count is one index range (read no further than the cap); and
+            # the unread list, newest first, walks it in order (with only ``recipient`` in it,
+            # SQLite sorted all of 100,000 unread rows for a page: 380 ms).
+            models.Index(
+                fields=["recipient", "-created_at", "-id"],
+                condition=Q(read_at__isnull=True),
+                name="notif_unread_new",
+            ),
             # The daily digest: the day's notifications waiting for it, and nothing else.
             models.Index(fields=["created_at"], condition=Q(email="digest"), name="notif_digest"),
         ]

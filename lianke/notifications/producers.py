@@ -81,7 +81,7 @@ def on_event(event: events.Event) -> None:
         to = event.data.get("to")
         if not to or to == event.actor_id:
             return
-        records = list(ot.model._base_manager.filter(pk__in=event.ids, owner_id=to).order_by("pk"))
+        records = list(ot.model._base_manager.filter(pk__in=event.ids, owner_id=to).only("pk").order_by("pk"))
         _send(TRANSFERRED, TRANSFERRED_MANY, ot, {to: records} if records else {}, event.actor_id)
         return
     if event.name == events.CREATED:
@@ -93,7 +93,8 @@ def on_event(event: events.Event) -> None:
     if not watched:
         return
     by_user: dict[int, list] = {}
-    for record in ot.model._base_manager.filter(pk__in=event.ids).order_by("pk"):
+    columns = [ot.model._meta.get_field(name).attname for name in watched]
+    for record in ot.model._base_manager.filter(pk__in=event.ids).only("pk", *columns).order_by("pk"):
         people = {getattr(record, f"{name}_id", None) for name in watched} - {None, event.actor_id}
         for user_id in people:
             by_user.setdefault(user_id, []).append(record)

@@ -16,7 +16,10 @@ SCREENS = {
     "phone": ({"viewport": PHONE, "is_mobile": True, "has_touch": True, "locale": "zh-CN"}, "#phone-bell"),
     "desktop": ({"viewport": DESKTOP, "locale": "en-US"}, "#nav-bell"),
 }
-TEXT = {"phone": {"today": "今天", "none": "没有未读通知。"}, "desktop": {"today": "Today", "none": "No unread notifications."}}
+TEXT = {
+    "phone": {"today": "今天", "none": "没有未读通知。"},
+    "desktop": {"today": "Today", "none": "No unread notifications."},
+}
 
 
 @pytest.mark.browser
@@ -25,7 +28,9 @@ def test_the_bell_leads_to_the_list_where_everything_is_marked_read(open_ui, org
     options, bell = SCREENS[screen]
     Account = registry.get("customers.account").model
     accounts = [
-        Account.all_objects.create(name=f"苏州精工机械{i}号分厂" * 2, owner=org.rep_js, department=org.js_team)
+        Account.all_objects.create(
+            name=f"苏州精工机械{i}号分厂" * 2, owner=org.rep_js, department=org.js_team
+        )
         for i in range(3)
     ]
     for account in accounts:
