@@ -105,3 +105,24 @@ def test_the_daily_digest_is_one_mail_per_user_and_day_however_often_it_runs(org
     [sent] = mail.outbox
     assert "2 条通知" in sent.subject
     assert "赵强" in sent.body and "王芳" in sent.body
+
+
+def test_wecom_is_offered_once_its_integration_registers_a_sender(org, rep, declared, monkeypatch):
+    from lianke.notifications import channels, preferences
+    from lianke.notifications.models import Preference
+
+    Preference.objects.create(user=rep, kind=declared, channel="wecom", enabled=True)
+    # not connected: not offered, nothing queued for it
+    assert "wecom" not in [c.key for c in channels.available()]
+    service.notify([rep], declared, actor=org.admin)
+    assert not OutboxMessage.objects.filter(consumer="wecom").exists()
+    # the integration registers its outbox sender: one message per notification
+    sent = []
+    monkeypatch.setitem(delivery._senders, "wecom", sent.append)
+    assert "wecom" in [c.key for c in channels.available()]
+    [n] = service.notify([rep], declared, actor=org.admin)
+    message = OutboxMessage.objects.get(consumer="wecom")
+    assert message.payload == {"notification": n.pk, "recipient": rep.pk}
+    assert delivery.deliver_due() >= 1
+    assert [m.pk for m in sent] == [message.pk]
+    assert "wecom" in preferences.channels_for([rep.pk], declared)[rep.pk]

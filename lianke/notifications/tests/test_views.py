@@ -88,3 +88,19 @@ def test_the_pages_need_a_sign_in(db):
     for path in ("/notifications/", "/profile/notifications/", "/settings/notifications/"):
         assert Client().get(path).status_code == 302
     assert Client().get("/api/notifications/count/").status_code in (401, 403)
+
+
+def test_the_list_pages_queries_do_not_grow_with_its_length(org, declared, account):
+    client = web(org.rep_js)
+    service.notify([org.rep_js], declared, record=account, actor=org.admin)
+    client.get("/notifications/")
+    with CaptureQueriesContext(connection) as one:
+        client.get("/notifications/")
+    model = type(account)
+    for i in range(25):
+        other = model.all_objects.create(name=f"扬州机电{i}", owner=org.rep_js, department=org.js_team)
+        service.notify([org.rep_js], declared, record=other, actor=org.lead_js if i % 2 else org.manager_js)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get("/notifications/").content.decode()
+    assert page.count('class="list-group-item d-flex') == 26
+    assert len(many) == len(one)
