@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from lianke.core.objecttypes.registry import registry
 from lianke.org import access
 from lianke.org.choices import Action
+from lianke.org.kinds import Owned
 
 from . import types
 from .models import Notification
@@ -52,11 +53,13 @@ def _records(user, notifications: Sequence[Notification]) -> dict[tuple[int, int
         if any(f.name == "is_deleted" for f in model._meta.concrete_fields):
             live = live.filter(is_deleted=False)
         rows = {obj.pk: obj for obj in access.restrict(live, user, Action.VIEW)}
-        for pk in ids - set(rows):
-            # Readable through a parent (an activity on an account the reader may see).
-            obj = access.readable_record(user, model, pk)
-            if obj is not None:
-                rows[pk] = obj
+        policy = access.policy_for(model)
+        if isinstance(policy, Owned) and policy.through:
+            for pk in ids - set(rows):
+                # Readable through a parent (an activity on an account the reader may see).
+                obj = access.readable_record(user, model, pk)
+                if obj is not None:
+                    rows[pk] = obj
         for pk, obj in rows.items():
             found[(ct_id, pk)] = (ot.title(obj), str(ot.label), ot.record_url(pk))
     return found

@@ -1,3 +1,6 @@
+"""The notification pages: the list, opening and marking read, one's preferences, the
+administrators' defaults per role (``views``)."""
+
 from django.urls import path
 
 from . import views

@@ -81,3 +81,24 @@ def test_a_dedupe_key_notifies_each_recipient_once(org, declared):
     assert len(first) == 2
     assert [n.recipient_id for n in again] == [org.lead_js.pk]
     assert Notification.objects.filter(dedupe_key="k:1").count() == 3
+
+
+def test_records_the_reader_may_not_open_cost_no_query_each(org, declared):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    model = registry.get("customers.account").model
+    hidden = [
+        model.all_objects.create(name=f"浙江客户{i}", owner=org.rep_zj, department=org.zj_team)
+        for i in range(10)
+    ]
+    for account in hidden:
+        service.notify([org.rep_js], declared, record=account, actor=org.admin)
+    rows = list(Notification.objects.select_related("actor").filter(recipient=org.rep_js))
+    render.render(org.rep_js, rows[:1])  # the grants, once
+    with CaptureQueriesContext(connection) as one:
+        render.render(org.rep_js, rows[:1])
+    with CaptureQueriesContext(connection) as ten, translation.override("en"):
+        items = render.render(org.rep_js, rows)
+    assert {i.record for i in items} == {"Restricted record"}
+    assert len(ten) == len(one)
