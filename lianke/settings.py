@@ -105,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "lianke.core.context_processors.navigation",
                 "lianke.pools.context_processors.navigation",
+                "lianke.notifications.context_processors.navigation",
             ],
         },
     }
@@ -269,6 +270,31 @@ LIANKE_OUTBOX_KEEP_DAYS = int(os.environ.get("LIANKE_OUTBOX_KEEP_DAYS", "30"))
 # The OpenAPI schema (``/api/schema/``) and its docs page (``/api/docs/``) need sign-in unless the
 # operator publishes them (they list every field of every type, custom fields included).
 LIANKE_API_DOCS_PUBLIC = _env_bool("LIANKE_API_DOCS_PUBLIC")
+
+# --- E-mail (notifications) --------------------------------------------------------------------
+# Django's mailers from the environment; without LIANKE_EMAIL_HOST mail is written to the log
+# (console backend), so nothing is sent by accident. LIANKE_BASE_URL (https://crm.example.com)
+# makes the links in mails absolute.
+if os.environ.get("LIANKE_EMAIL_HOST"):
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ["LIANKE_EMAIL_HOST"],
+                "port": int(os.environ.get("LIANKE_EMAIL_PORT", "587")),
+                "username": os.environ.get("LIANKE_EMAIL_USER", ""),
+                "password": os.environ.get("LIANKE_EMAIL_PASSWORD", ""),
+                "use_tls": _env_bool("LIANKE_EMAIL_TLS", not _env_bool("LIANKE_EMAIL_SSL")),
+                "use_ssl": _env_bool("LIANKE_EMAIL_SSL"),
+                "timeout": 20,
+            },
+        }
+    }
+else:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+DEFAULT_FROM_EMAIL = os.environ.get("LIANKE_EMAIL_FROM", "Lianke CRM <noreply@localhost>")
+LIANKE_BASE_URL = os.environ.get("LIANKE_BASE_URL", "")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "lianke.org.authentication.ApiTokenAuthentication",  # hashed, named, scoped (org.tokens)

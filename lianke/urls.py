@@ -50,6 +50,7 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
+    path("api/notifications/", include("lianke.notifications.api")),
     path("api/", include(("lianke.core.api.urls", "api"), namespace="api")),
     path("", include("lianke.core.urls")),
     path("activities/", include("lianke.activities.urls")),
@@ -57,6 +58,7 @@ urlpatterns = [
     path("settings/pools/", include("lianke.pools.urls")),
     path("settings/jobs/", include("lianke.jobs.urls")),
     path("settings/audit/", include("lianke.org.audit_urls")),
+    path("", include("lianke.notifications.urls")),
     path("profile/", include("lianke.org.urls")),
     *object_urlpatterns(),
 ]

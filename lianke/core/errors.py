@@ -163,12 +163,22 @@ class JobCode(models.TextChoices):
     UNKNOWN_JOB = "unknown_job", "No job or schedule of that name."
     CODE_SCHEDULE = "code_schedule", "A job's own schedule (declared in code) is turned off, never deleted."
     ALREADY_RUNNING = "already_running", "The schedule's run is still running; a second one waits for it."
+
+
 class HandoverCode(models.TextChoices):
     """Handing a leaving user's work over to a colleague (``core.records.handover``)."""
 
     SAME_USER = "handover_same_user", "The receiver is the leaving user himself."
     RECEIVER_INACTIVE = "receiver_inactive", "The receiver is not an active user."
     STUCK = "handover_stuck", "A batch of a handover moved nothing; what is left stays with the leaving user."
+
+
+class NotificationCode(models.TextChoices):
+    """The notification centre (marking read, preferences)."""
+
+    NOTHING_TO_MARK = "nothing_to_mark", "Name the notifications to mark read (`ids`) or all of them (`all`)."
+    UNKNOWN_TYPE = "unknown_notification_type", "A notification type no app declares."
+    UNKNOWN_CHANNEL = "unknown_channel", "A channel that does not exist or is not connected."
 
 
 DOMAINS = (
@@ -183,6 +193,7 @@ DOMAINS = (
     RequestCode,
     JobCode,
     HandoverCode,
+    NotificationCode,
 )
 # Every code, with the line that documents it.
 ALL: dict[str, str] = {str(value): str(label) for domain in DOMAINS for value, label in domain.choices}

@@ -1,7 +1,12 @@
 """Notification types as the apps declare them (in ``AppConfig.ready()``): a stable key
 ("approval.waiting"), a label for the preferences page, the title shown to the recipient — a
 lazy translation formatted with the notification's parameters, in the recipient's language at
-the time it is read — and the channels on by default."""
+the time it is read — and the channels on by default.
+
+Besides the producer's parameters a title may name ``%(actor)s`` (who caused it),
+``%(record)s`` (the record's name, or "Restricted record" for a reader who may not open it),
+``%(type)s`` (the record's type) and ``%(count)s`` (how many records one notification stands
+for), all filled at read time (``render``)."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 IN_APP, EMAIL, WECOM = "in_app", "email", "wecom"
+CHANNELS = (IN_APP, EMAIL, WECOM)
 
 
 @dataclass(frozen=True)
@@ -23,13 +29,21 @@ _types: dict[str, NotificationType] = {}
 
 
 def declare(key: str, *, label: Any, title: Any, channels: tuple[str, ...] = (IN_APP,)) -> NotificationType:
-    declared = NotificationType(key, label, title, channels)
+    unknown = set(channels) - set(CHANNELS)
+    if unknown:
+        raise ValueError(f"notification type {key!r}: unknown channels {sorted(unknown)}")
+    declared = NotificationType(key, label, title, tuple(channels))
     _types[key] = declared
     return declared
 
 
 def get(key: str) -> NotificationType:
     return _types[key]
+
+
+def find(key: str) -> NotificationType | None:
+    """The declared type, or ``None`` for a key no app declares (any more)."""
+    return _types.get(key)
 
 
 def declared() -> dict[str, NotificationType]:
