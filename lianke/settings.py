@@ -105,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "lianke.core.context_processors.navigation",
                 "lianke.pools.context_processors.navigation",
+                "lianke.approvals.context_processors.navigation",
             ],
         },
     }

@@ -55,6 +55,8 @@ urlpatterns = [
     path("activities/", include("lianke.activities.urls")),
     path("settings/", include("lianke.outbox.urls")),
     path("settings/pools/", include("lianke.pools.urls")),
+    path("approvals/", include("lianke.approvals.urls")),
+    path("settings/approvals/", include("lianke.approvals.settings_urls")),
     path("profile/", include("lianke.org.urls")),
     *object_urlpatterns(),
 ]

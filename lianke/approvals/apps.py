@@ -12,6 +12,7 @@ class ApprovalsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import declarations
+        from . import declarations, panel
 
         declarations.register()
+        panel.register()
