@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from lianke.core.errors import CodedErrorList
 from lianke.core.objecttypes.registry import registry
 from lianke.org.models import User
 
@@ -68,13 +69,17 @@ def _initial(flow: ApprovalFlow) -> tuple[dict, list[dict]]:
     return initial, steps
 
 
-def _apply_errors(exc: ValidationError, form, formset) -> None:
-    """A service's refusal on the form: a field it names, a step (``steps.<n>``), or the whole."""
+def _apply_errors(exc: ValidationError, form, formset) -> list:
+    """A service's refusal on the form: a field it names, a step (``steps.<n>``), the steps as a
+    whole (returned, shown above them), or the whole form."""
     if not hasattr(exc, "error_dict"):
         form.add_error(None, exc)
-        return
+        return []
+    steps: list = []
     for name, errors in exc.error_dict.items():
-        if name in form.fields:
+        if name == "steps":
+            steps.extend(CodedErrorList(errors))
+        elif name in form.fields:
             form.add_error(name, errors)
         elif name.startswith("steps.") and name[6:].isdigit():
             index = int(name[6:])
@@ -86,6 +91,7 @@ def _apply_errors(exc: ValidationError, form, formset) -> None:
                 form.add_error(None, errors)
         else:
             form.add_error(None, errors)
+    return steps
 
 
 @administrators_only
@@ -95,9 +101,12 @@ def flow_edit(request, pk: int | None = None):
     if object_type not in registry:
         raise Http404
     ot = registry.get(object_type)
+    steps_errors: list = []
     if request.method == "POST":
         form = FlowForm(request.POST, object_type=object_type)
-        formset = StepFormSet(request.POST, prefix="steps", form_kwargs={"object_type": object_type})
+        formset = StepFormSet(
+            request.POST, prefix="steps", form_kwargs={"object_type": object_type}, error_class=CodedErrorList
+        )
         if form.is_valid() and formset.is_valid():
             try:
                 saved = flows.save_flow(
@@ -108,7 +117,7 @@ def flow_edit(request, pk: int | None = None):
                     steps=formset.steps(),
                 )
             except ValidationError as exc:
-                _apply_errors(exc, form, formset)
+                steps_errors = _apply_errors(exc, form, formset)
             else:
                 messages.success(request, _("Approval flow saved."))
                 return redirect("approval_flows:edit", pk=saved.pk)
@@ -116,7 +125,12 @@ def flow_edit(request, pk: int | None = None):
     else:
         initial, steps = _initial(flow) if flow else ({"trigger": "on_submit", "is_active": True}, [])
         form = FlowForm(initial=initial, object_type=object_type)
-        formset = StepFormSet(initial=steps, prefix="steps", form_kwargs={"object_type": object_type})
+        formset = StepFormSet(
+            initial=steps,
+            prefix="steps",
+            form_kwargs={"object_type": object_type},
+            error_class=CodedErrorList,
+        )
         status = 200
     version = FlowVersion.objects.filter(flow=flow).order_by("-number").first() if flow else None
     return render(
@@ -127,6 +141,7 @@ def flow_edit(request, pk: int | None = None):
             "object_type": ot,
             "form": form,
             "formset": formset,
+            "steps_errors": steps_errors,
             "version": version,
             "kinds": ApproverKind.choices,
             "test_form": TestRunForm() if flow else None,
