@@ -11,8 +11,8 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django import forms
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from lianke.core.errors import CodedErrorsForm, FieldCode
 from lianke.core.objecttypes.registry import registry
@@ -64,7 +64,8 @@ def parse_condition(text: str) -> list[dict]:
                     break
         else:
             raise forms.ValidationError(
-                _("Line %(n)s: write a rule as “field operator value”, e.g. “amount >= 100000”.") % {"n": n},
+                gettext("Line %(n)s: write a rule as “field operator value”, e.g. “amount >= 100000”.")
+                % {"n": n},
                 code=FieldCode.INVALID,
             )
     return rules
@@ -89,7 +90,7 @@ def parse_moves(text: str) -> dict:
         field, sep, value = line.partition("=")
         if not sep or not field.strip():
             raise forms.ValidationError(
-                _("Line %(n)s: write “field = value”.") % {"n": n}, code=FieldCode.INVALID
+                gettext("Line %(n)s: write “field = value”.") % {"n": n}, code=FieldCode.INVALID
             )
         moves[field.strip()] = value.strip()
     return moves
@@ -158,37 +159,35 @@ CHECK = {"class": "form-check-input"}
 
 
 class FlowForm(CodedErrorsForm, forms.Form):
-    name = forms.CharField(label=_lazy("Name"), max_length=100, widget=forms.TextInput(SMALL))
-    position = forms.IntegerField(
-        label=_lazy("Order"), min_value=0, initial=0, widget=forms.NumberInput(SMALL)
-    )
+    name = forms.CharField(label=_("Name"), max_length=100, widget=forms.TextInput(SMALL))
+    position = forms.IntegerField(label=_("Order"), min_value=0, initial=0, widget=forms.NumberInput(SMALL))
     is_active = forms.BooleanField(
-        label=_lazy("Active"), required=False, initial=True, widget=forms.CheckboxInput(CHECK)
+        label=_("Active"), required=False, initial=True, widget=forms.CheckboxInput(CHECK)
     )
-    trigger = forms.ChoiceField(label=_lazy("Trigger"), choices=Trigger.choices, widget=forms.Select(SELECT))
+    trigger = forms.ChoiceField(label=_("Trigger"), choices=Trigger.choices, widget=forms.Select(SELECT))
     condition = ConditionField(
-        label=_lazy("Condition"), help_text=_lazy("One rule a line, e.g. “amount >= 100000”; all must hold.")
+        label=_("Condition"), help_text=_("One rule a line, e.g. “amount >= 100000”; all must hold.")
     )
     editable_fields = forms.MultipleChoiceField(
-        label=_lazy("Editable while pending"), required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Editable while pending"), required=False, widget=forms.CheckboxSelectMultiple
     )
     exposed_fields = forms.MultipleChoiceField(
-        label=_lazy("Fields shown to approvers"), required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Fields shown to approvers"), required=False, widget=forms.CheckboxSelectMultiple
     )
-    on_approve = MovesField(label=_lazy("When approved, set"), help_text=_lazy("One “field = value” a line."))
-    on_reject = MovesField(label=_lazy("When rejected, set"), help_text=_lazy("One “field = value” a line."))
+    on_approve = MovesField(label=_("When approved, set"), help_text=_("One “field = value” a line."))
+    on_reject = MovesField(label=_("When rejected, set"), help_text=_("One “field = value” a line."))
     fallback_approver = forms.ModelChoiceField(
-        label=_lazy("Fallback approver"),
+        label=_("Fallback approver"),
         queryset=User.objects.none(),
         required=False,
         widget=forms.Select(SELECT),
     )
     allow_self_approval = forms.BooleanField(
-        label=_lazy("The submitter may approve"), required=False, widget=forms.CheckboxInput(CHECK)
+        label=_("The submitter may approve"), required=False, widget=forms.CheckboxInput(CHECK)
     )
-    amount_field = forms.ChoiceField(label=_lazy("Amount field"), required=False, widget=forms.Select(SELECT))
+    amount_field = forms.ChoiceField(label=_("Amount field"), required=False, widget=forms.Select(SELECT))
     amount_tolerance = forms.DecimalField(
-        label=_lazy("Re-approval tolerance (%)"),
+        label=_("Re-approval tolerance (%)"),
         min_value=0,
         max_digits=6,
         decimal_places=2,
@@ -206,18 +205,18 @@ class FlowForm(CodedErrorsForm, forms.Form):
 
 
 class StepForm(CodedErrorsForm, forms.Form):
-    name = forms.CharField(label=_lazy("Step"), max_length=100, required=False, widget=forms.TextInput(SMALL))
+    name = forms.CharField(label=_("Step"), max_length=100, required=False, widget=forms.TextInput(SMALL))
     approver_kind = forms.ChoiceField(
-        label=_lazy("Approvers"),
+        label=_("Approvers"),
         choices=[("", "—"), *ApproverKind.choices],
         required=False,
         widget=forms.Select(SELECT),
     )
     role = forms.ModelChoiceField(
-        label=_lazy("Role"), queryset=Role.objects.none(), required=False, widget=forms.Select(SELECT)
+        label=_("Role"), queryset=Role.objects.none(), required=False, widget=forms.Select(SELECT)
     )
     levels = forms.IntegerField(
-        label=_lazy("Levels up"),
+        label=_("Levels up"),
         min_value=1,
         max_value=10,
         initial=1,
@@ -225,16 +224,16 @@ class StepForm(CodedErrorsForm, forms.Form):
         widget=forms.NumberInput(SMALL),
     )
     user_ids = forms.ModelMultipleChoiceField(
-        label=_lazy("Users"),
+        label=_("Users"),
         queryset=User.objects.none(),
         required=False,
         widget=forms.SelectMultiple({"class": "form-select form-select-sm", "size": 4}),
     )
-    user_field = forms.ChoiceField(label=_lazy("User field"), required=False, widget=forms.Select(SELECT))
-    mode = forms.ChoiceField(label=_lazy("Mode"), choices=Mode.choices, widget=forms.Select(SELECT))
-    condition = ConditionField(label=_lazy("Only when"))
+    user_field = forms.ChoiceField(label=_("User field"), required=False, widget=forms.Select(SELECT))
+    mode = forms.ChoiceField(label=_("Mode"), choices=Mode.choices, widget=forms.Select(SELECT))
+    condition = ConditionField(label=_("Only when"))
     time_limit_hours = forms.IntegerField(
-        label=_lazy("Time limit (hours)"), min_value=1, required=False, widget=forms.NumberInput(SMALL)
+        label=_("Time limit (hours)"), min_value=1, required=False, widget=forms.NumberInput(SMALL)
     )
 
     def __init__(self, *args, object_type: str = "", **kwargs):
@@ -266,12 +265,12 @@ StepFormSet = forms.formset_factory(StepForm, formset=BaseStepFormSet, extra=1, 
 
 
 class TestRunForm(CodedErrorsForm, forms.Form):
-    record = forms.IntegerField(label=_lazy("Record ID"), min_value=1, widget=forms.NumberInput(SMALL))
+    record = forms.IntegerField(label=_("Record ID"), min_value=1, widget=forms.NumberInput(SMALL))
     submitter = forms.ModelChoiceField(
-        label=_lazy("Submitted by"),
+        label=_("Submitted by"),
         queryset=User.objects.none(),
         required=False,
-        help_text=_lazy("Empty: the record's owner."),
+        help_text=_("Empty: the record's owner."),
         widget=forms.Select(SELECT),
     )
 

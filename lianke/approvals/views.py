@@ -17,7 +17,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from lianke.core.objecttypes.registry import registry
@@ -33,10 +33,10 @@ from .services import ApprovalRefused
 BOXES = ("pending", "submitted", "decided", "copied")
 PAGE = 25
 TAB_LABELS = (
-    ("pending", _lazy("Pending my approval")),
-    ("submitted", _lazy("Submitted by me")),
-    ("decided", _lazy("Decided by me")),
-    ("copied", _lazy("Copied to me")),
+    ("pending", gettext_lazy("Pending my approval")),
+    ("submitted", gettext_lazy("Submitted by me")),
+    ("decided", gettext_lazy("Decided by me")),
+    ("copied", gettext_lazy("Copied to me")),
 )
 NEWEST_FIRST = SortSpec(F("submitted_at"), descending=True, nullable=False)
 
@@ -225,42 +225,48 @@ def _users(request, name: str) -> list[str]:
 ACTIONS = {
     "approve": (
         lambda r, u, a: services.approve(actor=u, approval=a, comment=r.POST.get("comment", "")),
-        _lazy("Approved."),
+        gettext_lazy("Approved."),
     ),
     "reject": (
         lambda r, u, a: services.reject(actor=u, approval=a, comment=r.POST.get("comment", "")),
-        _lazy("Rejected."),
+        gettext_lazy("Rejected."),
     ),
     "return": (
         lambda r, u, a: services.return_(actor=u, approval=a, comment=r.POST.get("comment", "")),
-        _lazy("Returned to the submitter for changes."),
+        gettext_lazy("Returned to the submitter for changes."),
     ),
     "withdraw": (
         lambda r, u, a: services.withdraw(actor=u, approval=a, comment=r.POST.get("comment", "")),
-        _lazy("Withdrawn."),
+        gettext_lazy("Withdrawn."),
     ),
     "resubmit": (
         lambda r, u, a: services.resubmit(actor=u, approval=a, comment=r.POST.get("comment", "")),
-        _lazy("Submitted again."),
+        gettext_lazy("Submitted again."),
     ),
     "comment": (
         lambda r, u, a: services.comment(actor=u, approval=a, comment=r.POST.get("comment", "")),
-        _lazy("Comment added."),
+        gettext_lazy("Comment added."),
     ),
     "delegate": (
         lambda r, u, a: services.delegate(
             actor=u, approval=a, to=r.POST.get("to", ""), note=r.POST.get("comment", "")
         ),
-        _lazy("Handed on."),
+        gettext_lazy("Handed on."),
     ),
     "add_approver": (
         lambda r, u, a: services.add_approver(
             actor=u, approval=a, user=r.POST.get("user", ""), comment=r.POST.get("comment", "")
         ),
-        _lazy("Approver added."),
+        gettext_lazy("Approver added."),
     ),
-    "cc": (lambda r, u, a: services.cc(actor=u, approval=a, users=_users(r, "users")), _lazy("Copied.")),
-    "urge": (lambda r, u, a: services.urge(actor=u, approval=a), _lazy("The approvers were reminded.")),
+    "cc": (
+        lambda r, u, a: services.cc(actor=u, approval=a, users=_users(r, "users")),
+        gettext_lazy("Copied."),
+    ),
+    "urge": (
+        lambda r, u, a: services.urge(actor=u, approval=a),
+        gettext_lazy("The approvers were reminded."),
+    ),
 }
 
 
