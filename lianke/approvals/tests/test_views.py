@@ -271,3 +271,16 @@ def test_someone_who_may_not_edit_the_record_is_not_offered_submit_and_cannot_su
     ct = ContentType.objects.get_for_model(type(record)).pk
     assert client.post(reverse("approvals:submit", args=[ct, record.pk])).status_code == 404
     assert not Approval.objects.exists()
+
+
+def test_the_tabs_count_each_box(org, client_for):
+    first, second, third = submitted(org, 3)
+    services.approve(actor=org.lead_js, approval=first)
+    services.cc(actor=org.rep_js, approval=second, users=[org.ops.pk])
+    lead = inbox(client_for(org.lead_js)).content.decode()
+    assert 'data-count="pending">2<' in lead and 'data-count="decided">1<' in lead
+    assert 'data-count="submitted"' not in lead
+    rep = inbox(client_for(org.rep_js), "submitted").content.decode()
+    assert 'data-count="submitted">3<' in rep and 'data-count="pending"' not in rep
+    ops = inbox(client_for(org.ops), "copied").content.decode()
+    assert 'data-count="copied">1<' in ops and f'id="approval-{second.pk}"' in ops
