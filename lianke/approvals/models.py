@@ -113,7 +113,8 @@ class ApprovalFlow(models.Model):
     editable_fields = models.JSONField(_("editable while pending"), default=list, blank=True)
     # What an approver who may not read the record sees of it.
     exposed_fields = models.JSONField(_("fields shown to approvers"), default=list, blank=True)
-    # Lifecycle moves when the approval ends: {"field": value}.
+    # Lifecycle moves when the approval ends: {"field": value}; the value "$comment" stands for
+    # the decision's comment (a rejection's reason into the record's reason field).
     on_approve = models.JSONField(_("when approved, set"), default=dict, blank=True)
     on_reject = models.JSONField(_("when rejected, set"), default=dict, blank=True)
     fallback_approver = models.ForeignKey(

@@ -57,6 +57,8 @@ from .models import (
 from .resolve import resolve
 
 E = EventAction
+# A lifecycle move's value that stands for the decision's comment (a rejection's reason).
+COMMENT = "$comment"
 
 
 class ApprovalRefused(APIException):
@@ -331,7 +333,12 @@ def _finish(approval: Approval, record, status: str, actor, comment: str = "") -
     approval.save(update_fields=["status", "decided_at", "approved_amount", "updated_at"])
     _log(approval, E.FINISHED, actor, comment, status=status)
     _history(record, approval, status, actor, comment)
-    moves = flow.get("on_approve" if status == Status.APPROVED else "on_reject") or {}
+    moves = {
+        name: (comment if value == COMMENT else value)
+        for name, value in (
+            flow.get("on_approve" if status == Status.APPROVED else "on_reject") or {}
+        ).items()
+    }
     if moves and record is not None:
         record = records.save_as_workflow(record=record, values=moves, actor=actor)
     purpose = purposes.get(flow.get("purpose", ""))
