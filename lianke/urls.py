@@ -50,6 +50,7 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
+    path("api/approvals/", include("lianke.approvals.urls")),
     path("api/", include(("lianke.core.api.urls", "api"), namespace="api")),
     path("", include("lianke.core.urls")),
     path("activities/", include("lianke.activities.urls")),

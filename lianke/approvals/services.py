@@ -795,11 +795,13 @@ def set_out_of_office(*, actor, user, delegate, starts_at, ends_at, note: str = 
 def readable_records_q(user) -> Q:
     """Approvals of records ``user`` may read: per type that has approvals, the type's scope."""
     q = Q(pk__in=[])
-    type_ids = Approval.objects.values_list("content_type_id", flat=True).distinct()
-    for ct in ContentType.objects.filter(pk__in=list(type_ids)):
-        model = ct.model_class()
-        if model is None or registry.get_for_model(model, None) is None:
+    keys = set(ApprovalFlow.objects.values_list("object_type", flat=True).distinct())
+    for key in sorted(keys):
+        ot = registry.get(key) if key in {t.key for t in registry} else None
+        if ot is None:
             continue
+        model = ot.model
+        ct = ContentType.objects.get_for_model(model)
         scope = access.scope_q(user, model, Action.VIEW)
         if scope is None:
             continue
