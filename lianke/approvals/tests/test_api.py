@@ -74,9 +74,10 @@ def test_submit_is_refused_to_someone_who_may_not_edit_the_record(org, flow, api
 
 def test_the_boxes(org, pending, api_for):
     _record, approval = pending
-    ids = lambda user, box: [
-        row["id"] for row in api_for(user).get(f"/api/approvals/?box={box}").json()["results"]
-    ]  # noqa: E731
+
+    def ids(user, box):
+        return [row["id"] for row in api_for(user).get(f"/api/approvals/?box={box}").json()["results"]]
+
     assert ids(org.rep_zj, "pending") == [approval.pk]
     assert ids(org.rep_js, "submitted") == [approval.pk]
     assert ids(org.rep_js, "pending") == []
