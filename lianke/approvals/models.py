@@ -110,7 +110,8 @@ class ApprovalFlow(models.Model):
     )
     # [{"field": "amount" | "cf_<name>", "op": Op, "value": …}], all must hold.
     condition = models.JSONField(_("condition"), default=list, blank=True)
-    # Fields (model names, custom fields as "cf_<name>") that stay editable while pending.
+    # Fields (model names, custom fields as "cf_<name>") that stay editable while pending;
+    # "*": the flow locks nothing.
     editable_fields = models.JSONField(_("editable while pending"), default=list, blank=True)
     # What an approver who may not read the record sees of it.
     exposed_fields = models.JSONField(_("fields shown to approvers"), default=list, blank=True)
@@ -164,7 +165,9 @@ class ApprovalFlow(models.Model):
         errors = {}
         for name in ("editable_fields", "exposed_fields"):
             value = getattr(self, name) or []
-            unknown = [f for f in value if not isinstance(f, str) or not field_exists(ot.model, f)]
+            unknown = [
+                f for f in value if not isinstance(f, str) or (f != "*" and not field_exists(ot.model, f))
+            ]
             if not isinstance(value, list) or unknown:
                 errors[name] = ValidationError(
                     _("Not fields of this type: %(fields)s")
