@@ -203,6 +203,7 @@ class ApprovalViewSet(viewsets.GenericViewSet):
     field with its code."""
 
     permission_classes = [IsAuthenticated]
+    pagination_class = None  # the list pages itself (``KeysetPagination.page``, newest first)
     serializer_class = ApprovalSerializer
     lookup_value_regex = "[0-9]+"
     queryset = Approval.objects.none()
@@ -226,7 +227,14 @@ class ApprovalViewSet(viewsets.GenericViewSet):
         parameters=[
             OpenApiParameter("box", enum=["pending", "submitted", "decided", "copied"], required=False),
             OpenApiParameter("status", enum=list(Status.values), required=False),
-        ]
+            OpenApiParameter(
+                "cursor", str, required=False, description="From the previous page's next link."
+            ),
+            OpenApiParameter(
+                "page_size", int, required=False, description="Rows per page (default 50, at most 500)."
+            ),
+        ],
+        responses=ApprovalSerializer(many=True),
     )
     def list(self, request):
         """Approvals the caller may see, newest first; ``box`` narrows to his inbox's boxes
