@@ -151,6 +151,8 @@ def save_as_workflow(*, record: BusinessModel, values: dict, actor=None) -> Busi
             names.append("custom_data")
         else:
             field = model._meta.get_field(name)
+            if not isinstance(field, models.Field):
+                raise FieldDoesNotExist(f"{model.__name__} has no field {name}")
             setattr(record, field.attname, value)
             names.append(field.name)
     compute_custom(record)
