@@ -28,7 +28,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import APIException
 
-from lianke.core.errors import ApprovalCode, FieldCode
+from lianke.core.errors import ApprovalCode, FieldCode, RecordCode
 from lianke.core.models import ObjectChange
 from lianke.core.objecttypes.registry import registry
 from lianke.core.records import audit
@@ -175,11 +175,11 @@ def _plain(value):
 
 # ---------------------------------------------------------------------------------- writing helpers
 def _locked(approval: Approval | int) -> Approval:
-    pk = getattr(approval, "pk", approval)
+    pk = approval.pk if isinstance(approval, Approval) else int(approval)
     try:
         return Approval.objects.select_for_update().select_related("version", "content_type").get(pk=pk)
     except Approval.DoesNotExist:
-        raise ApprovalRefused(_("No such approval."), "not_found", 404) from None
+        raise ApprovalRefused(_("No such approval."), RecordCode.NOT_FOUND, 404) from None
 
 
 def _log(approval: Approval, action: str, actor, comment: str = "", **data) -> ApprovalEvent:
