@@ -13,7 +13,10 @@ from lianke.notifications import types
 
 
 def register() -> None:
+    from lianke.core.api.records import register_endpoints
+
     from . import escalation, lock, reapproval
+    from .api import submit_endpoint
     from .models import ApprovalFlow
 
     types.declare(
@@ -52,6 +55,7 @@ def register() -> None:
         "approval.commented", label=_("Comment on an approval"), title=_("New comment on %(name)s (%(flow)s)")
     )
     configcache.watch(ApprovalFlow, columns=("object_type",))
+    register_endpoints(submit_endpoint)
     events.rule(lock.check, actions=(events.EDIT, events.DELETE, events.TRANSFER, events.RESTORE))
     events.subscribe(reapproval.on_updated, events=(events.UPDATED,), durable=True)
     schedules.job(

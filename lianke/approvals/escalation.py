@@ -61,7 +61,8 @@ def escalate(task_id: int, *, now=None) -> bool:
         or task.due_at > now
     ):
         return False
-    superior = active_stand_in(task.approver.superior) if task.approver.superior_id else None
+    boss = task.approver.superior
+    superior = active_stand_in(boss) if boss is not None else None
     if superior is None:
         fallback = approval.version.settings.get("fallback_approver")
         from lianke.org.models import User

@@ -72,9 +72,10 @@ def model_of(object_type: str):
     return ot.model
 
 
-def _fields(model, names, name: str) -> list[str]:
+def _fields(model, names, name: str, *, everything: bool = False) -> list[str]:
+    """``names`` if each is a field of the type (``"*"`` too where ``everything``)."""
     names = [str(n) for n in names or []]
-    unknown = [n for n in names if not field_exists(model, n)]
+    unknown = [n for n in names if not (everything and n == "*") and not field_exists(model, n)]
     if unknown:
         raise ValidationError(
             {
@@ -151,7 +152,9 @@ def save_flow(
     cleaned_steps = [clean_step(model, step, i) for i, step in enumerate(steps)]
     values = {k: v for k, v in values.items() if k in FLOW_FIELDS}
     values["condition"] = clean_condition(model, values.get("condition"))
-    values["editable_fields"] = _fields(model, values.get("editable_fields"), "editable_fields")
+    values["editable_fields"] = _fields(
+        model, values.get("editable_fields"), "editable_fields", everything=True
+    )
     values["exposed_fields"] = _fields(model, values.get("exposed_fields"), "exposed_fields")
     values["on_approve"] = _moves(model, values.get("on_approve"), "on_approve")
     values["on_reject"] = _moves(model, values.get("on_reject"), "on_reject")
@@ -220,8 +223,8 @@ class FlowRun:
     steps: list[StepRun] = field(default_factory=list)
 
 
-def test_run(*, actor, object_type: str, record, submitter: User) -> list[FlowRun]:
-    """The type's active flows in order, whether each one's trigger matches ``record``, and for
+def test_run(*, actor, object_type: str, record, submitter: User, purpose: str = "") -> list[FlowRun]:
+    """The type's active flows (of ``purpose``: "" for a plain record approval) in order, whether each one's trigger matches ``record``, and for
     the first that does (the one a submission would take) whom each step resolves to when
     ``submitter`` submits — out-of-office delegates and stand-ins included. Writes nothing
     (run in a transaction rolled back, whatever resolution touches)."""
@@ -230,9 +233,9 @@ def test_run(*, actor, object_type: str, record, submitter: User) -> list[FlowRu
     runs: list[FlowRun] = []
     with transaction.atomic():
         chosen = False
-        for flow in ApprovalFlow.objects.filter(object_type=object_type, is_active=True, purpose="").order_by(
-            "position", "id"
-        ):
+        for flow in ApprovalFlow.objects.filter(
+            object_type=object_type, is_active=True, purpose=purpose
+        ).order_by("position", "id"):
             hit = not chosen and (flow.trigger == "on_submit" or matches(record, flow.condition))
             run = FlowRun(flow=flow, matches=hit)
             if hit:

@@ -198,7 +198,7 @@ class FlowForm(CodedErrorsForm, forms.Form):
     def __init__(self, *args, object_type: str, **kwargs):
         super().__init__(*args, **kwargs)
         fields = field_choices(object_type)
-        self.fields["editable_fields"].choices = fields
+        self.fields["editable_fields"].choices = [("*", _("Everything (the flow locks nothing)")), *fields]
         self.fields["exposed_fields"].choices = fields
         self.fields["amount_field"].choices = [("", "—"), *field_choices(object_type, numbers_only=True)]
         self.fields["fallback_approver"].queryset = active_users()

@@ -16,6 +16,10 @@ from lianke.core.records import audit, events
 
 from .models import ApprovalFlow
 
+# In a flow's editable fields: nothing is locked (the record's owner keeps working it while
+# someone else's request about it waits, as with a transfer request).
+ALL_FIELDS = "*"
+
 
 def _load_types() -> frozenset[str]:
     return frozenset(ApprovalFlow.objects.values_list("object_type", flat=True).distinct())
@@ -51,8 +55,10 @@ def check(actor, record, action: str, before: dict | None) -> None:
     approval = pending_approval(record)
     if approval is None:
         return
+    editable = set(approval.version.settings.get("editable_fields") or [])
+    if ALL_FIELDS in editable:  # a flow that does not lock (a transfer request)
+        return
     if action == events.EDIT:
-        editable = set(approval.version.settings.get("editable_fields") or [])
         changed = changed_fields(before, record)
         if not changed or changed <= editable:
             return

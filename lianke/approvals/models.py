@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from django.conf import settings as django_settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -109,11 +110,13 @@ class ApprovalFlow(models.Model):
     )
     # [{"field": "amount" | "cf_<name>", "op": Op, "value": …}], all must hold.
     condition = models.JSONField(_("condition"), default=list, blank=True)
-    # Fields (model names, custom fields as "cf_<name>") that stay editable while pending.
+    # Fields (model names, custom fields as "cf_<name>") that stay editable while pending;
+    # "*": the flow locks nothing.
     editable_fields = models.JSONField(_("editable while pending"), default=list, blank=True)
     # What an approver who may not read the record sees of it.
     exposed_fields = models.JSONField(_("fields shown to approvers"), default=list, blank=True)
-    # Lifecycle moves when the approval ends: {"field": value}.
+    # Lifecycle moves when the approval ends: {"field": value}; the value "$comment" stands for
+    # the decision's comment (a rejection's reason into the record's reason field).
     on_approve = models.JSONField(_("when approved, set"), default=dict, blank=True)
     on_reject = models.JSONField(_("when rejected, set"), default=dict, blank=True)
     fallback_approver = models.ForeignKey(
@@ -140,6 +143,53 @@ class ApprovalFlow(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        """The flow's settings name fields of its type (a coded error on each setting that
+        names one it does not have)."""
+        from lianke.core.errors import CustomFieldCode, FieldCode
+        from lianke.core.objecttypes.registry import registry
+
+        from .conditions import clean_condition, field_exists
+
+        ot = next((t for t in registry if t.key == self.object_type), None)
+        if ot is None:
+            raise ValidationError(
+                {
+                    "object_type": ValidationError(
+                        _("Not a registered object type."), code=CustomFieldCode.UNKNOWN_TYPE
+                    )
+                }
+            )
+        self.condition = clean_condition(ot.model, self.condition)
+        errors = {}
+        for name in ("editable_fields", "exposed_fields"):
+            value = getattr(self, name) or []
+            unknown = [
+                f for f in value if not isinstance(f, str) or (f != "*" and not field_exists(ot.model, f))
+            ]
+            if not isinstance(value, list) or unknown:
+                errors[name] = ValidationError(
+                    _("Not fields of this type: %(fields)s")
+                    % {"fields": ", ".join(map(str, unknown)) or value},
+                    code=FieldCode.UNKNOWN_FIELD,
+                )
+        for name in ("on_approve", "on_reject"):
+            value = getattr(self, name) or {}
+            unknown = (
+                [f for f in value if not field_exists(ot.model, f)] if isinstance(value, dict) else [value]
+            )
+            if unknown:
+                errors[name] = ValidationError(
+                    _("Not fields of this type: %(fields)s") % {"fields": ", ".join(map(str, unknown))},
+                    code=FieldCode.UNKNOWN_FIELD,
+                )
+        if self.amount_field and not field_exists(ot.model, self.amount_field):
+            errors["amount_field"] = ValidationError(
+                _("Not a field of this type."), code=FieldCode.UNKNOWN_FIELD
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 class ApprovalStep(models.Model):
@@ -170,6 +220,39 @@ class ApprovalStep(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        """A step names its approvers: the role, the users or the user field its kind needs
+        (code ``no_approver``), and a valid condition."""
+        from lianke.core.errors import ApprovalCode
+
+        from .conditions import clean_condition
+
+        missing = {
+            ApproverKind.ROLE: ("role", not self.role_id),
+            ApproverKind.USERS: ("user_ids", not self.user_ids),
+            ApproverKind.USER_FIELD: ("user_field", not self.user_field),
+        }.get(self.approver_kind)
+        if missing and missing[1]:
+            raise ValidationError(
+                {
+                    missing[0]: ValidationError(
+                        _("Choose who approves this step."), code=ApprovalCode.NO_APPROVER
+                    )
+                }
+            )
+        if self.user_ids and (
+            not isinstance(self.user_ids, list) or not all(str(i).isdigit() for i in self.user_ids)
+        ):
+            raise ValidationError(
+                {"user_ids": ValidationError(_("A list of user ids."), code=ApprovalCode.NO_APPROVER)}
+            )
+        if self.flow_id:
+            from lianke.core.objecttypes.registry import registry
+
+            ot = next((t for t in registry if t.key == self.flow.object_type), None)
+            if ot is not None:
+                self.condition = clean_condition(ot.model, self.condition)
 
     def frozen(self) -> dict:
         """The step as a version keeps it."""

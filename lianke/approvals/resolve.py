@@ -72,7 +72,8 @@ def raw_approvers(step: dict, *, submitter: User, record) -> list[User]:
         department_id = getattr(record, "department_id", None)
         people = [department_head(department_id, exclude=getattr(record, "owner_id", None))]
     elif kind == ApproverKind.OWNER_SUPERIOR:
-        owner = User.objects.filter(pk=getattr(record, "owner_id", None)).first()
+        owner_id = getattr(record, "owner_id", None)
+        owner = User.objects.filter(pk=owner_id).first() if owner_id else None
         people = [superior_chain(owner, levels)]
     elif kind == ApproverKind.USERS:
         ids = [int(i) for i in step.get("user_ids") or [] if str(i).isdigit()]

@@ -28,7 +28,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import APIException
 
-from lianke.core.errors import ApprovalCode, FieldCode
+from lianke.core.errors import ApprovalCode, FieldCode, RecordCode
 from lianke.core.models import ObjectChange
 from lianke.core.objecttypes.registry import registry
 from lianke.core.records import audit
@@ -57,6 +57,8 @@ from .models import (
 from .resolve import resolve
 
 E = EventAction
+# A lifecycle move's value that stands for the decision's comment (a rejection's reason).
+COMMENT = "$comment"
 
 
 class ApprovalRefused(APIException):
@@ -173,11 +175,11 @@ def _plain(value):
 
 # ---------------------------------------------------------------------------------- writing helpers
 def _locked(approval: Approval | int) -> Approval:
-    pk = getattr(approval, "pk", approval)
+    pk = approval.pk if isinstance(approval, Approval) else int(approval)
     try:
         return Approval.objects.select_for_update().select_related("version", "content_type").get(pk=pk)
     except Approval.DoesNotExist:
-        raise ApprovalRefused(_("No such approval."), "not_found", 404) from None
+        raise ApprovalRefused(_("No such approval."), RecordCode.NOT_FOUND, 404) from None
 
 
 def _log(approval: Approval, action: str, actor, comment: str = "", **data) -> ApprovalEvent:
@@ -331,7 +333,12 @@ def _finish(approval: Approval, record, status: str, actor, comment: str = "") -
     approval.save(update_fields=["status", "decided_at", "approved_amount", "updated_at"])
     _log(approval, E.FINISHED, actor, comment, status=status)
     _history(record, approval, status, actor, comment)
-    moves = flow.get("on_approve" if status == Status.APPROVED else "on_reject") or {}
+    moves = {
+        name: (comment if value == COMMENT else value)
+        for name, value in (
+            flow.get("on_approve" if status == Status.APPROVED else "on_reject") or {}
+        ).items()
+    }
     if moves and record is not None:
         record = records.save_as_workflow(record=record, values=moves, actor=actor)
     purpose = purposes.get(flow.get("purpose", ""))
@@ -788,11 +795,13 @@ def set_out_of_office(*, actor, user, delegate, starts_at, ends_at, note: str = 
 def readable_records_q(user) -> Q:
     """Approvals of records ``user`` may read: per type that has approvals, the type's scope."""
     q = Q(pk__in=[])
-    type_ids = Approval.objects.values_list("content_type_id", flat=True).distinct()
-    for ct in ContentType.objects.filter(pk__in=list(type_ids)):
-        model = ct.model_class()
-        if model is None or registry.get_for_model(model, None) is None:
+    keys = set(ApprovalFlow.objects.values_list("object_type", flat=True).distinct())
+    for key in sorted(keys):
+        ot = registry.get(key) if key in {t.key for t in registry} else None
+        if ot is None:
             continue
+        model = ot.model
+        ct = ContentType.objects.get_for_model(model)
         scope = access.scope_q(user, model, Action.VIEW)
         if scope is None:
             continue

@@ -170,6 +170,7 @@ def test_run(request):
         raise Http404
     ot = registry.get(object_type)
     form = TestRunForm(request.GET or None)
+    flow_id = request.GET.get("flow", "") if request.GET.get("flow", "").isdigit() else ""
     runs = None
     record = None
     submitter = None
@@ -185,8 +186,13 @@ def test_run(request):
                 or User.objects.filter(pk=getattr(record, "owner_id", None)).first()
                 or request.user
             )
+            flow = ApprovalFlow.objects.filter(pk=int(flow_id)).first() if flow_id else None
             runs = flows.test_run(
-                actor=request.user, object_type=object_type, record=record, submitter=submitter
+                actor=request.user,
+                object_type=object_type,
+                record=record,
+                submitter=submitter,
+                purpose=flow.purpose if flow is not None else "",
             )
     context = {
         "object_type": ot,
@@ -195,7 +201,7 @@ def test_run(request):
         "record": record,
         "submitter": submitter,
         "error": error,
-        "back": request.GET.get("flow", ""),
+        "back": flow_id,
         "list_url": reverse("approval_flows:list"),
     }
     if request.headers.get("HX-Request") == "true":

@@ -1,15 +1,11 @@
-"""The approvals' pages: the inbox, an approval's page and sheet, its actions, and the
-"Submit for approval" of a record's page."""
+"""The approvals API's URLs (included by the project at ``api/approvals/``)."""
 
-from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-from . import views
+from .api import ApprovalViewSet
 
-app_name = "approvals"
-urlpatterns = [
-    path("", views.inbox, name="inbox"),
-    path("<int:pk>/", views.detail, name="detail"),
-    path("<int:pk>/sheet/", views.sheet, name="sheet"),
-    path("<int:pk>/<slug:action>/", views.act, name="act"),
-    path("submit/<int:content_type_id>/<int:object_id>/", views.submit, name="submit"),
-]
+app_name = "approvals_api"
+
+router = SimpleRouter()
+router.register("", ApprovalViewSet, basename="approval")
+urlpatterns = router.urls
