@@ -220,3 +220,22 @@ def test_the_records_history_tells_each_step_in_the_readers_language(org, pendin
         f"/api/customers/accounts/{record.pk}/history/", HTTP_ACCEPT_LANGUAGE="zh-hans"
     ).json()
     assert "已提交（测试审批）" in [e for entry in chinese["results"] for e in entry["events"]]
+
+
+def test_the_inbox_reads_a_page_in_the_same_queries_whatever_its_length(org, flow, api_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api_for(org.rep_zj)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/api/approvals/?box=pending").status_code == 200
+        return len(captured)
+
+    services.submit(actor=org.rep_js, record=account(org.rep_js))
+    queries()  # the first request reads the token's user and the configuration
+    one = queries()
+    for _ in range(9):
+        services.submit(actor=org.rep_js, record=account(org.rep_js))
+    assert queries() == one
