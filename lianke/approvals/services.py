@@ -265,7 +265,7 @@ def _due(step: dict, now) -> dt.datetime | None:
     return now + dt.timedelta(hours=int(hours)) if hours else None
 
 
-def _start(approval: Approval, record, index: int, actor) -> None:
+def _start(approval: Approval, record, index: int, actor, *, told: bool = False) -> None:
     """Open step ``index`` (skipping steps whose condition does not hold), giving its approvers
     their tasks; past the last step the approval is approved."""
     steps = approval.version.steps
@@ -309,14 +309,14 @@ def _start(approval: Approval, record, index: int, actor) -> None:
         )
         _notify(resolved.users, "approval.waiting", approval, actor, record, step=step.get("name", ""))
         return
-    _finish(approval, record, Status.APPROVED, actor)
+    _finish(approval, record, Status.APPROVED, actor, told=told)
 
 
 def _cancel_pending(approval: Approval, now) -> None:
     approval.tasks.filter(status=TaskStatus.PENDING).update(status=TaskStatus.CANCELLED, decided_at=now)
 
 
-def _finish(approval: Approval, record, status: str, actor, comment: str = "") -> None:
+def _finish(approval: Approval, record, status: str, actor, comment: str = "", *, told: bool = False) -> None:
     """The approval ends ``status`` (approved / rejected): remaining tasks cancelled, the
     approved amount kept, the flow's lifecycle moves applied through the write pipeline, the
     purpose's handler run, the submitter and the copied people told."""
@@ -332,7 +332,8 @@ def _finish(approval: Approval, record, status: str, actor, comment: str = "") -
             approval.approved_amount = None
     approval.save(update_fields=["status", "decided_at", "approved_amount", "updated_at"])
     _log(approval, E.FINISHED, actor, comment, status=status)
-    _history(record, approval, status, actor, comment)
+    if not told:  # the decision that ended it is in the record's history already
+        _history(record, approval, status, actor, comment)
     moves = {
         name: (comment if value == COMMENT else value)
         for name, value in (
@@ -455,7 +456,7 @@ def approve(*, actor, approval: Approval | int, comment: str = "") -> Approval:
     if step.get("mode", Mode.ANY) == Mode.ANY or not _pending_tasks(approval).exists():
         _pending_tasks(approval).update(status=TaskStatus.CANCELLED, decided_at=now)
         _log(approval, E.STEP_APPROVED, actor)
-        _start(approval, record, approval.step + 1, actor)
+        _start(approval, record, approval.step + 1, actor, told=True)
     return approval
 
 
@@ -478,7 +479,7 @@ def reject(*, actor, approval: Approval | int, comment: str) -> Approval:
     task.save(update_fields=["status", "decided_at", "comment"])
     record = record_of(approval, lock=True)
     _log(approval, E.REJECTED, actor, comment)
-    _finish(approval, record, Status.REJECTED, actor, comment)
+    _finish(approval, record, Status.REJECTED, actor, comment)  # its history entry tells the rejection
     return approval
 
 

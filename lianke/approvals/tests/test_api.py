@@ -207,3 +207,35 @@ def test_an_api_edit_of_a_locked_record_is_refused_with_record_locked(org, pendi
     assert "record_locked" in str(response.json())
     record.refresh_from_db()
     assert record.city == ""
+
+
+def test_the_records_history_tells_each_step_in_the_readers_language(org, pending, api_for):
+    record, approval = pending
+    services.reject(actor=org.rep_zj, approval=approval, comment="信用不足")
+    client = api_for(org.rep_js)
+    english = client.get(f"/api/customers/accounts/{record.pk}/history/", HTTP_ACCEPT_LANGUAGE="en").json()
+    events = [e for entry in english["results"] if entry["badge"] == "Approval" for e in entry["events"]]
+    assert events == ["Rejected (测试审批): 信用不足", "Submitted (测试审批)"]
+    chinese = client.get(
+        f"/api/customers/accounts/{record.pk}/history/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).json()
+    assert "已提交（测试审批）" in [e for entry in chinese["results"] for e in entry["events"]]
+
+
+def test_the_inbox_reads_a_page_in_the_same_queries_whatever_its_length(org, flow, api_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api_for(org.rep_zj)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/api/approvals/?box=pending").status_code == 200
+        return len(captured)
+
+    services.submit(actor=org.rep_js, record=account(org.rep_js))
+    queries()  # the first request reads the token's user and the configuration
+    one = queries()
+    for _ in range(9):
+        services.submit(actor=org.rep_js, record=account(org.rep_js))
+    assert queries() == one
