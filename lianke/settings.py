@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "lianke.outbox",
     "lianke.notifications",
     "lianke.jobs",
+    "lianke.approvals",
 ]
 
 MIDDLEWARE = [
@@ -106,6 +107,7 @@ TEMPLATES = [
                 "lianke.core.context_processors.navigation",
                 "lianke.pools.context_processors.navigation",
                 "lianke.notifications.context_processors.navigation",
+                "lianke.approvals.context_processors.navigation",
             ],
         },
     }

@@ -51,6 +51,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/notifications/", include("lianke.notifications.api")),
+    path("api/approvals/", include("lianke.approvals.urls")),
     path("api/", include(("lianke.core.api.urls", "api"), namespace="api")),
     path("", include("lianke.core.urls")),
     path("activities/", include("lianke.activities.urls")),
@@ -59,6 +60,8 @@ urlpatterns = [
     path("settings/jobs/", include("lianke.jobs.urls")),
     path("settings/audit/", include("lianke.org.audit_urls")),
     path("", include("lianke.notifications.urls")),
+    path("approvals/", include("lianke.approvals.page_urls")),
+    path("settings/approvals/", include("lianke.approvals.settings_urls")),
     path("profile/", include("lianke.org.urls")),
     *object_urlpatterns(),
 ]

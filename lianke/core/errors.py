@@ -142,6 +142,31 @@ class FileCode(models.TextChoices):
     INVALID_FILE = "invalid_file", "Not a file (or an attachment id) where a file is expected."
 
 
+class ApprovalCode(models.TextChoices):
+    """Approvals (``lianke.approvals``)."""
+
+    RECORD_LOCKED = (
+        "record_locked",
+        "The record is under approval: only the flow's editable fields may change.",
+    )
+    NOT_AN_APPROVER = "not_an_approver", "The caller has no pending task in the approval's current step."
+    NOT_THE_SUBMITTER = "not_the_submitter", "Only the submitter may do this (withdraw, resubmit, urge)."
+    ALREADY_DECIDED = (
+        "already_decided",
+        "The approval or the caller's task was decided already (or withdrawn, or won by another approver).",
+    )
+    APPROVAL_OPEN = "approval_open", "The record already has an open approval."
+    NOT_OPEN = (
+        "not_open",
+        "The approval is not in a state that allows this (e.g. resubmitting a pending one).",
+    )
+    SELF_APPROVAL = "self_approval", "The flow does not let the submitter approve his own request."
+    NO_FLOW = "no_flow", "No active approval flow of the record's type applies to it."
+    NO_APPROVER = "no_approver", "A step's approvers cannot be resolved, and no fallback exists."
+    DELEGATION_CYCLE = "delegation_cycle", "The delegation would hand the task back round a circle."
+    RATE_LIMITED = "rate_limited", "Done too often; try again later (urging approvers)."
+
+
 class RequestCode(models.TextChoices):
     """The request itself (query parameters, settings forms, outgoing addresses)."""
 
@@ -190,6 +215,7 @@ DOMAINS = (
     CustomFieldCode,
     IdentityCode,
     FileCode,
+    ApprovalCode,
     RequestCode,
     JobCode,
     HandoverCode,

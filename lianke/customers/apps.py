@@ -6,3 +6,8 @@ class CustomersConfig(AppConfig):
     name = "lianke.customers"
     label = "customers"
     verbose_name = _("Customers")
+
+    def ready(self) -> None:
+        from . import registration
+
+        registration.declare()

@@ -44,3 +44,11 @@ class AccountSource(models.TextChoices):
 class Gender(models.TextChoices):
     MALE = "m", _("Male")
     FEMALE = "f", _("Female")
+
+
+class Registration(models.TextChoices):
+    """Customer registration (客户报备): an account a rep registers is his only once approved."""
+
+    REGISTERED = "registered", _("Registered")
+    PENDING = "pending", _("Pending registration")
+    REJECTED = "rejected", _("Registration rejected")

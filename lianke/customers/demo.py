@@ -87,6 +87,7 @@ class CustomersDemo(DemoData):
         self.ages = draw_account_ages(self.count)
 
     def settings(self) -> None:
+        approval_flows()
         CustomField.objects.create(
             object_type="customers.account",
             name="grade",
@@ -233,3 +234,53 @@ class CustomersDemo(DemoData):
                 created,
                 created,
             )
+
+
+def approval_flows() -> None:
+    """Customer registration (客户报备: the rep's superior, then the head of his department for
+    key accounts) and transfer requests (the owner's superior decides; nothing is locked)."""
+    from lianke.approvals import versions
+    from lianke.approvals.models import ApprovalFlow, ApprovalStep
+
+    from .registration import REGISTRATION, TRANSFER_REQUEST
+
+    registration = ApprovalFlow.objects.create(
+        object_type="customers.account",
+        name="客户报备",
+        purpose=REGISTRATION,
+        editable_fields=["description"],
+        exposed_fields=["name", "credit_code", "account_type", "industry", "province", "city"],
+    )
+    ApprovalStep.objects.create(
+        flow=registration,
+        position=0,
+        name="上级审批",
+        approver_kind="superior",
+        levels=1,
+        time_limit_hours=24,
+    )
+    ApprovalStep.objects.create(
+        flow=registration,
+        position=1,
+        name="部门负责人审批",
+        approver_kind="submitter_department_head",
+        condition=[{"field": "level", "op": "eq", "value": "key"}],
+        time_limit_hours=48,
+    )
+    transfer = ApprovalFlow.objects.create(
+        object_type="customers.account",
+        name="客户转移申请",
+        purpose=TRANSFER_REQUEST,
+        editable_fields=["*"],
+        exposed_fields=["name", "account_type", "industry", "city"],
+    )
+    ApprovalStep.objects.create(
+        flow=transfer,
+        position=0,
+        name="负责人上级审批",
+        approver_kind="owner_superior",
+        levels=1,
+        time_limit_hours=48,
+    )
+    for flow in (registration, transfer):
+        versions.freeze(flow)

@@ -22,7 +22,7 @@ from lianke.core.text.identity import credit_code_key
 from lianke.core.text.regions import PROVINCES
 from lianke.pools.models import pool_field
 
-from .choices import AccountLevel, AccountSource, AccountType, Gender, Industry
+from .choices import AccountLevel, AccountSource, AccountType, Gender, Industry, Registration
 from .validators import validate_credit_code
 
 
@@ -63,6 +63,12 @@ class Account(PooledModel):
     description = models.TextField(_("description"), blank=True)
     last_activity_at = models.DateTimeField(_("last follow-up"), null=True, blank=True, editable=False)
     pool = pool_field()
+    # Customer registration (客户报备, ``customers.registration``): pending until approved,
+    # rejected with the reason; every other account is registered.
+    registration = models.CharField(
+        _("registration"), max_length=12, choices=Registration.choices, default=Registration.REGISTERED
+    )
+    registration_note = models.CharField(_("registration note"), max_length=255, blank=True)
 
     class Meta(PooledModel.Meta):
         verbose_name = _("account")

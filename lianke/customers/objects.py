@@ -22,7 +22,16 @@ class AccountObject(ObjectType):
     list_columns = ("name", "account_type", "industry", "level", "province", "city", "owner", "updated_at")
     card_fields = ("account_type", "level", "city")
     card_phone = "phone"
-    filter_fields = ("account_type", "industry", "level", "source", "province", "city", "parent")
+    filter_fields = (
+        "account_type",
+        "industry",
+        "level",
+        "source",
+        "province",
+        "city",
+        "parent",
+        "registration",
+    )
     sections = (
         (
             _("Basic information"),

@@ -541,9 +541,25 @@ def _by_field(exc: DjangoValidationError) -> dict:
     return {"non_field_errors": coded_messages(exc)}
 
 
+# Per-record endpoints that platform apps add to the generated viewsets (core imports no such
+# app): each factory, registered from the app's ``AppConfig.ready()`` (before the URLs are
+# built), is asked for every type and returns a mixin of ``@action`` endpoints or ``None``. The
+# approval engine adds ``POST <app>/<plural>/<id>/submit/`` this way.
+_endpoint_factories: list = []
+
+
+def register_endpoints(factory) -> None:
+    """Add ``factory(object_type) -> mixin class | None`` to every generated viewset."""
+    if factory not in _endpoint_factories:
+        _endpoint_factories.append(factory)
+
+
 def endpoint_mixins(object_type) -> list[type]:
-    """The endpoint mixins a type gets, by what it has."""
-    mixins: list[type] = [RecordEndpoints]
+    """The endpoint mixins a type gets, by what it has (and what platform apps add)."""
+    mixins: list[type] = [
+        mixin for factory in _endpoint_factories if (mixin := factory(object_type)) is not None
+    ]
+    mixins.append(RecordEndpoints)
     if object_type.is_owned:
         mixins += [TransferInBulk, CollaboratorEndpoints]
     if object_type.has_attachments:

@@ -135,6 +135,41 @@ def save_record(*, actor, instance: BusinessModel, expected_version: int | None 
     return record
 
 
+@transaction.atomic
+def save_as_workflow(*, record: BusinessModel, values: dict, actor=None) -> BusinessModel:
+    """A workflow's own change of a record — an approval's outcome moving its lifecycle, a
+    registration approved —: the row read under its lock, ``values`` (``{field name or
+    cf_<name>: value}``) applied and validated, the before-write rules run without an actor (the
+    workflow decided: no permission is asked of anyone, and a lifecycle's workflow-only states
+    may be entered), then written with history naming ``actor`` (who decided) and the event."""
+    model = type(record)
+    record = locked(model, record.pk)
+    before = audit.snapshot(record)
+    names = []
+    for name, value in values.items():
+        if name.startswith("cf_"):
+            record.custom_data = {**(record.custom_data or {}), name[3:]: value}
+            names.append("custom_data")
+        else:
+            field = model._meta.get_field(name)
+            if not isinstance(field, models.Field):
+                raise FieldDoesNotExist(f"{model.__name__} has no field {name}")
+            setattr(record, field.attname, value)
+            names.append(field.name)
+    compute_custom(record)
+    record.full_clean(exclude=[f.name for f in model._meta.concrete_fields if f.name not in names])
+    ot = registry.get_for_model(model, None)
+    path = ot.stage_path if ot is not None else None
+    states = [str(v) for k, v in values.items() if path is not None and k == path.field]
+    if path is not None and states:
+        with path.workflow(*states):
+            events.check_rules(None, record, events.EDIT, before)
+    else:
+        events.check_rules(None, record, events.EDIT, before)
+    _write(actor, record, before)
+    return record
+
+
 def compute_custom(record) -> None:
     """Set the record's computed custom fields (formulas) from its values as they will be
     written, standard fields included: every write path calls it just before validating."""
@@ -297,7 +332,9 @@ def _children(obj: BusinessModel, accessor: str, manager: str = "all_objects"):
     return getattr(related.related_model, manager).filter(**{related.field.name: obj})
 
 
-def _cascade(actor, obj: BusinessModel, accessors, action: str, **filters) -> list[BusinessModel]:
+def _cascade(
+    actor, obj: BusinessModel, accessors, action: str, *, check: bool = True, **filters
+) -> list[BusinessModel]:
     """What goes along with ``obj`` (its contacts, opportunities…), locked, each checked against
     the actor's own permission on its type and row: a related record the actor may not touch
     refuses the whole write, naming it — never a half-done cascade, never someone else's record
@@ -308,6 +345,9 @@ def _cascade(actor, obj: BusinessModel, accessors, action: str, **filters) -> li
         if not children:
             continue
         child_model = type(children[0])
+        if not check:
+            group.extend(children)
+            continue
         q = access.scope_q(actor, child_model, action)
         reachable = (
             set(
@@ -441,9 +481,15 @@ def restore_records(*, actor, records: Iterable[BusinessModel]) -> int:
 
 
 @transaction.atomic
-def transfer_records(*, actor, records: Sequence[BusinessModel], new_owner, with_related: bool = True) -> int:
+def transfer_records(
+    *, actor, records: Sequence[BusinessModel], new_owner, with_related: bool = True, workflow: bool = False
+) -> int:
     """Give records (C6, K2, M6) to ``new_owner``; with their related records that the old owner
-    owned (an account's contacts and opportunities…). Nothing else changes; history records it."""
+    owned (an account's contacts and opportunities…). Nothing else changes; history records it.
+
+    With ``workflow`` a decision made elsewhere is the authority (an approved transfer request:
+    the owner's manager said yes): ``actor`` is only named in history, none of his permissions
+    or scopes is asked; the before-write rules still run."""
     if not new_owner.is_active:
         raise ValidationError(
             {
@@ -456,15 +502,16 @@ def transfer_records(*, actor, records: Sequence[BusinessModel], new_owner, with
     checked: set[type] = set()
     for given in records:
         model = type(given)
-        _require(actor, model, Action.TRANSFER)
+        if not workflow:
+            _require(actor, model, Action.TRANSFER)
         # The owner it has now, read under the lock: parallel transfers apply one after the other,
         # each from the owner the one before left (a true history chain, contacts alongside).
         obj = locked(model, given.pk)
-        if obj.is_deleted or not access.can(actor, obj, Action.TRANSFER):
+        if obj.is_deleted or (not workflow and not access.can(actor, obj, Action.TRANSFER)):
             raise PermissionDenied(
                 _("You do not have permission to transfer “%(record)s”.") % {"record": obj}
             )
-        if model not in checked:
+        if model not in checked and not workflow:
             # Only to someone within the actor's transfer scope: records change hands only
             # between people the actor reaches.
             try:
@@ -476,7 +523,15 @@ def transfer_records(*, actor, records: Sequence[BusinessModel], new_owner, with
         group = [obj]
         if with_related:
             accessors = registry.get_for_model(model).transfer_related
-            group += _cascade(actor, obj, accessors, Action.TRANSFER, is_deleted=False, owner_id=old_owner_id)
+            group += _cascade(
+                actor,
+                obj,
+                accessors,
+                Action.TRANSFER,
+                check=not workflow,
+                is_deleted=False,
+                owner_id=old_owner_id,
+            )
         entries = []
         for item in group:
             if item.owner_id == new_owner.pk:

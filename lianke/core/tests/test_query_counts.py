@@ -45,7 +45,8 @@ ROLES = ("admin", "rep_js")
 # (grants, field rules, custom fields, departments, pools, shares, saved views, the people a
 # picker opens with:
 # ``core.configcache``) is not read again. Every full page counts the bell's unread
-# notifications once (``notifications.context_processors``).
+# notifications once (``notifications.context_processors``) and the approvals waiting for the
+# reader once (the navigation's count).
 BASELINES: dict[str, dict[str, tuple[int, int]]] = {
     "customers.account": {"list": (8, 8), "detail": (26, 25), "api": (3, 3), "timeline": (7, 7)},
     "customers.contact": {"list": (9, 9), "detail": (22, 21), "api": (3, 3), "timeline": (7, 7)},

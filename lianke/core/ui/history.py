@@ -9,7 +9,9 @@ It owns three decisions:
   follows the owner) are bookkeeping: never listed; the change that caused them is. A new record
   lists only what was set (not empty, not the field's default). Delete, restore and purge are
   events ("moved to the recycle bin"), not field diffs; so are attachments and collaborators
-  (the ``attachment`` / ``collaborators`` pseudo-fields their services store).
+  (the ``attachment`` / ``collaborators`` pseudo-fields their services store), and so is each
+  step of an approval (the ``approval`` pseudo-field of ``lianke.approvals``: its action's
+  English label, translated when read, the flow and the comment).
 - **How values read.** Exactly as on the detail page (``display.format_value`` and the custom
   field's ``display``): yes/no in the reader's language, choices and options by label, dates,
   money. Related records are named through their default (scope-restricted) managers, fetched
@@ -202,6 +204,9 @@ class _Reader:
         elif "attachment" in before or "attachment" in after:
             entry.badge, entry.icon = str(_("Attachment")), "paperclip"
             entry.events.extend(_attachment_events(before.get("attachment"), after.get("attachment")))
+        elif isinstance(after.get("approval"), dict):
+            entry.badge, entry.icon = str(_("Approval")), "patch-check"
+            entry.events.append(_approval_event(after["approval"]))
         elif "collaborators" in before or "collaborators" in after:
             entry.badge, entry.icon = str(_("Collaborators")), "people"
             entry.events.extend(_collaborator_events(before.get("collaborators"), after.get("collaborators")))
@@ -342,3 +347,12 @@ def _collaborator_events(old, new) -> list[str]:
         _("removed %(user)s from the collaborators") % {"user": name} for name in before if name not in after
     )
     return events
+
+
+def _approval_event(data: dict) -> str:
+    """One step of an approval as the history tells it: "Approved (Credit check): fine"."""
+    text = _("%(action)s (%(flow)s)") % {
+        "action": _(data.get("label") or data.get("action", "")),
+        "flow": data.get("flow", ""),
+    }
+    return f"{text}: {data['comment']}" if data.get("comment") else text

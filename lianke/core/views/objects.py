@@ -39,7 +39,7 @@ from ..pagination import InvalidCursor, SortSpec, capped_count, paginate
 from ..records import audit, services
 from ..records.attachments import store_field_files
 from ..records.stages import path_context
-from ..ui import exports, history
+from ..ui import exports, history, panels
 from ..ui.display import Cell, cell_maker, custom_cell, custom_labels, field_cell, list_row, prime_readable
 from ..ui.filtersets import filter_field_html, filterset_for
 from ..ui.forms import bulk_edit_fields, clean_bulk_value, form_for
@@ -595,6 +595,7 @@ def detail_context(request, ot, obj) -> dict:
         "content_type_id": ct.pk,
         "collaborator_field": partial(collaborator_field, user, obj),
         "collaborator_access": CollaboratorAccess.choices,
+        "record_panels": panels.render(request, ot, obj),
     }
 
 

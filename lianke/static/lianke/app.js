@@ -209,6 +209,11 @@
     }
   });
 
+  // A printable page's "Print" button.
+  document.addEventListener("click", function (e) {
+    if (e.target.closest("[data-print]")) { window.print(); }
+  });
+
   // Server errors on htmx requests: show them instead of failing silently.
   document.addEventListener("htmx:responseError", function (e) {
     var box = document.getElementById("messages");

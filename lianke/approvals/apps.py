@@ -1,0 +1,18 @@
+"""App start-up: the notification types, the lock rule, the re-approval subscriber, the
+escalation job and the ``submit`` record action are registered here."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ApprovalsConfig(AppConfig):
+    name = "lianke.approvals"
+    label = "approvals"
+    verbose_name = _("Approvals")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import declarations, panel
+
+        declarations.register()
+        panel.register()

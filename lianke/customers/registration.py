@@ -1,0 +1,132 @@
+"""Customer registration (客户报备) and transfer requests, the first uses of the approval engine.
+
+- ``register_account``: a rep's new account, checked against every existing one first
+  (``core.search.duplicates``: a hidden match is told only as "exists, owned in department X"),
+  is created owned by him in the *pending registration* state and submitted to the flow of
+  purpose ``customers.registration``. Approved, it becomes registered (his customer); rejected,
+  it is marked rejected with the reason. Two reps cannot both claim one company: the second
+  meets the first's pending account in the duplicate check.
+- ``request_transfer``: a rep who found that a company is already someone's customer asks for
+  it by what he knows (name, credit code, phone), with a reason; the flow of purpose
+  ``customers.transfer_request`` (its approver: the owner's superior) decides, and an approval
+  transfers the account to him (``services.transfer_records`` as a workflow). Such a flow locks
+  nothing (editable fields ``"*"``): the owner keeps working the account meanwhile.
+
+The purposes are declared in ``CustomersConfig.ready``; the flows are configured in Settings
+(and in the demo data)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from lianke.approvals import purposes
+from lianke.approvals import services as approvals
+from lianke.approvals.models import Approval, ApprovalEvent, EventAction
+from lianke.core.errors import FieldCode
+from lianke.core.records import services
+from lianke.core.search.duplicates import find_duplicates
+
+from .choices import Registration
+from .models import Account
+
+REGISTRATION = "customers.registration"
+TRANSFER_REQUEST = "customers.transfer_request"
+
+
+def _identity(values: dict) -> dict:
+    return {
+        "name": values.get("name") or None,
+        "credit_code": values.get("credit_code") or None,
+        "phones": [values["phone"]] if values.get("phone") else [],
+        "emails": [values["email"]] if values.get("email") else [],
+    }
+
+
+@transaction.atomic
+def register_account(*, actor, values: dict, comment: str = "") -> tuple[Account, Approval]:
+    """Create the account ``values`` describe, owned by ``actor``, pending registration, and
+    submit it. An existing account with the same credit code, name, phone or e-mail refuses it
+    (``unique`` on ``name``, saying only what the actor may know of it)."""
+    candidates = find_duplicates(actor, types=["customers.account"], **_identity(values))
+    if candidates:
+        found = candidates[0]
+        message = found.message or _("“%(name)s” is already a customer.") % {"name": found.record}
+        raise ValidationError({"name": ValidationError(message, code=FieldCode.UNIQUE)})
+    account = Account(**values, owner=actor, registration=Registration.PENDING)
+    account = services.save_record(actor=actor, instance=account)
+    approval = approvals.submit(actor=actor, record=account, purpose=REGISTRATION, comment=comment)
+    return account, approval
+
+
+def _reason(approval: Approval) -> str:
+    last = (
+        ApprovalEvent.objects.filter(approval=approval, action=EventAction.FINISHED).order_by("-id").first()
+    )
+    return (last.comment if last else "")[:255]
+
+
+def _registered(approval, record, actor) -> None:
+    services.save_as_workflow(
+        record=record, values={"registration": Registration.REGISTERED, "registration_note": ""}, actor=actor
+    )
+
+
+def _rejected(approval, record, actor) -> None:
+    services.save_as_workflow(
+        record=record,
+        values={"registration": Registration.REJECTED, "registration_note": _reason(approval)},
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def request_transfer(
+    *, actor, reason: str, name: str = "", credit_code: str = "", phone: str = ""
+) -> Approval:
+    """Ask for the existing account that ``name`` / ``credit_code`` / ``phone`` identify (as
+    the duplicate check found it) to be transferred to ``actor``. A reason is required; no
+    match, or one that is already the actor's, is refused naming the field."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            {"reason": ValidationError(_("Say why you ask for this customer."), code=FieldCode.REQUIRED)}
+        )
+    candidates = find_duplicates(
+        None,
+        types=["customers.account"],
+        **_identity({"name": name, "credit_code": credit_code, "phone": phone}),
+    )
+    record = next((c.record for c in candidates if c.record is not None and c.record.owner_id), None)
+    if record is None:
+        raise ValidationError(
+            {"name": ValidationError(_("No customer matches."), code=FieldCode.DOES_NOT_EXIST)}
+        )
+    if record.owner_id == actor.pk:
+        raise ValidationError(
+            {"name": ValidationError(_("This customer is already yours."), code=FieldCode.INVALID)}
+        )
+    return approvals.submit(
+        actor=actor, record=record, purpose=TRANSFER_REQUEST, data={"reason": reason}, comment=reason
+    )
+
+
+def _transfer(approval, record, actor) -> None:
+    services.transfer_records(actor=actor, records=[record], new_owner=approval.submitter, workflow=True)
+
+
+def declare() -> None:
+    purposes.declare(
+        REGISTRATION,
+        label=gettext_lazy("Customer registration"),
+        on_approved=_registered,
+        on_rejected=_rejected,
+    )
+    purposes.declare(
+        TRANSFER_REQUEST,
+        label=gettext_lazy("Customer transfer request"),
+        on_approved=_transfer,
+        needs_edit=False,
+    )
