@@ -10,7 +10,14 @@ from pathlib import Path
 
 from django.apps import apps
 
-PLATFORM = {"lianke.core", "lianke.org", "lianke.outbox", "lianke.notifications", "lianke.jobs", "lianke.approvals"}
+PLATFORM = {
+    "lianke.core",
+    "lianke.org",
+    "lianke.outbox",
+    "lianke.notifications",
+    "lianke.jobs",
+    "lianke.approvals",
+}
 PYPROJECT = Path(__file__).resolve().parents[3] / "pyproject.toml"
 
 
