@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "lianke.pools",
     "lianke.outbox",
     "lianke.notifications",
+    "lianke.console",
 ]
 
 MIDDLEWARE = [

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.apps import apps
 
-PLATFORM = {"lianke.core", "lianke.org", "lianke.outbox", "lianke.notifications"}
+PLATFORM = {"lianke.core", "lianke.org", "lianke.outbox", "lianke.notifications", "lianke.console"}
 PYPROJECT = Path(__file__).resolve().parents[3] / "pyproject.toml"
 
 
