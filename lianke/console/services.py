@@ -49,8 +49,13 @@ def _apply(obj: models.Model, changes: Mapping[str, Any]) -> dict[str, Any]:
         if name in m2m:
             later[name] = value
         else:
-            obj._meta.get_field(name)  # an unknown name is a programming error, not input
-            setattr(obj, name, value)
+            field = obj._meta.get_field(name)  # an unknown name is a programming error, not input
+            if isinstance(field, models.ForeignKey) and isinstance(value, models.Model):
+                # By id: the instance a form chose was read before the lock, and checks that walk
+                # it (a superior's own superior) must read what is stored now.
+                setattr(obj, field.attname, value.pk)
+            else:
+                setattr(obj, name, value)
     return later
 
 
