@@ -10,6 +10,8 @@ written then.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -59,6 +61,29 @@ def _apply(obj: models.Model, changes: Mapping[str, Any]) -> dict[str, Any]:
     return later
 
 
+def state_of(obj: models.Model, related: tuple[str, ...] = ()) -> str:
+    """A fingerprint of a settings record as stored (its history snapshot): a form carries the one
+    it was opened with, so that a save over someone else's change since is refused rather than
+    silently overwriting it (a role's grid and a user's roles are whole lists: the last save
+    would win)."""
+    return _fingerprint(audit.config_snapshot(obj, related))
+
+
+def _fingerprint(snapshot: dict) -> str:
+    data = json.dumps(snapshot, sort_keys=True, default=str)
+    return hashlib.sha256(data.encode()).hexdigest()[:32]
+
+
+def _check_state(before: dict, expected: str | None) -> None:
+    if expected and _fingerprint(before) != expected:
+        raise ValidationError(
+            _(
+                "Someone changed this since you opened it. Reload the page to see the change, then make yours."
+            ),
+            code=RecordCode.VERSION_CONFLICT,
+        )
+
+
 def save_config(
     *,
     actor,
@@ -68,9 +93,11 @@ def save_config(
     related: tuple[str, ...] = (),
     exclude: Iterable[str] = (),
     prepare=None,
+    expected_state: str | None = None,
 ):
     """Create (``pk=None``) or change one settings record of ``model``; ``prepare(obj)`` may
-    adjust it before validation. Returns the saved record."""
+    adjust it before validation; with ``expected_state`` (``state_of`` when the form was
+    opened) only onto that state (``version_conflict`` otherwise). Returns the saved record."""
     with transaction.atomic():
         if pk is None:
             _refuse(actor, model, Action.CREATE)
@@ -79,6 +106,7 @@ def save_config(
             obj = _locked(model, pk)
             _refuse(actor, model, Action.EDIT, obj)
             before = audit.config_snapshot(obj, related)
+            _check_state(before, expected_state)
         many = _apply(obj, changes)
         if prepare is not None:
             prepare(obj)
@@ -101,7 +129,9 @@ def _lock_tree() -> None:
     list(Department.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
 
 
-def save_department(*, actor, department: Department | None = None, **changes) -> Department:
+def save_department(
+    *, actor, department: Department | None = None, expected_state: str | None = None, **changes
+) -> Department:
     """Create a department or change its name, code, parent, manager or order."""
     unknown = set(changes) - set(DEPARTMENT_FIELDS)
     if unknown:
@@ -110,7 +140,11 @@ def save_department(*, actor, department: Department | None = None, **changes) -
         if "parent" in changes:
             _lock_tree()
         return save_config(
-            actor=actor, model=Department, pk=department.pk if department else None, changes=changes
+            actor=actor,
+            model=Department,
+            pk=department.pk if department else None,
+            changes=changes,
+            expected_state=expected_state,
         )
 
 
@@ -157,7 +191,14 @@ USER_FIELDS = (
 )
 
 
-def save_user(*, actor, user: User | None = None, password: str | None = None, **changes) -> User:
+def save_user(
+    *,
+    actor,
+    user: User | None = None,
+    password: str | None = None,
+    expected_state: str | None = None,
+    **changes,
+) -> User:
     """Create a user (``password`` required) or change one's details, department, superior,
     roles or administrator flag. A reporting line that loops back onto the user is refused
     (``parent_loop``). An administrator cannot take his own administrator flag away."""
@@ -201,6 +242,7 @@ def save_user(*, actor, user: User | None = None, password: str | None = None, *
             changes=changes,
             prepare=prepare,
             exclude=("password",),
+            expected_state=expected_state,
         )
 
 
@@ -223,6 +265,7 @@ def save_role(
     actor,
     role: Role | None = None,
     grants: Mapping[str, tuple[Iterable[str], str]],
+    expected_state: str | None = None,
     **changes,
 ) -> Role:
     """Create a role or change its name, description, active flag and its grid of grants:
@@ -242,6 +285,7 @@ def save_role(
             stored = _locked(Role, role.pk)
             _refuse(actor, Role, Action.EDIT, stored)
             before = audit.config_snapshot(stored, ROLE_RELATED)
+            _check_state(before, expected_state)
         _apply(stored, changes)
         stored.full_clean()
         stored.save()
@@ -290,7 +334,9 @@ def save_role(
 CUSTOM_FIELD_FIXED = ("object_type", "name", "type")
 
 
-def save_custom_field(*, actor, field: CustomField | None = None, **changes) -> CustomField:
+def save_custom_field(
+    *, actor, field: CustomField | None = None, expected_state: str | None = None, **changes
+) -> CustomField:
     """Create a custom field (``object_type``, ``name``, ``type``… given; placed last) or change
     one's settings (its type, name and object type stay: the stored values depend on them)."""
     if field is not None and set(changes) & set(CUSTOM_FIELD_FIXED):
@@ -306,7 +352,12 @@ def save_custom_field(*, actor, field: CustomField | None = None, **changes) -> 
             obj.order = (last or 0) + 10
 
     return save_config(
-        actor=actor, model=CustomField, pk=field.pk if field else None, changes=changes, prepare=place_last
+        actor=actor,
+        model=CustomField,
+        pk=field.pk if field else None,
+        changes=changes,
+        prepare=place_last,
+        expected_state=expected_state,
     )
 
 

@@ -74,6 +74,19 @@ def _form_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
+def _state(request) -> str | None:
+    """The fingerprint the form was opened with (``services.state_of``), posted back."""
+    return request.POST.get("state") or None
+
+
+def _opened_state(request, obj, related: tuple[str, ...] = ()) -> str:
+    """The fingerprint a form page carries: the stored record's when it is opened, the one posted
+    when a refused save is shown again (a save after a conflict needs a reload)."""
+    if obj is None:
+        return ""
+    return (_state(request) if request.method == "POST" else None) or services.state_of(obj, related)
+
+
 def _flag(request) -> bool:
     return request.POST.get("active") in ("1", "true", "on")
 
@@ -121,7 +134,9 @@ def department_edit(request, pk: int | None = None):
     form = forms.DepartmentForm(request.POST or None, instance=department, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = services.save_department(actor=request.user, department=department, **form.cleaned_data)
+            saved = services.save_department(
+                actor=request.user, department=department, expected_state=_state(request), **form.cleaned_data
+            )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
@@ -240,7 +255,9 @@ def user_edit(request, pk: int | None = None):
         data = dict(form.cleaned_data)
         password = data.pop("password", "") or None
         try:
-            saved = services.save_user(actor=request.user, user=user, password=password, **data)
+            saved = services.save_user(
+                actor=request.user, user=user, password=password, expected_state=_state(request), **data
+            )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
@@ -250,7 +267,12 @@ def user_edit(request, pk: int | None = None):
     return render(
         request,
         "console/user_form.html",
-        {"form": form, "person": user, "handover": user is not None and _handover_slot()},
+        {
+            "form": form,
+            "person": user,
+            "handover": user is not None and _handover_slot(),
+            "state": _opened_state(request, user),
+        },
         status=status,
     )
 
@@ -313,7 +335,13 @@ def role_edit(request, pk: int | None = None):
     if request.method == "POST" and form.is_valid():
         grants = {row["type"].key: ([a for a, _l, on in row["actions"] if on], row["scope"]) for row in grid}
         try:
-            saved = services.save_role(actor=request.user, role=role, grants=grants, **form.cleaned_data)
+            saved = services.save_role(
+                actor=request.user,
+                role=role,
+                grants=grants,
+                expected_state=_state(request),
+                **form.cleaned_data,
+            )
         except ValidationError as exc:
             if hasattr(exc, "error_dict") and set(exc.error_dict) & set(form.fields):
                 _form_errors(form, exc)
@@ -375,7 +403,9 @@ def custom_field_edit(request, object_type: str | None = None, pk: int | None = 
         if field is None:
             changes["object_type"] = ot.key
         try:
-            saved = services.save_custom_field(actor=request.user, field=field, **changes)
+            saved = services.save_custom_field(
+                actor=request.user, field=field, expected_state=_state(request), **changes
+            )
         except ValidationError as exc:
             _form_errors(form, exc)
         else:

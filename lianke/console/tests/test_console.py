@@ -562,3 +562,39 @@ def test_a_fields_type_and_name_are_not_changed_by_editing(client_for, org, fiel
     )
     field = CustomField.objects.get(pk=fields[0].pk)
     assert (field.name, field.type, field.label) == ("grade", "text", "新名")
+
+
+# ------------------------------------------------------------------------- saves over a change
+def test_a_role_grid_saved_over_someone_elses_change_is_refused(client_for, org):
+    # given the grid opened by one administrator
+    role = org.roles["sales_rep"]
+    opened = services.state_of(role, services.ROLE_RELATED)
+    # and a change saved by another since
+    services.save_role(actor=org.admin, role=role, grants={"marketing.lead": (["view"], "all")})
+    before = state()
+    # when the first saves what he saw
+    response = client_for(org.admin).post(
+        f"/settings/roles/{role.pk}/",
+        {**grid_post(role, **{"customers.contact": (["view"], "all")}), "state": opened},
+    )
+    # then nothing of his is written, and he is told why
+    assert response.status_code == 400
+    assert 'data-error-code="version_conflict"' in response.content.decode()
+    assert state() == before
+
+
+def test_a_user_saved_from_the_page_as_opened_goes_through(client_for, org):
+    client = client_for(org.admin)
+    html = client.get(f"/settings/users/{org.rep_js.pk}/edit/").content.decode()
+    opened = services.state_of(org.rep_js)
+    assert f'name="state" value="{opened}"' in html
+    response = client.post(
+        f"/settings/users/{org.rep_js.pk}/edit/", {**user_data(org.rep_js, title="组长"), "state": opened}
+    )
+    assert response.status_code == 302
+    # the same page posted again is now out of date
+    response = client.post(
+        f"/settings/users/{org.rep_js.pk}/edit/", {**user_data(org.rep_js, title="经理"), "state": opened}
+    )
+    assert response.status_code == 400
+    assert User.objects.get(pk=org.rep_js.pk).title == "组长"
