@@ -598,3 +598,25 @@ def test_a_user_saved_from_the_page_as_opened_goes_through(client_for, org):
     )
     assert response.status_code == 400
     assert User.objects.get(pk=org.rep_js.pk).title == "组长"
+
+
+def test_the_tree_and_the_role_grid_read_in_a_fixed_number_of_queries(
+    client_for, org, django_assert_max_num_queries
+):
+    client = client_for(org.admin)
+    client.get("/settings/departments/")  # the configuration kept across requests is read once
+
+    def count(url):
+        with django_assert_max_num_queries(60) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    tree, grid = count("/settings/departments/"), count(f"/settings/roles/{org.roles['sales_rep'].pk}/")
+    # many more departments, managers, people and role holders
+    for i in range(15):
+        d = Department.objects.create(name=f"部门{i}", parent=org.js, manager=org.manager_js)
+        u = User.objects.create_user(f"p{i}", name=f"人{i}", department=d)
+        u.roles.add(org.roles["sales_rep"])
+    client.get("/settings/departments/")  # the changed configuration read once again
+    assert count("/settings/departments/") == tree
+    assert count(f"/settings/roles/{org.roles['sales_rep'].pk}/") == grid
