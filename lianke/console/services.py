@@ -224,9 +224,8 @@ def save_user(
             try:
                 validate_password(password, obj)
             except ValidationError as exc:
-                raise ValidationError(
-                    {"password": [ValidationError(m, code=FieldCode.INVALID) for m in exc.messages]}
-                ) from exc
+                refusals = {"password": [ValidationError(m, code=FieldCode.INVALID) for m in exc.messages]}
+                raise ValidationError(refusals) from exc
             obj.set_password(password)
 
     with transaction.atomic():
@@ -308,21 +307,18 @@ def save_role(
             grant.save()
         if errors:  # each message names the type it is about: "客户: …"
             labels = {t.key: t.label_plural for t in registry}
-            raise ValidationError(
-                {
-                    key: [
-                        ValidationError(
-                            f"{labels.get(key, key)}: {message}", code=e.code or FieldCode.INVALID
-                        )
-                        for listed in (
-                            exc.error_dict.values() if hasattr(exc, "error_dict") else [exc.error_list]
-                        )
-                        for e in listed
-                        for message in e
-                    ]
-                    for key, exc in errors.items()
-                }
-            )
+            refusals = {
+                key: [
+                    ValidationError(f"{labels.get(key, key)}: {message}", code=e.code or FieldCode.INVALID)
+                    for listed in (
+                        exc.error_dict.values() if hasattr(exc, "error_dict") else [exc.error_list]
+                    )
+                    for e in listed
+                    for message in e
+                ]
+                for key, exc in errors.items()
+            }
+            raise ValidationError(refusals)
         action = ObjectChange.ActionChoices.CREATE if before is None else ObjectChange.ActionChoices.UPDATE
         audit.record(action, stored, before, audit.config_snapshot(stored, ROLE_RELATED), actor=actor)
         return stored
