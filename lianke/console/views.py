@@ -87,8 +87,15 @@ def _opened_state(request, obj, related: tuple[str, ...] = ()) -> str:
     return (_state(request) if request.method == "POST" else None) or services.state_of(obj, related)
 
 
-def _flag(request) -> bool:
-    return request.POST.get("active") in ("1", "true", "on")
+def _set_active(request, change, name, back: str):
+    """Deactivate or activate again (``active`` posted) through ``change(active)``."""
+    active = request.POST.get("active") in ("1", "true", "on")
+    try:
+        change(active)
+    except (ValidationError, PermissionDenied) as exc:
+        return _refused(request, exc, back)
+    message = _("“%(name)s” is active again.") if active else _("“%(name)s” deactivated.")
+    return _done(request, message % {"name": name}, back)
 
 
 # ------------------------------------------------------------------------------------------ home
@@ -185,13 +192,14 @@ def department_move(request, pk: int):
 def department_active(request, pk: int):
     _admin_only(request, Department)
     department = get_object_or_404(Department, pk=pk)
-    active = _flag(request)
-    try:
-        services.set_department_active(actor=request.user, department=department, active=active)
-    except (ValidationError, PermissionDenied) as exc:
-        return _refused(request, exc, "console:departments")
-    message = _("“%(name)s” is active again.") if active else _("“%(name)s” deactivated.")
-    return _done(request, message % {"name": department.name}, "console:departments")
+    return _set_active(
+        request,
+        lambda active: services.set_department_active(
+            actor=request.user, department=department, active=active
+        ),
+        department.name,
+        "console:departments",
+    )
 
 
 # ----------------------------------------------------------------------------------------- users
@@ -282,13 +290,12 @@ def user_edit(request, pk: int | None = None):
 def user_active(request, pk: int):
     _admin_only(request, User)
     user = get_object_or_404(User, pk=pk)
-    active = _flag(request)
-    try:
-        services.set_user_active(actor=request.user, user=user, active=active)
-    except (ValidationError, PermissionDenied) as exc:
-        return _refused(request, exc, "console:users")
-    message = _("“%(name)s” is active again.") if active else _("“%(name)s” deactivated.")
-    return _done(request, message % {"name": user}, "console:users")
+    return _set_active(
+        request,
+        lambda active: services.set_user_active(actor=request.user, user=user, active=active),
+        str(user),
+        "console:users",
+    )
 
 
 # ----------------------------------------------------------------------------------------- roles
@@ -459,10 +466,9 @@ def custom_field_active(request, pk: int):
     _admin_only(request, CustomField)
     field = get_object_or_404(CustomField, pk=pk)
     back = redirect("console:custom_field_list", object_type=field.object_type).url
-    active = _flag(request)
-    try:
-        services.set_custom_field_active(actor=request.user, field=field, active=active)
-    except (ValidationError, PermissionDenied) as exc:
-        return _refused(request, exc, back)
-    message = _("“%(name)s” is active again.") if active else _("“%(name)s” deactivated.")
-    return _done(request, message % {"name": field.display_label}, back)
+    return _set_active(
+        request,
+        lambda active: services.set_custom_field_active(actor=request.user, field=field, active=active),
+        field.display_label,
+        back,
+    )

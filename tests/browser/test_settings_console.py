@@ -76,6 +76,7 @@ def test_an_administrator_puts_custom_fields_in_order(open_ui, org, viewport):
 
 
 @pytest.mark.browser
+@pytest.mark.both_databases  # the tree is locked and checked for loops by the database
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
 def test_an_administrator_moves_a_department(open_ui, org, viewport):
     ui, phone = open_as_admin(open_ui, viewport)
@@ -99,6 +100,7 @@ def test_an_administrator_moves_a_department(open_ui, org, viewport):
 
 
 @pytest.mark.browser
+@pytest.mark.both_databases
 def test_dragging_a_department_onto_its_own_child_is_refused_on_the_page(open_ui, org):
     ui, _phone = open_as_admin(open_ui, "desktop")
     ui.errors.allow(r"status of 400 \(Bad Request\).*/settings/departments/\d+/move/")  # the refusal
