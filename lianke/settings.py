@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "lianke.notifications",
     "lianke.jobs",
     "lianke.approvals",
+    "lianke.console",
 ]
 
 MIDDLEWARE = [

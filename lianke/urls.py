@@ -55,6 +55,7 @@ urlpatterns = [
     path("api/", include(("lianke.core.api.urls", "api"), namespace="api")),
     path("", include("lianke.core.urls")),
     path("activities/", include("lianke.activities.urls")),
+    path("settings/", include("lianke.console.urls")),
     path("settings/", include("lianke.outbox.urls")),
     path("settings/pools/", include("lianke.pools.urls")),
     path("settings/jobs/", include("lianke.jobs.urls")),

@@ -124,6 +124,16 @@ class CustomFieldCode(models.TextChoices):
     INVALID_ROLLUP = "invalid_rollup", "A roll-up's child type, link or aggregate is not valid."
 
 
+class SettingsCode(models.TextChoices):
+    """The organisation's settings (the settings console, ``lianke.console``)."""
+
+    DEPARTMENT_IN_USE = (
+        "department_in_use",
+        "A department with active people or sub-departments cannot be deactivated.",
+    )
+    OWN_ACCOUNT = "own_account", "An administrator cannot deactivate himself or drop his own rights."
+
+
 class IdentityCode(models.TextChoices):
     """Identifiers of companies and people (``core.text.identity``, ``core.text.phones``)."""
 
@@ -213,6 +223,7 @@ DOMAINS = (
     LifecycleCode,
     BulkCode,
     CustomFieldCode,
+    SettingsCode,
     IdentityCode,
     FileCode,
     ApprovalCode,

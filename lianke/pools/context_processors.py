@@ -10,8 +10,8 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"nav_pools": partial(_offers_pools, user)}
+    return {"nav_pools": partial(offers_pools, user)}
 
 
-def _offers_pools(user) -> bool:
+def offers_pools(user) -> bool:
     return user.is_superuser or configcache.cached(("manages_pools", user.pk), user.managed_pools.exists)

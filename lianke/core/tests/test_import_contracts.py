@@ -17,6 +17,7 @@ PLATFORM = {
     "lianke.notifications",
     "lianke.jobs",
     "lianke.approvals",
+    "lianke.console",
 }
 PYPROJECT = Path(__file__).resolve().parents[3] / "pyproject.toml"
 
