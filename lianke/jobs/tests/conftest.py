@@ -19,25 +19,27 @@ def at(*args) -> dt.datetime:
 
 
 @pytest.fixture
-def declare(settings):
+def declare(settings, monkeypatch):
     """``declare(name, func, cron=…|every=…, configurable=…)``: a job for this test only, with
-    its code schedule made as the runner's start makes it."""
+    its code schedule made as the runner's start makes it. Only the jobs of core and of this
+    app stay declared while it runs: the other apps' (reminders, escalations, digests) would
+    run beside the test's."""
     settings.TIME_ZONE = "Asia/Shanghai"
-    added: list[str] = []
+    own = ("lianke.core.", "lianke.jobs.")
+    monkeypatch.setattr(
+        schedules, "_jobs", {k: j for k, j in schedules._jobs.items() if j.func.__module__.startswith(own)}
+    )
 
     def declare(name: str, func: Callable[[schedules.Run], object], **options):
         options.setdefault("label", name)
         schedules.job(name, func, **options)
-        added.append(name)
         from lianke.jobs import runner
         from lianke.jobs.models import Schedule
 
         runner.sync_declared()
         return Schedule.objects.get(job=name, source="code")
 
-    yield declare
-    for name in added:
-        schedules._jobs.pop(name, None)
+    return declare
 
 
 @pytest.fixture
