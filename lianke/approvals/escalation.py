@@ -1,11 +1,13 @@
 """Escalation, the scheduled job ``approvals.escalate`` (every 5 minutes): a pending task past
-its step's time limit escalates to the approver's superior — a new task in the same step, a
-log event, a notification. The task is marked escalated in the same transaction, so running
+its step's time limit — or whose approver was deactivated (left) since it was given — escalates
+to the approver's active superior (else the flow's fallback approver, else an administrator): a
+new task in the same step, a log event, a notification. The task is marked escalated in the same transaction, so running
 the job again (or two workers at once) changes nothing more."""
 
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from lianke.core import context
@@ -17,9 +19,12 @@ BATCH = 200
 
 
 def due_tasks(now=None):
+    """Pending tasks past their time limit, or of an approver who left; not escalated yet."""
     now = now or timezone.now()
     return ApprovalTask.objects.filter(
-        status=TaskStatus.PENDING, due_at__lte=now, escalated_at__isnull=True
+        Q(due_at__lte=now) | Q(approver__is_active=False),
+        status=TaskStatus.PENDING,
+        escalated_at__isnull=True,
     ).order_by("due_at", "id")
 
 
@@ -42,8 +47,8 @@ def run(run: Run) -> int:
 
 @transaction.atomic
 def escalate(task_id: int, *, now=None) -> bool:
-    """Escalate one task if it is still pending, overdue and not escalated (read under the
-    approval's lock). ``False``: nothing to do."""
+    """Escalate one task if it is still pending, overdue (or its approver left) and not
+    escalated (read under the approval's lock). ``False``: nothing to do."""
     from . import services
     from .resolve import active_stand_in, administrators
 
@@ -57,8 +62,7 @@ def escalate(task_id: int, *, now=None) -> bool:
         approval.status != Status.PENDING
         or task.status != TaskStatus.PENDING
         or task.escalated_at is not None
-        or task.due_at is None
-        or task.due_at > now
+        or (task.approver.is_active and (task.due_at is None or task.due_at > now))
     ):
         return False
     boss = task.approver.superior

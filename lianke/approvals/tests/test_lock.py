@@ -189,3 +189,15 @@ def test_under_all_the_escalated_superior_decides_for_the_late_approver(org):
     services.approve(actor=org.manager_js, approval=approval)
     approval.refresh_from_db()
     assert approval.status == Status.APPROVED
+
+
+def test_a_pending_task_of_an_approver_who_left_goes_to_his_superior(org):
+    make_flow()
+    approval = services.submit(actor=org.rep_js, record=account(org.rep_js))
+    org.lead_js.is_active = False
+    org.lead_js.save()
+    assert escalation.run(Run("approvals.escalate", timezone.now())) == 1
+    assert escalation.run(Run("approvals.escalate", timezone.now())) == 0
+    services.approve(actor=org.manager_js, approval=approval)
+    approval.refresh_from_db()
+    assert approval.status == Status.APPROVED
