@@ -175,3 +175,15 @@ class JobRun(models.Model):
     @property
     def duration(self) -> dt.timedelta | None:
         return self.finished_at - self.started_at if self.finished_at else None
+
+    @property
+    def duration_display(self) -> str:
+        """``0.7 s``, ``42 s``, ``1:05:09``."""
+        taken = self.duration
+        if taken is None:
+            return ""
+        seconds = taken.total_seconds()
+        if seconds < 60:
+            return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
+        whole = int(seconds)
+        return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
