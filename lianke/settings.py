@@ -326,6 +326,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two "status" choice sets in the approvals' schema: an approval's and each approver's task.
+    "ENUM_NAME_OVERRIDES": {
+        "ApprovalStatusEnum": "lianke.approvals.models.Status",
+        "ApprovalTaskStatusEnum": "lianke.approvals.models.TaskStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "lianke.core.api.schema.document_errors",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.db.models import F
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -348,7 +348,7 @@ class ApprovalViewSet(viewsets.GenericViewSet):
         """催办: remind the current approvers (at most once an hour)."""
         return self._render(services.urge(actor=request.user, approval=self.get_object()))
 
-    @extend_schema(responses=serializers.DictField(child=serializers.IntegerField()))
+    @extend_schema(responses=inline_serializer("ApprovalCount", {"pending": serializers.IntegerField()}))
     @action(detail=False, methods=["get"])
     def count(self, request):
         """The navigation's count: ``{"pending": n}``."""

@@ -121,22 +121,31 @@ def test_only_an_index_may_change_through_it():
 
 def _undo_and_redo_filled_columns(app: str, name: str, previous: str) -> list[str]:
     """Run the migration ``name``'s filled columns and their indexes backwards, then forwards
-    again; the statements of the way forward."""
+    again; the statements of the way forward. The states are today's models without (then with)
+    those columns, not the migration history's: SQLite rebuilds a table from the state it is
+    given, and a state from before a later migration would drop that migration's columns."""
+    from django.apps import apps
     from django.db import migrations
     from django.db.migrations.executor import MigrationExecutor
+    from django.db.migrations.state import ProjectState
 
     from lianke.core.migration_operations import AddFilledField
 
     loader = MigrationExecutor(connection).loader
     migration = loader.get_migration(app, name)
-    states = [loader.project_state((app, previous))]
-    for operation in migration.operations:  # the state before and after each operation
+    assert (app, previous) in loader.graph.node_map[(app, name)].parents
+    span = [op for op in migration.operations if isinstance(op, AddFilledField | migrations.AddIndex)]
+    before = ProjectState.from_apps(apps)
+    for op in reversed(span):
+        if isinstance(op, migrations.AddIndex):
+            before.remove_index(app, op.model_name_lower, op.index.name)
+        else:
+            before.remove_field(app, op.model_name_lower, op.name)
+    states = [before]
+    for op in span:  # the state before and after each operation
         state = states[-1].clone()
-        operation.state_forwards(app, state)
+        op.state_forwards(app, state)
         states.append(state)
-    span = [
-        i for i, op in enumerate(migration.operations) if isinstance(op, AddFilledField | migrations.AddIndex)
-    ]
     statements: list[str] = []
 
     def record(execute, sql, params, many, context):
@@ -144,11 +153,11 @@ def _undo_and_redo_filled_columns(app: str, name: str, previous: str) -> list[st
         return execute(sql, params, many, context)
 
     with connection.schema_editor() as editor:
-        for i in reversed(span):
-            migration.operations[i].database_backwards(app, editor, states[i + 1], states[i])
+        for i in reversed(range(len(span))):
+            span[i].database_backwards(app, editor, states[i + 1], states[i])
     with connection.execute_wrapper(record), connection.schema_editor() as editor:
-        for i in span:
-            migration.operations[i].database_forwards(app, editor, states[i], states[i + 1])
+        for i in range(len(span)):
+            span[i].database_forwards(app, editor, states[i], states[i + 1])
     return statements
 
 

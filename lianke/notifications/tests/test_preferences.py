@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 
 from lianke.core.models import ObjectChange
-from lianke.notifications import preferences, service
+from lianke.notifications import preferences, service, types
 from lianke.notifications.models import EmailSettings, Notification, Preference, RoleDefault
 
 pytestmark = pytest.mark.django_db
@@ -67,14 +67,10 @@ def test_the_profile_grid_saves_only_what_differs_from_the_default(org, declared
     assert f'name="pref:{declared}:in_app"' in page.content.decode()
     # when the rep turns the e-mail of the test type off and keeps in-app on
     data = {f"pref:{declared}:in_app": "1", "mode": "digest", "quiet_start": "22:00", "quiet_end": "07:30"}
-    for key in ("record.assigned", "record.transferred"):  # keep the others as they are
-        data[f"pref:{key}:in_app"] = "1"
-        data[f"pref:{key}:email"] = "1"
-    for key in ("record.assigned_many", "record.transferred_many", "activities.mention"):
-        data[f"pref:{key}:in_app"] = "1"
-    for key in ("activities.task_due", "activities.task_overdue", "activities.tasks_pending"):
-        data[f"pref:{key}:in_app"] = "1"
-    data["pref:activities.mention:email"] = "1"
+    for key in types.declared():  # keep the others as they are
+        if key != declared:
+            for channel in preferences.channels_for([org.rep_js.pk], key)[org.rep_js.pk]:
+                data[f"pref:{key}:{channel}"] = "1"
     response = client.post("/profile/notifications/", data)
     assert response.status_code == 302
     assert list(Preference.objects.filter(user=org.rep_js).values_list("kind", "channel", "enabled")) == [
