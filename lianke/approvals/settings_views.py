@@ -5,11 +5,8 @@ Views parse and render; ``flows`` checks, writes (with history and a new version
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,21 +16,11 @@ from django.views.decorators.http import require_POST
 from lianke.core.errors import CodedErrorList
 from lianke.core.objecttypes.registry import registry
 from lianke.org.models import User
+from lianke.org.views import administrators_only
 
 from . import flows
 from .forms import FlowForm, StepFormSet, TestRunForm
 from .models import ApprovalFlow, ApproverKind, FlowVersion
-
-
-def administrators_only(view):
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not (request.user.is_active and request.user.is_superuser):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def flow_types() -> list:

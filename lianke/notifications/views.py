@@ -11,7 +11,6 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from lianke.core.pagination import InvalidCursor, paginate
 from lianke.org.models import Role
+from lianke.org.views import administrators_only
 
 from . import channels, preferences, service, types
 from . import render as rendering
@@ -153,10 +153,8 @@ def profile_preferences(request):
 
 # ------------------------------------------------------------------------- role defaults
 @never_cache
-@login_required
+@administrators_only
 def role_defaults(request):
-    if not (request.user.is_active and request.user.is_superuser):
-        raise PermissionDenied
     roles = list(Role.objects.filter(is_active=True).order_by("name"))
     if not roles:
         return render(request, "notifications/role_defaults.html", {"roles": [], "role": None})
