@@ -240,6 +240,8 @@ LIANKE_FOLLOW_UP_DAYS = int(os.environ.get("LIANKE_FOLLOW_UP_DAYS", "14"))
 # Exports of more rows than this are refused until approved (the data-protection audit records
 # every export and refusal: core.views.objects.ObjectExportView, org.audit). 0 = no approval needed.
 LIANKE_EXPORT_APPROVAL_ROWS = int(os.environ.get("LIANKE_EXPORT_APPROVAL_ROWS", "5000"))
+# An approved large export may be run once within this many hours.
+LIANKE_EXPORT_APPROVAL_HOURS = int(os.environ.get("LIANKE_EXPORT_APPROVAL_HOURS", "24"))
 # Bulk actions commit this many records per transaction (core.records.services.run_in_chunks): SQLite
 # has one write lock for everybody, so a bulk edit of 1,000 rows must not hold it for seconds;
 # 0 = one transaction (PostgreSQL's default: row locks, all or nothing).

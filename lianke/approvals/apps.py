@@ -1,5 +1,6 @@
 """App start-up: the notification types, the lock rule, the re-approval subscriber, the
-escalation job and the ``submit`` record action are registered here."""
+escalation job, the ``submit`` record action and the approval of large exports are
+registered here."""
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
@@ -12,7 +13,8 @@ class ApprovalsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import declarations, panel
+        from . import declarations, exports, panel
 
         declarations.register()
+        exports.register()
         panel.register()

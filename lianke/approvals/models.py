@@ -538,3 +538,48 @@ class OutOfOffice(models.Model):
 
     def __str__(self):
         return f"{self.user_id} → {self.delegate_id}"
+
+
+class ExportRequest(models.Model):
+    """A request to export a list above ``LIANKE_EXPORT_APPROVAL_ROWS`` rows: the record an
+    approval of the ``approvals.export`` purpose runs on. Approved, it lets its requester run
+    that exact list query once before ``expires_at`` (``approvals.exports``); the export still
+    applies his data scope, so an approval never widens what he may read."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        USED = "used", _("Used")
+
+    owner = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # the grant index leads with it
+    )
+    object_type = models.CharField(_("object type"), max_length=100)
+    query = models.TextField(_("filter"), blank=True)
+    rows = models.PositiveIntegerField(_("rows"))
+    reason = models.TextField(_("reason"))
+    state = models.CharField(_("status"), max_length=16, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("valid until"), null=True, blank=True)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    objects = models.Manager()
+    all_objects = models.Manager()  # the approval engine reads records through it
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("export request")
+        verbose_name_plural = _("export requests")
+        indexes = [
+            # The export asks for the requester's approved request of the type (one probe).
+            models.Index(fields=["owner", "object_type", "state"], name="export_request_grant")
+        ]
+
+    def __str__(self):
+        return f"{self.owner}: {self.object_type} × {self.rows}"

@@ -3,11 +3,12 @@
 
 from django.urls import path
 
-from . import views
+from . import exports, views
 
 app_name = "approvals"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
+    path("exports/request/", exports.request_export, name="export_request"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/sheet/", views.sheet, name="sheet"),
     path("<int:pk>/<slug:action>/", views.act, name="act"),

@@ -62,6 +62,8 @@ class AuditKind(models.TextChoices):
     SIGN_IN_FAILED = "sign_in_failed", _("Failed sign-in")
     EXPORT = "export", _("Export")
     EXPORT_REFUSED = "export_refused", _("Export refused")
+    EXPORT_REQUESTED = "export_requested", _("Export approval requested")
+    EXPORT_DECIDED = "export_decided", _("Export approval decided")
     BULK_TRANSFER = "bulk_transfer", _("Bulk transfer")
     BULK_DELETE = "bulk_delete", _("Bulk delete")
     PERMISSION_CHANGE = "permission_change", _("Permission or role change")

@@ -44,6 +44,26 @@ def approval_url(user, object_type, query: str, count: int) -> str | None:
     return None
 
 
+# The approval engine's grants: ``hook(user, object_type, query)`` consumes an approved request
+# of ``user`` for exactly this list query (once) and returns its id, or ``None``.
+_grant_hooks: list[Callable[[Any, Any, str], int | None]] = []
+
+
+def register_export_grant(hook: Callable[[Any, Any, str], int | None]) -> None:
+    """Declare how an approved export request lets a large export through."""
+    if hook not in _grant_hooks:
+        _grant_hooks.append(hook)
+
+
+def use_grant(user, object_type, query: str) -> int | None:
+    """Consume ``user``'s approval to export the list ``query`` (its id), or ``None``."""
+    for hook in _grant_hooks:
+        granted = hook(user, object_type, query)
+        if granted:
+            return granted
+    return None
+
+
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 2000
 

@@ -388,7 +388,9 @@ class ObjectExportView(ObjectListView):
             "columns": "all" if everything else "visible",
         }
         limit = settings.LIANKE_EXPORT_APPROVAL_ROWS
-        if limit and count > limit:
+        if limit and count > limit and (granted := exports.use_grant(request.user, ot, state.query)):
+            details["approval"] = granted  # an approved request of this list, used now
+        elif limit and count > limit:
             # A large export (a leaving rep's customer list) waits for an approval: refused,
             # recorded, and — once the approval engine registers its hook — a request away.
             security_audit.record(
