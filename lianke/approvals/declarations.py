@@ -15,7 +15,7 @@ from lianke.notifications import types
 def register() -> None:
     from lianke.core.api.records import register_endpoints
 
-    from . import escalation, lock, reapproval
+    from . import escalation, handover, lock, reapproval
     from .api import submit_endpoint
     from .models import ApprovalFlow
 
@@ -56,6 +56,7 @@ def register() -> None:
     )
     configcache.watch(ApprovalFlow, columns=("object_type",))
     register_endpoints(submit_endpoint)
+    handover.register()
     events.rule(lock.check, actions=(events.EDIT, events.DELETE, events.TRANSFER, events.RESTORE))
     events.subscribe(reapproval.on_updated, events=(events.UPDATED,), durable=True)
     schedules.job(

@@ -130,6 +130,28 @@ class CustomersDemo(DemoData):
             Table(Contact, 5000 * scale, self.contact_rows, self.contact_columns),
         ]
 
+    def workflow(self, users) -> None:
+        """Work a demo user meets on signing in, done through the services: zhang.wei's customer
+        registrations (客户报备) — three waiting for his manager wang.fang, one she approved, one
+        she rejected with a reason — and two accounts of a colleague wang.fang transferred to
+        him. The approvals' and transfers' own producers notify them (the bell's count)."""
+        from lianke.approvals import services as approvals
+        from lianke.core.records import services
+
+        from .registration import register_account
+
+        rep, manager = users["zhang.wei"], users["wang.fang"]
+        registered = [
+            register_account(actor=rep, values=values, comment=comment)[1]
+            for values, comment in DEMO_REGISTRATIONS
+        ]
+        approvals.approve(actor=manager, approval=registered[3], comment="同意，请尽快跟进首单。")
+        approvals.reject(
+            actor=manager, approval=registered[4], comment="该公司已由浙江公司跟进多年，请与李娜协调。"
+        )
+        colleague = Account.all_objects.filter(owner=users["rep01"], is_deleted=False).order_by("pk")[:2]
+        services.transfer_records(actor=manager, records=list(colleague), new_owner=rep)
+
     def after_account(self, account_age: int, draw: int, span: int) -> dt.datetime:
         """A time between the account's creation (``account_age`` seconds ago) and now, at
         ``draw / span`` of the way (whole seconds: integer arithmetic, one timedelta a row)."""
@@ -234,6 +256,17 @@ class CustomersDemo(DemoData):
                 created,
                 created,
             )
+
+
+# zhang.wei's registrations in the demo (values, his comment): the first three wait for
+# wang.fang, she approves the fourth and rejects the fifth.
+DEMO_REGISTRATIONS = [
+    ({"name": "苏州恒昌精密钣金有限公司", "city": "苏州市"}, "新开发客户，年采购冷轧板约800吨。"),
+    ({"name": "无锡锦澜不锈钢管业有限公司", "city": "无锡市"}, "展会结识，近期有不锈钢卷板询价。"),
+    ({"name": "常州华腾机械装备有限公司", "city": "常州市"}, "老客户介绍，需要镀锌板。"),
+    ({"name": "南通海辰船舶配件有限公司", "city": "南通市"}, "船用钢板需求稳定。"),
+    ({"name": "嘉兴永泰五金制品有限公司", "city": "嘉兴市"}, "客户主动来电询价。"),
+]
 
 
 def approval_flows() -> None:

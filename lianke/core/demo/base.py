@@ -62,7 +62,8 @@ class Table:
 class DemoData:
     """One app's share of the demo dataset. The loader makes one per load and calls, in this
     order: ``settings()`` for every app (in the transaction that creates the organisation),
-    ``tables()`` for every app, writes the tables in the order given, then ``finish(writer)``."""
+    ``tables()`` for every app, writes the tables in the order given, then ``finish(writer)``,
+    and once the indexes are back, ``workflow(users)``."""
 
     #: The app (its label) whose data this is.
     app: str
@@ -82,6 +83,12 @@ class DemoData:
     def finish(self, writer: Any) -> None:
         """Run after every app's tables are written (still without secondary indexes): derived
         values computed over the loaded rows."""
+
+    def workflow(self, users: dict[str, Any]) -> None:
+        """Run last, after the indexes are rebuilt, with the demo's key users by username: work
+        done through the write services as a user would (pending approvals, notifications), so
+        its history, events and notifications are those of the product. Keep it small: it is
+        row by row, and ``lianke demo`` is the quick start."""
 
     def first_id(self, label: str) -> int:
         """The first id written to the table of ``label`` (``customers.account``): the rows of a

@@ -219,6 +219,9 @@ class DemoLoader:
                 for data in self.contributions.values():
                     data.finish(writer)
             writer.analyze(*models_)
+            self.progress("Approvals and notifications…")
+            for data in self.contributions.values():
+                data.workflow(users)
         return users
 
 

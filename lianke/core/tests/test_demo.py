@@ -11,11 +11,16 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from lianke.activities.models import Activity
+from lianke.approvals import services as approvals
+from lianke.approvals.models import Approval
 from lianke.core.demo import base
 from lianke.core.demo.base import Adapt
 from lianke.core.demo.loader import DemoLoader, _same
+from lianke.customers.demo import DEMO_REGISTRATIONS
 from lianke.customers.models import Account, Contact
 from lianke.marketing.models import Lead
+from lianke.notifications.models import Notification
+from lianke.notifications.service import unread_count
 from lianke.org.models import User
 from lianke.sales.models import Opportunity
 
@@ -30,7 +35,7 @@ def test_demo_loads_the_documented_group_users_and_volumes():
     assert users["zhang.wei"].superior == users["wang.fang"]
     assert users["admin"].is_superuser
     assert 35 <= len(users) <= 60
-    assert Account.all_objects.count() == 2000
+    assert Account.all_objects.count() == 2000 + len(DEMO_REGISTRATIONS)
     assert Contact.all_objects.count() == 5000
     assert Lead.all_objects.count() == 5000
     assert Opportunity.all_objects.count() == 1500
@@ -38,6 +43,17 @@ def test_demo_loads_the_documented_group_users_and_volumes():
     # and rows written afterwards get fresh ids (sequences were reset after the bulk load)
     account = Account.all_objects.create(name="新客户", owner=users["zhang.wei"])
     assert account.pk > 2000
+    # and zhang.wei's manager signs in to approvals waiting for her and a count on the bell
+    manager, rep = users["wang.fang"], users["zhang.wei"]
+    assert approvals.pending_count(manager) == 3
+    assert unread_count(manager) >= 3
+    assert approvals.box(rep, "submitted").count() == 5
+    assert set(Approval.objects.values_list("status", flat=True)) == {"pending", "approved", "rejected"}
+    rejected = Account.all_objects.get(name=DEMO_REGISTRATIONS[4][0]["name"])
+    assert rejected.registration == "rejected" and rejected.registration_note
+    # and zhang.wei has his decided registrations and the accounts transferred to him in the bell
+    kinds = set(Notification.objects.filter(recipient=rep).values_list("kind", flat=True))
+    assert {"approval.decided", "record.transferred"} <= kinds
 
 
 @pytest.mark.django_db(transaction=True)
