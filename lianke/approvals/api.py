@@ -197,13 +197,22 @@ def readable_ids(user, approvals) -> set[int]:
     return readable
 
 
+class _ApprovalPages(KeysetPagination):
+    """The schema of the inbox's pages: ``{"next", "results"}`` (its parameters are declared on
+    the list itself)."""
+
+    def get_schema_operation_parameters(self, view):
+        return []
+
+
 class ApprovalViewSet(viewsets.GenericViewSet):
     """The inbox and the actions. Every refusal is ``{"detail", "code"}`` (403
     ``not_an_approver``, 409 ``already_decided``, 429 ``rate_limited``…) or a 400 naming the
     field with its code."""
 
     permission_classes = [IsAuthenticated]
-    pagination_class = None  # the list pages itself (``KeysetPagination.page``, newest first)
+    # The list pages itself (``KeysetPagination.page``, newest first); the class documents it.
+    pagination_class = _ApprovalPages
     serializer_class = ApprovalSerializer
     lookup_value_regex = "[0-9]+"
     queryset = Approval.objects.none()
