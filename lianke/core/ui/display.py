@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from functools import cache
+from typing import Any
 
 from django.db import models
 from django.utils import dateformat, formats, timezone
@@ -130,14 +131,21 @@ def _readable_cache() -> dict | None:
     return ctx.cache.setdefault("readable_records", {})
 
 
+def _reader():
+    """Who reads, where ``_readable_cache`` found a reader."""
+    ctx = context.current()
+    assert ctx is not None
+    return ctx.user
+
+
 def prime_readable(objects, names, object_type) -> None:
     """Learn in one query per related type whether the reader may open the records the
     relations ``names`` of ``objects`` point at (a list page, an export batch, related lists)."""
     cache = _readable_cache()
     if cache is None:
         return
-    user = context.current().user
-    wanted: dict[type, set] = {}
+    user = _reader()
+    wanted: dict[type[Any], set] = {}
     for name in names:
         if not object_type._has_field(name):  # a custom field column
             continue
@@ -171,7 +179,7 @@ def can_read(record) -> bool:
         return True
     key = (type(record), record.pk)
     if key not in cache:
-        cache[key] = access.readable_record(context.current().user, type(record), record.pk) is not None
+        cache[key] = access.readable_record(_reader(), type(record), record.pk) is not None
     return cache[key]
 
 
