@@ -233,29 +233,34 @@ def _users(request, name: str) -> list[str]:
     return [v for v in request.POST.getlist(name) if v]
 
 
+def _with_comment(service):
+    """An action whose only input is the comment (or reason) typed with it."""
+    return lambda r, u, a: service(actor=u, approval=a, comment=r.POST.get("comment", ""))
+
+
 ACTIONS = {
     "approve": (
-        lambda r, u, a: services.approve(actor=u, approval=a, comment=r.POST.get("comment", "")),
+        _with_comment(services.approve),
         gettext_lazy("Approved."),
     ),
     "reject": (
-        lambda r, u, a: services.reject(actor=u, approval=a, comment=r.POST.get("comment", "")),
+        _with_comment(services.reject),
         gettext_lazy("Rejected."),
     ),
     "return": (
-        lambda r, u, a: services.return_(actor=u, approval=a, comment=r.POST.get("comment", "")),
+        _with_comment(services.return_),
         gettext_lazy("Returned to the submitter for changes."),
     ),
     "withdraw": (
-        lambda r, u, a: services.withdraw(actor=u, approval=a, comment=r.POST.get("comment", "")),
+        _with_comment(services.withdraw),
         gettext_lazy("Withdrawn."),
     ),
     "resubmit": (
-        lambda r, u, a: services.resubmit(actor=u, approval=a, comment=r.POST.get("comment", "")),
+        _with_comment(services.resubmit),
         gettext_lazy("Submitted again."),
     ),
     "comment": (
-        lambda r, u, a: services.comment(actor=u, approval=a, comment=r.POST.get("comment", "")),
+        _with_comment(services.comment),
         gettext_lazy("Comment added."),
     ),
     "delegate": (
