@@ -68,6 +68,8 @@ def test_a_lead_rejects_from_the_list_with_a_reason(open_ui, org, viewport):
     lead.go("/approvals/")
     row = lead.page.locator(f"#approval-{approval.pk}")
     row.locator('[data-action="reject-open"]').click()
+    # a tap while the form is still "collapsing" can be lost: wait until it is open
+    lead.page.locator(f"#reject-{approval.pk}.show").wait_for()
     row.locator("textarea[name=comment]").fill("重复报备")
     row.locator('[data-action="reject"]').click()
     expect(lead.page.locator(f"#approval-{approval.pk}")).to_have_attribute("data-status", "rejected")
