@@ -23,6 +23,7 @@ from lianke.core.models import ObjectChange
 from lianke.core.objecttypes.registry import registry
 from lianke.core.records import audit
 from lianke.org.models import User
+from lianke.org.users import is_administrator
 
 from . import versions
 from .conditions import clean_condition, field_exists, matches
@@ -59,7 +60,7 @@ STEP_FIELDS = (
 
 
 def _administrator(actor) -> None:
-    if not (actor is not None and actor.is_active and actor.is_superuser):
+    if not is_administrator(actor):
         raise PermissionDenied(_("Only administrators may change approval flows."))
 
 

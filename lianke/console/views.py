@@ -19,17 +19,12 @@ from django.views.decorators.http import require_POST
 from lianke.core.errors import FieldCode, PermissionCode
 from lianke.core.models import CustomField
 from lianke.core.objecttypes.registry import registry
-from lianke.org import access
-from lianke.org.choices import Action, Scope
+from lianke.org.choices import Scope
 from lianke.org.models import Department, Role, User
 from lianke.org.paths import department_paths
+from lianke.org.views import administrators_only
 
 from . import forms, pages, services
-
-
-def _admin_only(request, model) -> None:
-    if not access.has_action(request.user, model, Action.VIEW):
-        raise PermissionDenied
 
 
 def _wants_json(request) -> bool:
@@ -127,15 +122,13 @@ def _department_nodes():
     return [{"department": d, "children": build(d.pk)} for d in roots]
 
 
-@login_required
+@administrators_only(of=Department)
 def departments(request):
-    _admin_only(request, Department)
     return render(request, "console/departments.html", {"nodes": _department_nodes()})
 
 
-@login_required
+@administrators_only(of=Department)
 def department_edit(request, pk: int | None = None):
-    _admin_only(request, Department)
     department = get_object_or_404(Department, pk=pk) if pk else None
     initial = {"parent": request.GET.get("parent")} if department is None else None
     form = forms.DepartmentForm(request.POST or None, instance=department, initial=initial)
@@ -155,9 +148,8 @@ def department_edit(request, pk: int | None = None):
     )
 
 
-@login_required
+@administrators_only(of=Department)
 def department_move(request, pk: int):
-    _admin_only(request, Department)
     department = get_object_or_404(Department, pk=pk)
     form = forms.MoveDepartmentForm(request.POST or None, initial={"parent": department.parent_id})
     if request.method == "POST":
@@ -187,10 +179,9 @@ def department_move(request, pk: int):
     )
 
 
-@login_required
+@administrators_only(of=Department)
 @require_POST
 def department_active(request, pk: int):
-    _admin_only(request, Department)
     department = get_object_or_404(Department, pk=pk)
     return _set_active(
         request,
@@ -215,9 +206,8 @@ def _handover_slot() -> bool:
     return True
 
 
-@login_required
+@administrators_only(of=User)
 def users(request):
-    _admin_only(request, User)
     query = (
         User.objects.select_related("superior").prefetch_related("roles").order_by("-is_active", "username")
     )
@@ -254,9 +244,8 @@ def users(request):
     )
 
 
-@login_required
+@administrators_only(of=User)
 def user_edit(request, pk: int | None = None):
-    _admin_only(request, User)
     user = get_object_or_404(User, pk=pk) if pk else None
     form = forms.UserForm(request.POST or None, instance=user)
     if request.method == "POST" and form.is_valid():
@@ -285,10 +274,9 @@ def user_edit(request, pk: int | None = None):
     )
 
 
-@login_required
+@administrators_only(of=User)
 @require_POST
 def user_active(request, pk: int):
-    _admin_only(request, User)
     user = get_object_or_404(User, pk=pk)
     return _set_active(
         request,
@@ -299,9 +287,8 @@ def user_active(request, pk: int):
 
 
 # ----------------------------------------------------------------------------------------- roles
-@login_required
+@administrators_only(of=Role)
 def roles(request):
-    _admin_only(request, Role)
     rows = Role.objects.annotate(
         holder_count=Count("users", filter=Q(users__is_active=True), distinct=True),
         grant_count=Count("permissions", distinct=True),
@@ -331,9 +318,8 @@ def _grid(role: Role | None, posted=None):
     return rows
 
 
-@login_required
+@administrators_only(of=Role)
 def role_edit(request, pk: int | None = None):
-    _admin_only(request, Role)
     role = get_object_or_404(Role, pk=pk) if pk else None
     form = forms.RoleForm(request.POST or None, instance=role)
     posted = request.POST if request.method == "POST" else None
@@ -381,9 +367,8 @@ def _object_type(key: str):
     return registry.get(key)
 
 
-@login_required
+@administrators_only(of=CustomField)
 def custom_field_types(request):
-    _admin_only(request, CustomField)
     counts = dict(
         CustomField.objects.values_list("object_type").annotate(n=Count("id")).values_list("object_type", "n")
     )
@@ -391,17 +376,15 @@ def custom_field_types(request):
     return render(request, "console/custom_field_types.html", {"types": types})
 
 
-@login_required
+@administrators_only(of=CustomField)
 def custom_fields(request, object_type: str):
-    _admin_only(request, CustomField)
     ot = _object_type(object_type)
     fields = list(CustomField.objects.filter(object_type=ot.key).order_by("order", "id"))
     return render(request, "console/custom_fields.html", {"object_type": ot, "fields": fields})
 
 
-@login_required
+@administrators_only(of=CustomField)
 def custom_field_edit(request, object_type: str | None = None, pk: int | None = None):
-    _admin_only(request, CustomField)
     field = get_object_or_404(CustomField, pk=pk) if pk else None
     ot = _object_type(field.object_type if field else object_type or "")
     form = forms.CustomFieldForm(request.POST or None, instance=field)
@@ -427,10 +410,9 @@ def custom_field_edit(request, object_type: str | None = None, pk: int | None = 
     )
 
 
-@login_required
+@administrators_only(of=CustomField)
 @require_POST
 def custom_field_order(request, object_type: str):
-    _admin_only(request, CustomField)
     ot = _object_type(object_type)
     back = redirect("console:custom_field_list", object_type=ot.key).url
     try:
@@ -444,10 +426,9 @@ def custom_field_order(request, object_type: str):
     return _done(request, _("Order saved."), back)
 
 
-@login_required
+@administrators_only(of=CustomField)
 @require_POST
 def custom_field_move(request, pk: int):
-    _admin_only(request, CustomField)
     field = get_object_or_404(CustomField, pk=pk)
     back = redirect("console:custom_field_list", object_type=field.object_type).url + f"#field-{field.pk}"
     step = -1 if request.POST.get("step") == "up" else 1
@@ -460,10 +441,9 @@ def custom_field_move(request, pk: int):
     return redirect(back)
 
 
-@login_required
+@administrators_only(of=CustomField)
 @require_POST
 def custom_field_active(request, pk: int):
-    _admin_only(request, CustomField)
     field = get_object_or_404(CustomField, pk=pk)
     back = redirect("console:custom_field_list", object_type=field.object_type).url
     return _set_active(

@@ -6,10 +6,8 @@ a run started here is claimed at once and run by the job worker."""
 from __future__ import annotations
 
 import logging
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
 from django.http import Http404, HttpResponseBadRequest
@@ -21,6 +19,7 @@ from django.views.decorators.http import require_POST
 from lianke.core.pagination import InvalidCursor, SortSpec, paginate
 from lianke.org import access
 from lianke.org.choices import Action
+from lianke.org.views import administrators_only
 
 from . import runner, services
 from .forms import ScheduleForm
@@ -30,17 +29,8 @@ logger = logging.getLogger(__name__)
 PAGE = 50
 
 
-def administrators_only(view):
-    """Signed in, and the schedules' kind lets the user see them (administrators)."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not access.has_action(request.user, Schedule, Action.VIEW):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
+#: Signed in, and the schedules' kind lets the user see them (administrators).
+schedules_page = administrators_only(of=Schedule)
 
 
 def _visible(user, action: str = Action.VIEW):
@@ -55,7 +45,7 @@ def _get(user, pk: int, action: str = Action.VIEW) -> Schedule:
     return schedule
 
 
-@administrators_only
+@schedules_page
 def schedule_list(request):
     runner.sync_declared()
     schedules = list(_visible(request.user))
@@ -76,7 +66,7 @@ def schedule_list(request):
     )
 
 
-@administrators_only
+@schedules_page
 def schedule_detail(request, pk: int):
     schedule = _get(request.user, pk)
     runs = JobRun.objects.filter(schedule=schedule).select_related("actor")
@@ -91,7 +81,7 @@ def schedule_detail(request, pk: int):
     return render(request, "jobs/schedule_detail.html", {"schedule": schedule, "page": page})
 
 
-@administrators_only
+@schedules_page
 def run_row(request, pk: int):
     """One run's row (htmx: a running run's row asks again until it is finished)."""
     run = JobRun.objects.select_related("actor", "schedule").filter(pk=pk).first()
@@ -100,7 +90,7 @@ def run_row(request, pk: int):
     return render(request, "jobs/_run.html", {"run": run})
 
 
-@administrators_only
+@schedules_page
 def schedule_edit(request, pk: int | None = None):
     schedule = _get(request.user, pk, Action.EDIT) if pk else None
     if schedule is None and not access.has_action(request.user, Schedule, Action.CREATE):
@@ -123,7 +113,7 @@ def schedule_edit(request, pk: int | None = None):
     return render(request, "jobs/schedule_form.html", {"form": form, "schedule": schedule}, status=status)
 
 
-@administrators_only
+@schedules_page
 @require_POST
 def schedule_toggle(request, pk: int):
     schedule = _get(request.user, pk, Action.EDIT)
@@ -135,7 +125,7 @@ def schedule_toggle(request, pk: int):
     return redirect("jobs:list")
 
 
-@administrators_only
+@schedules_page
 @require_POST
 def schedule_delete(request, pk: int):
     schedule = _get(request.user, pk, Action.DELETE)
@@ -148,7 +138,7 @@ def schedule_delete(request, pk: int):
     return redirect("jobs:list")
 
 
-@administrators_only
+@schedules_page
 @require_POST
 def schedule_run(request, pk: int):
     """Run now (``dry_run=1``: a dry run): the run is claimed here and run by the job worker."""

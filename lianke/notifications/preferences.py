@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from lianke.core.models import ObjectChange
 from lianke.core.records import audit
 from lianke.org.models import Role
+from lianke.org.users import is_administrator
 
 from . import types
 from .models import EmailSettings, Preference, RoleDefault
@@ -122,7 +123,7 @@ def role_defaults_snapshot(role: Role) -> dict:
 def set_role_defaults(*, actor, role: Role, values: dict[tuple[str, str], bool | None]) -> None:
     """Set ``role``'s defaults (``None``: the type's own default) as ``actor``, an
     administrator; the change goes into the role's history (old → new)."""
-    if not (actor.is_active and actor.is_superuser):
+    if not is_administrator(actor):
         raise PermissionDenied(_("Only administrators set the defaults of a role."))
     role = Role.objects.select_for_update().get(pk=role.pk)
     before = role_defaults_snapshot(role)

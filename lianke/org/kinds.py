@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django.db.models import Model, Q
 
 from .choices import Action, Scope
+from .users import is_administrator
 
 if TYPE_CHECKING:
     from .models import User
@@ -250,7 +251,7 @@ class Config(AccessPolicy):
         self.delegated_actions = frozenset(delegated_actions)
 
     def granted(self, user, action):
-        if user.is_active and user.is_superuser:
+        if is_administrator(user):
             return Scope.ALL
         delegated = self.delegates is not None and action in self.delegated_actions
         return Scope.OWN if delegated else None

@@ -1,9 +1,18 @@
 """The people records can be given to, shared with or filtered by: one definition of "active
-users", so a deactivated person drops out of every picker, filter and check at once."""
+users", so a deactivated person drops out of every picker, filter and check at once; and one
+definition of an administrator."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
+
+
+def is_administrator(user) -> bool:
+    """An administrator: an active superuser. Administrators open every settings page, change
+    every configuration and are the approvers of last resort; a deactivated one is nobody."""
+    return bool(
+        user is not None and getattr(user, "is_active", False) and getattr(user, "is_superuser", False)
+    )
 
 
 def active_users() -> QuerySet:

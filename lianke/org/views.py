@@ -9,32 +9,48 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Q
+from django.db.models import F, Model, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from lianke.core.pagination import InvalidCursor, SortSpec, paginate
 
-from . import tokens
+from . import access, tokens
+from .choices import Action
 from .forms import ApiTokenForm, AuditFilterForm
 from .models import ApiToken, AuditEvent
+from .users import is_administrator
 
 AUDIT_PAGE = 50
 
 
-def administrators_only(view):
-    """A settings page of administrators (active superusers): anybody else signed in gets a
-    403, whatever the method; a visitor the login page."""
+def administrators_only(view=None, *, of: type[Model] | None = None):
+    """The one guard of settings pages: a visitor gets the login page; a signed-in user who
+    is not an administrator (``users.is_administrator``) a 403, whatever the method. With
+    ``of=<a config model>`` the page opens to whom that model's kind opens it — administrators,
+    and the delegates the kind names (``access.has_action``)::
 
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not (request.user.is_active and request.user.is_superuser):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
+        @administrators_only
+        def audit(request): ...
 
-    return wrapped
+        @administrators_only(of=Schedule)
+        def schedules(request): ...
+    """
+
+    def decorate(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            user = request.user
+            allowed = access.has_action(user, of, Action.VIEW) if of is not None else is_administrator(user)
+            if not allowed:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate(view) if view is not None else decorate
 
 
 def _live_tokens(user):

@@ -42,6 +42,7 @@ from django_stubs_ext import StrOrPromise
 
 from lianke.org import audit as security_audit
 from lianke.org.choices import AuditKind, CollaboratorAccess
+from lianke.org.users import is_administrator
 
 from ..errors import HandoverCode
 from ..models import ObjectChange, SavedView
@@ -308,7 +309,7 @@ def parts() -> list[HandoverPart]:
 def check(actor, from_user, to_user) -> None:
     """Who may hand over, and to whom: an administrator; an active colleague, not the leaving
     user himself. A ``ValidationError`` naming ``to_user`` (coded) or ``PermissionDenied``."""
-    if actor is None or not (actor.is_active and actor.is_superuser):
+    if not is_administrator(actor):
         raise PermissionDenied(_("Only administrators may hand over a user's work."))
     if to_user.pk == from_user.pk:
         raise ValidationError(
