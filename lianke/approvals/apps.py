@@ -18,3 +18,14 @@ class ApprovalsConfig(AppConfig):
         declarations.register()
         exports.register()
         panel.register()
+
+        from lianke.console import pages
+
+        pages.register(
+            "approvals",
+            title=_("Approval flows"),
+            group=pages.WORKFLOW,
+            url_name="approval_flows:list",
+            icon="check2-square",
+            order=10,
+        )

@@ -21,6 +21,8 @@ from typing import Any
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils.translation import gettext_lazy as _
 
+from lianke.org.users import is_administrator
+
 ORGANISATION = "organisation"
 OBJECTS = "objects"
 WORKFLOW = "workflow"
@@ -36,9 +38,9 @@ GROUPS: dict[str, Any] = {
 
 
 def administrators(user) -> bool:
-    """The default audience of a settings page: active superusers (what ``org.kinds.Config``
+    """The default audience of a settings page: administrators (what ``org.kinds.Config``
     grants without delegates)."""
-    return bool(user.is_active and user.is_superuser)
+    return is_administrator(user)
 
 
 @dataclass(frozen=True)
@@ -113,10 +115,8 @@ def entries_for(user) -> list[tuple[Any, list[Entry]]]:
 
 
 def register_builtin() -> None:
-    """The console's own pages, and the platform's settings pages it knows by address: the
-    webhooks (outbox), and the pages of issue 9 that other apps bring (jobs, notifications,
-    approvals, audit), shown once they answer. Stage sets are still edited in the advanced
-    settings (Django's admin), named by its URL name so no business app is imported."""
+    """The console's own pages. Every other app registers its settings pages itself, from its
+    ``AppConfig.ready``, by URL name."""
     register(
         "departments",
         title=_("Departments"),
@@ -145,62 +145,11 @@ def register_builtin() -> None:
         order=30,
     )
     register(
-        "audit",
-        title=_("Audit"),
-        group=ORGANISATION,
-        path="/settings/audit/",
-        icon="journal-check",
-        description=_("Sign-ins, exports, bulk changes, permission changes."),
-        order=40,
-    )
-    register(
         "custom_fields",
         title=_("Custom fields"),
         group=OBJECTS,
         url_name="console:custom_fields",
         icon="input-cursor-text",
         description=_("Fields of each object type: create, order, sections, options."),
-        order=10,
-    )
-    register(
-        "stage_sets",
-        title=_("Stage sets"),
-        group=OBJECTS,
-        url_name="admin:sales_stageset_changelist",
-        icon="signpost-split",
-        description=_("Opportunity stages (in the advanced settings)."),
-        order=20,
-    )
-    register(
-        "approvals",
-        title=_("Approval flows"),
-        group=WORKFLOW,
-        path="/settings/approvals/",
-        icon="check2-square",
-        order=10,
-    )
-    register(
-        "notifications",
-        title=_("Notification defaults"),
-        group=WORKFLOW,
-        path="/settings/notifications/",
-        icon="bell",
-        order=20,
-    )
-    register(
-        "jobs",
-        title=_("Scheduled jobs"),
-        group=WORKFLOW,
-        path="/settings/jobs/",
-        icon="clock-history",
-        order=30,
-    )
-    register(
-        "webhooks",
-        title=_("Webhooks"),
-        group=INTEGRATIONS,
-        url_name="outbox:webhooks",
-        icon="send",
-        description=_("Outgoing events to other systems, and their deliveries."),
         order=10,
     )

@@ -11,6 +11,7 @@ class JobsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from lianke.console import pages
         from lianke.core import periodic, schedules
         from lianke.org import access
         from lianke.org.kinds import Config
@@ -33,3 +34,11 @@ class JobsConfig(AppConfig):
         )
         # Every 30 s: enqueue a run of what has fallen due (the worker runs it).
         periodic.every(30, runner.enqueue_if_due)
+        pages.register(
+            "jobs",
+            title=_("Scheduled jobs"),
+            group=pages.WORKFLOW,
+            url_name="jobs:list",
+            icon="clock-history",
+            order=30,
+        )

@@ -22,6 +22,7 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from lianke.console import pages
         from lianke.core import schedules
 
         from . import digest, emails, producers
@@ -29,6 +30,14 @@ class NotificationsConfig(AppConfig):
         producers.declare()
         producers.subscribe()
         emails.register()
+        pages.register(
+            "notifications",
+            title=_("Notification defaults"),
+            group=pages.WORKFLOW,
+            url_name="notifications:role_defaults",
+            icon="bell",
+            order=20,
+        )
         schedules.job(
             "notification_digest",
             digest.send_digests,

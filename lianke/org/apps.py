@@ -33,3 +33,15 @@ class OrgConfig(AppConfig):
 
         user_logged_in.connect(audit.signed_in, dispatch_uid="lianke.org.audit.signed_in")
         user_login_failed.connect(audit.sign_in_failed, dispatch_uid="lianke.org.audit.sign_in_failed")
+
+        from lianke.console import pages
+
+        pages.register(
+            "audit",
+            title=_("Audit"),
+            group=pages.ORGANISATION,
+            url_name="audit:log",
+            icon="journal-check",
+            description=_("Sign-ins, exports, bulk changes, permission changes."),
+            order=40,
+        )

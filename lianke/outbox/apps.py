@@ -8,6 +8,7 @@ class OutboxConfig(AppConfig):
     verbose_name = _("Outbox")
 
     def ready(self):
+        from lianke.console import pages
         from lianke.core import periodic
         from lianke.core.records import events
 
@@ -19,3 +20,12 @@ class OutboxConfig(AppConfig):
         periodic.every(30, delivery.schedule_if_due)
         # Delivered messages are kept LIANKE_OUTBOX_KEEP_DAYS.
         periodic.every(3600, delivery.schedule_purge)
+        pages.register(
+            "webhooks",
+            title=_("Webhooks"),
+            group=pages.INTEGRATIONS,
+            url_name="outbox:webhooks",
+            icon="send",
+            description=_("Outgoing events to other systems, and their deliveries."),
+            order=10,
+        )

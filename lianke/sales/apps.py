@@ -16,3 +16,15 @@ class SalesConfig(AppConfig):
         # requests with the rest of it (core.configcache), offers their stages.
         for model in (StageSet, Stage):
             configcache.watch(model)
+
+        from lianke.console import pages
+
+        pages.register(
+            "stage_sets",
+            title=_("Stage sets"),
+            group=pages.OBJECTS,
+            url_name="admin:sales_stageset_changelist",
+            icon="signpost-split",
+            description=_("Opportunity stages (in the advanced settings)."),
+            order=20,
+        )
