@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 # ---------------------------------------------------------------------------------- choices
@@ -53,7 +54,7 @@ class Mode(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", pgettext_lazy("approval status", "Pending")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
     RETURNED = "returned", _("Returned for changes")
@@ -65,7 +66,7 @@ OPEN_STATUSES = (Status.PENDING, Status.RETURNED)
 
 
 class TaskStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", pgettext_lazy("approval status", "Pending")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
     DELEGATED = "delegated", _("Delegated")

@@ -239,3 +239,17 @@ def test_the_inbox_reads_a_page_in_the_same_queries_whatever_its_length(org, flo
     for _ in range(9):
         services.submit(actor=org.rep_js, record=account(org.rep_js))
     assert queries() == one
+
+
+def test_a_pending_approval_is_told_as_waiting_for_approval_not_as_an_unsent_message(org, pending):
+    """"Pending" means two things in the product: an approval waiting for a decision (待审批)
+    and a message the outbox has not sent yet (待发送); each says its own."""
+    from django.utils import translation
+
+    from lianke.outbox.models import OutboxMessage
+
+    _record, approval = pending
+    with translation.override("zh-hans"):
+        assert approval.get_status_display() == "待审批"
+        assert approval.tasks.first().get_status_display() == "待审批"
+        assert OutboxMessage(status=OutboxMessage.Status.PENDING).get_status_display() == "待发送"
