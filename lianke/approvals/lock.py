@@ -3,7 +3,8 @@ restore; through a form, the API, bulk edit, the batch path, imports and jobs, a
 the before-write rules of ``core.records.events`` — is refused with ``record_locked`` and a
 message naming the approval, except a change of only the fields the flow's version declares
 editable. The rule costs nothing for a type that has no flow (the types with flows are kept per
-configuration token) and one indexed query for one that has."""
+configuration token) and one indexed query for one that has — for a batch (bulk edit, an
+import's updates) one query for all its rows (``events.current_batch``)."""
 
 from __future__ import annotations
 
@@ -50,9 +51,15 @@ def check(actor, record, action: str, before: dict | None) -> None:
     types = types_with_flows()
     if types is not None and record._meta.label_lower not in types:
         return
-    from .services import pending_approval
+    from .services import pending_approval, pending_approvals
 
-    approval = pending_approval(record)
+    batch = events.current_batch(record)
+    if batch is not None:
+        if check not in batch.memo:
+            batch.memo[check] = pending_approvals(type(record), batch.ids)
+        approval = batch.memo[check].get(record.pk)
+    else:
+        approval = pending_approval(record)
     if approval is None:
         return
     editable = set(approval.version.settings.get("editable_fields") or [])

@@ -80,6 +80,35 @@ def test_bulk_edit_batch_delete_and_transfer_are_refused_too(org, pending):
     )
 
 
+def test_a_batch_checks_its_rows_locks_with_one_query_whatever_its_size(org, pending):
+    """An import's updates or a bulk edit of many accounts of a type with a flow: the lock is
+    read once for the batch (not once per row), and still refuses exactly the row under
+    approval."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    record, _ = pending
+
+    def update(count: int):
+        others = [account(org.rep_js, name=f"批量客户{count}-{i}") for i in range(count)]
+        changes = {other.pk: {"city": "无锡"} for other in others}
+        with CaptureQueriesContext(connection) as queries:
+            batch.update_records(actor=org.rep_js, model=type(record), changes=changes)
+        assert {o.city for o in type(record).objects.filter(pk__in=changes)} == {"无锡"}
+        return sum('"approvals_approval"' in q["sql"] for q in queries.captured_queries)
+
+    # the lock's one query, and the one of the re-approval check on approved amounts
+    assert update(3) == update(30) == 2
+    with pytest.raises(ValidationError) as info:
+        batch.update_records(
+            actor=org.rep_js,
+            model=type(record),
+            changes={record.pk: {"city": "苏州"}, account(org.rep_js, name="另一家").pk: {"city": "苏州"}},
+        )
+    assert list(info.value.rows) == [0]
+    assert fresh(record).city == ""
+
+
 def test_the_lifecycle_move_waits_for_the_approval(org):
     make_flow("marketing.lead")
     lead = registry.get("marketing.lead").factory_class()(owner=org.rep_js)

@@ -372,6 +372,14 @@ def _check_people(compiled: _Compiled, objs: list, action: str, errors: dict) ->
                 errors.setdefault(index, {}).setdefault(name, []).append(verdict[user_id])
 
 
+def _check_rules(index: int, errors: dict, actor, obj, action: str, before: dict | None = None) -> None:
+    """The before-write rules of row ``index``; a refusal becomes the row's errors."""
+    try:
+        events.check_rules(actor, obj, action, before)
+    except ValidationError as exc:
+        errors[index] = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
+
+
 @transaction.atomic
 def create_records(*, actor, model: Any, rows: Sequence[Mapping[str, Any]]) -> list:
     """Create one record per row (``{field: value, "custom_fields": {...}}``) as ``actor``:
@@ -410,12 +418,7 @@ def create_records(*, actor, model: Any, rows: Sequence[Mapping[str, Any]]) -> l
         if owned:
             obj.department_id = departments.get(obj.owner_id)
         if ruled and index not in errors:
-            try:
-                events.check_rules(actor, obj, events.CREATE)
-            except ValidationError as exc:
-                errors[index] = (
-                    exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
-                )
+            _check_rules(index, errors, actor, obj, events.CREATE)
     if errors:
         raise BatchError(errors)
     created = insert(objs)
@@ -466,15 +469,12 @@ def update_records(*, actor, model: Any, changes: Mapping[int, Mapping[str, Any]
     compiled.check_unique(objs, errors, exclude_pks=pks)
     now = timezone.now()
     entries = []
+    with events.checking_batch(model, pks):
+        for index, obj in enumerate(objs):
+            if index not in errors:
+                _check_rules(index, errors, actor, obj, events.EDIT, before[obj.pk])
     for index, obj in enumerate(objs):
         if index in errors:
-            continue
-        try:
-            events.check_rules(actor, obj, events.EDIT, before[obj.pk])
-        except ValidationError as exc:
-            errors[index] = (
-                exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
-            )
             continue
         after = audit.snapshot(obj)
         if after != before[obj.pk]:

@@ -4,7 +4,8 @@
 - **Before-write rules** (``rule``) run inside the write transaction, on the state about to be
   written, for single writes, batches, imports, the API and jobs alike, and refuse the write by
   raising ``ValidationError`` with a stable ``code`` (approval locks, pool caps, credit limits,
-  blacklists). They must not write.
+  blacklists). They must not write. A batch checks its rows inside ``checking_batch``: a rule
+  that reads something per record reads it once for the batch (``current_batch(record).memo``).
 - **Events** (``emit`` / ``subscribe``): every create, change (with the changed fields),
   delete, restore, transfer and lifecycle transition emits one event per record, or one per
   batch. In-process handlers run after the transaction commits — never for a rolled-back write.
@@ -17,7 +18,9 @@ Apps register both in their ``AppConfig.ready()``; core knows no business app.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -89,6 +92,38 @@ def check_rules(actor, record: Model, action: str, before: dict | None = None) -
     """Run the rules for this write; the first refusal (a ``ValidationError``) stops it."""
     for check in rules_for(record, action):
         check(actor, record, action, before)
+
+
+@dataclass
+class Batch:
+    """The rows one batch write is checking: ``ids`` of ``object_type``, and a ``memo`` where a
+    rule keeps what it read for all of them at once (keyed by the rule, valid for this batch
+    only: nothing read here outlives the batch's checks)."""
+
+    object_type: str
+    ids: frozenset
+    memo: dict[Any, Any] = field(default_factory=dict)
+
+
+_batch: ContextVar[Batch | None] = ContextVar("lianke_rule_batch", default=None)
+
+
+@contextmanager
+def checking_batch(model: type[Model], ids: Iterable) -> Iterator[Batch]:
+    """While a batch of ``model``'s rows ``ids`` is checked: ``current_batch`` answers it."""
+    token = _batch.set(Batch(type_key(model), frozenset(ids)))
+    try:
+        yield _batch.get()  # type: ignore[misc]
+    finally:
+        _batch.reset(token)
+
+
+def current_batch(record: Model) -> Batch | None:
+    """The batch ``record`` is checked in, or ``None`` for a single write."""
+    batch = _batch.get()
+    if batch is not None and record.pk in batch.ids and batch.object_type == type_key(record):
+        return batch
+    return None
 
 
 # ---------------------------------------------------------------------------------- events
