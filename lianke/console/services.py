@@ -26,7 +26,7 @@ from lianke.core.objecttypes.registry import registry
 from lianke.core.records import audit
 from lianke.org import access
 from lianke.org.choices import Action
-from lianke.org.models import Department, Role, RolePermission, User
+from lianke.org.models import Department, FieldPermission, Role, RolePermission, User
 
 #: The reverse relations recorded with a role (as ``org.admin.RoleAdmin`` records them).
 ROLE_RELATED = ("permissions", "field_permissions")
@@ -321,6 +321,53 @@ def save_role(
             raise ValidationError(refusals)
         action = ObjectChange.ActionChoices.CREATE if before is None else ObjectChange.ActionChoices.UPDATE
         audit.record(action, stored, before, audit.config_snapshot(stored, ROLE_RELATED), actor=actor)
+        return stored
+
+
+def save_field_rules(
+    *,
+    actor,
+    role: Role,
+    object_type: str,
+    modes: Mapping[str, str | None],
+    expected_state: str | None = None,
+) -> Role:
+    """Set ``role``'s field rules on ``object_type`` (field-level security, 字段权限): ``modes``
+    maps a field (``fieldaccess.configurable_fields``) to a ``FieldMode`` or to ``None`` (no
+    rule: the role leaves the field as its grant does). Fields left out keep their rule. Each
+    rule is checked by ``FieldPermission.clean`` (a field of the type, masking only for phones
+    and e-mails, a field a record needs stays editable); the refusals name their fields, and
+    nothing is written then. The change is the role's history."""
+    with transaction.atomic():
+        stored = _locked(Role, role.pk)
+        _refuse(actor, Role, Action.EDIT, stored)
+        before = audit.config_snapshot(stored, ROLE_RELATED)
+        _check_state(before, expected_state)
+        existing = {r.field: r for r in stored.field_permissions.filter(object_type=object_type)}
+        errors: dict[str, list[ValidationError]] = {}
+        for name, mode in modes.items():
+            rule = existing.get(name)
+            if not mode:
+                if rule is not None:
+                    rule.delete()
+                continue
+            rule = rule or FieldPermission(role=stored, object_type=object_type, field=name)
+            rule.mode = mode
+            try:
+                rule.full_clean(exclude=["role"])
+            except ValidationError as exc:
+                errors[name] = [e for listed in exc.error_dict.values() for e in listed]
+                continue
+            rule.save()
+        if errors:
+            raise ValidationError(errors)
+        audit.record(
+            ObjectChange.ActionChoices.UPDATE,
+            stored,
+            before,
+            audit.config_snapshot(stored, ROLE_RELATED),
+            actor=actor,
+        )
         return stored
 
 

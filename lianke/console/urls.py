@@ -20,6 +20,7 @@ urlpatterns = [
     path("roles/", views.roles, name="roles"),
     path("roles/new/", views.role_edit, name="role_create"),
     path("roles/<int:pk>/", views.role_edit, name="role_edit"),
+    path("roles/<int:pk>/fields/<str:object_type>/", views.role_fields, name="role_fields"),
     path("fields/", views.custom_field_types, name="custom_fields"),
     path("fields/<str:object_type>/", views.custom_fields, name="custom_field_list"),
     path("fields/<str:object_type>/new/", views.custom_field_edit, name="custom_field_create"),

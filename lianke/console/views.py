@@ -19,7 +19,8 @@ from django.views.decorators.http import require_POST
 from lianke.core.errors import FieldCode, PermissionCode
 from lianke.core.models import CustomField
 from lianke.core.objecttypes.registry import registry
-from lianke.org.choices import Scope
+from lianke.org.choices import FieldMode, Scope
+from lianke.org.fieldaccess import configurable_fields
 from lianke.org.models import Department, Role, User
 from lianke.org.paths import department_paths
 from lianke.org.views import administrators_only
@@ -324,6 +325,9 @@ def role_edit(request, pk: int | None = None):
     form = forms.RoleForm(request.POST or None, instance=role)
     posted = request.POST if request.method == "POST" else None
     grid = _grid(role, posted)
+    counts = _rule_counts(role)
+    for row in grid:
+        row["rules"] = counts.get(row["type"].key, 0)
     errors: list[tuple[str, str]] = []
     if request.method == "POST" and form.is_valid():
         grants = {row["type"].key: ([a for a, _l, on in row["actions"] if on], row["scope"]) for row in grid}
@@ -355,8 +359,80 @@ def role_edit(request, pk: int | None = None):
             "scopes": Scope.choices,
             "holders": holders,
             "grid_errors": errors,
+            "state": _opened_state(request, role, services.ROLE_RELATED),
         },
         status=status,
+    )
+
+
+def _rule_counts(role: Role | None) -> dict[str, int]:
+    if role is None:
+        return {}
+    return dict(
+        role.field_permissions.values("object_type").annotate(n=Count("pk")).values_list("object_type", "n")
+    )
+
+
+@administrators_only(of=Role)
+def role_fields(request, pk: int, object_type: str):
+    """One role's field rules on one object type: each field's mode, or no rule."""
+    role = get_object_or_404(Role, pk=pk)
+    specs = configurable_fields(object_type)
+    if specs is None or object_type not in {t.key for t in services.grantable_types()}:
+        raise Http404
+    stored = dict(role.field_permissions.filter(object_type=object_type).values_list("field", "mode"))
+    modes = (
+        {name: request.POST.get(f"mode-{name}") or None for name in specs}
+        if request.method == "POST"
+        else stored
+    )
+    errors: dict[str, list[tuple[str, str]]] = {}
+    refusal: list[tuple[str, str]] = []
+    if request.method == "POST":
+        try:
+            services.save_field_rules(
+                actor=request.user,
+                role=role,
+                object_type=object_type,
+                modes=modes,
+                expected_state=_state(request),
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict") and set(exc.error_dict) <= set(specs):
+                errors = {
+                    name: [(m, e.code or "") for e in listed for m in e]
+                    for name, listed in exc.error_dict.items()
+                }
+            else:
+                refusal = _messages_of(exc)
+        else:
+            messages.success(request, _("Field access of “%(role)s” saved.") % {"role": role.name})
+            return redirect("console:role_fields", pk=role.pk, object_type=object_type)
+    rows = [
+        {
+            "spec": spec,
+            "mode": modes.get(name) or "",
+            "choices": [
+                (value, label)
+                for value, label in FieldMode.choices
+                if (value != FieldMode.MASKED or spec.maskable)
+                and (value == FieldMode.EDITABLE or not spec.required)
+            ],
+            "errors": errors.get(name, []),
+        }
+        for name, spec in specs.items()
+    ]
+    return render(
+        request,
+        "console/role_fields.html",
+        {
+            "role": role,
+            "type": registry.get(object_type),
+            "rows": rows,
+            "refusal": refusal,
+            "state": _opened_state(request, role, services.ROLE_RELATED),
+        },
+        status=400 if request.method == "POST" else 200,
     )
 
 

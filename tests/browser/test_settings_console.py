@@ -48,6 +48,30 @@ def test_an_administrator_changes_a_scope_in_the_role_grid(open_ui, org, viewpor
 
 @pytest.mark.browser
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_an_administrator_masks_the_reps_view_of_contacts_mobiles(open_ui, org, viewport):
+    from lianke.org.models import FieldPermission
+
+    ui, _phone = open_as_admin(open_ui, viewport)
+    role = org.roles["sales_rep"]
+    ui.go(f"/settings/roles/{role.pk}/")
+    ui.page.locator('[data-field-rules="customers.contact"]').click()
+    mode = ui.page.locator("#mode-mobile")
+    expect(mode).to_be_visible()
+    ui.assert_fits_screen()
+    mode.select_option("masked")
+    # a required field offers no narrower mode than editable
+    expect(ui.page.locator('#mode-name option[value="hidden"]')).to_have_count(0)
+    ui.shot("field-access")
+    ui.page.locator("#save-field-rules").click()
+    expect(ui.page.locator("#messages .alert-success")).to_be_visible()
+    expect(ui.page.locator("#mode-mobile")).to_have_value("masked")
+    assert FieldPermission.objects.get(role=role, object_type="customers.contact", field="mobile").mode == "masked"
+    ui.page.locator("#crumb-settings").locator("xpath=../following-sibling::li[1]/a").click()
+    expect(ui.page.locator('[data-field-rules="customers.contact"]')).to_contain_text("(1)")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
 def test_an_administrator_puts_custom_fields_in_order(open_ui, org, viewport):
     for order, name in enumerate(["grade", "region_code", "size"], start=1):
         CustomField.objects.create(
