@@ -24,6 +24,7 @@ def _ui(open_ui, viewport, label):
 
 
 @pytest.mark.browser
+@pytest.mark.both_databases  # decisions lock the approval row
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
 def test_a_rep_submits_his_account_and_his_lead_approves_it_from_the_inbox(open_ui, org, viewport):
     make_flow(name="客户报备", exposed_fields=["name", "city"])
@@ -59,6 +60,7 @@ def test_a_rep_submits_his_account_and_his_lead_approves_it_from_the_inbox(open_
 
 
 @pytest.mark.browser
+@pytest.mark.both_databases  # decisions lock the approval row
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
 def test_a_lead_rejects_from_the_list_with_a_reason(open_ui, org, viewport):
     make_flow()

@@ -28,6 +28,7 @@ TEXT = {
 
 
 @pytest.mark.browser
+@pytest.mark.both_databases  # the hand-over locks and moves rows in one transaction
 @pytest.mark.parametrize("screen", ["phone", "desktop"])
 def test_an_administrator_hands_over_a_leaving_reps_accounts_and_audits_it(open_ui, org, screen):
     text = TEXT[screen]

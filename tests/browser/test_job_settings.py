@@ -16,6 +16,7 @@ from .conftest import PHONE
 
 
 @pytest.mark.browser
+@pytest.mark.both_databases  # a run is claimed with the database lock
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
 def test_an_administrator_runs_a_job_now_and_sees_the_run(open_ui, org, viewport):
     phone = viewport == "phone"

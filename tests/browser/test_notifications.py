@@ -23,6 +23,7 @@ TEXT = {
 
 
 @pytest.mark.browser
+@pytest.mark.both_databases  # the unread count is a partial index
 @pytest.mark.parametrize("screen", ["phone", "desktop"])
 def test_the_bell_leads_to_the_list_where_everything_is_marked_read(open_ui, org, screen):
     options, bell = SCREENS[screen]
