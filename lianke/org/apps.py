@@ -45,3 +45,12 @@ class OrgConfig(AppConfig):
             description=_("Sign-ins, exports, bulk changes, permission changes."),
             order=40,
         )
+        pages.register(
+            "api_tokens",
+            title=_("API tokens"),
+            group=pages.INTEGRATIONS,
+            url_name="api_token_admin:list",
+            icon="key",
+            description=_("Every user's API tokens: who has which, when last used; revoke."),
+            order=20,
+        )

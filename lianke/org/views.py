@@ -1,6 +1,7 @@
 """The signed-in user's own pages: profile › API tokens (list, create — the key shown once —,
 revoke; every query is limited to ``request.user``'s tokens: someone else's token id is a 404);
-and for administrators, Settings › Audit (the data-protection audit, ``org.audit``)."""
+and for administrators, Settings › Audit (the data-protection audit, ``org.audit``) and
+Settings › API tokens (every user's live tokens, revoke)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Model, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -91,7 +94,45 @@ def api_token_revoke(request, pk):
         )
         messages.success(request, _("Token “%(name)s” revoked: it no longer works.") % {"name": token.name})
         return redirect("org:api_tokens")
-    return render(request, "org/api_token_revoke.html", {"token": token})
+    return render(
+        request, "org/api_token_revoke.html", {"token": token, "back_url": reverse("org:api_tokens")}
+    )
+
+
+TOKENS_PAGE = 50
+
+
+@never_cache
+@administrators_only
+def all_api_tokens(request):
+    """Settings › API tokens: every user's live tokens, newest first, found by the user's name or
+    username or the token's name, a page at a time (``?after=``); each can be revoked."""
+    q = request.GET.get("q", "").strip()
+    live = ApiToken.objects.filter(revoked_at__isnull=True).select_related("user")
+    if q:
+        live = live.filter(Q(user__username__icontains=q) | Q(user__name__icontains=q) | Q(name__icontains=q))
+    order = SortSpec(expression=F("created_at"), descending=True, nullable=False)
+    try:
+        page = paginate(live, order, request.GET.get("after"), TOKENS_PAGE)
+    except InvalidCursor:
+        page = paginate(live, order, None, TOKENS_PAGE)
+    next_url = f"?{urlencode({'q': q, 'after': page.next_cursor})}" if page.next_cursor else None
+    return render(request, "org/api_tokens_all.html", {"tokens": page.rows, "q": q, "next_url": next_url})
+
+
+@never_cache
+@administrators_only
+def any_api_token_revoke(request, pk):
+    """An administrator revokes someone's token (a leaving rep's script, a leaked key): in the
+    token's history and the audit with the administrator as the one who did it."""
+    token = get_object_or_404(ApiToken.objects.select_related("user"), pk=pk, revoked_at__isnull=True)
+    if request.method == "POST":
+        tokens.revoke_tokens(user=token.user, tokens=ApiToken.objects.filter(pk=token.pk), actor=request.user)
+        messages.success(request, _("Token “%(name)s” revoked: it no longer works.") % {"name": token.name})
+        return redirect("api_token_admin:list")
+    return render(
+        request, "org/api_token_revoke.html", {"token": token, "back_url": reverse("api_token_admin:list")}
+    )
 
 
 @never_cache

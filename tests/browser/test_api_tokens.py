@@ -73,3 +73,27 @@ def test_a_rep_creates_copies_and_revokes_an_api_token(open_ui, org, screen):
     ui.assert_fits_screen()
     ui.shot("revoked", full_page=True)
     assert api_status(key) == 401
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("screen", ["phone", "desktop"])
+def test_an_administrator_finds_a_reps_token_in_settings_and_revokes_it(open_ui, org, screen):
+    from lianke.org.tokens import issue_token
+
+    issued = issue_token(user=org.rep_js, name="ERP 同步 " + "很长的名字" * 6, scope="read", actor=org.rep_js)
+    issue_token(user=org.rep_zj, name="报表脚本", scope="read", actor=org.rep_zj)
+    ui = open_ui(label=screen, **SCREENS[screen])
+    ui.login("admin")
+    ui.go("/settings/")
+    ui.page.locator('[data-settings-page="api_tokens"]').click()
+    ui.page.locator("#token-search input[name=q]").fill(org.rep_js.username)
+    ui.page.locator("#token-search button").click()
+    rows = ui.page.locator("#all-api-tokens .list-group-item")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(org.rep_js.username)
+    ui.assert_fits_screen()
+    ui.shot("all-tokens")
+    rows.first.locator(f'[data-revoke="{issued.token.pk}"]').click()
+    ui.page.click("#confirm-revoke")
+    expect(ui.page.locator(f"#token-{issued.token.pk}")).to_have_count(0)
+    assert api_status(issued.key) == 401

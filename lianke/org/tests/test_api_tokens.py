@@ -474,3 +474,49 @@ def test_the_command_refuses_an_inactive_user(org):
     with pytest.raises(CommandError):
         run_token("rep_js")
     assert not ApiToken.objects.exists()
+
+
+# ----------------------------------------------------------------------- Settings › API tokens
+SETTINGS = "/settings/tokens/"
+
+
+def test_an_administrator_sees_everyones_live_tokens_and_finds_them_by_user(org):
+    mine = issue_token(user=org.rep_js, name="ERP 同步", scope="read", actor=org.rep_js)
+    theirs = issue_token(user=org.rep_zj, name="报表脚本", scope="read_write", actor=org.rep_zj)
+    gone = issue_token(user=org.rep_zj, name="旧脚本", scope="read", actor=org.rep_zj)
+    tokens.revoke_tokens(user=org.rep_zj, tokens=ApiToken.objects.filter(pk=gone.token.pk), actor=org.rep_zj)
+    page = web(org.admin).get(SETTINGS)
+    html = page.content.decode()
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
+    assert f'id="token-{mine.token.pk}"' in html and f'id="token-{theirs.token.pk}"' in html
+    assert f'id="token-{gone.token.pk}"' not in html  # revoked: no longer a live token
+    assert mine.key not in html and mine.token.key_hash not in html
+    found = web(org.admin).get(SETTINGS, {"q": org.rep_zj.username}).content.decode()
+    assert f'id="token-{theirs.token.pk}"' in found and f'id="token-{mine.token.pk}"' not in found
+
+
+def test_an_administrator_revokes_a_users_token_and_it_stops_at_once(org):
+    issued = issue_token(user=org.rep_js, name="ERP 同步", scope="read", actor=org.rep_js)
+    assert with_key(issued.key).get(ACCOUNTS).status_code == 200
+    admin = web(org.admin)
+    assert admin.get(f"{SETTINGS}{issued.token.pk}/revoke/").status_code == 200
+    response = admin.post(f"{SETTINGS}{issued.token.pk}/revoke/")
+    assert response.status_code == 302 and response["Location"] == SETTINGS
+    refused(with_key(issued.key).get(ACCOUNTS), 401, "token_revoked")
+    change = history_for(org.rep_js).filter(content_type=ContentType.objects.get_for_model(ApiToken)).first()
+    assert (change.action, change.user) == ("update", org.admin)
+    from lianke.org.models import AuditEvent
+
+    assert AuditEvent.objects.filter(kind="token_revoked", actor=org.admin).exists()
+    # a revoked token is no longer there to revoke
+    assert admin.post(f"{SETTINGS}{issued.token.pk}/revoke/").status_code == 404
+
+
+@pytest.mark.parametrize("who", ["rep_js", "manager_js", "ops"])
+def test_nobody_but_an_administrator_lists_or_revokes_other_peoples_tokens(org, who):
+    issued = issue_token(user=org.rep_zj, name="报表脚本", scope="read", actor=org.rep_zj)
+    client = web(getattr(org, who))
+    assert client.get(SETTINGS).status_code == 403
+    assert client.post(f"{SETTINGS}{issued.token.pk}/revoke/").status_code == 403
+    assert stored(issued.token).revoked_at is None
+    assert Client().get(SETTINGS).status_code == 302  # a visitor: the sign-in page
