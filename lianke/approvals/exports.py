@@ -39,7 +39,7 @@ from lianke.core.ui import exports as core_exports
 from lianke.org import audit as security_audit
 from lianke.org.choices import AuditKind
 
-from . import purposes, services
+from . import flowtypes, purposes, services
 from .models import ApprovalFlow, ApprovalStep, ApproverKind, ExportRequest
 
 PURPOSE = "approvals.export"
@@ -119,6 +119,13 @@ def register() -> None:
         on_approved=on_approved,
         on_rejected=on_rejected,
         needs_edit=False,  # the requester asks for himself; the view checks who he is
+        object_type=OBJECT_TYPE,
+    )
+    flowtypes.declare(
+        ExportRequest,
+        label=gettext_lazy("Large export"),
+        label_plural=gettext_lazy("Large exports"),
+        icon="download",
     )
     core_exports.register_export_approval(request_url)
     core_exports.register_export_grant(use_grant)

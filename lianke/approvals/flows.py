@@ -20,12 +20,11 @@ from django.utils.translation import gettext as _
 
 from lianke.core.errors import ApprovalCode, FieldCode
 from lianke.core.models import ObjectChange
-from lianke.core.objecttypes.registry import registry
 from lianke.core.records import audit
 from lianke.org.models import User
 from lianke.org.users import is_administrator
 
-from . import versions
+from . import flowtypes, purposes, versions
 from .conditions import clean_condition, field_exists, matches
 from .models import ApprovalFlow, ApprovalStep, ApproverKind
 from .resolve import resolve
@@ -65,7 +64,7 @@ def _administrator(actor) -> None:
 
 
 def model_of(object_type: str):
-    ot = registry.get(object_type) if object_type in registry else None
+    ot = flowtypes.get(object_type)
     if ot is None:
         raise ValidationError(
             {"object_type": ValidationError(_("Choose an object type."), code=FieldCode.INVALID_CHOICE)}
@@ -152,6 +151,16 @@ def save_flow(
         )
     cleaned_steps = [clean_step(model, step, i) for i, step in enumerate(steps)]
     values = {k: v for k, v in values.items() if k in FLOW_FIELDS}
+    if "purpose" in values:
+        values["purpose"] = values["purpose"] or ""
+        if values["purpose"] and values["purpose"] not in {p.key for p in purposes.for_type(object_type)}:
+            raise ValidationError(
+                {
+                    "purpose": ValidationError(
+                        _("Not a use of approvals for this object type."), code=FieldCode.INVALID_CHOICE
+                    )
+                }
+            )
     values["condition"] = clean_condition(model, values.get("condition"))
     values["editable_fields"] = _fields(
         model, values.get("editable_fields"), "editable_fields", everything=True

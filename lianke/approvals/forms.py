@@ -15,9 +15,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core.errors import CodedErrorsForm, FieldCode
-from lianke.core.objecttypes.registry import registry
 from lianke.org.models import Role, User
 
+from . import flowtypes, purposes
 from .models import ApproverKind, Mode, Trigger
 
 # The operators people type, longest first (so ">=" is not read as ">").
@@ -126,9 +126,9 @@ def field_choices(
     object_type: str, *, users_only: bool = False, numbers_only: bool = False
 ) -> list[tuple[str, str]]:
     """The type's fields as flows name them (custom fields ``cf_<name>``)."""
-    if object_type not in registry:
+    ot = flowtypes.get(object_type)
+    if ot is None:
         return []
-    ot = registry.get(object_type)
     choices = []
     for f in ot.model._meta.concrete_fields:
         if f.primary_key or f.name in ("version", "custom_data", "is_deleted", "deleted_at"):
@@ -164,6 +164,14 @@ class FlowForm(CodedErrorsForm, forms.Form):
     is_active = forms.BooleanField(
         label=_("Active"), required=False, initial=True, widget=forms.CheckboxInput(CHECK)
     )
+    purpose = forms.ChoiceField(
+        label=_("Used for"),
+        required=False,
+        widget=forms.Select(SELECT),
+        help_text=_(
+            "What the approval decides: an ordinary submit, or a use an app declares (e.g. customer registration)."
+        ),
+    )
     trigger = forms.ChoiceField(label=_("Trigger"), choices=Trigger.choices, widget=forms.Select(SELECT))
     condition = ConditionField(
         label=_("Condition"), help_text=_("One rule a line, e.g. “amount >= 100000”; all must hold.")
@@ -198,6 +206,10 @@ class FlowForm(CodedErrorsForm, forms.Form):
     def __init__(self, *args, object_type: str, **kwargs):
         super().__init__(*args, **kwargs)
         fields = field_choices(object_type)
+        self.fields["purpose"].choices = [
+            ("", _("Records submitted for approval")),
+            *((p.key, p.label) for p in purposes.for_type(object_type)),
+        ]
         self.fields["editable_fields"].choices = [("*", _("Everything (the flow locks nothing)")), *fields]
         self.fields["exposed_fields"].choices = fields
         self.fields["amount_field"].choices = [("", "—"), *field_choices(object_type, numbers_only=True)]

@@ -149,11 +149,11 @@ class ApprovalFlow(models.Model):
         """The flow's settings name fields of its type (a coded error on each setting that
         names one it does not have)."""
         from lianke.core.errors import CustomFieldCode, FieldCode
-        from lianke.core.objecttypes.registry import registry
 
+        from . import flowtypes
         from .conditions import clean_condition, field_exists
 
-        ot = next((t for t in registry if t.key == self.object_type), None)
+        ot = flowtypes.get(self.object_type)
         if ot is None:
             raise ValidationError(
                 {

@@ -14,18 +14,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lianke.core.errors import CodedErrorList
-from lianke.core.objecttypes.registry import registry
 from lianke.org.models import User
 from lianke.org.views import administrators_only
 
-from . import flows
+from . import flows, flowtypes, purposes
 from .forms import FlowForm, StepFormSet, TestRunForm
 from .models import ApprovalFlow, ApproverKind, FlowVersion
-
-
-def flow_types() -> list:
-    """The object types a flow can be declared on (child types go with their parent)."""
-    return [ot for ot in registry if ot.in_nav]
 
 
 @administrators_only
@@ -33,12 +27,16 @@ def flow_list(request):
     by_type: dict[str, list[ApprovalFlow]] = {}
     for flow in ApprovalFlow.objects.select_related("fallback_approver").prefetch_related("steps"):
         by_type.setdefault(flow.object_type, []).append(flow)
-    groups = [{"type": ot, "flows": by_type.get(ot.key, [])} for ot in flow_types()]
+    labels = {key: p.label for key, p in purposes.declared().items()}
+    for flow_list in by_type.values():
+        for flow in flow_list:
+            flow.purpose_label = labels.get(flow.purpose, flow.purpose)
+    groups = [{"type": ot, "flows": by_type.get(ot.key, [])} for ot in flowtypes.editable()]
     return render(request, "approvals/settings/flow_list.html", {"groups": groups})
 
 
 def _initial(flow: ApprovalFlow) -> tuple[dict, list[dict]]:
-    initial = {name: getattr(flow, name) for name in flows.FLOW_FIELDS if name != "purpose"}
+    initial = {name: getattr(flow, name) for name in flows.FLOW_FIELDS}
     steps = [
         {
             "name": s.name,
@@ -85,9 +83,9 @@ def _apply_errors(exc: ValidationError, form, formset) -> list:
 def flow_edit(request, pk: int | None = None):
     flow = get_object_or_404(ApprovalFlow, pk=pk) if pk else None
     object_type = flow.object_type if flow else request.GET.get("type", "")
-    if object_type not in registry:
+    ot = flowtypes.get(object_type)
+    if ot is None:
         raise Http404
-    ot = registry.get(object_type)
     steps_errors: list = []
     if request.method == "POST":
         form = FlowForm(request.POST, object_type=object_type)
@@ -153,9 +151,9 @@ def test_run(request):
     """Which flow a chosen record would go through and whom each step resolves to (GET: writes
     nothing)."""
     object_type = request.GET.get("type", "")
-    if object_type not in registry:
+    ot = flowtypes.get(object_type)
+    if ot is None:
         raise Http404
-    ot = registry.get(object_type)
     form = TestRunForm(request.GET or None)
     flow_id = request.GET.get("flow", "") if request.GET.get("flow", "").isdigit() else ""
     runs = None

@@ -121,12 +121,14 @@ def declare() -> None:
     purposes.declare(
         REGISTRATION,
         label=gettext_lazy("Customer registration"),
+        object_type="customers.account",
         on_approved=_registered,
         on_rejected=_rejected,
     )
     purposes.declare(
         TRANSFER_REQUEST,
         label=gettext_lazy("Customer transfer request"),
+        object_type="customers.account",
         on_approved=_transfer,
         needs_edit=False,
     )

@@ -242,7 +242,7 @@ def test_the_inbox_reads_a_page_in_the_same_queries_whatever_its_length(org, flo
 
 
 def test_a_pending_approval_is_told_as_waiting_for_approval_not_as_an_unsent_message(org, pending):
-    """"Pending" means two things in the product: an approval waiting for a decision (待审批)
+    """ "Pending" means two things in the product: an approval waiting for a decision (待审批)
     and a message the outbox has not sent yet (待发送); each says its own."""
     from django.utils import translation
 

@@ -193,3 +193,86 @@ def test_conditions_are_written_and_shown_one_rule_a_line():
         {"field": "cf_region", "op": "ne", "value": "华东"},
     ]
     assert parse_condition(show_condition(rules)) == rules
+
+
+def test_a_flow_is_made_for_customer_registration_in_the_editor_and_only_where_that_fits(org, client_for):
+    client = client_for(org.admin)
+    page = client.get(new_flow_url()).content.decode()
+    assert 'value="customers.registration"' in page and 'value="customers.transfer_request"' in page
+    lead_page = client.get(reverse("approval_flows:create") + "?type=marketing.lead").content.decode()
+    assert 'value="customers.registration"' not in lead_page
+    answer = client.post(
+        new_flow_url(), flow_post([{"approver_kind": "superior"}], purpose="customers.registration")
+    )
+    assert answer.status_code == 302
+    flow = ApprovalFlow.objects.get()
+    assert flow.purpose == "customers.registration"
+    listed = client.get(reverse("approval_flows:list")).content.decode()
+    assert 'data-purpose="customers.registration"' in listed
+    # a rep's registration now goes through it
+    from lianke.approvals import services
+
+    approval = services.submit(
+        actor=org.rep_js, record=account(org.rep_js, name="常州新材料"), purpose="customers.registration"
+    )
+    assert approval.flow_id == flow.pk
+
+
+def test_a_purpose_of_another_type_is_refused_and_nothing_is_saved(org, client_for):
+    answer = client_for(org.admin).post(
+        reverse("approval_flows:create") + "?type=marketing.lead",
+        flow_post(
+            [{"approver_kind": "superior"}],
+            purpose="customers.registration",
+            exposed_fields=[],
+            editable_fields=[],
+            condition="",
+        ),
+    )
+    assert answer.status_code == 400
+    assert 'data-error-code="invalid_choice"' in answer.content.decode()
+    assert not ApprovalFlow.objects.exists()
+    from django.core.exceptions import ValidationError
+
+    from lianke.approvals import flows
+
+    with pytest.raises(ValidationError) as info:
+        flows.save_flow(
+            actor=org.admin,
+            flow=None,
+            object_type="marketing.lead",
+            values={"name": "线索", "purpose": "customers.registration", "trigger": "on_submit"},
+            steps=[{"approver_kind": "superior"}],
+        )
+    assert info.value.error_dict["purpose"][0].code == "invalid_choice"
+    assert not ApprovalFlow.objects.exists()
+
+
+def test_the_large_export_flow_is_edited_in_the_product(org, client_for):
+    from lianke.approvals import exports
+
+    exports.default_flow()
+    flow = ApprovalFlow.objects.get(object_type=exports.OBJECT_TYPE)
+    client = client_for(org.admin)
+    listed = client.get(reverse("approval_flows:list")).content.decode()
+    assert f'data-type="{exports.OBJECT_TYPE}"' in listed and f'data-flow="{flow.pk}"' in listed
+    page = client.get(reverse("approval_flows:edit", args=[flow.pk])).content.decode()
+    assert 'value="rows"' in page  # the request's row count is a field conditions can use
+    answer = client.post(
+        reverse("approval_flows:edit", args=[flow.pk]),
+        flow_post(
+            [{"approver_kind": "users", "user_ids": [str(org.ops.pk)]}],
+            name="大批量导出",
+            purpose=exports.PURPOSE,
+            trigger="on_submit",
+            condition="rows >= 1000",
+            exposed_fields=["rows", "reason"],
+            editable_fields=["*"],
+        ),
+    )
+    assert answer.status_code == 302, (answer.context["form"].errors, answer.context["formset"].errors, answer.context["steps_errors"])
+    flow.refresh_from_db()
+    assert flow.purpose == exports.PURPOSE and flow.condition == [
+        {"field": "rows", "op": "gte", "value": 1000}
+    ]
+    assert list(flow.steps.values_list("approver_kind", "user_ids")) == [("users", [org.ops.pk])]
