@@ -23,7 +23,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from lianke.approvals import purposes
+from lianke.approvals import lock, purposes
 from lianke.approvals import services as approvals
 from lianke.approvals.models import Approval, ApprovalEvent, EventAction
 from lianke.approvals.services import ApprovalRefused
@@ -91,6 +91,9 @@ def registration_applies(actor, account: Account) -> bool:
     purpose ``customers.registration`` applies to it (its trigger and condition). Administrators
     (superusers) are the approvers of last resort: their accounts are registered at once."""
     if getattr(actor, "is_superuser", False):
+        return False
+    types = lock.types_with_flows()  # no query where accounts have no flow (kept per request)
+    if types is not None and Account._meta.label_lower not in types:
         return False
     try:
         approvals.choose_flow(account, REGISTRATION)
