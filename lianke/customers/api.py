@@ -5,20 +5,23 @@ he found through the duplicate check (``registration.request_transfer``)."""
 
 from __future__ import annotations
 
+import functools
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from lianke.core.api.serializers import BusinessSerializer
+from lianke.core.api.serializers import BusinessSerializer, serializer_for
 from lianke.core.api.views import BusinessViewSet
+from lianke.core.objecttypes.registry import registry
 from lianke.org.choices import Action
 
 from . import registration
 from .choices import Registration
 
-REGISTRATION_FIELDS = ["registration", "registration_note", "approval"]
+REGISTRATION_FIELDS = ["registration", "registration_note"]
 
 
 class AccountSerializer(BusinessSerializer):
@@ -31,16 +34,25 @@ class AccountSerializer(BusinessSerializer):
         ),
     )
     registration_note = serializers.CharField(read_only=True)
-    # Only in the answer to a create that submitted the account for registration.
-    approval = serializers.IntegerField(
-        source="registration_approval",
-        read_only=True,
-        required=False,
-        help_text=_("The registration's approval (only when the create submitted one)."),
-    )
 
     def get_field_names(self, declared_fields, info):
         return [*super().get_field_names(declared_fields, info), *REGISTRATION_FIELDS]
+
+
+@functools.cache
+def created_serializer() -> type:
+    """The answer to ``POST /api/customers/accounts/``: the account and ``approval``, the id of
+    the registration approval the create submitted it to (``null`` when none did)."""
+    base = serializer_for(registry.get("customers.account"))
+    meta = type("Meta", (base.Meta,), {"fields": [*base.Meta.fields, "approval"]})
+    approval = serializers.IntegerField(
+        source="registration_approval",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text=_("The registration's approval (only when the create submitted one)."),
+    )
+    return type("AccountCreatedSerializer", (base,), {"Meta": meta, "approval": approval})
 
 
 class TransferRequestSerializer(serializers.Serializer):
@@ -51,6 +63,11 @@ class TransferRequestSerializer(serializers.Serializer):
 
 
 class AccountViewSet(BusinessViewSet):
+    def get_serializer_class(self):
+        if getattr(self, "action", None) == "create":
+            return created_serializer()
+        return super().get_serializer_class()
+
     @extend_schema(
         request=TransferRequestSerializer,
         responses={201: inline_serializer("TransferRequested", {"approval": serializers.IntegerField()})},
