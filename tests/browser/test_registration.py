@@ -57,6 +57,7 @@ def test_a_rep_creates_an_account_and_sees_it_pending_registration(open_ui, org,
 
 
 @pytest.mark.browser
+@pytest.mark.both_databases  # the duplicate check: company keys compared in the database
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])
 def test_a_rep_meets_a_duplicate_and_requests_the_customer(open_ui, org, flows, viewport):
     theirs = Account.objects.create(name="苏州精工机械有限公司", owner=org.rep_js2)
