@@ -66,7 +66,7 @@ def register_account(*, actor, values: dict, comment: str = "") -> tuple[Account
     return _register(actor, Account(**values, owner=actor), comment)
 
 
-def _register(actor, account: Account, comment: str = "") -> tuple[Account, Approval]:
+def _register(actor, account: Account, comment: str = "", then=None) -> tuple[Account, Approval]:
     """``account`` (built, not saved) checked, created pending registration and submitted.
     Writers of one company go one after the other (``lock_identity``): of two reps registering
     it at the same moment, the second meets the first's pending account in the check."""
@@ -81,6 +81,8 @@ def _register(actor, account: Account, comment: str = "") -> tuple[Account, Appr
     account.registration = Registration.PENDING
     account.registration_note = ""
     account = services.save_record(actor=actor, instance=account)
+    if then is not None:  # the caller's own writes (a form's files), before the approval locks it
+        account = then(account)
     approval = approvals.submit(actor=actor, record=account, purpose=REGISTRATION, comment=comment)
     account.registration_approval = approval.pk  # the API's answer names it (``approval``)
     return account, approval
@@ -102,7 +104,7 @@ def registration_applies(actor, account: Account) -> bool:
     return True
 
 
-def create_account(actor, account: Account) -> services.Created | None:
+def create_account(actor, account: Account, *, then=None) -> services.Created | None:
     """``AccountObject.create_service``: a new account from the "New account" form or
     ``POST /api/customers/accounts/`` is registered (pending, submitted) when a registration
     flow applies; ``None`` (created as any record) when none does."""
@@ -110,7 +112,7 @@ def create_account(actor, account: Account) -> services.Created | None:
         account.owner = actor
     if not registration_applies(actor, account):
         return None
-    account, _approval = _register(actor, account)
+    account, _approval = _register(actor, account, then=then)
     return services.Created(
         account, _("Submitted for registration approval: it becomes your customer once approved.")
     )

@@ -121,9 +121,10 @@ class ObjectType:
     identity: Identity | None = None
     # How a new record is created from the generic "New" form and the API's POST: ``None``, the
     # write pipeline (``services.save_record``); else the dotted path of a function
-    # ``(actor, instance) -> services.Created | None``, declared in the type's app, that creates
-    # it its own way when it applies (an account under a registration flow: pending and
-    # submitted for approval) and answers ``None`` when it does not. Resolved when asked
+    # ``(actor, instance, *, then) -> services.Created | None``, declared in the type's app, that
+    # creates it its own way when it applies (an account under a registration flow: pending and
+    # submitted for approval; ``then(record)``, the caller's own writes such as a form's files,
+    # right after the record is written) and answers ``None`` when it does not. Resolved when asked
     # (``creator()``): the core imports no app. ``services.create_record`` calls it.
     create_service: str | None = None
     # Where someone whose new record was refused as a duplicate may ask for the existing one:

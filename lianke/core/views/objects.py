@@ -665,13 +665,13 @@ class ObjectEditView(ObjectTypeView):
             told = ""
             try:
                 with transaction.atomic():  # the record and the files of its file fields
+                    files = partial(_store_files, request.user, form.uploads) if form.uploads else None
                     if obj._state.adding:  # as the type creates new records (``create_service``)
-                        created = services.create_record(actor=request.user, instance=obj)
+                        created = services.create_record(actor=request.user, instance=obj, then=files)
                         obj, told = created.record, created.message
                     else:
                         obj = services.save_record(actor=request.user, instance=obj, expected_version=version)
-                    if form.uploads:
-                        obj = store_field_files(actor=request.user, obj=obj, uploads=form.uploads)
+                        obj = files(obj) if files is not None else obj
             except services.VersionConflict as exc:
                 form.add_error(
                     None, str(exc) + " " + _("Your changes were not saved; check them and save again.")
@@ -691,6 +691,10 @@ class ObjectEditView(ObjectTypeView):
                 return htmx_redirect(request, obj.get_absolute_url())
         status = 200 if is_htmx(request) else (409 if conflict is not None else 400)
         return self.render_form(form, instance, status=status, version=version, conflict=conflict)
+
+
+def _store_files(actor, uploads: dict, obj):
+    return store_field_files(actor=actor, obj=obj, uploads=uploads)
 
 
 def duplicate_request(ot, form) -> dict | None:

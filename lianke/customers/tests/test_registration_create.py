@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from lianke.approvals import services as approvals
 from lianke.approvals.models import Approval, ApprovalFlow, ApprovalTask
 from lianke.approvals.tests.helpers import make_flow
+from lianke.core.models import Attachment, CustomField
 from lianke.customers import registration
 from lianke.customers.models import Account
 
@@ -25,6 +27,7 @@ API = "/api/customers/accounts/"
 REQUESTS_API = "/api/customers/accounts/transfer-requests/"
 # A valid unified social credit code (GB 32100-2015 check character).
 CREDIT_CODE = "91320500MA1MXXXX0X"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 @pytest.fixture
@@ -96,6 +99,17 @@ def test_an_inactive_or_non_matching_flow_registers_nothing(org, client_for):
     ApprovalFlow.objects.update(is_active=False)
     client.post(NEW, form(org.rep_js, name="又一个重点客户", level="key"))
     assert Account.all_objects.get(name="又一个重点客户").registration == "registered"
+
+
+def test_a_registered_accounts_form_files_are_stored_before_the_approval_locks_it(org, flows, client_for):
+    CustomField.objects.create(object_type="customers.account", name="licence", label="营业执照", type="file")
+    upload = SimpleUploadedFile("营业执照.pdf", PDF, content_type="application/pdf")
+    response = client_for(org.rep_js).post(NEW, {**form(org.rep_js, name="昆山新材料"), "cf_licence": upload})
+    assert response.status_code == 302, response.context["form"].errors
+    account = Account.all_objects.get(name="昆山新材料")
+    attachment = Attachment.objects.get(object_id=account.pk)
+    assert account.custom_data == {"licence": attachment.pk} and account.registration == "pending"
+    assert Approval.objects.filter(object_id=account.pk).count() == 1
 
 
 def test_an_administrators_new_account_is_registered_at_once(org, flows, client_for):
