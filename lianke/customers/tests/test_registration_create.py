@@ -312,3 +312,15 @@ def test_the_requesters_view_of_his_request_points_at_no_account(org, flows, the
     # The decider may open it: he is pointed at the account.
     decider = api_for(org.manager_js).get(f"/api/approvals/{made['approval']}/").json()
     assert decider["object_id"] == theirs.pk
+
+
+def test_a_pending_account_is_seen_by_the_rep_and_his_approver_not_by_a_colleague(org, flows, api_for):
+    body = api_for(org.rep_js).post(API, {"name": "无锡锦澜"}, format="json").json()
+    assert api_for(org.rep_js).get(f"{API}{body['id']}/").status_code == 200
+    assert api_for(org.lead_js).get(f"{API}{body['id']}/").status_code == 200
+    assert api_for(org.rep_js2).get(f"{API}{body['id']}/").status_code == 404
+    assert api_for(org.rep_zj).get(f"{API}{body['id']}/").status_code == 404
+    # the colleague registering the same company meets it only as "exists"
+    again = api_for(org.rep_js2).post(API, {"name": "无锡锦澜有限公司"}, format="json")
+    assert again.status_code == 400 and errors(again) == {("name", "unique")}
+    assert leaks(again.content.decode(), Account.all_objects.get(pk=body["id"])) == []
