@@ -228,9 +228,8 @@ def lock_identity(
     numbers = sorted({_lock_number(k) for k in keys})
     if not numbers:
         return
-    with connection.cursor() as cursor:
-        for number in numbers:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [number])
+    with connection.cursor() as cursor:  # one round trip; the calls run left to right
+        cursor.execute("SELECT " + ", ".join(["pg_advisory_xact_lock(%s)"] * len(numbers)), numbers)
 
 
 def _lock_number(key: str) -> int:
