@@ -712,11 +712,21 @@ def duplicate_request(ot, form) -> dict | None:
     url_name, label = ot.duplicate_request
     typed = {
         name: value
-        for name in ("name", "credit_code", "phone", "email")
+        for name in identity_sources(ot)
         if name in form.fields and (value := (form.data.get(name) or "").strip())
     }
     query = f"?{urlencode(typed)}" if typed else ""
     return {"url": reverse(url_name) + query, "label": label}
+
+
+def identity_sources(ot) -> list[str]:
+    """The fields people type that the type's ``Identity`` keys derive from (a name, a credit
+    code, phones, e-mails)."""
+    identity = ot.identity
+    if identity is None:
+        return []
+    columns = [identity.name_key, identity.credit_code, *identity.phones, *identity.emails]
+    return [getattr(ot.field(c), "source", None) or c for c in columns if c]
 
 
 def _posted_version(request) -> int | None:
