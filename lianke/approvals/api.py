@@ -43,6 +43,8 @@ class ApprovalSerializer(serializers.ModelSerializer):
     fields = serializers.JSONField(source="exposed", read_only=True)
     readable = serializers.SerializerMethodField()
     record_url = serializers.SerializerMethodField()
+    # ``null`` for a record the reader may not open.
+    object_id = serializers.IntegerField(read_only=True, allow_null=True)
     submitted_at = RFC3339DateTimeField(read_only=True)
     decided_at = RFC3339DateTimeField(read_only=True)
 
@@ -64,6 +66,14 @@ class ApprovalSerializer(serializers.ModelSerializer):
             "readable",
             "record_url",
         ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not data["readable"]:
+            # A record the reader may not open is not pointed at (a transfer request's
+            # submitter learns no more of the customer than the duplicate check told him).
+            data["object_id"] = None
+        return data
 
     def get_flow(self, obj) -> str:
         return obj.version.settings.get("name", "")

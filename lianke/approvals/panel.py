@@ -29,7 +29,13 @@ def approval_panel(request, object_type, record) -> str:
     if not _has_flow(key):
         return ""
     approval = services.open_approval(record)
-    can_submit = approval is None and access.can(request.user, record, Action.EDIT)
+    # "Submit for approval" submits to a flow of no purpose (a purpose's flow — customer
+    # registration — is submitted to by its own service).
+    can_submit = (
+        approval is None
+        and ApprovalFlow.objects.filter(object_type=key, is_active=True, purpose="").exists()
+        and access.can(request.user, record, Action.EDIT)
+    )
     if approval is None and not can_submit:
         return ""
     return render_to_string(

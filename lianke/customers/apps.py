@@ -8,6 +8,9 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
+        from lianke.core.ui import panels
+
         from . import registration
 
         registration.declare()
+        panels.register("registration", registration.registration_panel)

@@ -1,5 +1,6 @@
 """Home-page widget of the customers app: my accounts to follow up today (no activity for the
-number of days set by ``LIANKE_FOLLOW_UP_DAYS``)."""
+number of days set by ``LIANKE_FOLLOW_UP_DAYS``) — my customers only: an account pending
+registration, or rejected, is not counted."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from lianke.core.ui.home import Tile, Widget, register
 from lianke.org import access
 from lianke.org.choices import Action
 
+from .choices import Registration
 from .models import Account
 
 COUNT_CAP = 999
@@ -32,7 +34,8 @@ class FollowUpToday(Widget):
             return None
         days = settings.LIANKE_FOLLOW_UP_DAYS
         cutoff = timezone.now() - dt.timedelta(days=days)
-        mine = Account.objects.filter(owner=user)
+        # Only his customers: an account pending registration, or rejected, is not (yet) his.
+        mine = Account.objects.filter(owner=user, registration=Registration.REGISTERED)
         # Never followed up (and older than the cutoff) first, then the longest silent. Each part
         # comes from the owner / last-follow-up index in order, cut off, its count capped.
         never = mine.filter(last_activity_at__isnull=True, created_at__lt=cutoff).order_by("pk")

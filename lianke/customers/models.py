@@ -92,11 +92,12 @@ class Account(PooledModel):
                 fields=["name_key"], name="cust_account_name_key", opclasses=["varchar_pattern_ops"]
             ),
             models.Index(Lower("email"), name="cust_account_email_lower"),
-            # "Follow up today" on the home page: an owner's accounts by last follow-up, with the
-            # scope and creation columns, answered from the index alone.
+            # "Follow up today" on the home page: an owner's (registered) accounts by last
+            # follow-up, with the scope, creation and registration columns, answered from the
+            # index alone.
             models.Index(
                 fields=["owner", "last_activity_at", "id"],
-                include=["department", "created_at"],
+                include=["department", "created_at", "registration"],
                 condition=models.Q(is_deleted=False),
                 name="cust_account_own_last",
             ),

@@ -49,6 +49,30 @@ class AccountObject(ObjectType):
     identity = Identity(
         name_key="name_key", credit_code="credit_code", phones=("phone_digits",), emails=("email",)
     )
+    # A new account is registered (客户报备) when a registration flow applies: pending, submitted.
+    create_service = "lianke.customers.registration.create_account"
+    duplicate_request = ("customers:account_transfer_request", _("Request this customer"))
+
+    @property
+    def serializer_base(self):
+        from .api import AccountSerializer
+
+        return AccountSerializer
+
+    @property
+    def viewset_base(self):
+        from .api import AccountViewSet
+
+        return AccountViewSet
+
+    def extra_urls(self) -> list:
+        from django.urls import path
+
+        from .views import TransferRequestView
+
+        return [
+            path("account/transfer-request/", TransferRequestView.as_view(), name="account_transfer_request")
+        ]
 
 
 @register

@@ -19,21 +19,33 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from lianke.approvals import purposes
+from lianke.approvals import lock, purposes
 from lianke.approvals import services as approvals
 from lianke.approvals.models import Approval, ApprovalEvent, EventAction
-from lianke.core.errors import FieldCode
+from lianke.approvals.services import ApprovalRefused
+from lianke.core.errors import ApprovalCode, FieldCode
 from lianke.core.records import services
-from lianke.core.search.duplicates import find_duplicates
+from lianke.core.search import duplicates
+from lianke.core.search.duplicates import find_duplicates, identity_values, lock_identity
 
 from .choices import Registration
 from .models import Account
 
 REGISTRATION = "customers.registration"
 TRANSFER_REQUEST = "customers.transfer_request"
+
+
+# The account's field a duplicate's reason names (the refusal is told on it).
+REASON_FIELDS = {
+    duplicates.SAME_CREDIT_CODE: "credit_code",
+    duplicates.SAME_NAME: "name",
+    duplicates.SAME_PHONE: "phone",
+    duplicates.SAME_EMAIL: "email",
+}
 
 
 def _identity(values: dict) -> dict:
@@ -49,16 +61,61 @@ def _identity(values: dict) -> dict:
 def register_account(*, actor, values: dict, comment: str = "") -> tuple[Account, Approval]:
     """Create the account ``values`` describe, owned by ``actor``, pending registration, and
     submit it. An existing account with the same credit code, name, phone or e-mail refuses it
-    (``unique`` on ``name``, saying only what the actor may know of it)."""
-    candidates = find_duplicates(actor, types=["customers.account"], **_identity(values))
+    (``unique`` on the field that matched — ``credit_code``, ``name``, ``phone``, ``email`` —
+    saying only what the actor may know of it)."""
+    return _register(actor, Account(**values, owner=actor), comment)
+
+
+def _register(actor, account: Account, comment: str = "", then=None) -> tuple[Account, Approval]:
+    """``account`` (built, not saved) checked, created pending registration and submitted.
+    Writers of one company go one after the other (``lock_identity``): of two reps registering
+    it at the same moment, the second meets the first's pending account in the check."""
+    identity = identity_values(account)
+    lock_identity(**identity)
+    candidates = find_duplicates(actor, types=["customers.account"], **identity)
     if candidates:
         found = candidates[0]
         message = found.message or _("“%(name)s” is already a customer.") % {"name": found.record}
-        raise ValidationError({"name": ValidationError(message, code=FieldCode.UNIQUE)})
-    account = Account(**values, owner=actor, registration=Registration.PENDING)
+        field = next((REASON_FIELDS[r] for r in found.reasons if r in REASON_FIELDS), "name")
+        raise ValidationError({field: ValidationError(message, code=FieldCode.UNIQUE)})
+    account.registration = Registration.PENDING
+    account.registration_note = ""
     account = services.save_record(actor=actor, instance=account)
+    if then is not None:  # the caller's own writes (a form's files), before the approval locks it
+        account = then(account)
     approval = approvals.submit(actor=actor, record=account, purpose=REGISTRATION, comment=comment)
+    account.registration_approval = approval.pk  # the API's answer names it (``approval``)
     return account, approval
+
+
+def registration_applies(actor, account: Account) -> bool:
+    """Whether a new ``account`` by ``actor`` goes through registration: an active flow of
+    purpose ``customers.registration`` applies to it (its trigger and condition). Administrators
+    (superusers) are the approvers of last resort: their accounts are registered at once."""
+    if getattr(actor, "is_superuser", False):
+        return False
+    types = lock.types_with_flows()  # no query where accounts have no flow (kept per request)
+    if types is not None and Account._meta.label_lower not in types:
+        return False
+    try:
+        approvals.choose_flow(account, REGISTRATION)
+    except ValidationError:
+        return False
+    return True
+
+
+def create_account(actor, account: Account, *, then=None) -> services.Created | None:
+    """``AccountObject.create_service``: a new account from the "New account" form or
+    ``POST /api/customers/accounts/`` is registered (pending, submitted) when a registration
+    flow applies; ``None`` (created as any record) when none does."""
+    if not account.owner_id:
+        account.owner = actor
+    if not registration_applies(actor, account):
+        return None
+    account, _approval = _register(actor, account, then=then)
+    return services.Created(
+        account, _("Submitted for registration approval: it becomes your customer once approved.")
+    )
 
 
 def _reason(approval: Approval) -> str:
@@ -108,9 +165,22 @@ def request_transfer(
         raise ValidationError(
             {"name": ValidationError(_("This customer is already yours."), code=FieldCode.INVALID)}
         )
-    return approvals.submit(
-        actor=actor, record=record, purpose=TRANSFER_REQUEST, data={"reason": reason}, comment=reason
-    )
+    try:
+        return approvals.submit(
+            actor=actor, record=record, purpose=TRANSFER_REQUEST, data={"reason": reason}, comment=reason
+        )
+    except ApprovalRefused as exc:
+        # The engine's message names the record: the requester is told only that one waits.
+        message = _("This customer is under approval already; ask again once it is decided.")
+        raise ValidationError({"name": ValidationError(message, code=exc.code)}) from None
+    except ValidationError as exc:
+        codes = (
+            {getattr(e, "code", None) for e in exc.error_list} if not hasattr(exc, "error_dict") else set()
+        )
+        if ApprovalCode.NO_FLOW in codes:
+            message = _("Transfer requests are not set up; ask an administrator.")
+            raise ValidationError({"name": ValidationError(message, code=ApprovalCode.NO_FLOW)}) from None
+        raise
 
 
 def _transfer(approval, record, actor) -> None:
@@ -132,3 +202,11 @@ def declare() -> None:
         on_approved=_transfer,
         needs_edit=False,
     )
+
+
+def registration_panel(request, object_type, record) -> str:
+    """The record page's banner (``core.ui.panels``) of an account pending registration, or
+    rejected with the reason; nothing for a registered one."""
+    if not isinstance(record, Account) or record.registration == Registration.REGISTERED:
+        return ""
+    return render_to_string("customers/partials/registration_panel.html", {"record": record}, request=request)

@@ -299,6 +299,8 @@ class BusinessSerializer(serializers.ModelSerializer):
             setattr(instance, key, value)
         actor = context.require().user
         try:
+            if instance._state.adding:  # as the type creates new records (``create_service``)
+                return services.create_record(actor=actor, instance=instance).record
             return services.save_record(
                 actor=actor, instance=instance, expected_version=self.context.get("expected_version")
             )

@@ -119,6 +119,18 @@ class ObjectType:
     # How its records are recognised as the same company or person (``core.text.identity``): the
     # columns ``find_duplicates`` compares — company key, credit code, phone digits, e-mails.
     identity: Identity | None = None
+    # How a new record is created from the generic "New" form and the API's POST: ``None``, the
+    # write pipeline (``services.save_record``); else the dotted path of a function
+    # ``(actor, instance, *, then) -> services.Created | None``, declared in the type's app, that
+    # creates it its own way when it applies (an account under a registration flow: pending and
+    # submitted for approval; ``then(record)``, the caller's own writes such as a form's files,
+    # right after the record is written) and answers ``None`` when it does not. Resolved when asked
+    # (``creator()``): the core imports no app. ``services.create_record`` calls it.
+    create_service: str | None = None
+    # Where someone whose new record was refused as a duplicate may ask for the existing one:
+    # ``(URL name, label)`` of a page taking the typed identity (name, credit code, phone,
+    # e-mail) in its query string; the generic form links it next to a ``unique`` refusal.
+    duplicate_request: tuple[str, Any] | None = None
 
     # Optional overrides (rarely needed: the generated ones follow the declaration).
     filterset_base: type | None = None
@@ -159,6 +171,14 @@ class ObjectType:
         from django.utils.module_loading import import_string
 
         return import_string(self.factory)
+
+    def creator(self) -> Callable[..., Any] | None:
+        """The function declared in ``create_service``, or ``None``."""
+        if not self.create_service:
+            return None
+        from django.utils.module_loading import import_string
+
+        return import_string(self.create_service)
 
     @property
     def timeline_source(self) -> ObjectType | None:

@@ -28,6 +28,7 @@ from ..fieldtypes import kinds, people
 from ..models import BusinessModel, ObjectChange
 from ..models.customfields import complete_custom_data
 from ..objecttypes.registry import registry
+from ..search.duplicates import identity_values, lock_identity
 from . import audit, bulk, events
 
 A = ObjectChange.ActionChoices
@@ -92,6 +93,36 @@ def _intended(instance) -> tuple[dict, dict]:
 
 
 MISSING = object()
+
+
+@dataclass
+class Created:
+    """A record created by ``create_record``: the record as written and ``message``, what its
+    creator is told beside "Saved" (its type's own way of creating may have done more, e.g.
+    submitted it for approval); ``""`` for nothing more."""
+
+    record: BusinessModel
+    message: str = ""
+
+
+@transaction.atomic
+def create_record(*, actor, instance: BusinessModel, then: Callable | None = None) -> Created:
+    """Create ``instance`` as ``actor`` the way its type creates new records (the generic form
+    and the API's POST call this): through its ``create_service`` when that applies, else
+    ``save_record``. ``then(record) -> record`` is what the caller writes right after the
+    record (its form's files), before the type's own service goes on (submits it for approval,
+    which locks it). For a type declaring an ``Identity``, writers of one company or person go
+    one after the other from here on (``search.duplicates.lock_identity``): a duplicate check or
+    a uniqueness check that follows sees the other's record, never a race."""
+    object_type = registry.get_for_model(type(instance))
+    if object_type.identity is not None:
+        lock_identity(**identity_values(instance))
+    creator = object_type.creator()
+    created = creator(actor, instance, then=then) if creator is not None else None
+    if created is None:
+        record = save_record(actor=actor, instance=instance)
+        created = Created(then(record) if then is not None else record)
+    return created
 
 
 @transaction.atomic

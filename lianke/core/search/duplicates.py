@@ -6,12 +6,13 @@ department or pool (and the question is logged on ``lianke.identity``). The keys
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
@@ -179,3 +180,59 @@ def _candidate(user, object_type: ObjectType, obj, reasons: tuple[str, ...], pos
         pool=str(pool.name) if pool is not None else "",
         _order=(*order[:2], 0),  # no id leaks through the order either
     )
+
+
+def identity_values(instance: models.Model) -> dict[str, Any]:
+    """What ``instance`` (of a type declaring an ``Identity``) is recognised by, as
+    :func:`find_duplicates` takes it: the source values of its key columns (``name``,
+    ``credit_code``, ``phones``, ``emails``). Empty for a type with no identity."""
+    object_type = registry.get_for_model(type(instance), None)
+    identity: Identity | None = getattr(object_type, "identity", None)
+    if identity is None:
+        return {}
+
+    def source(column: str) -> str:
+        field = instance._meta.get_field(column)
+        return str(getattr(instance, getattr(field, "source", None) or column, "") or "")
+
+    return {
+        "name": source(identity.name_key) if identity.name_key else None,
+        "credit_code": source(identity.credit_code) if identity.credit_code else None,
+        "phones": [p for p in (source(c) for c in identity.phones) if p],
+        "emails": [e for e in (source(c) for c in identity.emails) if e],
+    }
+
+
+def lock_identity(
+    *,
+    name: str | None = None,
+    credit_code: str | None = None,
+    phones: Iterable[str] = (),
+    emails: Iterable[str] = (),
+) -> None:
+    """Serialize, until the transaction ends, every writer that checks for and creates a record
+    with one of these keys (company key, credit code, phone digits, e-mail): two people creating
+    one company at the same moment then meet in :func:`find_duplicates` one after the other,
+    instead of both finding nothing. Call it inside the write's transaction, before the check.
+    PostgreSQL: a transaction-scoped advisory lock per key, taken in a fixed order (no
+    deadlock); SQLite: nothing to do — an IMMEDIATE transaction already holds the database's
+    write lock from its start."""
+    if connection.vendor != "postgresql":
+        return
+    keys = [
+        *(f"c:{k}" for k in [credit_code_key(credit_code)] if k),
+        *(f"n:{k}" for k in [company_key(name)] if k),
+        *(f"p:{k}" for k in _keys(phones, _phone_key) if len(k) >= MIN_PHONE_DIGITS),
+        *(f"e:{k}" for k in _keys(emails, email_key) if "@" in k),
+    ]
+    numbers = sorted({_lock_number(k) for k in keys})
+    if not numbers:
+        return
+    with connection.cursor() as cursor:  # one round trip; the calls run left to right
+        cursor.execute("SELECT " + ", ".join(["pg_advisory_xact_lock(%s)"] * len(numbers)), numbers)
+
+
+def _lock_number(key: str) -> int:
+    """A key as a signed 64-bit advisory lock number (``identity:`` names the lock space)."""
+    digest = hashlib.blake2b(f"identity:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -32,7 +33,7 @@ from lianke.org.models import Collaborator
 from lianke.org.paths import department_path
 
 from .. import configcache
-from ..errors import PermissionCode
+from ..errors import FieldCode, PermissionCode
 from ..fieldtypes.people import COLLABORATOR, PeopleField, PeopleSelect, Purpose
 from ..models import Attachment, RecentRecord, SavedView
 from ..pagination import InvalidCursor, SortSpec, capped_count, paginate
@@ -626,6 +627,7 @@ class ObjectEditView(ObjectTypeView):
         # refused with what changed since (``conflict``), and the form then carries the new one.
         context["record_version"] = version if version is not None else getattr(instance, "version", None)
         context["changes"] = conflict
+        context["duplicate_request"] = duplicate_request(ot, form) if instance._state.adding else None
         context["title"] = (
             _("New %(type)s") % {"type": ot.label} if instance._state.adding else ot.title(instance)
         )
@@ -660,11 +662,16 @@ class ObjectEditView(ObjectTypeView):
             )
         if form.is_valid():
             obj = form.save(commit=False)
+            told = ""
             try:
                 with transaction.atomic():  # the record and the files of its file fields
-                    obj = services.save_record(actor=request.user, instance=obj, expected_version=version)
-                    if form.uploads:
-                        obj = store_field_files(actor=request.user, obj=obj, uploads=form.uploads)
+                    files = partial(_store_files, request.user, form.uploads) if form.uploads else None
+                    if obj._state.adding:  # as the type creates new records (``create_service``)
+                        created = services.create_record(actor=request.user, instance=obj, then=files)
+                        obj, told = created.record, created.message
+                    else:
+                        obj = services.save_record(actor=request.user, instance=obj, expected_version=version)
+                        obj = files(obj) if files is not None else obj
             except services.VersionConflict as exc:
                 form.add_error(
                     None, str(exc) + " " + _("Your changes were not saved; check them and save again.")
@@ -679,10 +686,47 @@ class ObjectEditView(ObjectTypeView):
                 else:
                     form.add_error(None, exc)
             else:
-                messages.success(request, _("Saved “%(record)s”.") % {"record": ot.title(obj)})
+                saved = _("Saved “%(record)s”.") % {"record": ot.title(obj)}
+                messages.success(request, f"{saved} {told}" if told else saved)
                 return htmx_redirect(request, obj.get_absolute_url())
         status = 200 if is_htmx(request) else (409 if conflict is not None else 400)
         return self.render_form(form, instance, status=status, version=version, conflict=conflict)
+
+
+def _store_files(actor, uploads: dict, obj):
+    return store_field_files(actor=actor, obj=obj, uploads=uploads)
+
+
+def duplicate_request(ot, form) -> dict | None:
+    """The link a new record refused as a duplicate (code ``unique``) offers to ask for the
+    existing one (the type's ``duplicate_request``), carrying what was typed of its identity."""
+    if ot.duplicate_request is None or not form.is_bound or not form.errors:
+        return None
+    refused = any(
+        getattr(error, "code", None) == FieldCode.UNIQUE
+        for errors in form.errors.as_data().values()
+        for error in errors
+    )
+    if not refused:
+        return None
+    url_name, label = ot.duplicate_request
+    typed = {
+        name: value
+        for name in identity_sources(ot)
+        if name in form.fields and (value := (form.data.get(name) or "").strip())
+    }
+    query = f"?{urlencode(typed)}" if typed else ""
+    return {"url": reverse(url_name) + query, "label": label}
+
+
+def identity_sources(ot) -> list[str]:
+    """The fields people type that the type's ``Identity`` keys derive from (a name, a credit
+    code, phones, e-mails)."""
+    identity = ot.identity
+    if identity is None:
+        return []
+    columns = [identity.name_key, identity.credit_code, *identity.phones, *identity.emails]
+    return [getattr(ot.field(c), "source", None) or c for c in columns if c]
 
 
 def _posted_version(request) -> int | None:
