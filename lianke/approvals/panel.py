@@ -43,6 +43,9 @@ def approval_panel(request, object_type, record) -> str:
         {
             "approval": approval,
             "pending": approval is not None and approval.status == Status.PENDING,
+            # a flow that locks nothing (a transfer request): the owner keeps working the record
+            "locks": approval is not None
+            and lock.ALL_FIELDS not in (approval.version.settings.get("editable_fields") or []),
             "can_submit": can_submit,
             "content_type_id": ContentType.objects.get_for_model(type(record)).pk,
             "record": record,

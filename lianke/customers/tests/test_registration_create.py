@@ -206,6 +206,9 @@ def test_a_rep_requests_a_duplicate_through_the_page_and_the_owners_superior_dec
         org.manager_js.pk
     }
     assert done.redirect_chain[-1][0].startswith("/approvals/")
+    # the owner keeps working his account meanwhile, and his page says so
+    owner_page = client_for(org.rep_js2).get(f"/customers/account/{theirs.pk}/").content.decode()
+    assert "the record can still be changed meanwhile" in owner_page and "is locked" not in owner_page
     approvals.approve(actor=org.manager_js, approval=approval)
     theirs.refresh_from_db()
     assert theirs.owner == org.rep_zj
