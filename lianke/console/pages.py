@@ -115,8 +115,8 @@ def entries_for(user) -> list[tuple[Any, list[Entry]]]:
 def register_builtin() -> None:
     """The console's own pages, and the platform's settings pages it knows by address: the
     webhooks (outbox), and the pages of issue 9 that other apps bring (jobs, notifications,
-    approvals, audit), shown once they answer. Stage sets are still edited in the advanced
-    settings (Django's admin), named by its URL name so no business app is imported."""
+    approvals, audit), shown once they answer. The business apps register their own pages
+    (stage sets, lead statuses) from their ``AppConfig.ready``."""
     register(
         "departments",
         title=_("Departments"),
@@ -161,15 +161,6 @@ def register_builtin() -> None:
         icon="input-cursor-text",
         description=_("Fields of each object type: create, order, sections, options."),
         order=10,
-    )
-    register(
-        "stage_sets",
-        title=_("Stage sets"),
-        group=OBJECTS,
-        url_name="admin:sales_stageset_changelist",
-        icon="signpost-split",
-        description=_("Opportunity stages (in the advanced settings)."),
-        order=20,
     )
     register(
         "approvals",
