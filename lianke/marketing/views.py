@@ -28,6 +28,20 @@ from .models import Lead, LeadStatusOption
 BACK = "marketing_settings:lead_statuses"
 
 
+def _styled(form: forms.BaseForm) -> None:
+    """Bootstrap's classes on the form's widgets (the console's settings forms)."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxSelectMultiple):
+            continue
+        if isinstance(widget, forms.CheckboxInput):
+            widget.attrs.setdefault("class", "form-check-input")
+        elif isinstance(widget, forms.Select):
+            widget.attrs.setdefault("class", "form-select")
+        else:
+            widget.attrs.setdefault("class", "form-control")
+
+
 class StatusForm(CodedErrorsForm, forms.Form):
     new_code = forms.CharField(
         label=gettext_lazy("code"),
@@ -68,6 +82,7 @@ class StatusForm(CodedErrorsForm, forms.Form):
                 self.fields["is_active"].disabled = True
             if status.category == LeadStatus.CONVERTED:
                 self.fields["next_codes"].disabled = True
+        _styled(self)
 
 
 def _admin_only(request) -> None:

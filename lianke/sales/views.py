@@ -22,11 +22,29 @@ from .choices import StageKind
 from .models import Opportunity, StageSet
 
 
+def _styled(form: forms.BaseForm) -> None:
+    """Bootstrap's classes on the form's widgets (the console's settings forms)."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxSelectMultiple):
+            continue
+        if isinstance(widget, forms.CheckboxInput):
+            widget.attrs.setdefault("class", "form-check-input")
+        elif isinstance(widget, forms.Select):
+            widget.attrs.setdefault("class", "form-select")
+        else:
+            widget.attrs.setdefault("class", "form-control")
+
+
 class StageSetForm(CodedErrorsForm, forms.ModelForm):
     class Meta:
         model = StageSet
         fields = stagesets.SET_FIELDS
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _styled(self)
 
     def _post_clean(self):
         """Validated by the service, on the stored set under its lock."""
