@@ -8,6 +8,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 
 from lianke.core.models import ObjectChange
+from lianke.core.objecttypes.registry import registry
 from lianke.marketing import statuses
 from lianke.marketing.models import Lead, LeadStatusOption
 from lianke.sales.tests.test_stage_path import path_of
@@ -177,8 +178,13 @@ def test_a_new_status_of_ones_own_works_like_its_category(client_for, org):
     assert Lead.all_objects.get(pk=obj.pk).get_status_display() == "Nurturing"
     rep.post(f"/marketing/lead/{obj.pk}/move/", {"status": "qualified"}, HTTP_HX_REQUEST="true")
     assert Lead.all_objects.get(pk=obj.pk).status == "qualified"
-    # the list filters by it and the API takes it
-    assert "Nurturing" in rep.get("/marketing/lead/").content.decode()
+    # the form offers it, the list filters by it and the API takes it
+    other = lead(org, "new")
+    rep.post(f"/marketing/lead/{other.pk}/move/", {"status": "nurturing"}, HTTP_HX_REQUEST="true")
+    form = rep.get(registry.get("marketing.lead").url("create")).content.decode()
+    assert 'value="nurturing"' in form
+    listed = rep.get("/marketing/lead/?status=nurturing").content.decode()
+    assert f"/marketing/lead/{other.pk}/" in listed and f"/marketing/lead/{obj.pk}/" not in listed
     created = rep.post(
         "/api/marketing/leads/", {"name": "王芳", "status": "nurturing"}, content_type="application/json"
     )
