@@ -12,8 +12,8 @@ else's change since is refused with ``version_conflict``. The rules:
 - a won stage has a probability of 100 %, a lost one 0 %, any other 0–100 (``inconsistent``,
   ``out_of_range``);
 - a set has at least one open, one won and one lost stage (``stages_incomplete``);
-- a stage that opportunities are in (deleted ones included) is not removed
-  (``stage_in_use``, with their count);
+- a stage that opportunities are in (deleted ones included) is not removed and does not change
+  its kind (``stage_in_use``, with their count);
 - exactly one active set is the default: a set made default takes it from the others; the
   default set is neither un-defaulted nor deactivated (``default_required``).
 """
@@ -196,6 +196,22 @@ def save_stage_set(
                     ValidationError(
                         _(
                             "“%(name)s” cannot be removed: %(count)s opportunities are in it. "
+                            "Move them to another stage first."
+                        )
+                        % {"name": stage, "count": count},
+                        code=SettingsCode.STAGE_IN_USE,
+                    )
+                )
+        for row in stages:
+            stage = existing.get(row.get("id"))
+            if stage is None or row.get("kind") == stage.kind or row.get("kind") not in StageKind.values:
+                continue
+            count = Opportunity.all_objects.filter(stage=stage).count()
+            if count:  # an open deal would be closed (or a closed one reopened) behind its back
+                stage_errors.append(
+                    ValidationError(
+                        _(
+                            "The kind of “%(name)s” cannot change: %(count)s opportunities are in it. "
                             "Move them to another stage first."
                         )
                         % {"name": stage, "count": count},

@@ -261,3 +261,22 @@ def test_a_save_over_someone_elses_change_is_refused(client_for, org, stages):
     assert b'data-error-code="version_conflict"' in response.content
     assert stored() == before
     assert ordered(s["set"]) == ["初步接洽", "报价", "赢单", "输单"]
+
+
+def test_the_kind_of_a_stage_opportunities_are_in_does_not_change(client_for, org, stages):
+    s = stages
+    account = Account.objects.create(name="苏州精工", owner=org.rep_js)
+    Opportunity.objects.create(
+        name="一期", account=account, owner=org.rep_js, stage_set=s["set"], stage=s["quote"]
+    )
+    rows = [
+        s["first"],
+        {"id": s["quote"].pk, "name": "方案报价", "probability": 100, "kind": "won"},
+        s["won"],
+        s["lost"],
+    ]
+    before = stored()
+    response = client_for(org.admin).post(url(s["set"]), post_data(s["set"], rows))
+    assert response.status_code == 400
+    assert b'data-error-code="stage_in_use"' in response.content
+    assert stored() == before
