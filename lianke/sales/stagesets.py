@@ -40,6 +40,7 @@ from .models import Opportunity, Stage, StageSet
 RELATED = ("stages",)
 SET_FIELDS = ("name", "name_en", "description", "is_default", "is_active")
 STAGE_FIELDS = ("name", "name_en", "probability", "kind")
+NAME_LENGTH = 100  # Stage.name and Stage.name_en
 
 
 def state_of(stage_set: StageSet) -> str:
@@ -87,6 +88,15 @@ def _check_stages(stages: Sequence[Mapping[str, Any]]) -> list[ValidationError]:
                     break
             for key in {name.casefold(), str(row.get("name_en") or "").strip().casefold()} - {""}:
                 seen.setdefault(key, position)
+        longest = max(len(name), len(str(row.get("name_en") or "").strip()))
+        if longest > NAME_LENGTH:
+            errors.append(
+                ValidationError(
+                    _("%(stage)s: a name has at most %(max)s characters.")
+                    % {"stage": label, "max": NAME_LENGTH},
+                    code=FieldCode.TOO_LONG,
+                )
+            )
         kind = row.get("kind")
         if kind not in StageKind.values:
             errors.append(

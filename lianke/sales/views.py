@@ -13,7 +13,7 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from lianke.core.errors import CodedErrorsForm, FieldCode
+from lianke.core.errors import CodedErrorsForm, FieldCode, RecordCode
 from lianke.org import access
 from lianke.org.choices import Action
 
@@ -62,14 +62,17 @@ def _probability(value: str):
         return None
 
 
-def _posted_stages(post) -> list[dict]:
-    """The stage rows as posted, in the page's order (each row's inputs share an index)."""
+def _posted_stages(post) -> list[dict] | None:
+    """The stage rows as posted, in the page's order (each row's inputs share an index);
+    ``None`` if the rows do not line up (not a page of ours)."""
     columns = [post.getlist(f"stage-{name}") for name in ("id", "name", "name_en", "probability", "kind")]
+    if len({len(column) for column in columns}) > 1:
+        return None
     rows = []
-    for pk, name, name_en, probability, kind in zip(*columns, strict=False):
+    for pk, name, name_en, probability, kind in zip(*columns, strict=True):
         rows.append(
             {
-                "id": int(pk) if pk.isdigit() else None,
+                "id": int(pk) if pk.isascii() and pk.isdigit() else None,
                 "name": name.strip(),
                 "name_en": name_en.strip(),
                 "probability": _probability(probability),
@@ -99,7 +102,15 @@ def stage_set_edit(request, pk: int | None = None):
     errors: list[tuple[str, str]] = []
     if request.method == "POST":
         rows = _posted_stages(request.POST)
-        if form.is_valid():
+        if rows is None:
+            rows = []
+            errors.append(
+                (
+                    RecordCode.VERSION_CONFLICT,
+                    _("The stages changed since you opened this page. Reload it and make your change again."),
+                )
+            )
+        elif form.is_valid():
             try:
                 saved = stagesets.save_stage_set(
                     actor=request.user,

@@ -177,6 +177,8 @@ def test_making_another_set_the_default_takes_it_from_the_old_one(client_for, or
         ("probability_range", "out_of_range"),
         ("duplicate", "unique"),
         ("no_name", "required"),
+        ("long_name", "too_long"),
+        ("rows_misaligned", "version_conflict"),
         ("undefault", "default_required"),
         ("deactivate_default", "default_required"),
     ],
@@ -200,11 +202,15 @@ def test_a_bad_set_is_refused_with_its_code_and_nothing_changes(client_for, org,
         rows[1]["name"] = "初步接洽"
     elif change == "no_name":
         rows[1]["name"] = ""
+    elif change == "long_name":
+        rows[1]["name"] = "长" * 101
     elif change == "undefault":
         extra["is_default"] = None
     elif change == "deactivate_default":
         extra["is_active"] = None
     data = post_data(s["set"], rows, **extra)
+    if change == "rows_misaligned":
+        data["stage-kind"] = data["stage-kind"][:-1]  # the lost stage's kind left out
     before = stored()
     response = client_for(org.admin).post(url(s["set"]), data)
     assert response.status_code == 400
@@ -280,3 +286,12 @@ def test_the_kind_of_a_stage_opportunities_are_in_does_not_change(client_for, or
     assert response.status_code == 400
     assert b'data-error-code="stage_in_use"' in response.content
     assert stored() == before
+
+
+def test_an_id_that_is_no_number_is_read_as_a_new_stage_not_a_server_error(client_for, org, stages):
+    s = stages
+    data = post_data(s["set"], [s["first"], s["quote"], s["won"], s["lost"]])
+    data["stage-id"][1] = "²"  # a digit to str.isdigit, not to int()
+    data["stage-name"][1] = "方案报价二"
+    assert client_for(org.admin).post(url(s["set"]), data).status_code == 302
+    assert ordered(s["set"]) == ["初步接洽", "方案报价二", "赢单", "输单"]
