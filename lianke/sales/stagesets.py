@@ -1,8 +1,8 @@
 """Stage sets edited in the settings console (*Settings › Stage sets*): a set and its stages
 saved as one whole, through :func:`save_stage_set`.
 
-One transaction: the set's row locked and read again (and every set locked in id order when the
-default moves), the config kind asked (``org.access``: administrators), the whole checked before
+One transaction: every set's row locked in id order (the default moves between them) and the
+set read again, the config kind asked (``org.access``: administrators), the whole checked before
 anything is written, and the change recorded as configuration history (``audit.config_snapshot``
 of the set with its stages, before → after; a set that loses the default gets its own entry).
 A form carries the set's fingerprint (``console.services.state_of``): a save over someone
@@ -155,6 +155,9 @@ def save_stage_set(
     if unknown:
         raise ValueError(f"Not a stage set setting: {sorted(unknown)}")
     with transaction.atomic():
+        # Every set locked in id order first (a company has a handful): two saves that each make
+        # a set the default queue instead of deadlocking on each other's rows.
+        list(StageSet.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
         if stage_set is None:
             _refuse(actor, Action.CREATE)
             stored, before = StageSet(), None
@@ -235,8 +238,6 @@ def save_stage_set(
 
         others = []
         if stored.is_default and not was_default:
-            # Every set locked in id order: two sets made default at the same moment queue.
-            list(StageSet.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
             for other in StageSet.objects.filter(is_default=True).exclude(pk=stored.pk):
                 others.append((other, audit.config_snapshot(other, RELATED)))
         elif stored.pk is None and not StageSet.objects.filter(is_default=True).exists():
