@@ -61,6 +61,8 @@ urlpatterns = [
     path("settings/jobs/", include("lianke.jobs.urls")),
     path("settings/audit/", include("lianke.org.audit_urls")),
     path("settings/tokens/", include("lianke.org.token_urls")),
+    path("settings/stage-sets/", include("lianke.sales.settings_urls")),
+    path("settings/lead-statuses/", include("lianke.marketing.settings_urls")),
     path("", include("lianke.notifications.urls")),
     path("approvals/", include("lianke.approvals.page_urls")),
     path("settings/approvals/", include("lianke.approvals.settings_urls")),

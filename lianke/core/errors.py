@@ -132,6 +132,10 @@ class SettingsCode(models.TextChoices):
         "A department with active people or sub-departments cannot be deactivated.",
     )
     OWN_ACCOUNT = "own_account", "An administrator cannot deactivate himself or drop his own rights."
+    STAGE_IN_USE = "stage_in_use", "A stage that opportunities are in cannot be removed."
+    STAGES_INCOMPLETE = "stages_incomplete", "A stage set needs an open, a won and a lost stage."
+    DEFAULT_REQUIRED = "default_required", "Exactly one active stage set is the default."
+    SYSTEM_STATUS = "system_status", "A status the system relies on cannot be deactivated."
 
 
 class IdentityCode(models.TextChoices):

@@ -10,7 +10,9 @@ class LeadStatus(models.TextChoices):
     CONVERTED = "converted", _("Converted")
 
 
-# The lead lifecycle (M3): which status may follow which. Conversion (M5) is its own workflow.
+# The lead lifecycle (M3) as shipped: which status may follow which (the five rows of
+# marketing.0018; administrators change them in Settings › Lead statuses). Conversion (M5)
+# is its own workflow.
 LEAD_TRANSITIONS = {
     LeadStatus.NEW: {LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.UNQUALIFIED},
     LeadStatus.CONTACTED: {LeadStatus.QUALIFIED, LeadStatus.UNQUALIFIED, LeadStatus.NEW},

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core.errors import FieldCode
@@ -19,6 +20,7 @@ from lianke.core.text.regions import PROVINCES
 from lianke.customers.choices import Industry
 from lianke.pools.models import pool_field
 
+from . import statuses
 from .choices import LeadSource, LeadStatus
 
 
@@ -37,7 +39,9 @@ class Lead(PooledModel):
     phone = PhoneField(_("phone"), blank=True)
     phone_digits = PhoneDigitsField(source="phone")
     email = models.EmailField(_("email"), blank=True)
-    status = models.CharField(_("status"), max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW)
+    # The statuses an administrator configures (Settings › Lead statuses; ``statuses``): the
+    # code is stored, the label and the order come from the table.
+    status = models.CharField(_("status"), max_length=20, choices=statuses.choices, default=LeadStatus.NEW)
     source = models.CharField(_("source"), max_length=20, choices=LeadSource.choices, blank=True)
     industry = models.CharField(_("industry"), max_length=30, choices=Industry.choices, blank=True)
     province = models.CharField(_("province"), max_length=20, choices=PROVINCES, blank=True)
@@ -91,3 +95,32 @@ class Lead(PooledModel):
                     )
                 }
             )
+
+
+class LeadStatusOption(models.Model):
+    """One status a lead can be in (Settings › Lead statuses). The five system statuses
+    (``choices.LeadStatus``: new, contacted, qualified, unqualified, converted) are always there
+    — the code relies on what they mean — and may be renamed, reordered and (contacted)
+    deactivated; an administrator adds his own, each of an open system category (a "nurturing"
+    status works like "contacted"). ``next_codes`` lists the statuses a lead may move to from
+    this one. Read through ``statuses``, changed through its services (history, expected state)."""
+
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    category = models.CharField(_("category"), max_length=20, choices=LeadStatus.choices)
+    name = models.CharField(_("name"), max_length=50)
+    name_en = models.CharField(_("name (English)"), max_length=50, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    next_codes = models.JSONField(_("may move to"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = _("lead status")
+        verbose_name_plural = _("lead statuses")
+
+    def __str__(self):
+        return self.name_en if self.name_en and (get_language() or "").startswith("en") else self.name
+
+    @property
+    def is_system(self) -> bool:
+        return self.code == self.category

@@ -1,14 +1,15 @@
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core.objecttypes.registry import ObjectType, register
-from lianke.core.records.stages import ChoicePath, StateKind
 from lianke.core.text.identity import Identity
 from lianke.org.choices import Scope
 from lianke.org.defaults import ALL, SELLING
 from lianke.org.kinds import Pooled
 
-from .choices import LEAD_TRANSITIONS, LeadStatus
+from .choices import LeadStatus
+from .forms import LeadForm
 from .models import Lead
+from .statuses import LeadStatusPath
 
 
 @register
@@ -20,6 +21,7 @@ class LeadObject(ObjectType):
     icon = "funnel"
     nav_order = 5
     search_fields = ("name", "company", "mobile", "phone", "email")
+    form_base = LeadForm
     identity = Identity(name_key="company_key", phones=("mobile_digits", "phone_digits"), emails=("email",))
     list_columns = ("name", "company", "status", "source", "mobile", "province", "owner", "updated_at")
     card_fields = ("company", "status", "source")
@@ -33,11 +35,10 @@ class LeadObject(ObjectType):
         (_("Contact information"), ("mobile", "phone", "email", "province", "city", "address")),
         (_("Description"), ("description",)),
     )
-    # The lead lifecycle (M3) as a path: declared transitions; conversion (M5) is its own action.
-    stage_path = ChoicePath(
+    # The lead lifecycle (M3) as a path over the statuses an administrator configures (their
+    # order and transitions: Settings › Lead statuses); conversion (M5) is its own action.
+    stage_path = LeadStatusPath(
         "status",
-        kinds={LeadStatus.CONVERTED: StateKind.WON, LeadStatus.UNQUALIFIED: StateKind.LOST},
-        transitions=LEAD_TRANSITIONS,
         workflow_only=(LeadStatus.CONVERTED,),
         reason_fields=("unqualified_reason",),
         reason_prompt=_("Why is the lead unqualified?"),

@@ -8,11 +8,12 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.choices import CallableChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
@@ -178,6 +179,13 @@ def _reads_when_used(field: serializers.Field) -> bool:
     return not isinstance(queryset, QuerySet) or queryset.query.is_empty()
 
 
+def _model_field(model, name: str | None):
+    try:
+        return model._meta.get_field(name) if name else None
+    except FieldDoesNotExist:  # a serializer field that is no model field
+        return None
+
+
 def _copy_field(field: serializers.Field) -> serializers.Field:
     """A field as built, to bind to one serializer: its attributes copied one level deep (its
     validator list too, which DRF may extend per field), never re-built."""
@@ -205,10 +213,22 @@ class BusinessSerializer(serializers.ModelSerializer):
         built = _FIELDS.get(cls)
         if built is None:
             built = super().get_fields()
+            for name, field in built.items():
+                if isinstance(field, serializers.ChoiceField):
+                    model_field = _model_field(self.Meta.model, field.source or name)
+                    if model_field is not None and isinstance(model_field.choices, CallableChoiceIterator):
+                        field._configured_choices = model_field.choices  # type: ignore[attr-defined]
             if not all(_reads_when_used(field) for field in built.values()):
                 return built  # never kept: built for this serializer, as DRF does
             _FIELDS[cls] = built
-        return {name: _copy_field(field) for name, field in built.items()}
+        fields = {name: _copy_field(field) for name, field in built.items()}
+        for field in fields.values():
+            if isinstance(field, serializers.ChoiceField) and isinstance(
+                getattr(field, "_configured_choices", None), CallableChoiceIterator
+            ):
+                # Choices an administrator configures (a lead's statuses): read for this serializer.
+                field.choices = field._configured_choices
+        return fields
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import models
 from django.utils import dateformat, formats, timezone
+from django.utils.choices import CallableChoiceIterator
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -59,18 +60,37 @@ def format_value(value, field: models.Field | None = None) -> str:
     return str(value)
 
 
-@cache
+def _configured(field: models.Field) -> bool:
+    """Whether a field's choices come from a callable (configuration an administrator edits,
+    a lead's statuses): read at each use, never kept for the process."""
+    return isinstance(field.choices, CallableChoiceIterator)
+
+
 def choice_labels(field: models.Field) -> dict:
     """``{stored value: label}`` of a field with choices, built once per field (Django's
     ``get_FOO_display`` rebuilds the mapping on every call: 300 times for a list page). The
-    labels are lazy translations, read in the language of each request."""
-    return dict(field.flatchoices)
+    labels are lazy translations, read in the language of each request. Choices given by a
+    callable are read again each time (their loader keeps them per configuration token)."""
+    if _configured(field):
+        return dict(field.flatchoices)
+    return _static_choice_labels(field)
 
 
 @cache
+def _static_choice_labels(field: models.Field) -> dict:
+    return dict(field.flatchoices)
+
+
 def choice_texts(field: models.Field, language: str | None) -> dict:
     """``choice_labels`` read in ``language`` (a list page shows a label per row and column)."""
-    return {value: str(label) for value, label in choice_labels(field).items()}
+    if _configured(field):
+        return {value: str(label) for value, label in field.flatchoices}
+    return _static_choice_texts(field, language)
+
+
+@cache
+def _static_choice_texts(field: models.Field, language: str | None) -> dict:
+    return {value: str(label) for value, label in _static_choice_labels(field).items()}
 
 
 def field_cell(obj, name: str, object_type, fields: fieldaccess.FieldAccess | None = None) -> Cell:
