@@ -117,9 +117,13 @@ def pending_approvals(model, ids) -> dict[int, Approval]:
 
 
 def open_approval(record) -> Approval | None:
-    return Approval.objects.filter(
-        content_type=content_type_of(record), object_id=record.pk, status__in=OPEN_STATUSES
-    ).select_related("version").first()
+    return (
+        Approval.objects.filter(
+            content_type=content_type_of(record), object_id=record.pk, status__in=OPEN_STATUSES
+        )
+        .select_related("version")
+        .first()
+    )
 
 
 def approval_url(approval: Approval) -> str:

@@ -65,7 +65,10 @@ def test_an_administrator_masks_the_reps_view_of_contacts_mobiles(open_ui, org, 
     ui.page.locator("#save-field-rules").click()
     expect(ui.page.locator("#messages .alert-success")).to_be_visible()
     expect(ui.page.locator("#mode-mobile")).to_have_value("masked")
-    assert FieldPermission.objects.get(role=role, object_type="customers.contact", field="mobile").mode == "masked"
+    assert (
+        FieldPermission.objects.get(role=role, object_type="customers.contact", field="mobile").mode
+        == "masked"
+    )
     ui.page.locator("#crumb-settings").locator("xpath=../following-sibling::li[1]/a").click()
     expect(ui.page.locator('[data-field-rules="customers.contact"]')).to_contain_text("(1)")
 

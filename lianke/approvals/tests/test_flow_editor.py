@@ -270,7 +270,11 @@ def test_the_large_export_flow_is_edited_in_the_product(org, client_for):
             editable_fields=["*"],
         ),
     )
-    assert answer.status_code == 302, (answer.context["form"].errors, answer.context["formset"].errors, answer.context["steps_errors"])
+    assert answer.status_code == 302, (
+        answer.context["form"].errors,
+        answer.context["formset"].errors,
+        answer.context["steps_errors"],
+    )
     flow.refresh_from_db()
     assert flow.purpose == exports.PURPOSE and flow.condition == [
         {"field": "rows", "op": "gte", "value": 1000}

@@ -78,7 +78,9 @@ def test_a_rule_the_field_cannot_take_is_refused_naming_the_field(client_for, or
 def test_a_save_over_someone_elses_change_is_refused(client_for, org):
     role = org.roles["sales_rep"]
     opened = services.state_of(role, services.ROLE_RELATED)
-    services.save_field_rules(actor=org.admin, role=role, object_type="customers.contact", modes={"email": "hidden"})
+    services.save_field_rules(
+        actor=org.admin, role=role, object_type="customers.contact", modes={"email": "hidden"}
+    )
     response = client_for(org.admin).post(URL.format(pk=role.pk), {"state": opened, "mode-mobile": "hidden"})
     assert response.status_code == 400
     assert 'data-error-code="version_conflict"' in response.content.decode()
