@@ -277,3 +277,37 @@ class TestRunForm(CodedErrorsForm, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["submitter"].queryset = active_users()
+
+
+class OutOfOfficeForm(CodedErrorsForm, forms.Form):
+    """The profile's out-of-office delegation: who gets my approval tasks, from when until
+    when, and a note. The service checks the rest (an active delegate, not oneself, no circle,
+    the end after the start)."""
+
+    delegate = forms.TypedChoiceField(label=_("My approvals go to"), coerce=int)
+    starts_at = forms.DateTimeField(
+        label=_("From"),
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "class": "form-control"}, format="%Y-%m-%dT%H:%M"
+        ),
+    )
+    ends_at = forms.DateTimeField(
+        label=_("Until"),
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "class": "form-control"}, format="%Y-%m-%dT%H:%M"
+        ),
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        people = User.objects.filter(is_active=True).exclude(pk=user.pk).order_by("username")
+        self.fields["delegate"].choices = [("", "—"), *((u.pk, str(u)) for u in people)]
+        self.fields["delegate"].widget.attrs["class"] = "form-select"
+        # A choice made before the person left, or oneself sent by hand: the service says why not.
+        self.fields["delegate"].valid_value = lambda value: str(value).isdigit()  # type: ignore[method-assign]

@@ -16,8 +16,10 @@ from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from lianke.core.objecttypes.registry import registry
@@ -27,6 +29,7 @@ from lianke.org.choices import Action
 from lianke.org.models import Department, User
 
 from . import services
+from .forms import OutOfOfficeForm
 from .models import Approval, ApprovalCopy, ApprovalTask, Status, TaskStatus
 from .services import ApprovalRefused
 
@@ -69,6 +72,21 @@ def my_pending_ids(user, approvals) -> set[int]:
     )
 
 
+def delegated_to_me(user, approvals) -> dict[int, User]:
+    """``{approval id: whose task it was}`` for ``user``'s pending tasks among ``approvals``
+    that came to him by delegation (handed on, or an approver out of office): one query."""
+    ids = [a.pk for a in approvals if a.status == Status.PENDING]
+    if not ids:
+        return {}
+    return {
+        task.approval_id: task.delegated_from
+        for task in ApprovalTask.objects.filter(
+            approval_id__in=ids, approver=user, status=TaskStatus.PENDING, delegated_from__isnull=False
+        ).select_related("delegated_from")
+        if task.delegated_from is not None
+    }
+
+
 def box_counts(user) -> dict[str, int]:
     """The tabs' counts, each one range of an index leading with the user: pending exactly (the
     navigation's count), the others capped at 100 (shown as 99+; they only grow)."""
@@ -101,12 +119,21 @@ def inbox(request):
     except InvalidCursor:
         return redirect(f"{reverse('approvals:inbox')}?box={name}")
     waiting = my_pending_ids(user, page.rows)
+    handed = delegated_to_me(user, page.rows) if name == "pending" else {}
     counts = box_counts(user)
     items = [
-        {"approval": a, "type": type_label(a), "step": step_name(a), "mine": a.pk in waiting}
+        {
+            "approval": a,
+            "type": type_label(a),
+            "step": step_name(a),
+            "mine": a.pk in waiting,
+            "delegated_from": handed.get(a.pk),
+        }
         for a in page.rows
     ]
     context = {
+        "away": services.current_out_of_office(user),
+        "now": timezone.now(),
         "box": name,
         "items": items,
         "next_cursor": page.next_cursor,
@@ -323,6 +350,7 @@ def act(request, pk: int, action: str):
             "type": type_label(approval),
             "step": step_name(approval),
             "mine": bool(my_pending_ids(user, [approval])),
+            "delegated_from": delegated_to_me(user, [approval]).get(approval.pk),
             "errors": errors,
             "done": "" if errors else done,
         }
@@ -362,3 +390,60 @@ def submit(request, content_type_id: int, object_id: int):
         return redirect(ot.record_url(record.pk))
     messages.success(request, _("Submitted for approval."))
     return redirect(reverse("approvals:detail", kwargs={"pk": approval.pk}))
+
+
+# ---------------------------------------------------------------------------------- out of office
+def _local_input(value):
+    return timezone.localtime(value).strftime("%Y-%m-%dT%H:%M") if value else ""
+
+
+@never_cache
+@login_required
+def out_of_office(request):
+    """``/profile/out-of-office/``: while I am away my approval tasks go to a colleague (set,
+    change, or end it early). The service validates and records the change in history."""
+    user = request.user
+    away = services.current_out_of_office(user)
+    status = 200
+    if request.method == "POST" and request.POST.get("end"):
+        services.end_out_of_office(actor=user, user=user)
+        messages.success(request, _("Your out-of-office delegation has ended."))
+        return redirect("approvals_profile:out_of_office")
+    if request.method == "POST":
+        form = OutOfOfficeForm(request.POST, user=user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.set_out_of_office(
+                    actor=user,
+                    user=user,
+                    delegate=data["delegate"],
+                    starts_at=data["starts_at"],
+                    ends_at=data["ends_at"],
+                    note=data["note"],
+                )
+            except ValidationError as exc:
+                for field, errors in exc.error_dict.items() if hasattr(exc, "error_dict") else [(None, exc)]:
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, _("Out-of-office delegation saved."))
+                return redirect("approvals_profile:out_of_office")
+        status = 400
+    else:
+        initial = (
+            {
+                "delegate": away.delegate_id,
+                "starts_at": _local_input(away.starts_at),
+                "ends_at": _local_input(away.ends_at),
+                "note": away.note,
+            }
+            if away is not None
+            else {"starts_at": _local_input(timezone.now())}
+        )
+        form = OutOfOfficeForm(initial=initial, user=user)
+    return render(
+        request,
+        "approvals/out_of_office.html",
+        {"form": form, "away": away, "now": timezone.now()},
+        status=status,
+    )
