@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,13 +22,17 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from lianke.core.errors import ApprovalCode
 from lianke.core.objecttypes.registry import registry
 from lianke.core.pagination import InvalidCursor, SortSpec, paginate
+from lianke.notifications import rows as notification_rows
+from lianke.notifications import service as notices
+from lianke.notifications.models import Notification
 from lianke.org import access
 from lianke.org.choices import Action
 from lianke.org.models import Department, User
 
-from . import services
+from . import notification_actions, services
 from .forms import OutOfOfficeForm
 from .models import Approval, ApprovalCopy, ApprovalTask, Status, TaskStatus
 from .services import ApprovalRefused
@@ -331,11 +335,16 @@ def refusal(exc: Exception) -> tuple[list[tuple[str, str]], int]:
 @require_POST
 def act(request, pk: int, action: str):
     """One action on the approval. From the inbox (htmx, ``from=list``) the answer is the row
-    again; elsewhere a redirect to the approval's page with the outcome as a message."""
+    again; from a notification (htmx, ``from=notification`` with its id) the notification's
+    row, read now; elsewhere a redirect to the approval's page with the outcome as a message."""
     if action not in ACTIONS:
         raise Http404
     user = request.user
     approval = visible_or_404(user, pk)
+    from_notification = _is_htmx(request) and request.POST.get("from") == "notification"
+    notification = (
+        _own_notification(user, request.POST.get("notification", "")) if from_notification else None
+    )
     call, done = ACTIONS[action]
     errors: list[tuple[str, str]] = []
     status = 200
@@ -343,6 +352,8 @@ def act(request, pk: int, action: str):
         call(request, user, approval.pk)
     except (ApprovalRefused, ValidationError, PermissionDenied) as exc:
         errors, status = refusal(exc)
+    if notification is not None:
+        return _notification_answer(request, notification, pk, errors, status, done)
     if _is_htmx(request) and request.POST.get("from") == "list":
         approval = visible_or_404(user, pk)
         item = {
@@ -368,6 +379,40 @@ def act(request, pk: int, action: str):
         return render(request, "approvals/detail.html", context, status=status)
     messages.success(request, done)
     return redirect(reverse("approvals:detail", kwargs={"pk": pk}))
+
+
+def _own_notification(user, raw: str) -> Notification:
+    found = (
+        Notification.objects.filter(recipient_id=user.pk, pk=int(raw)).first()
+        if raw.isdigit() and len(raw) < 19
+        else None
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+def _notification_answer(request, notification, pk: int, errors, status: int, done) -> HttpResponse:
+    """Deciding from a notification (htmx): its row again, read now — also when someone else
+    was quicker (``already_decided``: nothing is left to do) — with the outcome in it and the
+    bell's new count."""
+    codes = {code for _message, code in errors}
+    if not errors or ApprovalCode.ALREADY_DECIDED in codes:
+        notices.mark_read(request.user, ids=[notification.pk])
+    approval = visible_or_404(request.user, pk)
+    actions = notification_actions.render(
+        request,
+        notification.pk,
+        approval,
+        mine=bool(my_pending_ids(request.user, [approval])),
+        errors=errors,
+        done="" if errors else str(done),
+    )
+    response = HttpResponse(notification_rows.row(request, notification, actions=actions, refresh_bell=True))
+    if errors:  # htmx swaps only 2xx answers: the refusal travels in the row
+        response["X-Refusal-Code"] = errors[0][1]
+        response["X-Refusal-Status"] = str(status)
+    return response
 
 
 @login_required

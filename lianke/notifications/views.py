@@ -29,6 +29,7 @@ from . import render as rendering
 from .api import NEWEST_FIRST, own
 from .forms import EmailSettingsForm
 from .models import EmailSettings, Preference, RoleDefault
+from .rows import attach_actions
 
 PAGE = 30
 
@@ -55,6 +56,7 @@ def notification_list(request):
     except InvalidCursor:
         return redirect("notifications:list")
     items = rendering.render(request.user, page.rows)
+    attach_actions(request, page.rows, items)  # what the reader can do right in a row
     today = timezone.localdate()
     groups: list[dict] = []
     for item in items:
