@@ -1,7 +1,7 @@
 """The notification pages: the list (``/notifications/``, grouped by day, newest first, keyset
 pages), opening one (marks it read and goes to its record), marking read; the user's own
 preferences (``/profile/notifications/``: a grid of types × channels, quiet hours, immediate
-mail or a daily digest); and the administrators' defaults per role
+mail or a daily digest; every change in the user's history, old → new); and the administrators' defaults per role
 (``/settings/notifications/``, every change in the role's history). Each query is limited to
 the signed-in user's own notifications: another user's id is a 404 or changes nothing."""
 
@@ -117,6 +117,8 @@ def profile_preferences(request):
     offered = [c for c in channels.registered() if c.available()]
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
+            preferences.lock_user(user)
+            before = preferences.own_snapshot(user)
             settings = form.save(commit=False)
             settings.user = user
             if not settings.language:
@@ -143,6 +145,7 @@ def profile_preferences(request):
                 unique_fields=["user", "kind", "channel"],
                 update_fields=["enabled"],
             )
+            preferences.record_own_change(user, before)  # old → new in the user's history
         messages.success(request, _("Notification settings saved."))
         return redirect("notifications:preferences")
     return render(
