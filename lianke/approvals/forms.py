@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lianke.core.errors import CodedErrorsForm, FieldCode
 from lianke.core.objecttypes.registry import registry
@@ -286,13 +287,13 @@ class OutOfOfficeForm(CodedErrorsForm, forms.Form):
 
     delegate = forms.TypedChoiceField(label=_("My approvals go to"), coerce=int)
     starts_at = forms.DateTimeField(
-        label=_("From"),
+        label=pgettext_lazy("out of office", "From"),
         widget=forms.DateTimeInput(
             attrs={"type": "datetime-local", "class": "form-control"}, format="%Y-%m-%dT%H:%M"
         ),
     )
     ends_at = forms.DateTimeField(
-        label=_("Until"),
+        label=pgettext_lazy("out of office", "Until"),
         widget=forms.DateTimeInput(
             attrs={"type": "datetime-local", "class": "form-control"}, format="%Y-%m-%dT%H:%M"
         ),
