@@ -51,15 +51,15 @@ class MentionsCheck:
         super().__init__(*args, **kwargs)
 
     def clean(self):
-        cleaned = super().clean()  # type: ignore[misc]
+        cleaned = super().clean()
         from .notifications import ambiguous_mentions
 
         for name in MENTION_FIELDS:
-            text = cleaned.get(name) if name in self.fields else None  # type: ignore[attr-defined]
+            text = cleaned.get(name) if name in self.fields else None
             if not text or "@" not in text:
                 continue
             for mentioned, people in ambiguous_mentions(text).items():
-                self.add_error(  # type: ignore[attr-defined]
+                self.add_error(
                     name,
                     ValidationError(
                         gettext(
@@ -67,7 +67,7 @@ class MentionsCheck:
                             "told. Write @ and the username of the one you mean, e.g. @%(username)s."
                         )
                         % {
-                            "field": self.fields[name].label,  # type: ignore[attr-defined]
+                            "field": self.fields[name].label,
                             "name": mentioned,
                             "people": ", ".join(f"@{p.username}" for p in people),
                             "username": people[0].username,

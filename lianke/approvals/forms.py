@@ -11,9 +11,8 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django import forms
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from lianke.core.errors import CodedErrorsForm, FieldCode
 from lianke.core.objecttypes.registry import registry
@@ -311,4 +310,4 @@ class OutOfOfficeForm(CodedErrorsForm, forms.Form):
         self.fields["delegate"].choices = [("", "—"), *((u.pk, str(u)) for u in people)]
         self.fields["delegate"].widget.attrs["class"] = "form-select"
         # A choice made before the person left, or oneself sent by hand: the service says why not.
-        self.fields["delegate"].valid_value = lambda value: str(value).isdigit()  # type: ignore[method-assign]
+        self.fields["delegate"].valid_value = lambda value: str(value).isdigit()

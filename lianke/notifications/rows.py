@@ -27,7 +27,7 @@ def attach_actions(request, notifications: Sequence[Notification], items: Sequen
         return
     html: dict[int, str] = {}
     for kind, rows in by_kind.items():
-        html.update(types.get(kind).actions(request, rows) or {})  # type: ignore[misc]
+        html.update(types.get(kind).actions(request, rows) or {})
     for item in items:
         if item.id in html:
             item.actions = mark_safe(html[item.id])  # noqa: S308 - the declaring app's template output
