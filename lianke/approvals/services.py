@@ -755,9 +755,11 @@ def current_out_of_office(user, now=None) -> OutOfOffice | None:
     )
 
 
-def _lock_user(user) -> None:
-    """Serialise the changes of one user's delegation (two saves at once: one after the other)."""
-    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+def _lock_users(*users) -> None:
+    """Serialise the changes of these users' delegations (two saves at once: one after the
+    other; A → B and B → A at once: the second sees the first and is a circle), in key order."""
+    ids = sorted({u.pk for u in users})
+    list(User.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
 
 
 @transaction.atomic
@@ -766,12 +768,12 @@ def set_out_of_office(*, actor, user, delegate, starts_at, ends_at, note: str = 
     tasks from ``starts_at`` to ``ends_at`` go to ``delegate``; a delegate who hands his own
     back to ``user`` in that time is a cycle (``delegation_cycle``). The user's delegation in
     force or to come (``current_out_of_office``) is changed, else one is added; either way the
-    change goes into history (old → new), under a lock on the user."""
+    change goes into history (old → new), under a lock on the user and the delegate."""
     if actor.pk != getattr(user, "pk", user) and not actor.is_superuser:
         raise PermissionDenied(_("You may set only your own out-of-office delegation."))
     user = _active_user(user, "user")
-    _lock_user(user)
     target = _active_user(delegate, "delegate")
+    _lock_users(user, target)
     now = timezone.now()
     if ends_at <= starts_at:
         raise ValidationError(
@@ -835,7 +837,7 @@ def end_out_of_office(*, actor, user) -> OutOfOffice | None:
     if actor.pk != getattr(user, "pk", user) and not actor.is_superuser:
         raise PermissionDenied(_("You may set only your own out-of-office delegation."))
     user = User.objects.get(pk=getattr(user, "pk", user))
-    _lock_user(user)
+    _lock_users(user)
     now = timezone.now()
     away = current_out_of_office(user, now)
     if away is None:

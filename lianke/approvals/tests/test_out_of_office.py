@@ -278,18 +278,13 @@ def _session(user) -> str:
     return client.cookies["sessionid"].value
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_saves_at_once_leave_one_of_them_whole(live_server, org):
-    # given lead_js saving two different delegations at the same moment
-    now = timezone.now()
-    bodies = [
-        {"delegate": org.rep_js2.pk, "ends_at": (now + dt.timedelta(days=1)).isoformat(), "note": "一"},
-        {"delegate": org.manager_js.pk, "ends_at": (now + dt.timedelta(days=9)).isoformat(), "note": "二"},
-    ] * 2
-    barrier = threading.Barrier(len(bodies))
-    answers: list[int] = []
+def put_at_once(live_server, requests: list[tuple]) -> list[tuple[int, str]]:
+    """``(user, body)`` PUT together, each from its own session (the server answers each in its
+    own thread and connection): ``[(status, body)]`` in the order given."""
+    barrier = threading.Barrier(len(requests))
+    answers: list[tuple[int, str]] = [(0, "")] * len(requests)
 
-    def put(body, session):
+    def put(index, body, session):
         request = urllib.request.Request(  # noqa: S310 - the live test server's http URL
             f"{live_server.url}{API}",
             data=json.dumps(body).encode(),
@@ -301,20 +296,35 @@ def test_two_saves_at_once_leave_one_of_them_whole(live_server, org):
                 "Referer": live_server.url,
             },
         )
-        barrier.wait()
+        barrier.wait()  # every thread sends at the same moment
         try:
             with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - same URL
-                answers.append(response.status)
+                answers[index] = (response.status, response.read().decode())
         except urllib.error.HTTPError as exc:
-            answers.append(exc.code)
+            answers[index] = (exc.code, exc.read().decode())
 
-    threads = [threading.Thread(target=put, args=(b, _session(org.lead_js))) for b in bodies]
+    threads = [
+        threading.Thread(target=put, args=(i, body, _session(user)))
+        for i, (user, body) in enumerate(requests)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
+    return answers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_saves_at_once_leave_one_of_them_whole(live_server, org):
+    # given lead_js saving two different delegations at the same moment (twice each)
+    now = timezone.now()
+    bodies = [
+        {"delegate": org.rep_js2.pk, "ends_at": (now + dt.timedelta(days=1)).isoformat(), "note": "一"},
+        {"delegate": org.manager_js.pk, "ends_at": (now + dt.timedelta(days=9)).isoformat(), "note": "二"},
+    ] * 2
+    answers = put_at_once(live_server, [(org.lead_js, body) for body in bodies])
     # then every save is answered, and one delegation is left: exactly one of the two sent
-    assert answers == [200] * len(bodies)
+    assert [status for status, _body in answers] == [200] * len(bodies), answers
     [row] = OutOfOffice.objects.all()
     assert (row.delegate_id, row.note) in {(b["delegate"], b["note"]) for b in bodies}
     expected_end = next(b["ends_at"] for b in bodies if b["note"] == row.note)
@@ -325,3 +335,21 @@ def test_two_saves_at_once_leave_one_of_them_whole(live_server, org):
     for previous, following in zip(changes, changes[1:], strict=False):
         assert following.prechange_data == previous.postchange_data
     assert changes[-1].postchange_data["note"] == row.note
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_colleagues_naming_each_other_at_once_get_one_delegation_and_one_circle(live_server, org):
+    # given lead_js and rep_js2 each sending his approvals to the other at the same moment
+    ends = (timezone.now() + dt.timedelta(days=2)).isoformat()
+    answers = put_at_once(
+        live_server,
+        [
+            (org.lead_js, {"delegate": org.rep_js2.pk, "ends_at": ends}),
+            (org.rep_js2, {"delegate": org.lead_js.pk, "ends_at": ends}),
+        ],
+    )
+    # then one is saved and the other refused as a circle: never both
+    assert sorted(status for status, _body in answers) == [200, 400], answers
+    refused = next(json.loads(body) for status, body in answers if status == 400)
+    assert [e["code"] for e in refused["errors"]] == ["delegation_cycle"]
+    assert OutOfOffice.objects.count() == 1 and len(history()) == 1
