@@ -121,6 +121,10 @@ def profile_preferences(request):
             before = preferences.own_snapshot(user)
             settings = form.save(commit=False)
             settings.user = user
+            # Saved meanwhile by a parallel request (read before the lock): this save changes it.
+            current = EmailSettings.objects.filter(user=user).values_list("pk", flat=True).first()
+            if current is not None and settings.pk != current:
+                settings.pk, settings._state.adding = current, False
             if not settings.language:
                 settings.language = translation.get_language() or ""
             settings.save()
