@@ -341,7 +341,7 @@ def act(request, pk: int, action: str):
         raise Http404
     user = request.user
     approval = visible_or_404(user, pk)
-    from_notification = _is_htmx(request) and request.POST.get("from") == "notification"
+    from_notification = request.POST.get("from") == "notification"
     notification = (
         _own_notification(user, request.POST.get("notification", "")) if from_notification else None
     )
@@ -353,7 +353,9 @@ def act(request, pk: int, action: str):
     except (ApprovalRefused, ValidationError, PermissionDenied) as exc:
         errors, status = refusal(exc)
     if notification is not None:
-        return _notification_answer(request, notification, pk, errors, status, done)
+        _read_when_done(user, notification, errors)
+        if _is_htmx(request):
+            return _notification_answer(request, notification, pk, errors, status, done)
     if _is_htmx(request) and request.POST.get("from") == "list":
         approval = visible_or_404(user, pk)
         item = {
@@ -392,13 +394,16 @@ def _own_notification(user, raw: str) -> Notification:
     return found
 
 
+def _read_when_done(user, notification, errors) -> None:
+    """A notification acted on is read once nothing is left to do: decided now, or decided
+    already by someone else (``already_decided``)."""
+    if not errors or ApprovalCode.ALREADY_DECIDED in {code for _message, code in errors}:
+        notices.mark_read(user, ids=[notification.pk])
+
+
 def _notification_answer(request, notification, pk: int, errors, status: int, done) -> HttpResponse:
-    """Deciding from a notification (htmx): its row again, read now — also when someone else
-    was quicker (``already_decided``: nothing is left to do) — with the outcome in it and the
-    bell's new count."""
-    codes = {code for _message, code in errors}
-    if not errors or ApprovalCode.ALREADY_DECIDED in codes:
-        notices.mark_read(request.user, ids=[notification.pk])
+    """Deciding from a notification (htmx): its row again (read now when nothing is left to do)
+    with the outcome in it and the bell's new count."""
     approval = visible_or_404(request.user, pk)
     actions = notification_actions.render(
         request,

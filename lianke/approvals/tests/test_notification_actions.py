@@ -147,3 +147,17 @@ def test_the_list_asks_the_same_queries_for_two_or_eight_waiting_approvals(org, 
     eight, shown_eight = count(6)
     assert (shown_two, shown_eight) == (2, 8)
     assert eight == two
+
+
+def test_without_scripts_the_decision_goes_to_the_approvals_page_and_the_notification_is_read(
+    org, client_for
+):
+    approval, notification = waiting(org)
+    answer = client_for(org.lead_js).post(
+        reverse("approvals:act", args=[approval.pk, "approve"]),
+        {"from": "notification", "notification": notification.pk},
+    )
+    assert answer.status_code == 302 and answer["Location"] == reverse("approvals:detail", args=[approval.pk])
+    approval.refresh_from_db()
+    notification.refresh_from_db()
+    assert approval.status == Status.APPROVED and notification.read_at is not None
