@@ -67,5 +67,6 @@ urlpatterns = [
     path("approvals/", include("lianke.approvals.page_urls")),
     path("settings/approvals/", include("lianke.approvals.settings_urls")),
     path("profile/", include("lianke.org.urls")),
+    path("profile/", include("lianke.approvals.profile_urls")),
     *object_urlpatterns(),
 ]

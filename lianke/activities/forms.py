@@ -1,10 +1,17 @@
-"""The quick follow-up form under a record's timeline: the fields each kind of activity needs."""
+"""The quick follow-up form under a record's timeline: the fields each kind of activity needs;
+the activity's own form (``ActivityObject.form_base``). Both refuse an ``@name`` several people
+answer to (nobody would be told), naming the field and the name."""
 
 import json
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from lianke.core.errors import CodedErrorList, NotificationCode
+from lianke.core.ui.forms import BusinessForm
 
 from .choices import ActivityKind
 from .models import Activity
@@ -32,7 +39,50 @@ OPTIONAL_FIELDS = tuple(dict.fromkeys(name for names in KIND_FIELDS.values() for
 DATETIME = {"type": "datetime-local", "class": "form-control form-control-sm"}
 
 
-class QuickActivityForm(forms.ModelForm):
+MENTION_FIELDS = ("subject", "body")
+
+
+class MentionsCheck:
+    """A form mixin: an ``@name`` in the subject or the details that several active users
+    answer to is an error on that field (``ambiguous_mention``) asking for ``@username``."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("error_class", CodedErrorList)
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        from .notifications import ambiguous_mentions
+
+        for name in MENTION_FIELDS:
+            text = cleaned.get(name) if name in self.fields else None
+            if not text or "@" not in text:
+                continue
+            for mentioned, people in ambiguous_mentions(text).items():
+                self.add_error(
+                    name,
+                    ValidationError(
+                        gettext(
+                            "%(field)s: “@%(name)s” matches several people (%(people)s), so nobody would be "
+                            "told. Write @ and the username of the one you mean, e.g. @%(username)s."
+                        )
+                        % {
+                            "field": self.fields[name].label,
+                            "name": mentioned,
+                            "people": ", ".join(f"@{p.username}" for p in people),
+                            "username": people[0].username,
+                        },
+                        code=NotificationCode.AMBIGUOUS_MENTION,
+                    ),
+                )
+        return cleaned
+
+
+class ActivityForm(MentionsCheck, BusinessForm):
+    """The activity's page form (generated from its declaration)."""
+
+
+class QuickActivityForm(MentionsCheck, forms.ModelForm):
     """Type, subject and details, plus the fields of the chosen kind (``KIND_FIELDS``); the
     others are shown only for their kinds (``data-show-for``, app.js) and ignored on the server."""
 

@@ -6,7 +6,8 @@
   mentioned who may read the activity — inside the write's transaction, once per activity and
   person (an edit notifies only whoever it adds). A name is matched as the longest active
   user's name right after the ``@`` (``@张伟请跟进`` mentions 张伟); a name two active users
-  share mentions neither (``@username`` tells them apart).
+  share mentions neither (``@username`` tells them apart), and the activity forms refuse it
+  naming the field and the name (``ambiguous_mention``, ``ambiguous_mentions``).
 - **Tasks** (``activities.task_due`` / ``activities.task_overdue``): the scheduled job
   ``task_reminders`` (daily) notifies the assignee of each open task due on the run's day or
   overdue, once per task and day (the notification's dedupe key): running it twice for a day
@@ -68,17 +69,19 @@ def tokens(text: str) -> list[str]:
     return [t.rstrip(".") for t in MENTION_RE.findall(text or "") if t.rstrip(".")]
 
 
-def mentioned_users(text: str) -> list:
-    """The active users ``text`` mentions (one query)."""
+def _resolve(text: str) -> tuple[list, dict[str, list]]:
+    """``(the active users text mentions, {a name two or more active users share: them})``
+    (one query)."""
     found = tokens(text)
     if not found:
-        return []
+        return [], {}
     prefixes = {t[:n] for t in found for n in range(1, len(t) + 1)}
     users = list(
         get_user_model()
         .objects.filter(is_active=True)
         .filter(Q(username__in=found) | Q(name__in=prefixes))
         .only("pk", "username", "name")
+        .order_by("username")
     )
     by_username = {u.username: u for u in users}
     by_name: dict[str, list] = {}
@@ -86,17 +89,32 @@ def mentioned_users(text: str) -> list:
         if u.name:
             by_name.setdefault(u.name, []).append(u)
     chosen: dict[int, object] = {}
+    ambiguous: dict[str, list] = {}
     for token in found:
         user = by_username.get(token)
         if user is None:
             for n in range(len(token), 0, -1):
                 named = by_name.get(token[:n])
                 if named:
-                    user = named[0] if len(named) == 1 else None  # shared by two: nobody
+                    if len(named) == 1:
+                        user = named[0]
+                    else:  # shared by two: nobody, and the form says so
+                        ambiguous[token[:n]] = named
                     break
         if user is not None:
             chosen[user.pk] = user
-    return list(chosen.values())
+    return list(chosen.values()), ambiguous
+
+
+def mentioned_users(text: str) -> list:
+    """The active users ``text`` mentions (one query)."""
+    return _resolve(text)[0]
+
+
+def ambiguous_mentions(text: str) -> dict[str, list]:
+    """``{name: the active users of that name}`` for each ``@name`` in ``text`` that several
+    people answer to (none of them would be told): the activity form asks for ``@username``."""
+    return _resolve(text)[1]
 
 
 def on_activity_event(event: events.Event) -> None:

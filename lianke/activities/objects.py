@@ -7,6 +7,7 @@ from lianke.org.defaults import SELLING, WORK
 from lianke.org.kinds import Owned
 
 from .choices import ActivityKind
+from .forms import ActivityForm
 from .models import Activity
 
 
@@ -35,6 +36,7 @@ class ActivityObject(ObjectType):
         (_("Task"), ("assignee", "due_at", "is_done")),
     )
     default_ordering = ("-occurred_at", "-id")
+    form_base = ActivityForm  # an ambiguous @name is refused on the field
     list_select_related = ("account", "assignee")
     assignment_fields = ("assignee",)
     timeline = False  # an activity is a follow-up: it is on a timeline, it has none

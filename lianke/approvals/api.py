@@ -1,6 +1,7 @@
 """The approvals API: ``GET /api/approvals/?box=pending|submitted|decided|copied``,
 ``GET /api/approvals/<id>/``, ``POST /api/approvals/<id>/{approve,reject,return,withdraw,
-delegate,comment,resubmit,urge,cc,add-approver}/`` and the record action ``POST
+delegate,comment,resubmit,urge,cc,add-approver}/``, the caller's out-of-office delegation
+(``GET``/``PUT``/``DELETE /api/approvals/out-of-office/``) and the record action ``POST
 /api/<app>/<plural>/<id>/submit/`` (added to every generated viewset through
 ``core.api.records.register_endpoints``). Views parse and render; the services decide.
 
@@ -17,6 +18,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from lianke.core.api.pagination import KeysetPagination
 from lianke.core.api.serializers import RFC3339DateTimeField
@@ -26,7 +28,7 @@ from lianke.org import access
 from lianke.org.choices import Action
 
 from . import services
-from .models import Approval, ApprovalTask, Status, TaskStatus
+from .models import Approval, ApprovalTask, OutOfOffice, Status, TaskStatus
 
 
 def _person(user) -> dict | None:
@@ -396,3 +398,74 @@ def submit_endpoint(object_type) -> type | None:
     """The factory registered with ``core.api.records.register_endpoints``: every type but
     children (a child is approved with its parent)."""
     return None if object_type.parent_field else SubmitEndpoint
+
+
+# ---------------------------------------------------------------------------------- out of office
+class OutOfOfficeSerializer(serializers.ModelSerializer):
+    """The caller's out-of-office delegation: in force (``active``) or still to come."""
+
+    delegate = serializers.SerializerMethodField()
+    starts_at = RFC3339DateTimeField(read_only=True)
+    ends_at = RFC3339DateTimeField(read_only=True)
+    active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OutOfOffice
+        fields = ["id", "delegate", "starts_at", "ends_at", "note", "active"]
+
+    def get_delegate(self, obj) -> dict | None:
+        return _person(obj.delegate)
+
+    def get_active(self, obj) -> bool:
+        from django.utils import timezone
+
+        return obj.starts_at <= timezone.now() < obj.ends_at
+
+
+class OutOfOfficeInput(serializers.Serializer):
+    delegate = serializers.IntegerField(help_text="The user who gets the caller's approval tasks.")
+    starts_at = serializers.DateTimeField(required=False, help_text="From (default: now).")
+    ends_at = serializers.DateTimeField(help_text="Until (required, after the start, in the future).")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+
+class OutOfOfficeView(APIView):
+    """The caller's out-of-office delegation: while he is away his approval tasks go to
+    ``delegate``. ``PUT`` sets or changes it (400 naming the field: ``delegation_cycle`` for
+    himself or a circle, ``invalid_choice`` for an inactive user, ``out_of_range`` for an end
+    before the start or in the past); ``DELETE`` ends it now. Every change is in history."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: OutOfOfficeSerializer, 204: None})
+    def get(self, request):
+        """The delegation in force or to come; 204 when there is none."""
+        away = services.current_out_of_office(request.user)
+        if away is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(OutOfOfficeSerializer(away).data)
+
+    @extend_schema(request=OutOfOfficeInput, responses=OutOfOfficeSerializer)
+    def put(self, request):
+        from django.utils import timezone
+
+        body = OutOfOfficeInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        away = services.set_out_of_office(
+            actor=request.user,
+            user=request.user,
+            delegate=data["delegate"],
+            starts_at=data.get("starts_at") or timezone.now(),
+            ends_at=data["ends_at"],
+            note=data["note"],
+        )
+        return Response(
+            OutOfOfficeSerializer(OutOfOffice.objects.select_related("delegate").get(pk=away.pk)).data
+        )
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request):
+        """End the delegation now (one still to come is removed)."""
+        services.end_out_of_office(actor=request.user, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -15,7 +15,7 @@ from lianke.notifications import types
 def register() -> None:
     from lianke.core.api.records import register_endpoints
 
-    from . import escalation, handover, lock, reapproval
+    from . import escalation, handover, lock, notification_actions, reapproval
     from .api import submit_endpoint
     from .models import ApprovalFlow
 
@@ -24,6 +24,7 @@ def register() -> None:
         label=_("Approval waiting for you"),
         title=_("%(name)s is waiting for your approval (%(flow)s)"),
         channels=(types.IN_APP, types.EMAIL),
+        actions=notification_actions.actions,
     )
     types.declare(
         "approval.decided",
@@ -36,12 +37,16 @@ def register() -> None:
         label=_("Approval escalated to you"),
         title=_("%(name)s waited too long and was escalated to you (%(flow)s)"),
         channels=(types.IN_APP, types.EMAIL),
+        actions=notification_actions.actions,
     )
     types.declare(
         "approval.cc", label=_("Copied on an approval"), title=_("You were copied on %(name)s (%(flow)s)")
     )
     types.declare(
-        "approval.urged", label=_("Approval reminder"), title=_("Please decide on %(name)s (%(flow)s)")
+        "approval.urged",
+        label=_("Approval reminder"),
+        title=_("Please decide on %(name)s (%(flow)s)"),
+        actions=notification_actions.actions,
     )
     types.declare(
         "approval.returned",

@@ -11,7 +11,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django import forms
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core.errors import CodedErrorsForm, FieldCode
@@ -289,3 +289,37 @@ class TestRunForm(CodedErrorsForm, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["submitter"].queryset = active_users()
+
+
+class OutOfOfficeForm(CodedErrorsForm, forms.Form):
+    """The profile's out-of-office delegation: who gets my approval tasks, from when until
+    when, and a note. The service checks the rest (an active delegate, not oneself, no circle,
+    the end after the start)."""
+
+    delegate = forms.TypedChoiceField(label=_("My approvals go to"), coerce=int)
+    starts_at = forms.DateTimeField(
+        label=pgettext_lazy("out of office", "From"),
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "class": "form-control"}, format="%Y-%m-%dT%H:%M"
+        ),
+    )
+    ends_at = forms.DateTimeField(
+        label=pgettext_lazy("out of office", "Until"),
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "class": "form-control"}, format="%Y-%m-%dT%H:%M"
+        ),
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"class": "form-control"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        people = User.objects.filter(is_active=True).exclude(pk=user.pk).order_by("username")
+        self.fields["delegate"].choices = [("", "—"), *((u.pk, str(u)) for u in people)]
+        self.fields["delegate"].widget.attrs["class"] = "form-select"
+        # A choice made before the person left, or oneself sent by hand: the service says why not.
+        self.fields["delegate"].valid_value = lambda value: str(value).isdigit()

@@ -1,6 +1,6 @@
 """Every action on an approval: ``submit``, ``approve``, ``reject``, ``return_``, ``resubmit``,
 ``withdraw``, ``comment``, ``delegate``, ``add_approver`` (加签), ``cc`` (抄送), ``urge`` (催办),
-``set_out_of_office`` — each one transaction with an explicit actor, under a row lock on the
+``set_out_of_office``, ``end_out_of_office`` — each one transaction with an explicit actor, under a row lock on the
 approval (``select_for_update`` on PostgreSQL; SQLite's IMMEDIATE transactions serialise the
 writers), writing the log (``ApprovalEvent``), an entry in the record's history (the
 ``approval`` pseudo-field) and the notifications, in that transaction.
@@ -306,6 +306,8 @@ def _start(approval: Approval, record, index: int, actor, *, told: bool = False)
         approval.save(update_fields=["step", "updated_at"])
         for replacement in resolved.replaced:
             _log(approval, E.FALLBACK, None, **replacement)
+        # An approver out of office: his delegate's task says whose it is.
+        away_from = {r["to"]: r["from"] for r in resolved.replaced if r["reason"] == "away"}
         ApprovalTask.objects.bulk_create(
             [
                 ApprovalTask(
@@ -315,6 +317,7 @@ def _start(approval: Approval, record, index: int, actor, *, told: bool = False)
                     approver=user,
                     created_at=now,
                     due_at=_due(step, now),
+                    delegated_from_id=away_from.get(user.pk),
                 )
                 for user in resolved.users
             ]
@@ -759,18 +762,45 @@ def urge(*, actor, approval: Approval | int) -> Approval:
 
 
 # ---------------------------------------------------------------------------------- out of office
+def current_out_of_office(user, now=None) -> OutOfOffice | None:
+    """``user``'s delegation in force now or still to come (the earliest), ``None`` when he has
+    none: what his profile shows and changes."""
+    now = now or timezone.now()
+    return (
+        OutOfOffice.objects.filter(user_id=getattr(user, "pk", user), ends_at__gt=now)
+        .select_related("delegate")
+        .order_by("starts_at", "pk")
+        .first()
+    )
+
+
+def _lock_users(*users) -> None:
+    """Serialise the changes of these users' delegations (two saves at once: one after the
+    other; A → B and B → A at once: the second sees the first and is a circle), in key order."""
+    ids = sorted({u.pk for u in users})
+    list(User.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+
+
 @transaction.atomic
 def set_out_of_office(*, actor, user, delegate, starts_at, ends_at, note: str = "") -> OutOfOffice:
     """An out-of-office delegation of ``user`` (himself, or an administrator for him): his
     tasks from ``starts_at`` to ``ends_at`` go to ``delegate``; a delegate who hands his own
-    back to ``user`` in that time is a cycle (``delegation_cycle``). Recorded in history."""
+    back to ``user`` in that time is a cycle (``delegation_cycle``). The user's delegation in
+    force or to come (``current_out_of_office``) is changed, else one is added; either way the
+    change goes into history (old → new), under a lock on the user and the delegate."""
     if actor.pk != getattr(user, "pk", user) and not actor.is_superuser:
         raise PermissionDenied(_("You may set only your own out-of-office delegation."))
     user = _active_user(user, "user")
     target = _active_user(delegate, "delegate")
+    _lock_users(user, target)
+    now = timezone.now()
     if ends_at <= starts_at:
         raise ValidationError(
             {"ends_at": ValidationError(_("The end must come after the start."), code=FieldCode.OUT_OF_RANGE)}
+        )
+    if ends_at <= now:
+        raise ValidationError(
+            {"ends_at": ValidationError(_("The end must be in the future."), code=FieldCode.OUT_OF_RANGE)}
         )
     if target.pk == user.pk:
         raise ValidationError(
@@ -804,10 +834,45 @@ def set_out_of_office(*, actor, user, delegate, starts_at, ends_at, note: str = 
             )
         seen.add(current)
         current = nxt
-    away = OutOfOffice.objects.create(
-        user=user, delegate=target, starts_at=starts_at, ends_at=ends_at, note=note
-    )
-    audit.record(ObjectChange.ActionChoices.CREATE, away, None, audit.config_snapshot(away), actor=actor)
+    note = (note or "")[: OutOfOffice._meta.get_field("note").max_length]
+    away = current_out_of_office(user, now)
+    if away is None:
+        away = OutOfOffice.objects.create(
+            user=user, delegate=target, starts_at=starts_at, ends_at=ends_at, note=note
+        )
+        audit.record(ObjectChange.ActionChoices.CREATE, away, None, audit.config_snapshot(away), actor=actor)
+        return away
+    before = audit.config_snapshot(away)
+    away.delegate, away.starts_at, away.ends_at, away.note = target, starts_at, ends_at, note
+    away.save(update_fields=["delegate", "starts_at", "ends_at", "note"])
+    audit.record(ObjectChange.ActionChoices.UPDATE, away, before, audit.config_snapshot(away), actor=actor)
+    return away
+
+
+@transaction.atomic
+def end_out_of_office(*, actor, user) -> OutOfOffice | None:
+    """End ``user``'s delegation now (he is back early): one in force ends now, one still to
+    come is removed; recorded in history. ``None`` when he had none (nothing changes)."""
+    if actor.pk != getattr(user, "pk", user) and not actor.is_superuser:
+        raise PermissionDenied(_("You may set only your own out-of-office delegation."))
+    user = User.objects.get(pk=getattr(user, "pk", user))
+    _lock_users(user)
+    now = timezone.now()
+    away = current_out_of_office(user, now)
+    if away is None:
+        return None
+    before = audit.config_snapshot(away)
+    if away.starts_at < now:
+        away.ends_at = now
+        away.save(update_fields=["ends_at"])
+        audit.record(
+            ObjectChange.ActionChoices.UPDATE, away, before, audit.config_snapshot(away), actor=actor
+        )
+    else:
+        pk = away.pk
+        away.delete()
+        away.pk = pk  # the history entry names the removed delegation
+        audit.record(ObjectChange.ActionChoices.DELETE, away, before, None, actor=actor)
     return away
 
 

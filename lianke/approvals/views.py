@@ -13,20 +13,27 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from lianke.core.errors import ApprovalCode
 from lianke.core.objecttypes.registry import registry
 from lianke.core.pagination import InvalidCursor, SortSpec, paginate
+from lianke.notifications import rows as notification_rows
+from lianke.notifications import service as notices
+from lianke.notifications.models import Notification
 from lianke.org import access
 from lianke.org.choices import Action
 from lianke.org.models import Department, User
 
-from . import services
+from . import notification_actions, services
+from .forms import OutOfOfficeForm
 from .models import Approval, ApprovalCopy, ApprovalTask, Status, TaskStatus
 from .services import ApprovalRefused
 
@@ -69,6 +76,21 @@ def my_pending_ids(user, approvals) -> set[int]:
     )
 
 
+def delegated_to_me(user, approvals) -> dict[int, User]:
+    """``{approval id: whose task it was}`` for ``user``'s pending tasks among ``approvals``
+    that came to him by delegation (handed on, or an approver out of office): one query."""
+    ids = [a.pk for a in approvals if a.status == Status.PENDING]
+    if not ids:
+        return {}
+    return {
+        task.approval_id: task.delegated_from
+        for task in ApprovalTask.objects.filter(
+            approval_id__in=ids, approver=user, status=TaskStatus.PENDING, delegated_from__isnull=False
+        ).select_related("delegated_from")
+        if task.delegated_from is not None
+    }
+
+
 def box_counts(user) -> dict[str, int]:
     """The tabs' counts, each one range of an index leading with the user: pending exactly (the
     navigation's count), the others capped at 100 (shown as 99+; they only grow)."""
@@ -101,12 +123,21 @@ def inbox(request):
     except InvalidCursor:
         return redirect(f"{reverse('approvals:inbox')}?box={name}")
     waiting = my_pending_ids(user, page.rows)
+    handed = delegated_to_me(user, page.rows) if name == "pending" else {}
     counts = box_counts(user)
     items = [
-        {"approval": a, "type": type_label(a), "step": step_name(a), "mine": a.pk in waiting}
+        {
+            "approval": a,
+            "type": type_label(a),
+            "step": step_name(a),
+            "mine": a.pk in waiting,
+            "delegated_from": handed.get(a.pk),
+        }
         for a in page.rows
     ]
     context = {
+        "away": services.current_out_of_office(user),
+        "now": timezone.now(),
         "box": name,
         "items": items,
         "next_cursor": page.next_cursor,
@@ -304,11 +335,16 @@ def refusal(exc: Exception) -> tuple[list[tuple[str, str]], int]:
 @require_POST
 def act(request, pk: int, action: str):
     """One action on the approval. From the inbox (htmx, ``from=list``) the answer is the row
-    again; elsewhere a redirect to the approval's page with the outcome as a message."""
+    again; from a notification (htmx, ``from=notification`` with its id) the notification's
+    row, read now; elsewhere a redirect to the approval's page with the outcome as a message."""
     if action not in ACTIONS:
         raise Http404
     user = request.user
     approval = visible_or_404(user, pk)
+    from_notification = request.POST.get("from") == "notification"
+    notification = (
+        _own_notification(user, request.POST.get("notification", "")) if from_notification else None
+    )
     call, done = ACTIONS[action]
     errors: list[tuple[str, str]] = []
     status = 200
@@ -316,6 +352,10 @@ def act(request, pk: int, action: str):
         call(request, user, approval.pk)
     except (ApprovalRefused, ValidationError, PermissionDenied) as exc:
         errors, status = refusal(exc)
+    if notification is not None:
+        _read_when_done(user, notification, errors)
+        if _is_htmx(request):
+            return _notification_answer(request, notification, pk, errors, status, done)
     if _is_htmx(request) and request.POST.get("from") == "list":
         approval = visible_or_404(user, pk)
         item = {
@@ -323,6 +363,7 @@ def act(request, pk: int, action: str):
             "type": type_label(approval),
             "step": step_name(approval),
             "mine": bool(my_pending_ids(user, [approval])),
+            "delegated_from": delegated_to_me(user, [approval]).get(approval.pk),
             "errors": errors,
             "done": "" if errors else done,
         }
@@ -340,6 +381,43 @@ def act(request, pk: int, action: str):
         return render(request, "approvals/detail.html", context, status=status)
     messages.success(request, done)
     return redirect(reverse("approvals:detail", kwargs={"pk": pk}))
+
+
+def _own_notification(user, raw: str) -> Notification:
+    found = (
+        Notification.objects.filter(recipient_id=user.pk, pk=int(raw)).first()
+        if raw.isdigit() and len(raw) < 19
+        else None
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+def _read_when_done(user, notification, errors) -> None:
+    """A notification acted on is read once nothing is left to do: decided now, or decided
+    already by someone else (``already_decided``)."""
+    if not errors or ApprovalCode.ALREADY_DECIDED in {code for _message, code in errors}:
+        notices.mark_read(user, ids=[notification.pk])
+
+
+def _notification_answer(request, notification, pk: int, errors, status: int, done) -> HttpResponse:
+    """Deciding from a notification (htmx): its row again (read now when nothing is left to do)
+    with the outcome in it and the bell's new count."""
+    approval = visible_or_404(request.user, pk)
+    actions = notification_actions.render(
+        request,
+        notification.pk,
+        approval,
+        mine=bool(my_pending_ids(request.user, [approval])),
+        errors=errors,
+        done="" if errors else str(done),
+    )
+    response = HttpResponse(notification_rows.row(request, notification, actions=actions, refresh_bell=True))
+    if errors:  # htmx swaps only 2xx answers: the refusal travels in the row
+        response["X-Refusal-Code"] = errors[0][1]
+        response["X-Refusal-Status"] = str(status)
+    return response
 
 
 @login_required
@@ -362,3 +440,60 @@ def submit(request, content_type_id: int, object_id: int):
         return redirect(ot.record_url(record.pk))
     messages.success(request, _("Submitted for approval."))
     return redirect(reverse("approvals:detail", kwargs={"pk": approval.pk}))
+
+
+# ---------------------------------------------------------------------------------- out of office
+def _local_input(value):
+    return timezone.localtime(value).strftime("%Y-%m-%dT%H:%M") if value else ""
+
+
+@never_cache
+@login_required
+def out_of_office(request):
+    """``/profile/out-of-office/``: while I am away my approval tasks go to a colleague (set,
+    change, or end it early). The service validates and records the change in history."""
+    user = request.user
+    away = services.current_out_of_office(user)
+    status = 200
+    if request.method == "POST" and request.POST.get("end"):
+        services.end_out_of_office(actor=user, user=user)
+        messages.success(request, _("Your out-of-office delegation has ended."))
+        return redirect("approvals_profile:out_of_office")
+    if request.method == "POST":
+        form = OutOfOfficeForm(request.POST, user=user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.set_out_of_office(
+                    actor=user,
+                    user=user,
+                    delegate=data["delegate"],
+                    starts_at=data["starts_at"],
+                    ends_at=data["ends_at"],
+                    note=data["note"],
+                )
+            except ValidationError as exc:
+                for field, errors in exc.error_dict.items() if hasattr(exc, "error_dict") else [(None, exc)]:
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, _("Out-of-office delegation saved."))
+                return redirect("approvals_profile:out_of_office")
+        status = 400
+    else:
+        initial = (
+            {
+                "delegate": away.delegate_id,
+                "starts_at": _local_input(away.starts_at),
+                "ends_at": _local_input(away.ends_at),
+                "note": away.note,
+            }
+            if away is not None
+            else {"starts_at": _local_input(timezone.now())}
+        )
+        form = OutOfOfficeForm(initial=initial, user=user)
+    return render(
+        request,
+        "approvals/out_of_office.html",
+        {"form": form, "away": away, "now": timezone.now()},
+        status=status,
+    )

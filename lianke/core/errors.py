@@ -213,11 +213,15 @@ class HandoverCode(models.TextChoices):
 
 
 class NotificationCode(models.TextChoices):
-    """The notification centre (marking read, preferences)."""
+    """The notification centre (marking read, preferences, @mentions)."""
 
     NOTHING_TO_MARK = "nothing_to_mark", "Name the notifications to mark read (`ids`) or all of them (`all`)."
     UNKNOWN_TYPE = "unknown_notification_type", "A notification type no app declares."
     UNKNOWN_CHANNEL = "unknown_channel", "A channel that does not exist or is not connected."
+    AMBIGUOUS_MENTION = (
+        "ambiguous_mention",
+        "An @name several people answer to: nobody would be told; write @ and the username.",
+    )
 
 
 DOMAINS = (

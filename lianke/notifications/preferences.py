@@ -137,3 +137,32 @@ def set_role_defaults(*, actor, role: Role, values: dict[tuple[str, str], bool |
                 role=role, kind=kind, channel=channel, defaults={"enabled": enabled}
             )
     audit.record(ObjectChange.ActionChoices.UPDATE, role, before, role_defaults_snapshot(role), actor=actor)
+
+
+def own_snapshot(user) -> dict:
+    """A user's own notification choices as his history tells them: per type and channel the
+    choices that differ from the defaults, and his e-mail settings."""
+    stored = EmailSettings.objects.filter(user=user).first()
+    return {
+        "notification_preferences": {
+            f"{kind}/{channel}": enabled
+            for kind, channel, enabled in Preference.objects.filter(user=user)
+            .order_by("kind", "channel")
+            .values_list("kind", "channel", "enabled")
+        },
+        "notification_email": {k: v for k, v in audit.snapshot(stored).items() if k not in ("id", "user")}
+        if stored is not None
+        else {},
+    }
+
+
+def lock_user(user) -> None:
+    """Serialise two saves of one user's choices (each one's history starts where the other's
+    ended)."""
+    list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+
+
+def record_own_change(user, before: dict, *, actor=None) -> None:
+    """The user's choices changed (``before`` → now): an entry in his history."""
+    user = get_user_model().objects.get(pk=user.pk)  # the model instance (a request's user is lazy)
+    audit.record(ObjectChange.ActionChoices.UPDATE, user, before, own_snapshot(user), actor=actor or user)

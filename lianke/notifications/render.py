@@ -33,6 +33,7 @@ class Item:
     url: str  # the record's page (or the producer's link); "" when there is none to open
     created_at: dt.datetime
     read: bool
+    actions: str = ""  # HTML of what the reader can do in the row (the type's ``actions``)
 
 
 def _records(user, notifications: Sequence[Notification]) -> dict[tuple[int, int], tuple[str, str, str]]:

@@ -1,7 +1,7 @@
 """The notification pages: the list (``/notifications/``, grouped by day, newest first, keyset
 pages), opening one (marks it read and goes to its record), marking read; the user's own
 preferences (``/profile/notifications/``: a grid of types × channels, quiet hours, immediate
-mail or a daily digest); and the administrators' defaults per role
+mail or a daily digest; every change in the user's history, old → new); and the administrators' defaults per role
 (``/settings/notifications/``, every change in the role's history). Each query is limited to
 the signed-in user's own notifications: another user's id is a 404 or changes nothing."""
 
@@ -29,6 +29,7 @@ from . import render as rendering
 from .api import NEWEST_FIRST, own
 from .forms import EmailSettingsForm
 from .models import EmailSettings, Preference, RoleDefault
+from .rows import attach_actions
 
 PAGE = 30
 
@@ -55,6 +56,7 @@ def notification_list(request):
     except InvalidCursor:
         return redirect("notifications:list")
     items = rendering.render(request.user, page.rows)
+    attach_actions(request, page.rows, items)  # what the reader can do right in a row
     today = timezone.localdate()
     groups: list[dict] = []
     for item in items:
@@ -115,8 +117,14 @@ def profile_preferences(request):
     offered = [c for c in channels.registered() if c.available()]
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
+            preferences.lock_user(user)
+            before = preferences.own_snapshot(user)
             settings = form.save(commit=False)
             settings.user = user
+            # Saved meanwhile by a parallel request (read before the lock): this save changes it.
+            current = EmailSettings.objects.filter(user=user).values_list("pk", flat=True).first()
+            if current is not None and settings.pk != current:
+                settings.pk, settings._state.adding = current, False
             if not settings.language:
                 settings.language = translation.get_language() or ""
             settings.save()
@@ -141,6 +149,7 @@ def profile_preferences(request):
                 unique_fields=["user", "kind", "channel"],
                 update_fields=["enabled"],
             )
+            preferences.record_own_change(user, before)  # old → new in the user's history
         messages.success(request, _("Notification settings saved."))
         return redirect("notifications:preferences")
     return render(

@@ -196,3 +196,44 @@ def test_no_follow_up_is_logged_on_a_type_without_a_timeline(org, client_for):
     r = c.post(add_url(competitor), {"kind": "note", "subject": "竞品降价"})
     assert r.status_code == 404
     assert not Activity.all_objects.filter(object_id=competitor.pk, content_type=ct).exists()
+
+
+def test_a_name_several_people_share_is_refused_naming_the_field_and_the_name(org, acc, client_for):
+    # given two active colleagues called 赵强
+    org.rep_zj.name = "赵强"
+    org.rep_zj.save()
+    # when the rep mentions @赵强 in the details
+    response = client_for(org.rep_js).post(
+        add_url(acc), {"kind": "note", "subject": "拜访纪要", "body": "@赵强 请跟进报价"}
+    )
+    # then nothing is saved and the details say who is meant by the name, asking for @username
+    html = response.content.decode()
+    assert not Activity.objects.exists()
+    body = html.split('name="body"', 1)[1]
+    assert 'data-error-code="ambiguous_mention"' in body.split("</div>", 1)[0]
+    assert "Details: “@赵强” matches several people (@lead_js, @rep_zj)" in html
+    # and written with the username, it is saved and tells the one meant
+    response = client_for(org.rep_js).post(
+        add_url(acc), {"kind": "note", "subject": "拜访纪要", "body": "@lead_js 请跟进报价"}
+    )
+    assert Activity.objects.count() == 1
+    assert "ambiguous_mention" not in response.content.decode()
+
+
+def test_the_activitys_own_form_refuses_an_ambiguous_name_in_the_subject(org, acc, client_for):
+    from lianke.core.objecttypes.registry import registry
+
+    org.rep_zj.name = "赵强"
+    org.rep_zj.save()
+    ot = registry.get("activities.activity")
+    activity = Activity.objects.create(kind="note", subject="拜访纪要", owner=org.rep_js, account=acc)
+    page = client_for(org.rep_js).get(ot.record_url(activity.pk, "edit"))
+    assert page.status_code == 200
+    response = client_for(org.rep_js).post(
+        ot.record_url(activity.pk, "edit"),
+        {"kind": "note", "subject": "请@赵强 跟进", "owner": org.rep_js.pk},
+    )
+    assert response.status_code in (200, 400)
+    assert 'data-error-code="ambiguous_mention"' in response.content.decode()
+    activity.refresh_from_db()
+    assert activity.subject == "拜访纪要"

@@ -117,3 +117,32 @@ def test_a_change_of_the_role_defaults_is_in_the_roles_history(org, declared):
     assert change.prechange_data == {"notification_defaults": {}}
     assert change.postchange_data == {"notification_defaults": {f"{declared}/email": False}}
     assert change.user_id == org.admin.pk
+
+
+def test_a_users_own_change_is_in_his_history_old_and_new(org, declared):
+    # given the rep's grid as it is, and his e-mail by digest
+    client = web(org.rep_js)
+    data = {"mode": "digest", "quiet_start": "22:00", "quiet_end": "07:30"}
+    for key in types.declared():
+        for channel in preferences.channels_for([org.rep_js.pk], key)[org.rep_js.pk]:
+            data[f"pref:{key}:{channel}"] = "1"
+    assert client.post("/profile/notifications/", data).status_code == 302
+    first = ObjectChange.objects.filter(object_id=org.rep_js.pk, content_type__model="user").latest("time")
+    assert first.prechange_data == {"notification_preferences": {}, "notification_email": {}}
+    assert first.postchange_data["notification_email"]["mode"] == "digest"
+    assert first.user_id == org.rep_js.pk
+    # when he turns the e-mail of the test type off
+    data.pop(f"pref:{declared}:email")
+    assert client.post("/profile/notifications/", data).status_code == 302
+    # then his history tells old → new
+    change = ObjectChange.objects.filter(object_id=org.rep_js.pk, content_type__model="user").latest("time")
+    assert change.pk != first.pk
+    assert change.prechange_data == first.postchange_data
+    assert change.postchange_data["notification_preferences"] == {f"{declared}/email": False}
+    # and saving the same again adds nothing
+    assert client.post("/profile/notifications/", data).status_code == 302
+    assert ObjectChange.objects.filter(object_id=org.rep_js.pk, content_type__model="user").count() == 2
+    # a refused save (quiet hours without an end) adds nothing either
+    bad = {**data, "quiet_end": ""}
+    assert client.post("/profile/notifications/", bad).status_code == 400
+    assert ObjectChange.objects.filter(object_id=org.rep_js.pk, content_type__model="user").count() == 2
