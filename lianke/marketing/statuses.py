@@ -160,7 +160,7 @@ class LeadStatusPath(ChoicePath):
     def states(self, obj) -> list[State]:
         current = getattr(obj, self.field, None) if obj is not None else None
         listed = [State(s.code, s.label, s.kind) for s in all_statuses() if s.is_active or s.code == current]
-        rank = {StateKind.OPEN: 0, StateKind.WON: 1, StateKind.LOST: 2}
+        rank: dict[str, int] = {StateKind.OPEN: 0, StateKind.WON: 1, StateKind.LOST: 2}
         return sorted(listed, key=lambda s: rank.get(s.kind, 0))
 
     def transitions_from(self, value: str, obj) -> set[str]:
