@@ -332,6 +332,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ApprovalStatusEnum": "lianke.approvals.models.Status",
         "ApprovalTaskStatusEnum": "lianke.approvals.models.TaskStatus",
+        # an account's source appears in several components (read, create answer, request, patch)
+        "AccountSourceEnum": "lianke.customers.choices.AccountSource",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
