@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from lianke.core.errors import CodedErrorsForm, FieldCode, PermissionCode
+from lianke.core.ui.forms import style_settings_form
 from lianke.org import access
 from lianke.org.choices import Action
 
@@ -26,20 +27,6 @@ from .choices import LeadStatus
 from .models import Lead, LeadStatusOption
 
 BACK = "marketing_settings:lead_statuses"
-
-
-def _styled(form: forms.BaseForm) -> None:
-    """Bootstrap's classes on the form's widgets (the console's settings forms)."""
-    for field in form.fields.values():
-        widget = field.widget
-        if isinstance(widget, forms.CheckboxSelectMultiple):
-            continue
-        if isinstance(widget, forms.CheckboxInput):
-            widget.attrs.setdefault("class", "form-check-input")
-        elif isinstance(widget, forms.Select):
-            widget.attrs.setdefault("class", "form-select")
-        else:
-            widget.attrs.setdefault("class", "form-control")
 
 
 class StatusForm(CodedErrorsForm, forms.Form):
@@ -82,7 +69,7 @@ class StatusForm(CodedErrorsForm, forms.Form):
                 self.fields["is_active"].disabled = True
             if status.category == LeadStatus.CONVERTED:
                 self.fields["next_codes"].disabled = True
-        _styled(self)
+        style_settings_form(self)
 
 
 def _admin_only(request) -> None:

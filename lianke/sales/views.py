@@ -14,26 +14,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from lianke.core.errors import CodedErrorsForm, FieldCode, RecordCode
+from lianke.core.ui.forms import style_settings_form
 from lianke.org import access
 from lianke.org.choices import Action
 
 from . import stagesets
 from .choices import StageKind
 from .models import Opportunity, StageSet
-
-
-def _styled(form: forms.BaseForm) -> None:
-    """Bootstrap's classes on the form's widgets (the console's settings forms)."""
-    for field in form.fields.values():
-        widget = field.widget
-        if isinstance(widget, forms.CheckboxSelectMultiple):
-            continue
-        if isinstance(widget, forms.CheckboxInput):
-            widget.attrs.setdefault("class", "form-check-input")
-        elif isinstance(widget, forms.Select):
-            widget.attrs.setdefault("class", "form-select")
-        else:
-            widget.attrs.setdefault("class", "form-control")
 
 
 class StageSetForm(CodedErrorsForm, forms.ModelForm):
@@ -44,7 +31,7 @@ class StageSetForm(CodedErrorsForm, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _styled(self)
+        style_settings_form(self)
 
     def _post_clean(self):
         """Validated by the service, on the stored set under its lock."""

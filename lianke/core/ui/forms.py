@@ -212,6 +212,21 @@ class BusinessForm(forms.ModelForm):
 _FORMS: weakref.WeakKeyDictionary[Any, type] = weakref.WeakKeyDictionary()
 
 
+def style_settings_form(form: forms.BaseForm) -> None:
+    """Bootstrap's classes on a settings form's widgets (the console's pages that apps bring:
+    stage sets, lead statuses): check boxes, selects, the rest as text boxes."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxSelectMultiple):
+            continue
+        if isinstance(widget, forms.CheckboxInput):
+            widget.attrs.setdefault("class", "form-check-input")
+        elif isinstance(widget, forms.Select):
+            widget.attrs.setdefault("class", "form-select")
+        else:
+            widget.attrs.setdefault("class", "form-control")
+
+
 def form_for(object_type) -> type:
     """The type's form class (generated from its declaration, on its ``form_base``), built once
     per registered type: the forms own it, the registry builds no form."""
