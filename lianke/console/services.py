@@ -20,10 +20,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from lianke.core.errors import BulkCode, FieldCode, RecordCode, SettingsCode
+from lianke.core.errors import FieldCode, RecordCode, SettingsCode
 from lianke.core.models import CustomField, ObjectChange
 from lianke.core.objecttypes.registry import registry
-from lianke.core.records import audit
+from lianke.core.records import audit, ordering
 from lianke.org import access
 from lianke.org.choices import Action
 from lianke.org.models import Department, FieldPermission, Role, RolePermission, User
@@ -418,17 +418,11 @@ def reorder_custom_fields(*, actor, object_type: str, ids: list[int]) -> list[Cu
     with transaction.atomic():
         _refuse(actor, CustomField, Action.EDIT)
         fields = {f.pk: f for f in CustomField.objects.select_for_update().filter(object_type=object_type)}
-        if len(ids) != len(set(ids)) or set(ids) != set(fields):
-            raise ValidationError(
-                _("The fields changed since you opened this page. Reload it and order them again."),
-                code=RecordCode.VERSION_CONFLICT,
-            )
-        changed = []
-        for place, pk in enumerate(ids, start=1):
-            field = fields[pk]
-            if field.order != place * 10:
-                changed.append((field, audit.config_snapshot(field)))
-                field.order = place * 10
+        changed = ordering.place(
+            fields,
+            ids,
+            stale=_("The fields changed since you opened this page. Reload it and order them again."),
+        )
         if not changed:
             return [fields[pk] for pk in ids]
         CustomField.objects.bulk_update([f for f, _before in changed], ["order"])
@@ -450,11 +444,7 @@ def move_custom_field(*, actor, field: CustomField, step: int) -> list[CustomFie
         .order_by("order", "id")
         .values_list("pk", flat=True)
     )
-    if field.pk not in ids:
-        raise ValidationError(_("No such field."), code=RecordCode.NOT_FOUND)
-    i = ids.index(field.pk)
-    j = i + step
-    if not 0 <= j < len(ids):
-        raise ValidationError(_("The field is already at that end."), code=BulkCode.INVALID_SELECTION)
-    ids[i], ids[j] = ids[j], ids[i]
+    ids = ordering.moved(
+        ids, field.pk, step, missing=_("No such field."), at_end=_("The field is already at that end.")
+    )
     return reorder_custom_fields(actor=actor, object_type=field.object_type, ids=ids)

@@ -32,7 +32,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from lianke.core import configcache
-from lianke.core.errors import BulkCode, FieldCode, RecordCode, SettingsCode
+from lianke.core.errors import FieldCode, RecordCode, SettingsCode
 from lianke.core.records.stages import ChoicePath, State, StateKind
 
 from .choices import LEAD_TRANSITIONS, LeadStatus
@@ -345,33 +345,29 @@ def save_status(
 def reorder_statuses(*, actor, codes: list[str], expected_state: str | None = None) -> None:
     """Put the statuses in the order of ``codes`` (every status, each once: a list made before
     someone added one is refused with ``version_conflict``); each moved one is history."""
-    from lianke.core.records import audit
+    from lianke.core.records import ordering
 
     with transaction.atomic():
         rows = _locked_rows(actor, expected_state)
-        if len(codes) != len(set(codes)) or set(codes) != set(rows):
-            raise ValidationError(
-                _("The statuses changed since you opened this page. Reload it and order them again."),
-                code=RecordCode.VERSION_CONFLICT,
-            )
-        changed = []
-        for place, status_code in enumerate(codes, start=1):
-            row = rows[status_code]
-            if row.order != place * 10:
-                changed.append((row, audit.config_snapshot(row)))
-                row.order = place * 10
-                row.save(update_fields=["order"])
+        changed = ordering.place(
+            rows,
+            codes,
+            stale=_("The statuses changed since you opened this page. Reload it and order them again."),
+        )
+        for row, _before in changed:
+            row.save(update_fields=["order"])
         _record(actor, changed)
 
 
 def move_status(*, actor, code: str, step: int) -> None:
     """One place up (``-1``) or down (``+1``): the phone's buttons."""
-    codes = [s.code for s in _load()]
-    if code not in codes:
-        raise ValidationError(_("No such status."), code=RecordCode.NOT_FOUND)
-    i = codes.index(code)
-    j = i + step
-    if not 0 <= j < len(codes):
-        raise ValidationError(_("The status is already at that end."), code=BulkCode.INVALID_SELECTION)
-    codes[i], codes[j] = codes[j], codes[i]
+    from lianke.core.records import ordering
+
+    codes = ordering.moved(
+        [s.code for s in _load()],
+        code,
+        step,
+        missing=_("No such status."),
+        at_end=_("The status is already at that end."),
+    )
     reorder_statuses(actor=actor, codes=codes)
