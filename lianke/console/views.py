@@ -17,8 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lianke.core.errors import FieldCode, PermissionCode
+from lianke.core.fieldtypes import people
 from lianke.core.models import CustomField
 from lianke.core.objecttypes.registry import registry
+from lianke.core.search import textsearch
 from lianke.org.choices import FieldMode, Scope
 from lianke.org.fieldaccess import configurable_fields
 from lianke.org.models import Department, Role, User
@@ -212,15 +214,9 @@ def users(request):
     query = (
         User.objects.select_related("superior").prefetch_related("roles").order_by("-is_active", "username")
     )
-    q = request.GET.get("q", "").strip()
-    if q:
-        query = query.filter(
-            Q(username__icontains=q)
-            | Q(name__icontains=q)
-            | Q(name_pinyin__icontains=q.lower())
-            | Q(mobile__icontains=q)
-            | Q(email__icontains=q)
-        )
+    q = textsearch.clean(request.GET.get("q", "")).strip()[:100]
+    if q:  # as the people pickers find people, and by mobile and e-mail
+        query = query.filter(people.search_q(q) | Q(mobile__icontains=q) | Q(email__icontains=q))
     department = request.GET.get("department", "")
     if department.isdigit():
         query = query.filter(department_id=int(department))

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from lianke.core.pagination import InvalidCursor, SortSpec, paginate
+from lianke.core.search import textsearch
 
 from . import access, tokens
 from .choices import Action
@@ -107,7 +108,7 @@ TOKENS_PAGE = 50
 def all_api_tokens(request):
     """Settings › API tokens: every user's live tokens, newest first, found by the user's name or
     username or the token's name, a page at a time (``?after=``); each can be revoked."""
-    q = request.GET.get("q", "").strip()
+    q = textsearch.clean(request.GET.get("q", "")).strip()[:100]
     live = ApiToken.objects.filter(revoked_at__isnull=True).select_related("user")
     if q:
         live = live.filter(Q(user__username__icontains=q) | Q(user__name__icontains=q) | Q(name__icontains=q))

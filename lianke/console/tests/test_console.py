@@ -391,6 +391,13 @@ def test_the_user_list_searches_and_filters_by_department_in_few_queries(
     assert f'data-user="{org.rep_js.pk}"' in html and f'data-user="{org.rep_zj.pk}"' not in html
     html = client.get("/settings/users/", {"department": org.zj_team.pk}).content.decode()
     assert f'data-user="{org.rep_zj.pk}"' in html and f'data-user="{org.rep_js.pk}"' not in html
+    # by pinyin and by e-mail, as the people pickers and more; a NUL typed in finds nobody (no 500)
+    html = client.get("/settings/users/", {"q": "zhangw"}).content.decode()
+    assert f'data-user="{org.rep_js.pk}"' in html and f'data-user="{org.rep_zj.pk}"' not in html
+    User.objects.filter(pk=org.rep_zj.pk).update(email="li.na@example.com")
+    html = client.get("/settings/users/", {"q": "li.na@"}).content.decode()
+    assert f'data-user="{org.rep_zj.pk}"' in html and f'data-user="{org.rep_js.pk}"' not in html
+    assert client.get("/settings/users/", {"q": "张\x00伟"}).status_code == 200
     for i in range(20):
         User.objects.create_user(f"extra{i}", name=f"员工{i}", department=org.js_team, superior=org.lead_js)
     with django_assert_max_num_queries(14):

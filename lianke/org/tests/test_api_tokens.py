@@ -493,6 +493,7 @@ def test_an_administrator_sees_everyones_live_tokens_and_finds_them_by_user(org)
     assert mine.key not in html and mine.token.key_hash not in html
     found = web(org.admin).get(SETTINGS, {"q": org.rep_zj.username}).content.decode()
     assert f'id="token-{theirs.token.pk}"' in found and f'id="token-{mine.token.pk}"' not in found
+    assert web(org.admin).get(SETTINGS, {"q": "ERP\x00"}).status_code == 200  # no 500 on PostgreSQL
 
 
 def test_an_administrator_revokes_a_users_token_and_it_stops_at_once(org):
