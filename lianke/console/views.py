@@ -12,7 +12,6 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -147,7 +146,10 @@ def department_edit(request, pk: int | None = None):
             return redirect("console:departments")
     status = 400 if request.method == "POST" else 200
     return render(
-        request, "console/department_form.html", {"form": form, "department": department}, status=status
+        request,
+        "console/department_form.html",
+        {"form": form, "department": department, "state": _opened_state(request, department)},
+        status=status,
     )
 
 
@@ -200,15 +202,6 @@ def department_active(request, pk: int):
 USERS_PER_PAGE = 50
 
 
-def _handover_slot() -> bool:
-    """Whether this installation has the page that hands a leaving user's work over."""
-    try:
-        resolve("/settings/users/1/handover/")
-    except Resolver404:
-        return False
-    return True
-
-
 @administrators_only(of=User)
 def users(request):
     query = (
@@ -217,14 +210,14 @@ def users(request):
     q = textsearch.clean(request.GET.get("q", "")).strip()[:100]
     if q:  # as the people pickers find people, and by mobile and e-mail
         query = query.filter(people.search_q(q) | Q(mobile__icontains=q) | Q(email__icontains=q))
+    paths = department_paths()
     department = request.GET.get("department", "")
-    if department.isdigit():
+    if department.isdigit() and int(department) in paths:  # (a number too large is no department)
         query = query.filter(department_id=int(department))
     active = request.GET.get("active", "")
     if active in ("1", "0"):
         query = query.filter(is_active=active == "1")
     page = Paginator(query, USERS_PER_PAGE).get_page(request.GET.get("page"))
-    paths = department_paths()
     for user in page:
         user.department_path = paths.get(user.department_id, "")
     return render(
@@ -236,7 +229,6 @@ def users(request):
             "department": department,
             "active": active,
             "departments": paths.items(),
-            "handover": _handover_slot(),
         },
     )
 
@@ -264,7 +256,7 @@ def user_edit(request, pk: int | None = None):
         {
             "form": form,
             "person": user,
-            "handover": user is not None and _handover_slot(),
+            "handover": user is not None,
             "state": _opened_state(request, user),
         },
         status=status,
@@ -477,7 +469,7 @@ def custom_field_edit(request, object_type: str | None = None, pk: int | None = 
     return render(
         request,
         "console/custom_field_form.html",
-        {"form": form, "field": field, "object_type": ot},
+        {"form": form, "field": field, "object_type": ot, "state": _opened_state(request, field)},
         status=status,
     )
 

@@ -608,6 +608,37 @@ def test_a_role_grid_saved_over_someone_elses_change_is_refused(client_for, org)
     assert state() == before
 
 
+@pytest.mark.parametrize("page", ["department", "custom field"])
+def test_a_department_or_field_page_saved_over_someone_elses_change_is_refused(client_for, org, fields, page):
+    """Both pages carry the state they were opened with; the second of two administrators who
+    opened the page is told to reload instead of overwriting the first one's change."""
+    import re
+
+    if page == "department":
+        url = f"/settings/departments/{org.js_team.pk}/edit/"
+        data = {"name": "江苏一组", "parent": org.js_team.parent_id, "sort_order": 0}
+        stored = lambda: Department.objects.get(pk=org.js_team.pk).name  # noqa: E731
+    else:
+        url = f"/settings/field/{fields[0].pk}/edit/"
+        data = {"label": "一级", "decimal_places": 2}
+        stored = lambda: CustomField.objects.get(pk=fields[0].pk).label  # noqa: E731
+    first, second = client_for(org.admin), client_for(org.admin)
+    opened = [
+        re.search(r'name="state" value="([^"]+)"', c.get(url).content.decode()).group(1)
+        for c in (first, second)
+    ]
+    assert first.post(url, {**data, "state": opened[0]}).status_code == 302
+    label_field = "name" if page == "department" else "label"
+    response = second.post(url, {**data, label_field: "二改", "state": opened[1]})
+    assert response.status_code == 400 and 'data-error-code="version_conflict"' in response.content.decode()
+    assert stored() == data[label_field]
+
+
+def test_a_department_number_no_department_has_lists_nobody(client_for, org):
+    response = client_for(org.admin).get("/settings/users/", {"department": "9" * 30})
+    assert response.status_code == 200
+
+
 def test_a_user_saved_from_the_page_as_opened_goes_through(client_for, org):
     client = client_for(org.admin)
     html = client.get(f"/settings/users/{org.rep_js.pk}/edit/").content.decode()
