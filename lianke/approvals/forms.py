@@ -15,6 +15,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core.errors import CodedErrorsForm, FieldCode
+from lianke.core.text.keys import as_key
 from lianke.org.models import Role, User
 
 from . import flowtypes, purposes
@@ -322,4 +323,4 @@ class OutOfOfficeForm(CodedErrorsForm, forms.Form):
         self.fields["delegate"].choices = [("", "—"), *((u.pk, str(u)) for u in people)]
         self.fields["delegate"].widget.attrs["class"] = "form-select"
         # A choice made before the person left, or oneself sent by hand: the service says why not.
-        self.fields["delegate"].valid_value = lambda value: str(value).isdigit()
+        self.fields["delegate"].valid_value = lambda value: as_key(value) is not None

@@ -33,6 +33,7 @@ from lianke.core.models import ObjectChange
 from lianke.core.objecttypes.registry import registry
 from lianke.core.records import audit
 from lianke.core.records import services as records
+from lianke.core.text.keys import as_key
 from lianke.notifications.service import notify
 from lianke.org import access
 from lianke.org.choices import Action
@@ -599,8 +600,8 @@ def comment(*, actor, approval: Approval | int, comment: str) -> Approval:
 
 
 def _active_user(user, name: str) -> User:
-    pk = getattr(user, "pk", user)
-    found = User.objects.filter(pk=pk, is_active=True).first() if str(pk).isdigit() else None
+    pk = as_key(getattr(user, "pk", user))
+    found = User.objects.filter(pk=pk, is_active=True).first() if pk else None
     if found is None:
         raise ValidationError(
             {name: ValidationError(_("Choose an active user."), code=FieldCode.INVALID_CHOICE)}

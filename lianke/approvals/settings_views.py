@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lianke.core.errors import CodedErrorList
+from lianke.core.text.keys import as_key
 from lianke.org.models import User
 from lianke.org.views import administrators_only
 
@@ -155,7 +156,7 @@ def test_run(request):
     if ot is None:
         raise Http404
     form = TestRunForm(request.GET or None)
-    flow_id = request.GET.get("flow", "") if request.GET.get("flow", "").isdigit() else ""
+    flow_id = as_key(request.GET.get("flow", ""))
     runs = None
     record = None
     submitter = None
@@ -171,7 +172,7 @@ def test_run(request):
                 or User.objects.filter(pk=getattr(record, "owner_id", None)).first()
                 or request.user
             )
-            flow = ApprovalFlow.objects.filter(pk=int(flow_id)).first() if flow_id else None
+            flow = ApprovalFlow.objects.filter(pk=flow_id).first() if flow_id else None
             runs = flows.test_run(
                 actor=request.user,
                 object_type=object_type,

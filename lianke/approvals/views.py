@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from lianke.core.errors import ApprovalCode
 from lianke.core.objecttypes.registry import registry
 from lianke.core.pagination import InvalidCursor, SortSpec, paginate
+from lianke.core.text.keys import as_key
 from lianke.notifications import rows as notification_rows
 from lianke.notifications import service as notices
 from lianke.notifications.models import Notification
@@ -384,11 +385,8 @@ def act(request, pk: int, action: str):
 
 
 def _own_notification(user, raw: str) -> Notification:
-    found = (
-        Notification.objects.filter(recipient_id=user.pk, pk=int(raw)).first()
-        if raw.isdigit() and len(raw) < 19
-        else None
-    )
+    pk = as_key(raw)
+    found = Notification.objects.filter(recipient_id=user.pk, pk=pk).first() if pk else None
     if found is None:
         raise Http404
     return found

@@ -20,6 +20,7 @@ from lianke.core.fieldtypes import people
 from lianke.core.models import CustomField
 from lianke.core.objecttypes.registry import registry
 from lianke.core.search import textsearch
+from lianke.core.text.keys import as_key
 from lianke.org.choices import FieldMode, Scope
 from lianke.org.fieldaccess import configurable_fields
 from lianke.org.models import Department, Role, User
@@ -211,9 +212,9 @@ def users(request):
     if q:  # as the people pickers find people, and by mobile and e-mail
         query = query.filter(people.search_q(q) | Q(mobile__icontains=q) | Q(email__icontains=q))
     paths = department_paths()
-    department = request.GET.get("department", "")
-    if department.isdigit() and int(department) in paths:  # (a number too large is no department)
-        query = query.filter(department_id=int(department))
+    department = as_key(request.GET.get("department", ""))
+    if department in paths:
+        query = query.filter(department_id=department)
     active = request.GET.get("active", "")
     if active in ("1", "0"):
         query = query.filter(is_active=active == "1")
@@ -226,7 +227,7 @@ def users(request):
         {
             "page": page,
             "q": q,
-            "department": department,
+            "department": str(department) if department in paths else "",
             "active": active,
             "departments": paths.items(),
         },

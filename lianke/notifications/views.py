@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from lianke.core.pagination import InvalidCursor, paginate
+from lianke.core.text.keys import as_key
 from lianke.org.models import Role
 from lianke.org.views import administrators_only
 
@@ -91,7 +92,7 @@ def notification_read(request):
     if request.POST.get("all"):
         service.mark_read(request.user, everything=True)
     else:
-        ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit() and len(v) < 19]
+        ids = [pk for v in request.POST.getlist("ids") if (pk := as_key(v))]
         service.mark_read(request.user, ids=ids)
     if request.headers.get("HX-Request"):
         response = render(request, "notifications/bell.html", {"count": service.unread_count(request.user)})

@@ -183,6 +183,10 @@ def test_the_page_offers_each_person_his_actions(org, client_for):
         ("lead_js", "reject", {"comment": ""}, "required", 400),
         ("lead_js", "delegate", {"to": "lead_js"}, "delegation_cycle", 400),
         ("lead_js", "delegate", {"to": "999999"}, "invalid_choice", 400),
+        # digits that are no id: a superscript, Arabic-Indic, too large for a key
+        ("lead_js", "delegate", {"to": "²"}, "invalid_choice", 400),
+        ("lead_js", "add_approver", {"user": "٣"}, "invalid_choice", 400),
+        ("lead_js", "delegate", {"to": "9" * 25}, "invalid_choice", 400),
         ("rep_js", "resubmit", {}, "not_open", 409),
         ("rep_js", "comment", {"comment": ""}, "required", 400),
     ],
@@ -199,6 +203,20 @@ def test_a_refused_action_shows_its_code_and_changes_nothing(
     approval.refresh_from_db()
     assert approval.status == Status.PENDING
     assert list(ApprovalTask.objects.values_list("pk", "status", "approver_id")) == tasks
+
+
+def test_a_notification_or_flow_number_that_is_no_id_is_a_404_or_ignored(org, client_for):
+    (approval,) = submitted(org)
+    lead = client_for(org.lead_js)
+    answer = lead.post(
+        reverse("approvals:act", args=[approval.pk, "approve"]), {"from": "notification", "notification": "²"}
+    )
+    assert answer.status_code == 404
+    approval.refresh_from_db()
+    assert approval.status == Status.PENDING
+    admin = client_for(org.admin)
+    test_run = reverse("approval_flows:test_run") + "?type=customers.account&flow=²&record=1"
+    assert admin.get(test_run).status_code == 200
 
 
 def test_urging_twice_is_rate_limited(org, client_for):
