@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lianke.core.errors import CodedErrorsForm, FieldCode
 from lianke.core.text.keys import as_key
+from lianke.core.ui.filtersets import KeyChoiceField
 from lianke.org.models import Role, User
 
 from . import flowtypes, purposes
@@ -185,7 +186,7 @@ class FlowForm(CodedErrorsForm, forms.Form):
     )
     on_approve = MovesField(label=_("When approved, set"), help_text=_("One “field = value” a line."))
     on_reject = MovesField(label=_("When rejected, set"), help_text=_("One “field = value” a line."))
-    fallback_approver = forms.ModelChoiceField(
+    fallback_approver = KeyChoiceField(
         label=_("Fallback approver"),
         queryset=User.objects.none(),
         required=False,
@@ -225,7 +226,7 @@ class StepForm(CodedErrorsForm, forms.Form):
         required=False,
         widget=forms.Select(SELECT),
     )
-    role = forms.ModelChoiceField(
+    role = KeyChoiceField(
         label=_("Role"), queryset=Role.objects.none(), required=False, widget=forms.Select(SELECT)
     )
     levels = forms.IntegerField(
@@ -279,7 +280,7 @@ StepFormSet = forms.formset_factory(StepForm, formset=BaseStepFormSet, extra=1, 
 
 class TestRunForm(CodedErrorsForm, forms.Form):
     record = forms.IntegerField(label=_("Record ID"), min_value=1, widget=forms.NumberInput(SMALL))
-    submitter = forms.ModelChoiceField(
+    submitter = KeyChoiceField(
         label=_("Submitted by"),
         queryset=User.objects.none(),
         required=False,

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lianke.core.admin import CustomFieldForm as AdminCustomFieldForm
 from lianke.core.errors import CodedErrorsForm
+from lianke.core.ui.filtersets import KeyChoiceField
 from lianke.org.models import Department, Role, User
 from lianke.org.paths import DepartmentPathChoiceField
 from lianke.org.users import active_users
@@ -16,7 +17,7 @@ from lianke.org.users import active_users
 from .services import DEPARTMENT_FIELDS, USER_FIELDS
 
 
-class PersonChoiceField(forms.ModelChoiceField):
+class PersonChoiceField(KeyChoiceField):
     def label_from_instance(self, obj):
         return f"{obj} ({obj.username})"
 

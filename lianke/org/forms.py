@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from lianke.core.errors import CodedErrorsForm, FieldCode
+from lianke.core.ui.filtersets import KeyChoiceField
 
 from .choices import AuditKind, TokenScope
 from .tokens import MAX_EXPIRY_DAYS
@@ -50,7 +51,7 @@ class AuditFilterForm(CodedErrorsForm, forms.Form):
         choices=[("", _("All events")), *AuditKind.choices],
         widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
-    user = forms.ModelChoiceField(
+    user = KeyChoiceField(
         label=_("User"),
         required=False,
         queryset=None,
@@ -97,14 +98,3 @@ class AuditFilterForm(CodedErrorsForm, forms.Form):
                 ),
             )
         return data
-
-    @staticmethod
-    def day_start(day, *, next_day: bool = False):
-        """The first moment of ``day`` (or of the next day) in the current time zone."""
-        import datetime as dt
-
-        from django.utils import timezone
-
-        if next_day:
-            day += dt.timedelta(days=1)
-        return timezone.make_aware(dt.datetime.combine(day, dt.time.min))

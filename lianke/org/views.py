@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 
 from lianke.core.pagination import InvalidCursor, SortSpec, paginate
 from lianke.core.search import textsearch
+from lianke.core.ui.filtersets import local_midnight
 
 from . import access, tokens
 from .choices import Action
@@ -150,10 +151,11 @@ def audit_log(request):
             events = events.filter(kind=data["kind"])
         if data["user"]:
             events = events.filter(actor=data["user"])
-        if data["start"]:
-            events = events.filter(at__gte=form.day_start(data["start"]))
-        if data["end"]:
-            events = events.filter(at__lt=form.day_start(data["end"], next_day=True))
+        # no midnight at the calendar's ends: no bound there
+        if data["start"] and (start := local_midnight(data["start"])):
+            events = events.filter(at__gte=start)
+        if data["end"] and (end := local_midnight(data["end"], following=True)):
+            events = events.filter(at__lt=end)
         if data["q"]:
             events = events.filter(Q(summary__icontains=data["q"]) | Q(actor_name__icontains=data["q"]))
     elif form.is_bound:

@@ -35,6 +35,7 @@ from lianke.org.users import active_users
 from .. import configcache
 from ..html import esc
 from ..search.textsearch import pinyin_q as pinyin_search_q
+from ..text.keys import as_key
 
 SEARCH_FIELDS = ("name", "username")
 LIMIT = 50  # options shown at once; typing narrows them down
@@ -237,7 +238,7 @@ def people_options(
     and placing columns and the departments, all watched. A list page's owner filter and its
     transfer picker no longer query and group the same 50 people on every request."""
     text = text.replace("\x00", "").strip()[:100]
-    chosen_ids = {int(v) for v in selected if str(v).isdigit()}
+    chosen_ids = {key for v in selected if (key := as_key(v))}  # a posted "²" or 25 digits: nobody
     if not text and not chosen_ids:
         sql, params = queryset.query.sql_with_params()
         key = ("people_options", sql, repr(params), limit, required, get_language())

@@ -326,3 +326,11 @@ def test_a_part_that_moves_nothing_stops_with_a_reason_and_the_others_go_on(org,
     assert "could not be moved" in accounts.error and accounts.left == 3
     assert fresh(book["open_task"]).assignee_id == org.ops.pk
     assert not report.complete
+
+
+def test_a_receiver_number_too_large_for_a_key_is_refused_on_the_page(org, client_for):
+    url = f"/settings/users/{org.rep_js.pk}/handover/"
+    response = client_for(org.admin).get(url, {"to_user": "9" * 25})
+    assert (
+        response.status_code in (200, 400) and 'data-error-code="invalid_choice"' in response.content.decode()
+    )

@@ -88,6 +88,21 @@ class _KeysField(filters.fields.ModelMultipleChoiceField):
         return super()._check_values(value)
 
 
+class KeyChoiceField(forms.ModelChoiceField):
+    """One record chosen by its key (a person, a role): a key out of a key's range is an invalid
+    choice like any unknown key, never a query the database cannot take (a 500)."""
+
+    def to_python(self, value):
+        if value not in self.empty_values:
+            try:
+                number = int(str(value))
+            except ValueError:
+                number = 0  # not a number: the parent reports it as no valid choice
+            if not KEY_MIN <= number <= KEY_MAX:
+                raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
 class KeysFilter(filters.ModelMultipleChoiceFilter):
     """Records chosen by their keys (owner, related records): a key out of a key's range is an
     invalid choice, like any unknown key."""

@@ -16,10 +16,11 @@ from lianke.org.views import administrators_only
 from ..errors import CodedErrorsForm
 from ..fieldtypes.people import PeopleSelect, Purpose, user_label
 from ..records import handover as service
+from ..ui.filtersets import KeyChoiceField
 
 
 class HandoverForm(CodedErrorsForm, forms.Form):
-    to_user = forms.ModelChoiceField(label=_("Hand over to"), queryset=None)
+    to_user = KeyChoiceField(label=_("Hand over to"), queryset=None)
     deactivate = forms.BooleanField(
         label=_("Deactivate the leaving user once everything has moved"),
         required=False,

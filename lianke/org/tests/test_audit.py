@@ -229,6 +229,11 @@ def test_a_bad_filter_is_a_coded_error_and_no_events(org, client_for, log):
     assert 'data-error-code="out_of_range"' in response.content.decode() and _shown(response) == []
     response = client_for(org.admin).get(AUDIT_URL, {"kind": "nonsense"})
     assert 'data-error-code="invalid_choice"' in response.content.decode()
+    # a person number too large for a key is no person; the calendar's last day is no bound
+    response = client_for(org.admin).get(AUDIT_URL, {"user": "9" * 25})
+    assert response.status_code == 400 and 'data-error-code="invalid_choice"' in response.content.decode()
+    response = client_for(org.admin).get(AUDIT_URL, {"start": "0001-01-01", "end": "9999-12-31"})
+    assert response.status_code == 200 and len(_shown(response)) == AuditEvent.objects.count()
 
 
 def test_the_audit_pages_by_keyset(org, client_for, monkeypatch):
