@@ -99,9 +99,13 @@ class Schedule(models.Model):
                 ValidationError(_("Give a cron expression or an interval."), code=FieldCode.REQUIRED)
             )
         if self.job not in schedules.declared():
-            errors.setdefault("job", []).append(
-                ValidationError(_("No such job."), code=FieldCode.INVALID_CHOICE)
-            )
+            # a schedule whose job left the code can still be switched off or deleted: only a new
+            # one, or one given another job, must name a declared job
+            stored = None if self._state.adding else type(self).objects.filter(pk=self.pk).values("job")
+            if stored is None or self.job not in stored.values_list("job", flat=True):
+                errors.setdefault("job", []).append(
+                    ValidationError(_("No such job."), code=FieldCode.INVALID_CHOICE)
+                )
         elif self.source == self.Source.SETTINGS and not schedules.get(self.job).configurable:
             errors.setdefault("job", []).append(
                 ValidationError(

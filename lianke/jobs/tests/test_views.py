@@ -198,3 +198,21 @@ def test_the_services_refuse_a_non_administrator_whatever_calls_them(org, declar
         with pytest.raises(PermissionDenied):
             services.delete_schedule(actor=user, schedule=schedule)
     assert state() == before
+
+
+def test_a_schedule_whose_job_left_the_code_is_switched_off_not_a_server_error(org, client_for, declare, calls):
+    from lianke.core import schedules
+
+    schedule = declare("gone_soon", calls.append, cron="0 3 * * *")
+    schedules._jobs.pop("gone_soon")  # the release that removed the job
+    response = client_for(org.admin).post(reverse("jobs:toggle", args=[schedule.pk]))
+    assert response.status_code == 302
+    schedule.refresh_from_db()
+    assert not schedule.enabled
+    # but no schedule can be given a job that is not declared
+    from django.core.exceptions import ValidationError
+
+    schedule.job = "never_declared"
+    with pytest.raises(ValidationError) as refused:
+        schedule.full_clean()
+    assert refused.value.error_dict["job"][0].code == "invalid_choice"
