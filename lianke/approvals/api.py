@@ -72,9 +72,12 @@ class ApprovalSerializer(serializers.ModelSerializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         if not data["readable"]:
-            # A record the reader may not open is not pointed at (a transfer request's
-            # submitter learns no more of the customer than the duplicate check told him).
+            # A record the reader may not open is not pointed at, and its exposed fields are for
+            # its approvers (a transfer request's submitter learns no more of the customer than
+            # the duplicate check told him).
             data["object_id"] = None
+            if instance.pk not in self.context.get("deciding", set()):
+                data["fields"] = {}
         return data
 
     def get_flow(self, obj) -> str:
@@ -241,7 +244,11 @@ class ApprovalViewSet(viewsets.GenericViewSet):
         approval = get_object_or_404(
             Approval.objects.select_related("version", "content_type", "submitter"), pk=approval.pk
         )
-        context = {"request": self.request, "readable": readable_ids(self.request.user, [approval])}
+        context = {
+            "request": self.request,
+            "readable": readable_ids(self.request.user, [approval]),
+            "deciding": services.deciding_ids(self.request.user, [approval]),
+        }
         return Response(serializer(approval, context=context).data, status=code)
 
     @extend_schema(
@@ -268,7 +275,11 @@ class ApprovalViewSet(viewsets.GenericViewSet):
             queryset = queryset.filter(status=request.query_params["status"])
         pager = KeysetPagination()
         rows = pager.page(queryset, request, SortSpec(F("submitted_at"), descending=True, nullable=False))
-        context = {"request": request, "readable": readable_ids(request.user, rows)}
+        context = {
+            "request": request,
+            "readable": readable_ids(request.user, rows),
+            "deciding": services.deciding_ids(request.user, rows),
+        }
         return pager.get_paginated_response(ApprovalSerializer(rows, many=True, context=context).data)
 
     @extend_schema(responses=ApprovalDetailSerializer)
@@ -388,7 +399,11 @@ class SubmitEndpoint:
         body.is_valid(raise_exception=True)
         approval = services.submit(actor=request.user, record=record, comment=body.validated_data["comment"])
         approval = Approval.objects.select_related("version", "content_type", "submitter").get(pk=approval.pk)
-        context = {"request": request, "readable": readable_ids(request.user, [approval])}
+        context = {
+            "request": request,
+            "readable": readable_ids(request.user, [approval]),
+            "deciding": services.deciding_ids(request.user, [approval]),
+        }
         return Response(
             ApprovalDetailSerializer(approval, context=context).data, status=status.HTTP_201_CREATED
         )

@@ -905,6 +905,20 @@ def involved_q(user) -> Q:
     )
 
 
+def deciding_ids(user, approvals) -> set[int]:
+    """The approvals among ``approvals`` that ``user`` decides or is copied in on: those whose
+    exposed fields he sees even without reading the record (the flow exposes them to its
+    approvers — not to a submitter who may not read it, as a transfer request's). Two queries."""
+    ids = [a.pk for a in approvals]
+    if not ids or user is None:
+        return set()
+    tasks = ApprovalTask.objects.filter(approval_id__in=ids, approver=user).values_list(
+        "approval_id", flat=True
+    )
+    copies = ApprovalCopy.objects.filter(approval_id__in=ids, user=user).values_list("approval_id", flat=True)
+    return set(tasks) | set(copies)
+
+
 def visible_to(user) -> models.QuerySet[Approval]:
     """What ``user`` may see: approvals of records he may read, plus those he is part of."""
     if user is None or not user.is_active:

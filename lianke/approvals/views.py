@@ -234,7 +234,9 @@ def detail_context(user, approval: Approval) -> dict:
         "type": type_label(approval),
         "record": record,
         "record_url": ot.record_url(record.pk) if record is not None and ot is not None else "",
-        "exposed": list((approval.exposed or {}).values()),
+        "exposed": list((approval.exposed or {}).values())
+        if record is not None or services.deciding_ids(user, [approval])
+        else [],
         "steps": steps_of(approval),
         "events": events,
         "copies": list(approval.copies.select_related("user")),

@@ -166,7 +166,7 @@ def request_transfer(
             {"name": ValidationError(_("This customer is already yours."), code=FieldCode.INVALID)}
         )
     try:
-        return approvals.submit(
+        approval = approvals.submit(
             actor=actor, record=record, purpose=TRANSFER_REQUEST, data={"reason": reason}, comment=reason
         )
     except ApprovalRefused as exc:
@@ -181,6 +181,11 @@ def request_transfer(
             message = _("Transfer requests are not set up; ask an administrator.")
             raise ValidationError({"name": ValidationError(message, code=ApprovalCode.NO_FLOW)}) from None
         raise
+    # The request is named by what the requester typed, not by the customer's record: he sees
+    # his request in his inbox and learns no more than the duplicate check told him.
+    approval.object_repr = (name or credit_code or phone)[:200]
+    Approval.objects.filter(pk=approval.pk).update(object_repr=approval.object_repr)
+    return approval
 
 
 def _transfer(approval, record, actor) -> None:

@@ -303,7 +303,7 @@ def test_a_rep_filters_his_list_by_registration_and_a_rejected_one_shows_the_rea
     assert 'data-registration="rejected"' in page and "已由浙江公司跟进" in page
 
 
-def test_the_requesters_view_of_his_request_points_at_no_account(org, flows, theirs, api_for):
+def test_the_requesters_view_of_his_request_points_at_no_account(org, flows, theirs, api_for, client_for):
     api = api_for(org.rep_zj)
     made = api.post(
         REQUESTS_API, {"name": "苏州精工机械", "reason": "我方已有合同往来"}, format="json"
@@ -311,10 +311,19 @@ def test_the_requesters_view_of_his_request_points_at_no_account(org, flows, the
     read = api.get(f"/api/approvals/{made['approval']}/")
     body = read.json()
     assert read.status_code == 200 and body["object_id"] is None and body["record_url"] == ""
-    assert org.rep_js2.name not in read.content.decode() and org.rep_js2.username not in read.content.decode()
+    # Named by what he typed; neither the stored name nor the flow's exposed fields reach him, in
+    # his request, his inbox or its page.
+    assert body["fields"] == {} and leaks(read.content.decode(), theirs) == []
+    assert leaks(api.get("/api/approvals/", {"box": "submitted"}).content.decode(), theirs) == []
+    page = client_for(org.rep_zj).get(f"/approvals/{made['approval']}/").content.decode()
+    inbox = client_for(org.rep_zj).get("/approvals/", {"box": "submitted"}).content.decode()
+    for html in (page, inbox):  # (the page's copy-in picker lists colleagues, the owner among them)
+        assert theirs.name not in html and f"/customers/account/{theirs.pk}/" not in html
+        assert "苏州精工机械" in html  # what he typed
     # The decider may open it: he is pointed at the account.
     decider = api_for(org.manager_js).get(f"/api/approvals/{made['approval']}/").json()
     assert decider["object_id"] == theirs.pk
+    assert decider["fields"]["name"]["value"] == theirs.name
 
 
 def test_a_pending_account_is_seen_by_the_rep_and_his_approver_not_by_a_colleague(org, flows, api_for):
