@@ -270,6 +270,11 @@ def test_a_record_of_a_type_with_a_flow_offers_submit_and_then_shows_the_lock(or
     assert answer.status_code == 302 and answer["Location"] == reverse("approvals:detail", args=[approval.pk])
     page = client.get(url).content.decode()
     assert 'id="approval-banner"' in page and 'id="submit-approval"' not in page
+    # the flow switched off meanwhile: the record stays locked, and its page still says so
+    from lianke.approvals import flows
+
+    flows.set_active(actor=org.admin, flow=approval.flow, active=False)
+    assert 'id="approval-banner"' in client.get(url).content.decode()
 
 
 def test_a_type_without_a_flow_shows_no_approval_panel(org, client_for):
