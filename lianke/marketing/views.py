@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import Http404, JsonResponse
@@ -19,14 +18,16 @@ from django.views.decorators.http import require_POST
 
 from lianke.core.errors import CodedErrorsForm, FieldCode, PermissionCode
 from lianke.core.ui.forms import style_settings_form
-from lianke.org import access
-from lianke.org.choices import Action
+from lianke.org.views import administrators_only
 
 from . import statuses
 from .choices import LeadStatus
 from .models import Lead, LeadStatusOption
 
 BACK = "marketing_settings:lead_statuses"
+
+#: Administrators (the settings model's config kind), as every settings page.
+settings_page = administrators_only(of=LeadStatusOption)
 
 
 class StatusForm(CodedErrorsForm, forms.Form):
@@ -72,11 +73,6 @@ class StatusForm(CodedErrorsForm, forms.Form):
         style_settings_form(self)
 
 
-def _admin_only(request) -> None:
-    if not access.has_action(request.user, LeadStatusOption, Action.VIEW):
-        raise PermissionDenied
-
-
 def _wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
@@ -97,9 +93,8 @@ def _refused(request, exc: Exception):
     return redirect(BACK)
 
 
-@login_required
+@settings_page
 def status_list(request):
-    _admin_only(request)
     counts = dict(Lead.all_objects.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     labels = {s.code: s.label for s in statuses.all_statuses()}
     rows = [
@@ -114,9 +109,8 @@ def status_list(request):
     return render(request, "marketing/settings/lead_statuses.html", {"rows": rows, "state": statuses.state()})
 
 
-@login_required
+@settings_page
 def status_edit(request, code: str | None = None):
-    _admin_only(request)
     status = statuses.get(code) if code else None
     if code and status is None:
         raise Http404
@@ -159,10 +153,9 @@ def status_edit(request, code: str | None = None):
     )
 
 
-@login_required
+@settings_page
 @require_POST
 def status_order(request):
-    _admin_only(request)
     try:
         statuses.reorder_statuses(
             actor=request.user,
@@ -177,10 +170,9 @@ def status_order(request):
     return redirect(BACK)
 
 
-@login_required
+@settings_page
 @require_POST
 def status_move(request, code: str):
-    _admin_only(request)
     try:
         statuses.move_status(
             actor=request.user, code=code, step=-1 if request.POST.get("step") == "up" else 1

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from lianke.console import services as console
@@ -201,9 +201,16 @@ def save_stage_set(
                 code=RecordCode.VERSION_CONFLICT,
             )
         stage_errors = _check_stages(stages)
+        # how many opportunities are in each stage of the set: one query
+        in_use = dict(
+            Opportunity.all_objects.filter(stage__in=list(existing))
+            .values_list("stage")
+            .annotate(n=models.Count("id"))
+            .values_list("stage", "n")
+        )
         removed = [existing[pk] for pk in set(existing) - set(posted_ids)]
         for stage in sorted(removed, key=lambda s: (s.order, s.pk)):
-            count = Opportunity.all_objects.filter(stage=stage).count()
+            count = in_use.get(stage.pk, 0)
             if count:
                 stage_errors.append(
                     ValidationError(
@@ -219,7 +226,7 @@ def save_stage_set(
             stage = existing.get(row.get("id"))
             if stage is None or row.get("kind") == stage.kind or row.get("kind") not in StageKind.values:
                 continue
-            count = Opportunity.all_objects.filter(stage=stage).count()
+            count = in_use.get(stage.pk, 0)
             if count:  # an open deal would be closed (or a closed one reopened) behind its back
                 stage_errors.append(
                     ValidationError(

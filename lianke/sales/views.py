@@ -7,20 +7,23 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from lianke.core.errors import CodedErrorsForm, FieldCode, RecordCode
+from lianke.core.search import textsearch
+from lianke.core.text.keys import as_key
 from lianke.core.ui.forms import style_settings_form
-from lianke.org import access
-from lianke.org.choices import Action
+from lianke.org.views import administrators_only
 
 from . import stagesets
 from .choices import StageKind
 from .models import Opportunity, StageSet
+
+#: Administrators (the settings model's config kind), as every settings page.
+settings_page = administrators_only(of=StageSet)
 
 
 class StageSetForm(CodedErrorsForm, forms.ModelForm):
@@ -35,11 +38,6 @@ class StageSetForm(CodedErrorsForm, forms.ModelForm):
 
     def _post_clean(self):
         """Validated by the service, on the stored set under its lock."""
-
-
-def _admin_only(request) -> None:
-    if not access.has_action(request.user, StageSet, Action.VIEW):
-        raise PermissionDenied
 
 
 def _probability(value: str):
@@ -59,9 +57,10 @@ def _posted_stages(post) -> list[dict] | None:
     for pk, name, name_en, probability, kind in zip(*columns, strict=True):
         rows.append(
             {
-                "id": int(pk) if pk.isascii() and pk.isdigit() else None,
-                "name": name.strip(),
-                "name_en": name_en.strip(),
+                "id": as_key(pk),
+                # no record holds NUL (and PostgreSQL refuses it)
+                "name": textsearch.clean(name).strip(),
+                "name_en": textsearch.clean(name_en).strip(),
                 "probability": _probability(probability),
                 "kind": kind,
                 "raw_probability": probability,
@@ -70,10 +69,9 @@ def _posted_stages(post) -> list[dict] | None:
     return rows
 
 
-@login_required
+@settings_page
 def stage_set_list(request):
-    _admin_only(request)
-    sets = StageSet.objects.annotate(stage_count=Count("stages")).prefetch_related("stages")
+    sets = StageSet.objects.prefetch_related("stages")
     in_use = dict(
         Opportunity.all_objects.values_list("stage_set").annotate(n=Count("id")).values_list("stage_set", "n")
     )
@@ -81,9 +79,8 @@ def stage_set_list(request):
     return render(request, "sales/settings/stage_sets.html", {"rows": rows})
 
 
-@login_required
+@settings_page
 def stage_set_edit(request, pk: int | None = None):
-    _admin_only(request)
     stage_set = get_object_or_404(StageSet, pk=pk) if pk else None
     form = StageSetForm(request.POST or None, instance=stage_set)
     errors: list[tuple[str, str]] = []

@@ -138,6 +138,22 @@ def test_reordering_renaming_and_adding_a_stage_is_saved_and_is_history(client_f
     assert [st.label for st in OpportunityStagePath("stage").states_of_set(s["set"].pk)] == ordered(s["set"])
 
 
+def test_a_nul_typed_into_a_stage_name_is_dropped_not_a_server_error(
+    client_for, org, stages, django_assert_max_num_queries
+):
+    s = stages
+    rows = [
+        s["first"],
+        {"name": "商务\x00谈判", "probability": 70, "kind": "open"},
+        s["quote"],
+        s["won"],
+        s["lost"],
+    ]
+    response = client_for(org.admin).post(url(s["set"]), post_data(s["set"], rows))
+    assert response.status_code == 302
+    assert "商务谈判" in ordered(s["set"])
+
+
 def test_a_new_stage_set_is_created_with_its_stages(client_for, org, stages):
     rows = [
         {"name": "报备", "probability": 10, "kind": "open"},
