@@ -55,12 +55,19 @@ def _records(user, notifications: Sequence[Notification]) -> dict[tuple[int, int
             live = live.filter(is_deleted=False)
         rows = {obj.pk: obj for obj in access.restrict(live, user, Action.VIEW)}
         policy = access.policy_for(model)
-        if isinstance(policy, Owned) and policy.through:
-            for pk in ids - set(rows):
-                # Readable through a parent (an activity on an account the reader may see).
-                obj = access.readable_record(user, model, pk)
-                if obj is not None:
-                    rows[pk] = obj
+        missing = ids - set(rows)
+        if missing and isinstance(policy, Owned) and policy.through:
+            # Readable through a parent (an activity on an account the reader may see): the
+            # parents of all of them read at once, then the records under the readable ones.
+            parents: dict[str, list[int]] = {}
+            for values in live.filter(pk__in=missing).values(*policy.through):
+                for name, parent_id in values.items():
+                    if parent_id:
+                        parents.setdefault(name, []).append(parent_id)
+            if parents:
+                rows.update(
+                    {obj.pk: obj for obj in live.filter(policy.through_q(user, parents), pk__in=missing)}
+                )
         for pk, obj in rows.items():
             found[(ct_id, pk)] = (ot.title(obj), str(ot.label), ot.record_url(pk))
     return found

@@ -104,3 +104,27 @@ def test_the_list_pages_queries_do_not_grow_with_its_length(org, declared, accou
         page = client.get("/notifications/").content.decode()
     assert page.count('class="list-group-item d-flex') == 26
     assert len(many) == len(one)
+
+
+def test_notifications_about_records_readable_through_their_parent_cost_the_same_queries(org, declared, account):
+    """Follow-ups a colleague wrote on the reader's account: the reader opens them through the
+    account (``Owned(through=…)``), found for the whole page at once, not one lookup a row."""
+    from lianke.activities.models import Activity
+
+    client = web(org.rep_js)
+
+    def note(i):
+        made = Activity.objects.create(kind="note", subject=f"跟进{i}", owner=org.rep_zj, account=account)
+        service.notify([org.rep_js], declared, record=made, actor=org.rep_zj)
+
+    note(0)
+    client.get("/notifications/")
+    with CaptureQueriesContext(connection) as one:
+        page = client.get("/notifications/").content.decode()
+    assert "跟进0" in page
+    for i in range(1, 11):
+        note(i)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get("/notifications/").content.decode()
+    assert all(f"跟进{i}" in page for i in range(11))
+    assert len(many) == len(one)
