@@ -18,6 +18,12 @@ class ActivitiesConfig(AppConfig):
         events.subscribe(on_activity_event, object_type="activities.activity", durable=True)
         # "@mention": the notification commits with the activity that mentions someone.
         notifications.declare()
+        # an "@name" several people answer to is refused on every write path, not only forms
+        events.rule(
+            notifications.refuse_ambiguous_mentions,
+            object_type="activities.activity",
+            actions=(events.CREATE, events.EDIT),
+        )
         events.subscribe(
             notifications.on_activity_event,
             object_type="activities.activity",

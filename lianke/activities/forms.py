@@ -5,12 +5,10 @@ answer to (nobody would be told), naming the field and the name."""
 import json
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from lianke.core.errors import CodedErrorList, NotificationCode
+from lianke.core.errors import CodedErrorList
 from lianke.core.ui.forms import BusinessForm
 
 from .choices import ActivityKind
@@ -39,9 +37,6 @@ OPTIONAL_FIELDS = tuple(dict.fromkeys(name for names in KIND_FIELDS.values() for
 DATETIME = {"type": "datetime-local", "class": "form-control form-control-sm"}
 
 
-MENTION_FIELDS = ("subject", "body")
-
-
 class MentionsCheck:
     """A form mixin: an ``@name`` in the subject or the details that several active users
     answer to is an error on that field (``ambiguous_mention``) asking for ``@username``."""
@@ -52,29 +47,15 @@ class MentionsCheck:
 
     def clean(self):
         cleaned = super().clean()
-        from .notifications import ambiguous_mentions
+        from .notifications import MENTION_FIELDS, ambiguity_errors
 
-        for name in MENTION_FIELDS:
-            text = cleaned.get(name) if name in self.fields else None
-            if not text or "@" not in text:
-                continue
-            for mentioned, people in ambiguous_mentions(text).items():
-                self.add_error(
-                    name,
-                    ValidationError(
-                        gettext(
-                            "%(field)s: “@%(name)s” matches several people (%(people)s), so nobody would be "
-                            "told. Write @ and the username of the one you mean, e.g. @%(username)s."
-                        )
-                        % {
-                            "field": self.fields[name].label,
-                            "name": mentioned,
-                            "people": ", ".join(f"@{p.username}" for p in people),
-                            "username": people[0].username,
-                        },
-                        code=NotificationCode.AMBIGUOUS_MENTION,
-                    ),
-                )
+        texts = {
+            name: (str(self.fields[name].label), cleaned.get(name) or "")
+            for name in MENTION_FIELDS
+            if name in self.fields
+        }
+        for name, error in ambiguity_errors(texts).items():
+            self.add_error(name, error)
         return cleaned
 
 

@@ -22,11 +22,15 @@ import datetime as dt
 import re
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from lianke.core.errors import NotificationCode
 from lianke.core.records import events
 from lianke.core.schedules import Run
 from lianke.notifications import service, types
@@ -115,6 +119,51 @@ def ambiguous_mentions(text: str) -> dict[str, list]:
     """``{name: the active users of that name}`` for each ``@name`` in ``text`` that several
     people answer to (none of them would be told): the activity form asks for ``@username``."""
     return _resolve(text)[1]
+
+
+#: The fields whose ``@name`` mentions tell people.
+MENTION_FIELDS = ("subject", "body")
+
+
+def ambiguity_errors(texts: dict[str, tuple[str, str]]) -> dict[str, ValidationError]:
+    """``{field: error}`` for each of ``texts`` (``{field: (its label, its text)}``) with an
+    ``@name`` that several active people answer to (``ambiguous_mention``, asking for
+    ``@username``)."""
+    errors: dict[str, ValidationError] = {}
+    for name, (label, text) in texts.items():
+        if not text or "@" not in text:
+            continue
+        for mentioned, people in ambiguous_mentions(text).items():
+            errors[name] = ValidationError(
+                gettext(
+                    "%(field)s: “@%(name)s” matches several people (%(people)s), so nobody would be "
+                    "told. Write @ and the username of the one you mean, e.g. @%(username)s."
+                )
+                % {
+                    "field": label,
+                    "name": mentioned,
+                    "people": ", ".join(f"@{p.username}" for p in people),
+                    "username": people[0].username,
+                },
+                code=NotificationCode.AMBIGUOUS_MENTION,
+            )
+            break
+    return errors
+
+
+def refuse_ambiguous_mentions(actor, record, action: str, before: dict | None) -> None:
+    """The before-write rule: an activity written (a form, the API, a batch) whose new subject
+    or details mention an ``@name`` several people answer to is refused on that field; an old
+    text left as it was does not stop other changes."""
+    texts = {
+        name: (str(capfirst(record._meta.get_field(name).verbose_name)), getattr(record, name) or "")
+        for name in MENTION_FIELDS
+        if "@" in (getattr(record, name) or "")
+        and (before is None or before.get(name) != getattr(record, name))
+    }
+    errors = ambiguity_errors(texts) if texts else {}
+    if errors:
+        raise ValidationError(errors)
 
 
 def on_activity_event(event: events.Event) -> None:

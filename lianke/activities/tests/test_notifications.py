@@ -52,11 +52,15 @@ def test_a_mention_of_someone_who_may_not_read_the_note_or_is_inactive_tells_nob
     assert mentioned() == []
 
 
-def test_a_name_two_users_share_mentions_neither(org, acc):
+def test_a_name_two_users_share_is_refused_and_tells_neither(org, acc):
+    from django.core.exceptions import ValidationError
+
     org.rep_zj.name = "赵强"
     org.rep_zj.save()
-    note(org, acc, "@赵强 看一下")
-    assert mentioned() == []
+    with pytest.raises(ValidationError) as refused:
+        note(org, acc, "@赵强 看一下")
+    assert refused.value.error_dict["body"][0].code == "ambiguous_mention"
+    assert mentioned() == [] and not Activity.all_objects.exists()
 
 
 def test_editing_a_note_tells_only_whom_it_adds(org, acc):

@@ -237,3 +237,22 @@ def test_the_activitys_own_form_refuses_an_ambiguous_name_in_the_subject(org, ac
     assert 'data-error-code="ambiguous_mention"' in response.content.decode()
     activity.refresh_from_db()
     assert activity.subject == "拜访纪要"
+
+
+def test_the_api_refuses_an_ambiguous_name_too_and_an_old_one_does_not_stop_other_edits(org, acc, api_for):
+    """The refusal is a before-write rule, so every write path has it, not only the forms."""
+    org.rep_zj.name = "赵强"
+    org.rep_zj.save()
+    api = api_for(org.rep_js)
+    response = api.post(
+        "/api/activities/activities/",
+        {"kind": "note", "subject": "请@赵强 跟进", "account": acc.pk, "owner": org.rep_js.pk},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert {(e["field"], e["code"]) for e in response.json()["errors"]} == {("subject", "ambiguous_mention")}
+    assert not Activity.objects.exists()
+    # a text written before the name was shared stays; changing something else goes through
+    old = Activity.objects.create(kind="note", subject="请@赵强 跟进", owner=org.rep_js, account=acc)
+    response = api.patch(f"/api/activities/activities/{old.pk}/", {"body": "已电话联系"}, format="json")
+    assert response.status_code == 200, response.content
