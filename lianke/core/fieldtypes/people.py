@@ -238,7 +238,7 @@ def people_options(
     and placing columns and the departments, all watched. A list page's owner filter and its
     transfer picker no longer query and group the same 50 people on every request."""
     text = text.replace("\x00", "").strip()[:100]
-    chosen_ids = {key for v in selected if (key := as_key(v))}  # a posted "²" or 25 digits: nobody
+    chosen_ids = {pk for v in selected if (pk := as_key(v))}  # a posted "²" or 25 digits: nobody
     if not text and not chosen_ids:
         sql, params = queryset.query.sql_with_params()
         key = ("people_options", sql, repr(params), limit, required, get_language())
