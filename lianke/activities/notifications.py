@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.urls import reverse
@@ -35,6 +34,7 @@ from lianke.core.records import events
 from lianke.core.schedules import Run
 from lianke.notifications import service, types
 from lianke.org import access
+from lianke.org.users import active_users
 
 from .choices import ActivityKind
 from .models import Activity
@@ -81,8 +81,7 @@ def _resolve(text: str) -> tuple[list, dict[str, list]]:
         return [], {}
     prefixes = {t[:n] for t in found for n in range(1, len(t) + 1)}
     users = list(
-        get_user_model()
-        .objects.filter(is_active=True)
+        active_users()
         .filter(Q(username__in=found) | Q(name__in=prefixes))
         .only("pk", "username", "name")
         .order_by("username")

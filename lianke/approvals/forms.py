@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from lianke.core.errors import CodedErrorsForm, FieldCode
 from lianke.core.text.keys import as_key
 from lianke.core.ui.filtersets import KeyChoiceField
+from lianke.org import users
 from lianke.org.models import Role, User
 
 from . import flowtypes, purposes
@@ -152,7 +153,7 @@ def field_choices(
 
 
 def active_users():
-    return User.objects.filter(is_active=True).order_by("username")
+    return users.active_users().order_by("username")
 
 
 SMALL = {"class": "form-control form-control-sm"}
@@ -320,7 +321,7 @@ class OutOfOfficeForm(CodedErrorsForm, forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        people = User.objects.filter(is_active=True).exclude(pk=user.pk).order_by("username")
+        people = active_users().exclude(pk=user.pk)
         self.fields["delegate"].choices = [("", "—"), *((u.pk, str(u)) for u in people)]
         self.fields["delegate"].widget.attrs["class"] = "form-select"
         # A choice made before the person left, or oneself sent by hand: the service says why not.

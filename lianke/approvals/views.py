@@ -34,7 +34,7 @@ from lianke.org.choices import Action
 from lianke.org.models import Department, User
 
 from . import notification_actions, services
-from .forms import OutOfOfficeForm
+from .forms import OutOfOfficeForm, active_users
 from .models import Approval, ApprovalCopy, ApprovalTask, Status, TaskStatus
 from .services import ApprovalRefused
 
@@ -242,7 +242,7 @@ def detail_context(user, approval: Approval) -> dict:
         "copies": list(approval.copies.select_related("user")),
         "actions": actions_for(user, approval, mine=mine),
         "mine": mine,
-        "users": User.objects.filter(is_active=True).exclude(pk=user.pk).order_by("username")
+        "users": active_users().exclude(pk=user.pk)
         if mine or approval.submitter_id == user.pk
         else User.objects.none(),
     }

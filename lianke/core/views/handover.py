@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
+from lianke.org.users import active_users
 from lianke.org.views import administrators_only
 
 from ..errors import CodedErrorsForm
@@ -35,7 +36,7 @@ class HandoverForm(CodedErrorsForm, forms.Form):
         field.queryset = get_user_model().objects.all()  # type: ignore[attr-defined]
         field.label_from_instance = user_label  # type: ignore[attr-defined]
         widget = PeopleSelect(Purpose(), attrs={"class": "form-select"})
-        widget.offered = get_user_model().objects.filter(is_active=True).exclude(pk=from_user.pk)
+        widget.offered = active_users().exclude(pk=from_user.pk)
         field.widget = widget
         widget.choices = field.choices  # type: ignore[attr-defined]
         widget.is_required = True

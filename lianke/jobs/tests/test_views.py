@@ -200,7 +200,9 @@ def test_the_services_refuse_a_non_administrator_whatever_calls_them(org, declar
     assert state() == before
 
 
-def test_a_schedule_whose_job_left_the_code_is_switched_off_not_a_server_error(org, client_for, declare, calls):
+def test_a_schedule_whose_job_left_the_code_is_switched_off_not_a_server_error(
+    org, client_for, declare, calls
+):
     from lianke.core import schedules
 
     schedule = declare("gone_soon", calls.append, cron="0 3 * * *")

@@ -106,11 +106,14 @@ def test_the_list_pages_queries_do_not_grow_with_its_length(org, declared, accou
     assert len(many) == len(one)
 
 
-def test_notifications_about_records_readable_through_their_parent_cost_the_same_queries(org, declared, account):
+def test_notifications_about_records_readable_through_their_parent_cost_the_same_queries(
+    org, declared, account
+):
     """Follow-ups a colleague wrote on the reader's account: the reader opens them through the
     account (``Owned(through=…)``), found for the whole page at once, not one lookup a row."""
-    from lianke.activities.models import Activity
+    from lianke.core.objecttypes.registry import registry
 
+    Activity = registry.get("activities.activity").model  # noqa: N806 (the platform imports no app)
     client = web(org.rep_js)
 
     def note(i):
