@@ -63,16 +63,16 @@ def register_account(*, actor, values: dict, comment: str = "") -> tuple[Account
     submit it. An existing account with the same credit code, name, phone or e-mail refuses it
     (``unique`` on the field that matched — ``credit_code``, ``name``, ``phone``, ``email`` —
     saying only what the actor may know of it)."""
-    return _register(actor, Account(**values, owner=actor), comment)
+    account = Account(**values, owner=actor)
+    lock_identity(**identity_values(account))  # (``create_record`` takes it for the form and the API)
+    return _register(actor, account, comment)
 
 
 def _register(actor, account: Account, comment: str = "", then=None) -> tuple[Account, Approval]:
-    """``account`` (built, not saved) checked, created pending registration and submitted.
-    Writers of one company go one after the other (``lock_identity``): of two reps registering
-    it at the same moment, the second meets the first's pending account in the check."""
-    identity = identity_values(account)
-    lock_identity(**identity)
-    candidates = find_duplicates(actor, types=["customers.account"], **identity)
+    """``account`` (built, not saved) checked, created pending registration and submitted. The
+    caller holds the company's identity lock (``lock_identity``): of two reps registering it at
+    the same moment, the second meets the first's pending account in the check."""
+    candidates = find_duplicates(actor, types=["customers.account"], **identity_values(account))
     if candidates:
         found = candidates[0]
         message = found.message or _("“%(name)s” is already a customer.") % {"name": found.record}
