@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from lianke.core.admin import CustomFieldForm as AdminCustomFieldForm
 from lianke.core.errors import CodedErrorsForm
 from lianke.core.ui.filtersets import KeyChoiceField
+from lianke.core.ui.forms import style_settings_form
 from lianke.org.models import Department, Role, User
 from lianke.org.paths import DepartmentPathChoiceField
 from lianke.org.users import active_users
@@ -124,6 +125,7 @@ class CustomFieldForm(CodedErrorsForm, AdminCustomFieldForm):
         if self.instance.pk:
             for name in ("name", "type"):
                 self.fields[name].disabled = True
+        style_settings_form(self)  # the admin's widgets (a 60-column textarea) fit a phone
 
     def _post_clean(self):
         """Validated by the service, with the definition's own checks (options, formulas…)."""
