@@ -13,8 +13,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model
 from django.utils import timezone
 
-from lianke.core.pagination import capped_count
-
 from . import channels, preferences, types
 from .models import Notification
 
@@ -97,9 +95,12 @@ COUNT_CAP = 1000
 def unread(user) -> tuple[int, bool]:
     """``(count, more)``: the user's unread notifications, counted up to ``COUNT_CAP`` (``more``
     when there are more) — one query over the partial index ``notif_unread_new``."""
-    # (``capped_count`` reads no order: sorting 100,000 unread rows to count the first 1,001 cost
-    # 140 ms on SQLite.)
-    return capped_count(Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True), COUNT_CAP)
+    # Not ``core.pagination.capped_count``: only the keys, so that the partial index alone
+    # answers (index-only), and no order — sorting 100,000 unread rows to count the first 1,001
+    # cost 140 ms on SQLite.
+    unread = Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).order_by()
+    found = unread.values("pk")[: COUNT_CAP + 1].count()
+    return min(found, COUNT_CAP), found > COUNT_CAP
 
 
 def unread_count(user) -> int:
